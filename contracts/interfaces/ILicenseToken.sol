@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {TwinTypes} from "../libraries/TwinTypes.sol";
+
+/// @title Licence tokens for digital twins, their escrow, per-use settlement and the payees' earnings.
+/// @notice Holds all the stablecoin of the system. Invariant: its token balance equals
+/// `totalEscrow() + totalOwed()` at every step.
+interface ILicenseToken {
+    // ---------------------------------------------------------------- events
+
+    /// @notice A model published an offer for her twin.
+    event OfferPublished(uint256 indexed offerId, uint256 indexed twinId, TwinTypes.OfferTerms terms);
+
+    /// @notice A model withdrew an offer; licences already bought under it are unaffected.
+    event OfferWithdrawn(uint256 indexed offerId, uint256 indexed twinId);
+
+    /// @notice A brand bought a licence; `upfrontFee` went to the twin's payees and `escrow` is held for uses.
+    event LicensePurchased(
+        uint256 indexed licenseId,
+        uint256 indexed offerId,
+        uint256 indexed twinId,
+        address buyer,
+        uint64 upfrontFee,
+        uint64 escrow,
+        uint40 expiry
+    );
+
+    /// @notice Escrow was added to a licence.
+    event EscrowToppedUp(uint256 indexed licenseId, address indexed from, uint64 amount, uint64 escrow);
+
+    /// @notice The holder took back the unspent escrow of an expired or revoked licence.
+    event EscrowReclaimed(uint256 indexed licenseId, address indexed to, uint64 amount);
+
+    /// @notice `count` uses of a licence, numbered `firstSeq` .. `firstSeq + count - 1`, were paid from escrow.
+    /// `usesRoot` is the Merkle root of their use records, so each use can be proven against the chain.
+    event UsesSettled(
+        uint256 indexed licenseId,
+        uint256 indexed twinId,
+        uint32 firstSeq,
+        uint32 count,
+        uint64 amount,
+        bytes32 usesRoot
+    );
+
+    /// @notice A twin's earnings not yet split were split among its payees (before a payee change or a withdrawal).
+    event EarningsDistributed(uint256 indexed twinId, address indexed payee, uint256 amount);
+
+    /// @notice A payee withdrew her claimable earnings.
+    event Withdrawn(address indexed payee, uint256 amount);
+
+    // ---------------------------------------------------------------- errors
+
+    error LicenseTokenZeroAddress();
+    error LicenseTokenNotRegistry(address caller);
+    error LicenseTokenNotModel(uint256 twinId, address caller);
+    error LicenseTokenUnknownOffer(uint256 offerId);
+    error LicenseTokenOfferInactive(uint256 offerId);
+    error LicenseTokenInvalidTerms(string reason);
+    error LicenseTokenFeeBelowFloor(uint48 perUseFee, uint48 floor);
+    error LicenseTokenConsentNotGranted(uint256 twinId);
+    error LicenseTokenConsentRevoked(uint256 twinId, uint64 effectiveAt);
+    error LicenseTokenExclusivityConflict(uint256 twinId, uint8 category, uint8 territory, uint40 until);
+    error LicenseTokenInsufficientAllowance(uint256 needed, uint256 allowance);
+    error LicenseTokenInsufficientBalance(uint256 needed, uint256 balance);
+    error LicenseTokenEscrowTooLarge(uint256 escrow, uint256 max);
+        error LicenseTokenUnknownLicense(uint256 licenseId);
+    error LicenseTokenNotTransferable(uint256 licenseId);
+    error LicenseTokenNotHolder(uint256 licenseId, address caller);
+    error LicenseTokenExpired(uint256 licenseId, uint40 expiry);
+    error LicenseTokenStillActive(uint256 licenseId, uint40 expiry);
+    error LicenseTokenZeroAmount();
+    error LicenseTokenEmptyBatch();
+    error LicenseTokenZeroCount(uint256 licenseId);
+    error LicenseTokenSequenceMismatch(uint256 licenseId, uint32 expected, uint32 firstSeq);
+    error LicenseTokenMaxUsesExceeded(uint256 licenseId, uint32 maxUses, uint64 requested);
+    error LicenseTokenInsufficientEscrow(uint256 licenseId, uint256 needed, uint64 escrow);
+    error LicenseTokenNothingToWithdraw(address payee);
+    error LicenseTokenNothingToReclaim(uint256 licenseId);
+
+    // ---------------------------------------------------------------- offers (the twin's model)
+
+    /// @notice Publishes terms for the caller's twin. The per-use fee must meet the guild floor of every category.
+    function publishOffer(uint256 twinId, TwinTypes.OfferTerms calldata terms) external returns (uint256 offerId);
+
+    /// @notice Withdraws an offer so that no further licence is bought under it.
+    function withdrawOffer(uint256 offerId) external;
+
+    // ---------------------------------------------------------------- licences (brands)
+
+    /// @notice Buys a licence under `offerId`, paying its upfront fee and `escrow` for future uses (approve first).
+    function buyLicense(uint256 offerId, uint64 escrow) external returns (uint256 licenseId);
+
+    /// @notice Same as `buyLicense`, authorising the payment with an EIP-2612 permit signed by the caller.
+    function buyLicenseWithPermit(uint256 offerId, uint64 escrow, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
+        external
+        returns (uint256 licenseId);
+
+    /// @notice Adds escrow to a licence; anyone may pay it.
+    function topUpEscrow(uint256 licenseId, uint64 amount) external;
+
+    /// @notice Returns the unspent escrow to the holder once the licence expired or its consent was revoked.
+    function reclaimEscrow(uint256 licenseId) external returns (uint64 amount);
+
+    // ---------------------------------------------------------------- settlement (recorder)
+
+    /// @notice Pays settled uses from escrow to the twins' payees. Reverts as a whole if any item is invalid.
+    function settle(TwinTypes.SettleItem[] calldata items) external;
+
+    // ---------------------------------------------------------------- earnings (payees)
+
+    /// @notice Pays the caller everything she may claim.
+    function withdraw() external returns (uint256 amount);
+
+    /// @notice What `payee` may withdraw now.
+    function claimable(address payee) external view returns (uint256);
+
+    /// @notice Everything `payee` has earned: withdrawn plus claimable.
+    function totalEarned(address payee) external view returns (uint256);
+
+    // ---------------------------------------------------------------- views
+
+    function offer(uint256 offerId) external view returns (TwinTypes.Offer memory);
+
+    function licenseState(uint256 licenseId) external view returns (TwinTypes.LicenseState memory);
+
+    function licenseTerms(uint256 licenseId) external view returns (TwinTypes.LicenseTerms memory);
+
+    /// @notice Earnings of a twin not yet split among its payees.
+    function undistributed(uint256 twinId) external view returns (uint256);
+
+    /// @notice All escrow held for licences.
+    function totalEscrow() external view returns (uint256);
+
+    /// @notice All earnings owed to payees (claimable, whether split yet or not).
+    function totalOwed() external view returns (uint256);
+
+    function paymentToken() external view returns (address);
+
+    function registry() external view returns (address);
+
+    function offerCount() external view returns (uint256);
+
+    function licenseCount() external view returns (uint256);
+}

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/// @title Shared types of the twin licensing contracts.
+library TwinTypes {
+    /// @dev Shares are in basis points of every amount credited to a twin; they sum to this.
+    uint16 internal constant TOTAL_SHARES_BPS = 10_000;
+
+    /// @dev Usage categories and territories are bitmasks of at most 8 bits each.
+    uint8 internal constant CATEGORY_COUNT = 8;
+    uint8 internal constant TERRITORY_COUNT = 8;
+
+    /// @notice Who a payee is to the twin. The model is always the first payee and takes rounding remainders.
+    enum PayeeRole {
+        Model,
+        Agency,
+        Crew
+    }
+
+    /// @notice One payee of a twin and its share of every amount the twin earns.
+    struct Payee {
+        address account;
+        uint16 shareBps;
+        PayeeRole role;
+    }
+
+    /// @notice Consent of the model to the use of her twin.
+    /// Granted: licences may be bought and settled.
+    /// RevocationPending: no new licence may be bought; uses still settle until the notice period ends.
+    /// Revoked: nothing more settles; brands reclaim their unspent escrow.
+    enum ConsentState {
+        Granted,
+        RevocationPending,
+        Revoked
+    }
+
+    /// @notice Terms a model publishes for her twin. Amounts are in the payment token's smallest unit.
+    /// @dev Field widths are chosen so that an offer fills exactly one storage slot.
+    struct OfferTerms {
+        uint64 upfrontFee; // paid to the payees at purchase
+        uint48 perUseFee; // paid to the payees per settled use, from escrow
+        uint32 duration; // seconds from purchase to expiry
+        uint32 maxUses; // 0 = unlimited
+        uint8 categories; // bitmask of allowed usage categories
+        uint8 territories; // bitmask of allowed territories
+        bool exclusive; // blocks other licences of the same twin, category and territory until expiry
+        bool transferable; // whether the licence token may change hands
+    }
+
+    /// @notice A published offer.
+    struct Offer {
+        uint40 twinId;
+        bool active;
+        OfferTerms terms;
+    }
+
+    /// @notice The settlement state of a licence: exactly one storage slot, read and written once per settled item.
+    struct LicenseState {
+        uint64 escrow; // prepaid amount left for uses
+        uint32 usesSettled; // = the sequence number the next settlement must start at
+        uint32 maxUses; // type(uint32).max when unlimited
+        uint40 expiry; // unix seconds; uses settle only before it
+        uint48 perUseFee;
+        uint40 twinId;
+    }
+
+    /// @notice What a licence was bought under: the offer's terms snapshotted at purchase.
+    struct LicenseTerms {
+        uint64 offerId;
+        uint64 upfrontFee;
+        uint40 startedAt;
+        uint8 categories;
+        uint8 territories;
+        bool exclusive;
+        bool transferable;
+    }
+
+    /// @notice One item of a settlement batch: `count` uses of one licence, numbered from `firstSeq`.
+    struct SettleItem {
+        uint256 licenseId;
+        uint32 firstSeq;
+        uint32 count;
+        bytes32 usesRoot; // Merkle root of the item's use records
+    }
+}

@@ -1,0 +1,92 @@
+"""Gas per use of `settle`, against the baseline of paying each use with its own ERC-20 transfer.
+
+Starts a local node, deploys, and registers 20 twins of 20 models, each with the model (80 %) and one agency
+(20 %) as payees; a brand buys one licence of each. Then, in one run, `settle` calls of 20 items (one per licence)
+at 1, 10, 100 and 1 000 uses per item: total transaction gas / total uses. The baseline is the gas of one
+`transferFrom(brand, model, fee)` per use, measured in steady state (the model already holds tokens), i.e. the
+cheapest a pay-per-use transfer can be.
+
+Prints a table, and as its last line one JSON object:
+{"gas_per_use": {"1": g1, "10": g10, "100": g100, "1000": g1000}, "baseline_per_use": b}
+
+    .venv/bin/python scripts/bench_gas.py
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "backend"))
+
+from twin_licensing.chain.client import Chain  # noqa: E402
+from twin_licensing.chain.deploy import deploy  # noqa: E402
+from twin_licensing.chain.keys import dev_account  # noqa: E402
+from twin_licensing.chain.node import LocalNode  # noqa: E402
+
+ITEMS = 20
+USES_PER_ITEM = (1, 10, 100, 1000)
+PER_USE_FEE = 10_000  # 0.01 tUSDC
+UPFRONT_FEE = 1_000_000
+MODEL, AGENCY, CREW = 0, 1, 2
+
+
+def main() -> None:
+    with LocalNode(ROOT, log_path=ROOT / "var" / "log" / "bench-gas-node.log") as node:
+        chain = Chain.connect(node.url, ROOT / "artifacts")
+        deployer, guild, recorder = dev_account(0), dev_account(1), dev_account(2)
+        agency, brand, payer = dev_account(3), dev_account(4), dev_account(5)
+        models = [dev_account(10 + i) for i in range(ITEMS)]
+        result = deploy(
+            chain, deployer, ROOT / "var" / "bench", guild=guild.address, recorder=recorder.address
+        )
+        chain = Chain(chain.w3, chain.artifacts, result.deployment)
+        license_address = result.deployment.license_token
+
+        total_uses = sum(USES_PER_ITEM)
+        escrow = total_uses * PER_USE_FEE
+        chain.transact(brand, "PaymentToken", "faucet", brand.address, ITEMS * (escrow + UPFRONT_FEE))
+        chain.transact(brand, "PaymentToken", "approve", license_address, 2**256 - 1)
+        license_ids = []
+        for index, model in enumerate(models):
+            payees = [(model.address, 8_000, MODEL), (agency.address, 2_000, AGENCY)]
+            chain.transact(model, "TwinRegistry", "registerTwin", f"/media/twins/{index + 1}.json", b"\x01" * 32, payees)
+            twin_id = chain.call("TwinRegistry", "twinCount")
+            terms = (UPFRONT_FEE, PER_USE_FEE, 365 * 24 * 3600, 0, 0b1, 0b1, False, False)
+            chain.transact(model, "LicenseToken", "publishOffer", twin_id, terms)
+            offer_id = chain.call("LicenseToken", "offerCount")
+            chain.transact(brand, "LicenseToken", "buyLicense", offer_id, escrow)
+            license_ids.append(chain.call("LicenseToken", "licenseCount"))
+
+        gas_per_use: dict[str, float] = {}
+        print(f"{'uses/item':>10} {'uses':>8} {'tx gas':>10} {'gas/use':>10}")
+        settled = 0
+        for per_item in USES_PER_ITEM:
+            items = [(lid, settled, per_item, bytes([per_item % 251 + 1]) * 32) for lid in license_ids]
+            receipt = chain.transact(recorder, "LicenseToken", "settle", items)
+            settled += per_item
+            uses = per_item * ITEMS
+            gas_per_use[str(per_item)] = round(receipt.gas_used / uses, 1)
+            print(f"{per_item:>10} {uses:>8} {receipt.gas_used:>10} {gas_per_use[str(per_item)]:>10}")
+
+        # Baseline: one transferFrom per use, by a spender the brand approved, to models that already hold tokens.
+        chain.transact(brand, "PaymentToken", "faucet", brand.address, 10**12)
+        chain.transact(brand, "PaymentToken", "approve", payer.address, 10**15)
+        for model in models:
+            chain.transact(payer, "PaymentToken", "transferFrom", brand.address, model.address, 1)
+        baseline = [
+            chain.transact(payer, "PaymentToken", "transferFrom", brand.address, model.address, PER_USE_FEE).gas_used
+            for model in models
+        ]
+        baseline_per_use = round(statistics.fmean(baseline), 1)
+        print(f"baseline: one ERC-20 transferFrom per use = {baseline_per_use} gas")
+        ratio = baseline_per_use / gas_per_use["100"]
+        print(f"baseline / gas per use at 100 uses per item = {ratio:.0f}x")
+        print(json.dumps({"gas_per_use": gas_per_use, "baseline_per_use": baseline_per_use}))
+
+
+if __name__ == "__main__":
+    main()
