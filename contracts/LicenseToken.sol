@@ -171,6 +171,20 @@ contract LicenseToken is ERC721, AccessControl, Pausable, ILicenseToken, ITwinRe
         for (uint256 i = 0; i < twinIds.length; ++i) {
             _distribute(twinIds[i]);
         }
+        return _payOut();
+    }
+
+    /// @inheritdoc ILicenseToken
+    /// @dev Not pausable. Splitting a twin the caller is not a payee of is harmless: it only moves that twin's
+    /// earnings into its own payees' balances, exactly as their own withdrawal would.
+    function withdrawFrom(uint256[] calldata twinIds) external returns (uint256 amount) {
+        for (uint256 i = 0; i < twinIds.length; ++i) {
+            _distribute(twinIds[i]);
+        }
+        return _payOut();
+    }
+
+    function _payOut() private returns (uint256 amount) {
         amount = _balances[msg.sender];
         // slither-disable-next-line incorrect-equality (an empty balance, not a balance to match exactly)
         if (amount == 0) revert LicenseTokenNothingToWithdraw(msg.sender);

@@ -238,13 +238,15 @@ contract TwinRegistry is ERC721, AccessControl, IERC5192, ITwinRegistry {
         }
         uint16 cap = _agencyCap;
         uint256 total = 0;
+        uint256 agencyTotal = 0; // the cap bounds what agencies take together, not each entry
         for (uint256 i = 0; i < count; ++i) {
             TwinTypes.Payee calldata payee = payees[i];
             if (payee.account == address(0)) revert TwinRegistryZeroAddress();
             if (payee.shareBps == 0) revert TwinRegistryZeroShare(payee.account);
             if (i > 0 && payee.role == TwinTypes.PayeeRole.Model) revert TwinRegistryModelRoleMisplaced(i);
-            if (payee.role == TwinTypes.PayeeRole.Agency && payee.shareBps > cap) {
-                revert TwinRegistryAgencyShareAboveCap(payee.shareBps, cap);
+            if (payee.role == TwinTypes.PayeeRole.Agency) {
+                agencyTotal += payee.shareBps;
+                if (agencyTotal > cap) revert TwinRegistryAgencyShareAboveCap(agencyTotal, cap);
             }
             for (uint256 j = 0; j < i; ++j) {
                 if (payees[j].account == payee.account) revert TwinRegistryDuplicatePayee(payee.account);

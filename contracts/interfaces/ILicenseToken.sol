@@ -112,6 +112,10 @@ interface ILicenseToken {
     /// @notice Pays the caller everything she may claim.
     function withdraw() external returns (uint256 amount);
 
+    /// @notice Splits the earnings of the given twins only, then pays the caller her whole split balance.
+    /// @dev Bounds the work of a withdrawal for a payee named on very many twins (`withdraw` visits them all).
+    function withdrawFrom(uint256[] calldata twinIds) external returns (uint256 amount);
+
     /// @notice What `payee` may withdraw now.
     function claimable(address payee) external view returns (uint256);
 

@@ -48,7 +48,8 @@ interface ITwinRegistry {
     error TwinRegistryFirstPayeeNotModel(address account);
     error TwinRegistryModelRoleMisplaced(uint256 index);
     error TwinRegistryDuplicatePayee(address account);
-    error TwinRegistryAgencyShareAboveCap(uint16 shareBps, uint16 capBps);
+    /// @notice The payees with the Agency role would together take `agencyShareBps`, above the guild's cap.
+    error TwinRegistryAgencyShareAboveCap(uint256 agencyShareBps, uint16 capBps);
     error TwinRegistryCapAboveTotal(uint16 capBps);
     error TwinRegistryUnknownCategory(uint8 category);
     error TwinRegistryConsentAlreadyRevoked(uint256 twinId);

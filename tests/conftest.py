@@ -1,0 +1,200 @@
+"""Shared fixtures: one local Hardhat node and one deployment per test session, each test isolated by
+`evm_snapshot` / `evm_revert`, named development accounts, and a helper asserting a named custom-error revert."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+from web3.contract import Contract
+
+from twin_licensing.chain.client import Chain
+from twin_licensing.chain.deploy import DeployResult, deploy
+from twin_licensing.chain.deployment import Deployment
+from twin_licensing.chain.keys import dev_account
+from twin_licensing.chain.node import LocalNode
+from twin_licensing.errors import ContractRevert
+from twin_licensing.seed import data
+from twin_licensing.settings import find_project_root
+
+PROJECT_ROOT = find_project_root()
+
+
+# ------------------------------------------------------------------ the node and the deployment (per session)
+
+
+@pytest.fixture(scope="session")
+def project_root() -> Path:
+    return PROJECT_ROOT
+
+
+@pytest.fixture(scope="session")
+def local_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNode]:
+    log = tmp_path_factory.mktemp("node") / "hardhat-node.log"
+    with LocalNode(PROJECT_ROOT, log_path=log) as node:
+        yield node
+
+
+@pytest.fixture(scope="session")
+def deployments_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # Tests never touch the developer's deployments/ directory.
+    return tmp_path_factory.mktemp("deployments")
+
+
+@pytest.fixture(scope="session")
+def base_chain(local_node: LocalNode) -> Chain:
+    return Chain.connect(local_node.url, PROJECT_ROOT / "artifacts")
+
+
+@pytest.fixture(scope="session")
+def deployed(base_chain: Chain, deployments_dir: Path) -> DeployResult:
+    return deploy(
+        base_chain,
+        dev_account(data.ADMIN),
+        deployments_dir,
+        guild=dev_account(data.GUILD).address,
+        recorder=dev_account(data.RECORDER).address,
+    )
+
+
+@pytest.fixture(scope="session")
+def deployment(deployed: DeployResult) -> Deployment:
+    return deployed.deployment
+
+
+@pytest.fixture(scope="session")
+def chain(base_chain: Chain, deployment: Deployment) -> Chain:
+    """The chain bound to the session's deployment: `chain.transact(account, "LicenseToken", "settle", items)`."""
+    return base_chain.bind(deployment)
+
+
+@pytest.fixture(autouse=True)
+def evm_isolation(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Runs every test that touches the chain inside a snapshot, reverted afterwards.
+
+    Tests that do not use the chain do not start the node for nothing.
+    """
+    if "chain" not in request.fixturenames:
+        yield
+        return
+    node_chain: Chain = request.getfixturevalue("chain")
+    snapshot = node_chain.rpc("evm_snapshot")
+    try:
+        yield
+    finally:
+        reverted = node_chain.rpc("evm_revert", [snapshot])
+        # The accounts' nonces went back with the chain; the senders must re-read them.
+        node_chain.resync_nonces()
+        assert reverted, f"evm_revert({snapshot}) failed: later tests would not start from a clean chain"
+
+
+# ------------------------------------------------------------------ web3 handles of the contracts
+
+
+@pytest.fixture(scope="session")
+def w3(chain: Chain) -> Web3:
+    return chain.w3
+
+
+@pytest.fixture(scope="session")
+def registry(chain: Chain) -> Contract:
+    return chain.contract("TwinRegistry")
+
+
+@pytest.fixture(scope="session")
+def license_token(chain: Chain) -> Contract:
+    return chain.contract("LicenseToken")
+
+
+@pytest.fixture(scope="session")
+def payment_token(chain: Chain) -> Contract:
+    return chain.contract("PaymentToken")
+
+
+# ------------------------------------------------------------------ named accounts (seed/data.py's account map)
+
+
+@pytest.fixture(scope="session")
+def admin() -> LocalAccount:
+    return dev_account(data.ADMIN)
+
+
+@pytest.fixture(scope="session")
+def guild() -> LocalAccount:
+    return dev_account(data.GUILD)
+
+
+@pytest.fixture(scope="session")
+def recorder() -> LocalAccount:
+    return dev_account(data.RECORDER)
+
+
+@pytest.fixture(scope="session")
+def agencies() -> list[LocalAccount]:
+    return [dev_account(a.index) for a in data.AGENCIES]
+
+
+@pytest.fixture(scope="session")
+def models() -> list[LocalAccount]:
+    return [dev_account(i) for i in data.MODEL_INDICES]
+
+
+@pytest.fixture(scope="session")
+def brands() -> list[LocalAccount]:
+    return [dev_account(b.index) for b in data.BRANDS]
+
+
+@pytest.fixture(scope="session")
+def crew() -> list[LocalAccount]:
+    return [dev_account(c.index) for c in data.CREW]
+
+
+# ------------------------------------------------------------------ reverts
+
+
+class _Reverted:
+    """What `reverts(...)` caught, for further assertions."""
+
+    error: ContractRevert | None = None
+
+
+@pytest.fixture(scope="session")
+def reverts(chain: Chain):
+    """Asserts the block reverts with the named custom error and, if given, exactly these arguments.
+
+        with reverts("LicenseTokenSequenceMismatch", licenseId=3, expected=5, firstSeq=7):
+            chain.transact(recorder, "LicenseToken", "settle", items)
+        with reverts("LicenseTokenZeroAmount"):
+            license_token.functions.topUpEscrow(1, 0).transact({"from": brand.address})
+
+    Positional arguments match the error's parameters in order; keyword arguments match them by name. Works
+    with the chain package's `ContractRevert` and with web3's own exceptions (decoded from all project ABIs).
+    """
+
+    @contextlib.contextmanager
+    def _reverts(name: str, *args: Any, **named: Any) -> Iterator[_Reverted]:
+        caught = _Reverted()
+        try:
+            yield caught
+        except ContractRevert as exc:
+            caught.error = exc
+        except Exception as exc:  # web3 exceptions from direct contract calls
+            decoded = chain.decoder.from_exception(exc)
+            if decoded is None:
+                raise AssertionError(f"expected revert {name}, got {type(exc).__name__}: {exc}") from exc
+            caught.error = decoded
+        else:
+            raise AssertionError(f"expected revert {name}, but nothing reverted")
+        error = caught.error
+        assert error.name == name, f"expected revert {name}, got {error}"
+        if args:
+            assert tuple(error.args[: len(args)]) == args, f"expected {name}{args}, got {error}"
+        for key, value in named.items():
+            assert key in error.named_args, f"{name} has no argument {key!r}: {error}"
+            assert error.named_args[key] == value, f"expected {name} {key}={value!r}, got {error}"
+
+    return _reverts

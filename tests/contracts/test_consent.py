@@ -1,0 +1,140 @@
+"""Consent: revoking stops purchases at once and settlements after the notice period; brands then reclaim."""
+
+from web3 import Web3
+
+from twin_env import DAY, GAS, GRANTED, NOTICE, PENDING, REVOKED, USDC, Terms, item
+
+FEE = Terms().per_use_fee
+
+
+def revoke(env, a, twin):
+    result = env.tx(a.model, "TwinRegistry", "revokeConsent", twin)
+    return result, env.block_time(result) + NOTICE
+
+
+def test_revoking_starts_the_notice_period(env, a, twin):
+    consent_hash = env.call("TwinRegistry", "consentOf", twin)[2]
+    result, effective_at = revoke(env, a, twin)
+    assert env.event(result, "TwinRegistry", "ConsentRevoked") == {"twinId": twin, "effectiveAt": effective_at}
+    assert env.call("TwinRegistry", "consentOf", twin) == (PENDING, effective_at, consent_hash)
+    assert env.call("TwinRegistry", "consentEffective", twin) is True
+    env.advance(NOTICE)
+    assert env.call("TwinRegistry", "consentOf", twin) == (REVOKED, effective_at, consent_hash)
+    assert env.call("TwinRegistry", "consentEffective", twin) is False
+
+
+def test_only_the_model_revokes_or_grants(env, a, twin):
+    for caller in (a.agency, a.admin, a.guild, a.brand):
+        env.refused(caller, "TwinRegistry", "revokeConsent", twin,
+                    error="TwinRegistryNotModel", error_args=(twin, caller.address))
+        env.refused(caller, "TwinRegistry", "grantConsent", twin, b"\x05" * 32,
+                    error="TwinRegistryNotModel", error_args=(twin, caller.address))
+    assert env.call("TwinRegistry", "consentOf", twin)[0] == GRANTED
+
+
+def test_revoking_twice_is_refused(env, a, twin):
+    revoke(env, a, twin)
+    env.refused(a.model, "TwinRegistry", "revokeConsent", twin,
+                error="TwinRegistryConsentAlreadyRevoked", error_args=(twin,))
+    env.advance(NOTICE + 1)
+    env.refused(a.model, "TwinRegistry", "revokeConsent", twin,
+                error="TwinRegistryConsentAlreadyRevoked", error_args=(twin,))
+
+
+def test_purchases_and_new_offers_stop_at_once(env, a, twin, offer):
+    revoke(env, a, twin)
+    env.fund(a.brand, 10 * USDC)
+    env.refused(a.brand, "LicenseToken", "buyLicense", offer, USDC,
+                error="LicenseTokenConsentNotGranted", error_args=(twin,))
+    deadline = env.now() + 3600
+    v, r, s = env.permit(a.brand, Terms().upfront_fee + USDC, deadline)
+    env.refused(a.brand, "LicenseToken", "buyLicenseWithPermit", offer, USDC, deadline, v, r, s,
+                error="LicenseTokenConsentNotGranted", error_args=(twin,))
+    env.refused(a.model, "LicenseToken", "publishOffer", twin, Terms().tuple(),
+                error="LicenseTokenConsentNotGranted", error_args=(twin,))
+    assert env.call("LicenseToken", "licenseCount") == 0
+
+
+def test_settlements_and_top_ups_go_on_during_the_notice_period(env, a, twin, license):
+    _, effective_at = revoke(env, a, twin)
+    env.settle(item(license, 0, 2))
+    env.fund(a.brand, USDC)
+    env.tx(a.brand, "LicenseToken", "topUpEscrow", license, USDC)
+    expiry = env.state(license).expiry
+    env.refused(a.brand, "LicenseToken", "reclaimEscrow", license,
+                error="LicenseTokenStillActive", error_args=(license, expiry))
+    env.next_block_at(effective_at - 1)  # the last second of the notice
+    env.settle(item(license, 2, 1), gas=GAS)
+    assert env.state(license).uses_settled == 3
+
+
+def test_settlements_stop_when_the_revocation_takes_effect(env, a, twin, license):
+    env.settle(item(license, 0, 4))
+    _, effective_at = revoke(env, a, twin)
+    env.next_block_at(effective_at)
+    env.refused(a.recorder, "LicenseToken", "settle", [item(license, 4, 1)],
+                error="LicenseTokenConsentRevoked", error_args=(twin, effective_at), gas=GAS)
+    env.advance(DAY)
+    env.refused(a.recorder, "LicenseToken", "settle", [item(license, 4, 1)],
+                error="LicenseTokenConsentRevoked", error_args=(twin, effective_at))
+    env.fund(a.brand, USDC)
+    env.refused(a.brand, "LicenseToken", "topUpEscrow", license, USDC,
+                error="LicenseTokenConsentRevoked", error_args=(twin, effective_at))
+
+
+def test_after_revocation_brands_reclaim_and_payees_keep_what_was_settled(env, a, twin, license):
+    env.settle(item(license, 0, 4))
+    earned = Terms().upfront_fee + 4 * FEE
+    _, effective_at = revoke(env, a, twin)
+    env.advance(NOTICE)
+    expiry = env.state(license).expiry
+    assert env.now() < expiry  # still within its term: only the revocation frees the escrow
+
+    result = env.tx(a.brand, "LicenseToken", "reclaimEscrow", license)
+    assert env.event(result, "LicenseToken", "EscrowReclaimed")["amount"] == USDC - 4 * FEE
+    assert env.balance(a.brand) == USDC - 4 * FEE
+    env.refused(a.brand, "LicenseToken", "reclaimEscrow", license,
+                error="LicenseTokenNothingToReclaim", error_args=(license,))
+
+    assert env.claimable(a.model) + env.claimable(a.agency) == earned
+    env.tx(a.model, "LicenseToken", "withdraw")
+    env.tx(a.agency, "LicenseToken", "withdraw")
+    assert env.balance(a.model) + env.balance(a.agency) == earned
+    assert env.call("LicenseToken", "totalOwed") == 0
+    assert env.call("LicenseToken", "totalEscrow") == 0
+    env.conserved()
+
+
+def test_grant_again_cancels_a_pending_revocation(env, a, twin, offer, license):
+    revoke(env, a, twin)
+    new_hash = Web3.keccak(text="consent v2")
+    result = env.tx(a.model, "TwinRegistry", "grantConsent", twin, new_hash)
+    assert env.event(result, "TwinRegistry", "ConsentGranted") == {"twinId": twin, "consentHash": "0x" + new_hash.hex()}
+    assert env.call("TwinRegistry", "consentOf", twin) == (GRANTED, 0, new_hash)
+    env.advance(NOTICE + 1)
+    env.settle(item(license, 0, 1))  # the cancelled revocation never takes effect
+    env.buy(a.brand2, offer, USDC)
+    env.publish(a.model, twin)
+
+
+def test_grant_after_effective_revocation_reopens_purchases(env, a, twin, offer):
+    revoke(env, a, twin)
+    env.advance(NOTICE)
+    env.tx(a.model, "TwinRegistry", "grantConsent", twin, b"\x07" * 32)
+    assert env.call("TwinRegistry", "consentEffective", twin) is True
+    license_id = env.buy(a.brand, offer, USDC)
+    env.settle(item(license_id, 0, 1))
+    # and it can be revoked again.
+    revoke(env, a, twin)
+    assert env.call("TwinRegistry", "consentOf", twin)[0] == PENDING
+
+
+def test_notice_period_set_by_the_admin_applies_to_later_revocations(env, a, twin, license):
+    env.tx(a.admin, "TwinRegistry", "setNoticePeriod", 0)
+    result, _ = revoke(env, a, twin)
+    effective_at = env.block_time(result)  # no notice: effective at once
+    assert env.call("TwinRegistry", "consentOf", twin)[:2] == (REVOKED, effective_at)
+    env.refused(a.recorder, "LicenseToken", "settle", [item(license, 0, 1)],
+                error="LicenseTokenConsentRevoked", error_args=(twin, effective_at))
+    env.tx(a.brand, "LicenseToken", "reclaimEscrow", license)
+    assert env.balance(a.brand) == USDC

@@ -1,0 +1,977 @@
+"""A seeded random run of more than 2 000 transactions by many accounts, against a Python model of the contracts.
+
+Six models register twins with agencies and crew as payees, publish and withdraw offers, revoke and re-grant
+consent; five brands buy licences (approve and permit), top up, transfer and reclaim; the recorder settles
+batches, valid and deliberately invalid; payees withdraw; the guild and the admin change floors, the agency cap,
+the notice period and pause. Before each transaction the model predicts its outcome: success, or the exact custom
+error and its arguments. After each step it checks against the chain:
+
+- token.balanceOf(LicenseToken) == totalEscrow() + totalOwed()
+  == sum of every licence's escrow + sum over payees of claimable() (the model's, checked item by item for
+  everything the step touched, and read from the chain for every licence and payee every SWEEP steps);
+- withdrawn + claimable over all payees == upfront fees paid + settled amounts.
+
+The seed is fixed, and the model sets every block's timestamp, so the run is the same on every machine.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pytest
+from web3 import Web3
+
+from twin_env import AGENCY, CREW, MODEL, encode_call, read_many
+
+SEED = 20_240_611
+TRANSACTIONS = 2_000
+SWEEP = 100  # steps between full reads of every licence and payee
+GAS_LIMIT = 2_000_000
+
+UINT32_MAX = 2**32 - 1
+UINT64_MAX = 2**64 - 1
+FAUCET_LIMIT = 1_000_000 * 10**6
+HOUR, DAY = 3600, 86_400
+
+
+# ---------------------------------------------------------------------------------------------- the model
+
+
+@dataclass
+class Twin:
+    model: str
+    payees: list[tuple[str, int, int]]  # (account, bps, role)
+    revoked_at: int = 0  # revocationEffectiveAt; 0 while granted
+    pool: int = 0  # undistributed
+
+
+@dataclass
+class Offer:
+    twin: int
+    active: bool
+    terms: tuple  # OfferTerms: upfront, perUse, duration, maxUses, categories, territories, exclusive, transferable
+
+
+@dataclass
+class Licence:
+    twin: int
+    holder: str
+    escrow: int
+    used: int
+    max_uses: int
+    expiry: int
+    fee: int
+    transferable: bool
+
+
+class Refused(Exception):
+    """The model's prediction that a call reverts with `name(*args)`."""
+
+    def __init__(self, name: str, *args: Any) -> None:
+        super().__init__(name, *args)
+        self.name = name
+        self.error_args = args
+
+
+@dataclass
+class Model:
+    token: dict[str, int] = field(default_factory=dict)
+    allowance: dict[str, int] = field(default_factory=dict)  # to the licence contract
+    nonces: dict[str, int] = field(default_factory=dict)  # permit nonces
+    twins: dict[int, Twin] = field(default_factory=dict)
+    offers: dict[int, Offer] = field(default_factory=dict)
+    licences: dict[int, Licence] = field(default_factory=dict)
+    split: dict[str, int] = field(default_factory=dict)  # distributed, not withdrawn (_balances)
+    withdrawn: dict[str, int] = field(default_factory=dict)
+    twins_of: dict[str, list[int]] = field(default_factory=dict)
+    exclusive_until: dict[tuple[int, int, int], int] = field(default_factory=dict)
+    licensed_until: dict[tuple[int, int, int], int] = field(default_factory=dict)
+    floors: dict[int, int] = field(default_factory=dict)
+    agency_cap: int = 2_000
+    notice: int = 72 * HOUR
+    paused: bool = False
+    credited: int = 0  # upfront fees + settled amounts, ever
+    paid_out: int = 0  # withdrawn, ever
+    ever_payees: set[str] = field(default_factory=set)
+
+    # -------------------------------------------------------------- derived views
+
+    @staticmethod
+    def shares(payees: list[tuple[str, int, int]], amount: int) -> dict[str, int]:
+        out = {}
+        rest = amount
+        for account, bps, _ in payees[1:]:
+            out[account] = amount * bps // 10_000
+            rest -= out[account]
+        out[payees[0][0]] = rest
+        return out
+
+    def claimable(self, payee: str) -> int:
+        amount = self.split.get(payee, 0)
+        for twin_id in self.twins_of.get(payee, []):
+            twin = self.twins[twin_id]
+            if twin.pool:
+                amount += self.shares(twin.payees, twin.pool).get(payee, 0)
+        return amount
+
+    def total_escrow(self) -> int:
+        return sum(lic.escrow for lic in self.licences.values())
+
+    def total_owed(self) -> int:
+        return sum(self.split.values()) + sum(t.pool for t in self.twins.values())
+
+    def revoked(self, twin_id: int, now: int) -> bool:
+        at = self.twins[twin_id].revoked_at
+        return at != 0 and now >= at
+
+    # -------------------------------------------------------------- effects shared by several calls
+
+    def distribute(self, twin_id: int) -> None:
+        twin = self.twins[twin_id]
+        if twin.pool:
+            for account, amount in self.shares(twin.payees, twin.pool).items():
+                self.split[account] = self.split.get(account, 0) + amount
+            twin.pool = 0
+
+    def pay(self, payer: str, amount: int) -> None:
+        """transferFrom(payer, licence contract, amount) after `_requireFunds`."""
+        self.token[payer] -= amount
+        if self.allowance.get(payer, 0) != 2**256 - 1:
+            self.allowance[payer] -= amount
+
+    def require_funds(self, payer: str, amount: int) -> None:
+        allowance = self.allowance.get(payer, 0)
+        if allowance < amount:
+            raise Refused("LicenseTokenInsufficientAllowance", amount, allowance)
+        balance = self.token.get(payer, 0)
+        if balance < amount:
+            raise Refused("LicenseTokenInsufficientBalance", amount, balance)
+
+    def check_payees(self, model: str, payees: list[tuple[str, int, int]]) -> None:
+        if not payees:
+            raise Refused("TwinRegistryNoPayees")
+        if len(payees) > 8:
+            raise Refused("TwinRegistryTooManyPayees", len(payees), 8)
+        if payees[0][0] != model or payees[0][2] != MODEL:
+            raise Refused("TwinRegistryFirstPayeeNotModel", payees[0][0])
+        total = agency_total = 0
+        for i, (account, bps, role) in enumerate(payees):
+            if int(account, 16) == 0:
+                raise Refused("TwinRegistryZeroAddress")
+            if bps == 0:
+                raise Refused("TwinRegistryZeroShare", account)
+            if i > 0 and role == MODEL:
+                raise Refused("TwinRegistryModelRoleMisplaced", i)
+            if role == AGENCY:
+                agency_total += bps  # the cap bounds the agencies together
+                if agency_total > self.agency_cap:
+                    raise Refused("TwinRegistryAgencyShareAboveCap", agency_total, self.agency_cap)
+            if any(p[0] == account for p in payees[:i]):
+                raise Refused("TwinRegistryDuplicatePayee", account)
+            total += bps
+        if total != 10_000:
+            raise Refused("TwinRegistrySharesNotTotal", total)
+
+    def write_payees(self, twin_id: int, payees: list[tuple[str, int, int]]) -> None:
+        twin = self.twins[twin_id]
+        for account, _, _ in twin.payees:
+            self.twins_of[account].remove(twin_id)
+        twin.payees = list(payees)
+        for account, _, _ in payees:
+            self.twins_of.setdefault(account, []).append(twin_id)
+            self.ever_payees.add(account)
+
+    def model_of(self, twin_id: int, caller: str) -> Twin:
+        twin = self.twins.get(twin_id)
+        if twin is None:
+            raise Refused("TwinRegistryUnknownTwin", twin_id)
+        if twin.model != caller:
+            raise Refused("TwinRegistryNotModel", twin_id, caller)
+        return twin
+
+    def claim_exclusivity(self, twin_id: int, terms: tuple, expiry: int, now: int) -> list:
+        """The cells a purchase writes, or Refused on a collision (same order of checks as the contract)."""
+        until = min(expiry, UINT32_MAX)
+        exclusive = terms[6]
+        writes = []
+        for category in range(8):
+            if not terms[4] >> category & 1:
+                continue
+            for territory in range(8):
+                if not terms[5] >> territory & 1:
+                    continue
+                cell = (twin_id, category, territory)
+                held = self.exclusive_until.get(cell, 0)
+                if held > now:
+                    raise Refused("LicenseTokenExclusivityConflict", twin_id, category, territory, held)
+                licensed = self.licensed_until.get(cell, 0)
+                if exclusive and licensed > now:
+                    raise Refused("LicenseTokenExclusivityConflict", twin_id, category, territory, licensed)
+                writes.append((cell, exclusive, max(licensed, until), until))
+        return writes
+
+
+# ---------------------------------------------------------------------------------------------- the run
+
+
+class Run:
+    def __init__(self, env, chain, accounts) -> None:
+        self.env = env
+        self.chain = chain
+        self.w3 = chain.w3
+        self.lic = env.license
+        self.reg = env.registry
+        self.tok = env.token
+        self.lic_address = self.lic.address
+        self.rng = random.Random(SEED)
+        self.m = Model()
+        self.a = accounts
+        self.now = env.now()
+        self.transactions = 0
+        self.refusals: dict[str, int] = {}
+        self.successes: dict[str, int] = {}
+        self.steps = 0
+        self.touched_licences: set[int] = set()
+        self.touched_accounts: set[str] = set()
+        self.keys = {acct.address: acct for acct in accounts.everyone}
+
+    # -------------------------------------------------------------- sending
+
+    def send(self, who: str, call: Any, predict, label: str) -> None:
+        """Predicts the call at the next block's time, sends it, and compares the outcome with the prediction.
+
+        `predict(now)` raises Refused, or returns a function applying the call's effects to the model.
+        """
+        self.now += self.rng.choice((1, 1, 1, 2, 13))
+        try:
+            effects = predict(self.now)
+            expected = None
+        except Refused as refused:
+            effects, expected = None, refused
+        self.chain.rpc("evm_setNextBlockTimestamp", [self.now])
+        tx = {"from": who, "to": call.address, "data": encode_call(self.w3, call), "gas": hex(GAS_LIMIT)}
+        response = self.w3.provider.make_request("eth_sendTransaction", [tx])
+        self.transactions += 1
+        self.touched_accounts.add(who)
+        if "error" in response:
+            error = response["error"]
+            data = error.get("data")
+            revert = self.chain.decoder.decode(data.get("data") if isinstance(data, dict) else data or "0x")
+            assert revert is not None, f"step {self.steps} {label}: undecodable failure {error}"
+            assert expected is not None, f"step {self.steps} {label}: model expected success, chain said {revert}"
+            assert (revert.name, tuple(revert.args)) == (expected.name, expected.error_args), (
+                f"step {self.steps} {label}: chain {revert}, model {expected.name}{expected.error_args}"
+            )
+            self.refusals[expected.name] = self.refusals.get(expected.name, 0) + 1
+            return
+        assert expected is None, (
+            f"step {self.steps} {label}: model expected {expected.name}{expected.error_args}, chain succeeded"
+        )
+        self.successes[label] = self.successes.get(label, 0) + 1
+        effects()
+
+    # -------------------------------------------------------------- choices
+
+    def pick(self, seq):
+        return self.rng.choice(list(seq)) if seq else None
+
+    def chance(self, p: float) -> bool:
+        return self.rng.random() < p
+
+    def live_licences(self):
+        return [i for i, lic in self.m.licences.items() if lic.expiry > self.now]
+
+    # -------------------------------------------------------------- operations
+
+    def op_faucet(self) -> None:
+        who = self.pick(self.a.brands)
+        amount = FAUCET_LIMIT + 1 if self.chance(0.03) else self.rng.choice((10**6, 25 * 10**6, 500 * 10**6))
+
+        def predict(now):
+            if amount > FAUCET_LIMIT:
+                raise Refused("TestStablecoinFaucetLimit", amount, FAUCET_LIMIT)
+
+            def effects():
+                self.m.token[who] = self.m.token.get(who, 0) + amount
+
+            return effects
+
+        self.send(who, self.tok.functions.faucet(who, amount), predict, "faucet")
+
+    def op_approve(self, who: str | None = None, amount: int | None = None) -> None:
+        who = who or self.pick(self.a.brands)
+        if amount is None:
+            amount = self.rng.choice((0, 10**6, 50 * 10**6, 2**256 - 1))
+
+        def predict(now):
+            def effects():
+                self.m.allowance[who] = amount
+
+            return effects
+
+        self.send(who, self.tok.functions.approve(self.lic_address, amount), predict, "approve")
+
+    def random_payees(self, model: str) -> list[tuple[str, int, int]]:
+        payees = []
+        rest = 10_000
+        if self.chance(0.7):
+            cap = self.m.agency_cap
+            share = self.rng.choice((500, 1_000, 1_500, 2_000, cap, cap + 1 if self.chance(0.2) else cap))
+            share = max(1, min(share, 9_000))
+            payees.append((self.pick(self.a.agencies), share, AGENCY))
+            rest -= share
+        crew = self.rng.sample(self.a.crew, self.rng.choice((0, 0, 1, 2, 3)))
+        for member in crew:
+            share = self.rng.choice((100, 333, 500, 1_000))
+            payees.append((member, share, CREW))
+            rest -= share
+        result = [(model, rest, MODEL)] + payees
+        # Now and then, break it on purpose.
+        fault = self.rng.random()
+        if fault < 0.04 and len(result) > 1:
+            result[1] = (result[1][0], result[1][1] + 1, result[1][2])  # sum 10 001
+        elif fault < 0.07 and len(result) > 1:
+            result.append(result[1])  # duplicate
+        elif fault < 0.09:
+            result = result[1:] + result[:1]  # model not first
+        elif fault < 0.11 and len(result) > 1:
+            result[1] = (result[1][0], 0, result[1][2])  # zero share
+        elif fault < 0.12:
+            result = result + [(self.pick(self.a.crew), 1, CREW)] * 8  # too many
+        return result
+
+    def op_register(self) -> None:
+        model = self.pick(self.a.models)
+        payees = self.random_payees(model)
+        uri = f"ipfs://twin-{self.steps}"
+
+        def predict(now):
+            self.m.check_payees(model, payees)
+
+            def effects():
+                twin_id = len(self.m.twins) + 1
+                self.m.twins[twin_id] = Twin(model=model, payees=[])
+                self.m.twins_of.setdefault(model, [])
+                self.m.write_payees(twin_id, payees)
+
+            return effects
+
+        call = self.reg.functions.registerTwin(uri, b"\x11" * 32, payees)
+        self.send(model, call, predict, "register")
+
+    def op_set_payees(self) -> None:
+        twin_id = self.pick(self.m.twins) or 1
+        twin = self.m.twins.get(twin_id)
+        caller = twin.model if twin and self.chance(0.9) else self.pick(self.a.models)
+        payees = self.random_payees(caller)
+
+        def predict(now):
+            self.m.model_of(twin_id, caller)
+            self.m.check_payees(caller, payees)
+
+            def effects():
+                self.m.distribute(twin_id)
+                self.m.write_payees(twin_id, payees)
+                for account, _, _ in payees:
+                    self.touched_accounts.add(account)
+
+            return effects
+
+        if twin:
+            self.touched_accounts.update(p[0] for p in twin.payees)
+        self.send(caller, self.reg.functions.setPayees(twin_id, payees), predict, "setPayees")
+
+    def random_terms(self) -> tuple:
+        bits = lambda: sum(1 << b for b in self.rng.sample(range(8), self.rng.choice((1, 1, 1, 2, 3))))  # noqa: E731
+        return (
+            self.rng.choice((0, 0, 1, 999, 10**6, 3_333_333)),  # upfront
+            self.rng.choice((1, 7, 13, 50_000, 123_457)) if self.chance(0.97) else 0,  # per use
+            self.rng.choice((HOUR, DAY, 7 * DAY, 30 * DAY, 30 * DAY, 90 * DAY)),
+            self.rng.choice((0, 0, 1, 5, 50)),
+            bits() if self.chance(0.98) else 0,
+            bits(),
+            self.chance(0.12),
+            self.chance(0.4),
+        )
+
+    def op_publish(self) -> None:
+        twin_id = self.pick(self.m.twins) or 1
+        twin = self.m.twins.get(twin_id)
+        caller = twin.model if twin and self.chance(0.93) else self.pick(self.a.models + self.a.agencies)
+        terms = self.random_terms()
+
+        def predict(now):
+            if twin is None:
+                raise Refused("ERC721NonexistentToken", twin_id)
+            if twin.model != caller:
+                raise Refused("LicenseTokenNotModel", twin_id, caller)
+            if twin.revoked_at != 0:
+                raise Refused("LicenseTokenConsentNotGranted", twin_id)
+            for index, reason in ((4, "no usage category"), (5, "no territory"), (2, "zero duration"), (1, "zero per-use fee")):
+                if terms[index] == 0:
+                    raise Refused("LicenseTokenInvalidTerms", reason)
+            floor = max([self.m.floors.get(c, 0) for c in range(8) if terms[4] >> c & 1], default=0)
+            if terms[1] < floor:
+                raise Refused("LicenseTokenFeeBelowFloor", terms[1], floor)
+
+            def effects():
+                self.m.offers[len(self.m.offers) + 1] = Offer(twin=twin_id, active=True, terms=terms)
+
+            return effects
+
+        self.send(caller, self.lic.functions.publishOffer(twin_id, terms), predict, "publish")
+
+    def op_withdraw_offer(self) -> None:
+        offer_id = self.pick(self.m.offers) or 1
+        if self.chance(0.05):
+            offer_id = len(self.m.offers) + 7
+        offer = self.m.offers.get(offer_id)
+        owner = self.m.twins[offer.twin].model if offer else self.pick(self.a.models)
+        caller = owner if self.chance(0.9) else self.pick(self.a.models)
+
+        def predict(now):
+            if offer is None:
+                raise Refused("LicenseTokenUnknownOffer", offer_id)
+            if self.m.twins[offer.twin].model != caller:
+                raise Refused("LicenseTokenNotModel", offer.twin, caller)
+            if not offer.active:
+                raise Refused("LicenseTokenOfferInactive", offer_id)
+
+            def effects():
+                offer.active = False
+
+            return effects
+
+        self.send(caller, self.lic.functions.withdrawOffer(offer_id), predict, "withdrawOffer")
+
+    def predict_buy(self, brand: str, offer_id: int, escrow: int, now: int, permit_total: int | None = None):
+        """`_buy`'s checks and effects; `permit_total` is the allowance a valid permit sets first."""
+        m = self.m
+        if m.paused:
+            raise Refused("EnforcedPause")
+        offer = m.offers.get(offer_id)
+        saved_allowance = m.allowance.get(brand, 0)
+        if permit_total is not None:
+            m.allowance[brand] = permit_total  # rolled back below if the purchase reverts
+        try:
+            if offer is None:
+                raise Refused("LicenseTokenUnknownOffer", offer_id)
+            if not offer.active:
+                raise Refused("LicenseTokenOfferInactive", offer_id)
+            if m.twins[offer.twin].revoked_at != 0:
+                raise Refused("LicenseTokenConsentNotGranted", offer.twin)
+            total = offer.terms[0] + escrow
+            m.require_funds(brand, total)
+            expiry = now + offer.terms[2]
+            writes = m.claim_exclusivity(offer.twin, offer.terms, expiry, now)
+        finally:
+            permit_allowance = m.allowance.get(brand, 0)
+            m.allowance[brand] = saved_allowance
+
+        def effects():
+            terms = offer.terms
+            if permit_total is not None:
+                m.allowance[brand] = permit_allowance
+                m.nonces[brand] = m.nonces.get(brand, 0) + 1
+            for cell, exclusive, licensed, until in writes:
+                if exclusive:
+                    m.exclusive_until[cell] = until
+                m.licensed_until[cell] = licensed
+            licence_id = len(m.licences) + 1
+            m.licences[licence_id] = Licence(
+                twin=offer.twin,
+                holder=brand,
+                escrow=escrow,
+                used=0,
+                max_uses=terms[3] or UINT32_MAX,
+                expiry=expiry,
+                fee=terms[1],
+                transferable=terms[7],
+            )
+            m.twins[offer.twin].pool += terms[0]
+            m.credited += terms[0]
+            if total:
+                m.pay(brand, total)
+            self.touched_licences.add(licence_id)
+            self.touched_accounts.update(p[0] for p in m.twins[offer.twin].payees)
+
+        return effects
+
+    def choose_purchase(self) -> tuple[str, int, int]:
+        brand = self.pick(self.a.brands)
+        active = [i for i, o in self.m.offers.items() if o.active]
+        offer_id = self.pick(active) if active and self.chance(0.95) else (self.pick(self.m.offers) or 1)
+        offer = self.m.offers.get(offer_id)
+        fee = offer.terms[1] if offer else 1
+        escrow = fee * self.rng.choice((0, 1, 5, 20, 60, 200)) + self.rng.choice((0, 0, 5))
+        return brand, offer_id, escrow
+
+    def ensure_funds(self, brand: str, total: int, approve: bool) -> None:
+        """Most brands pay their way: faucet and approve first (as transactions of their own)."""
+        if self.m.token.get(brand, 0) < total and self.chance(0.9):
+            self.send(brand, self.tok.functions.faucet(brand, FAUCET_LIMIT // 1000), lambda now: self._mint(brand, FAUCET_LIMIT // 1000), "faucet")
+        if approve and self.m.allowance.get(brand, 0) < total and self.chance(0.9):
+            self.op_approve(brand, self.rng.choice((total, total * 3, 2**256 - 1)))
+
+    def _mint(self, who: str, amount: int):
+        def effects():
+            self.m.token[who] = self.m.token.get(who, 0) + amount
+
+        return effects
+
+    def op_buy(self) -> None:
+        brand, offer_id, escrow = self.choose_purchase()
+        offer = self.m.offers.get(offer_id)
+        total = (offer.terms[0] if offer else 0) + escrow
+        self.ensure_funds(brand, total, approve=True)
+        self.send(
+            brand,
+            self.lic.functions.buyLicense(offer_id, escrow),
+            lambda now: self.predict_buy(brand, offer_id, escrow, now),
+            "buy",
+        )
+
+    def op_buy_with_permit(self) -> None:
+        brand, offer_id, escrow = self.choose_purchase()
+        offer = self.m.offers.get(offer_id)
+        total = (offer.terms[0] if offer else 0) + escrow
+        self.ensure_funds(brand, total, approve=False)
+        deadline = self.now + self.rng.choice((3600, 3600, 3600, -10))
+        signed_value = total if self.chance(0.93) else max(total - 1, 0)
+        nonce = self.m.nonces.get(brand, 0)
+        v, r, s = self.env.permit(self.keys[brand], signed_value, deadline, self.lic_address, nonce=nonce)
+
+        def predict(now):
+            valid = deadline >= now and signed_value == total
+            return self.predict_buy(brand, offer_id, escrow, now, permit_total=total if valid else None)
+
+        call = self.lic.functions.buyLicenseWithPermit(offer_id, escrow, deadline, v, r, s)
+        self.send(brand, call, predict, "buyWithPermit")
+
+    def op_top_up(self) -> None:
+        licence_id = self.pick(self.m.licences) or 1
+        if self.chance(0.03):
+            licence_id = len(self.m.licences) + 3
+        payer = self.pick(self.a.brands)
+        lic = self.m.licences.get(licence_id)
+        amount = (lic.fee if lic else 1) * self.rng.choice((1, 5, 20)) if self.chance(0.95) else 0
+        self.ensure_funds(payer, amount, approve=True)
+
+        def predict(now):
+            m = self.m
+            if m.paused:
+                raise Refused("EnforcedPause")
+            if lic is None:
+                raise Refused("LicenseTokenUnknownLicense", licence_id)
+            if amount == 0:
+                raise Refused("LicenseTokenZeroAmount")
+            if now >= lic.expiry:
+                raise Refused("LicenseTokenExpired", licence_id, lic.expiry)
+            if m.revoked(lic.twin, now):
+                raise Refused("LicenseTokenConsentRevoked", lic.twin, m.twins[lic.twin].revoked_at)
+            if lic.escrow + amount > UINT64_MAX:
+                raise Refused("LicenseTokenEscrowTooLarge", lic.escrow + amount, UINT64_MAX)
+            m.require_funds(payer, amount)
+
+            def effects():
+                lic.escrow += amount
+                m.pay(payer, amount)
+                self.touched_licences.add(licence_id)
+
+            return effects
+
+        self.send(payer, self.lic.functions.topUpEscrow(licence_id, amount), predict, "topUp")
+
+    def op_settle(self) -> None:
+        m = self.m
+        items = []
+        planned: dict[int, int] = {}  # licence -> next sequence number within this batch
+        candidates = [
+            i
+            for i in self.live_licences()
+            if m.licences[i].escrow >= m.licences[i].fee
+            and m.licences[i].used < m.licences[i].max_uses
+            and not m.revoked(m.licences[i].twin, self.now + 1)
+        ]
+        if not candidates and self.chance(0.8):
+            return self.op_buy()  # nothing to settle: business goes on
+        for _ in range(self.rng.choice((1, 1, 2, 3, 4))):
+            licence_id = self.pick(candidates) if candidates and self.chance(0.93) else self.pick(m.licences) or 1
+            lic = m.licences.get(licence_id)
+            seq = planned.get(licence_id, lic.used if lic else 0)
+            already = seq - (lic.used if lic else 0)  # planned earlier in this batch
+            affordable = (lic.escrow // lic.fee - already) if lic else 1
+            allowed = (lic.max_uses - lic.used - already) if lic else 1
+            count = self.rng.randint(1, max(1, min(affordable, allowed, 30)))
+            fault = self.rng.random()
+            if fault < 0.03:
+                seq = max(seq - 1, 0) if seq else seq + 1  # replay (or gap when nothing settled yet)
+            elif fault < 0.05:
+                seq += 2  # gap
+            elif fault < 0.06:
+                count = 0
+            elif fault < 0.07:
+                licence_id = len(m.licences) + 5  # unknown
+            elif fault < 0.09:
+                count += 1_000  # more than the escrow (or the max uses) allows
+            items.append((licence_id, seq, count, self.rng.randbytes(32)))
+            planned[licence_id] = seq + count
+        if self.chance(0.01):
+            items = []
+        caller = self.a.recorder if self.chance(0.98) else self.pick(self.a.brands + [self.a.admin])
+
+        def predict(now):
+            if caller != self.a.recorder:
+                raise Refused("AccessControlUnauthorizedAccount", caller, self.env_role("RECORDER_ROLE"))
+            if m.paused:
+                raise Refused("EnforcedPause")
+            if not items:
+                raise Refused("LicenseTokenEmptyBatch")
+            work = {i: replace(lic) for i, lic in m.licences.items() if i in {it[0] for it in items}}
+            pools: dict[int, int] = {}
+            for licence_id, seq, count, _ in items:
+                lic = work.get(licence_id)
+                if lic is None:
+                    raise Refused("LicenseTokenUnknownLicense", licence_id)
+                if seq != lic.used:
+                    raise Refused("LicenseTokenSequenceMismatch", licence_id, lic.used, seq)
+                if count == 0:
+                    raise Refused("LicenseTokenZeroCount", licence_id)
+                if now >= lic.expiry:
+                    raise Refused("LicenseTokenExpired", licence_id, lic.expiry)
+                if lic.used + count > lic.max_uses:
+                    raise Refused("LicenseTokenMaxUsesExceeded", licence_id, lic.max_uses, lic.used + count)
+                amount = count * lic.fee
+                if amount > lic.escrow:
+                    raise Refused("LicenseTokenInsufficientEscrow", licence_id, amount, lic.escrow)
+                if m.revoked(lic.twin, now):
+                    raise Refused("LicenseTokenConsentRevoked", lic.twin, m.twins[lic.twin].revoked_at)
+                lic.escrow -= amount
+                lic.used += count
+                pools[lic.twin] = pools.get(lic.twin, 0) + amount
+
+            def effects():
+                for licence_id, lic in work.items():
+                    m.licences[licence_id] = lic
+                    self.touched_licences.add(licence_id)
+                for twin_id, amount in pools.items():
+                    m.twins[twin_id].pool += amount
+                    m.credited += amount
+                    self.touched_accounts.update(p[0] for p in m.twins[twin_id].payees)
+
+            return effects
+
+        self.send(caller, self.lic.functions.settle(items), predict, "settle")
+
+    @staticmethod
+    def env_role(name: str) -> bytes:
+        return bytes(Web3.keccak(text=name))
+
+    def op_revoke(self) -> None:
+        twin_id = self.pick(self.m.twins) or 1
+        twin = self.m.twins.get(twin_id)
+        caller = twin.model if twin and self.chance(0.95) else self.pick(self.a.models)
+
+        def predict(now):
+            t = self.m.model_of(twin_id, caller)
+            if t.revoked_at != 0:
+                raise Refused("TwinRegistryConsentAlreadyRevoked", twin_id)
+
+            def effects():
+                t.revoked_at = now + self.m.notice
+
+            return effects
+
+        self.send(caller, self.reg.functions.revokeConsent(twin_id), predict, "revoke")
+
+    def op_grant(self) -> None:
+        revoked = [i for i, t in self.m.twins.items() if t.revoked_at]
+        twin_id = self.pick(revoked) if revoked and self.chance(0.9) else self.pick(self.m.twins) or 1
+        twin = self.m.twins.get(twin_id)
+        caller = twin.model if twin and self.chance(0.95) else self.pick(self.a.models)
+
+        def predict(now):
+            t = self.m.model_of(twin_id, caller)
+
+            def effects():
+                t.revoked_at = 0
+
+            return effects
+
+        self.send(caller, self.reg.functions.grantConsent(twin_id, self.rng.randbytes(32)), predict, "grant")
+
+    def op_withdraw(self) -> None:
+        payees = sorted(self.m.ever_payees) or self.a.models
+        who = self.pick(payees) if self.chance(0.95) else self.pick(self.a.brands)
+
+        def predict(now):
+            m = self.m
+            amount = m.claimable(who)
+            if amount == 0:
+                raise Refused("LicenseTokenNothingToWithdraw", who)
+
+            def effects():
+                for twin_id in m.twins_of.get(who, []):
+                    m.distribute(twin_id)
+                m.split[who] = 0
+                m.withdrawn[who] = m.withdrawn.get(who, 0) + amount
+                m.paid_out += amount
+                m.token[who] = m.token.get(who, 0) + amount
+
+            return effects
+
+        self.send(who, self.lic.functions.withdraw(), predict, "withdraw")
+
+    def op_reclaim(self) -> None:
+        m = self.m
+        ready = [
+            i for i, lic in m.licences.items() if lic.escrow and (lic.expiry <= self.now or m.revoked(lic.twin, self.now))
+        ]
+        licence_id = self.pick(ready) if ready and self.chance(0.8) else self.pick(m.licences) or 1
+        lic = m.licences.get(licence_id)
+        caller = lic.holder if lic and self.chance(0.92) else self.pick(self.a.brands)
+
+        def predict(now):
+            if lic is None:
+                raise Refused("LicenseTokenUnknownLicense", licence_id)
+            if lic.holder != caller:
+                raise Refused("LicenseTokenNotHolder", licence_id, caller)
+            if now < lic.expiry and not m.revoked(lic.twin, now):
+                raise Refused("LicenseTokenStillActive", licence_id, lic.expiry)
+            if lic.escrow == 0:
+                raise Refused("LicenseTokenNothingToReclaim", licence_id)
+
+            def effects():
+                m.token[caller] = m.token.get(caller, 0) + lic.escrow
+                lic.escrow = 0
+                self.touched_licences.add(licence_id)
+
+            return effects
+
+        self.send(caller, self.lic.functions.reclaimEscrow(licence_id), predict, "reclaim")
+
+    def op_transfer(self) -> None:
+        m = self.m
+        if not m.licences:
+            return self.op_faucet()
+        licence_id = self.pick(m.licences)
+        lic = m.licences[licence_id]
+        to = self.pick([b for b in self.a.brands if b != lic.holder])
+
+        def predict(now):
+            if not lic.transferable:
+                raise Refused("LicenseTokenNotTransferable", licence_id)
+
+            def effects():
+                lic.holder = to
+                self.touched_licences.add(licence_id)
+
+            return effects
+
+        call = self.lic.functions.transferFrom(lic.holder, to, licence_id)
+        self.send(lic.holder, call, predict, "transfer")
+
+    def op_governance(self) -> None:
+        m = self.m
+        choice = self.rng.random()
+        if choice < 0.3:
+            category, fee = self.rng.randrange(9), self.rng.choice((0, 1, 7, 13, 60_000))
+            caller = self.a.guild if self.chance(0.9) else self.a.admin
+
+            def predict(now):
+                if caller != self.a.guild:
+                    raise Refused("AccessControlUnauthorizedAccount", caller, self.env_role("GUILD_ROLE"))
+                if category >= 8:
+                    raise Refused("TwinRegistryUnknownCategory", category)
+                return lambda: m.floors.__setitem__(category, fee)
+
+            self.send(caller, self.reg.functions.setCategoryFloor(category, fee), predict, "setFloor")
+        elif choice < 0.45:
+            cap = self.rng.choice((1_500, 2_000, 2_500))
+
+            def predict(now):
+                return lambda: setattr(m, "agency_cap", cap)
+
+            self.send(self.a.guild, self.reg.functions.setAgencyCap(cap), predict, "setAgencyCap")
+        elif choice < 0.6:
+            notice = self.rng.choice((0, HOUR, 72 * HOUR))
+
+            def predict(now):
+                return lambda: setattr(m, "notice", notice)
+
+            self.send(self.a.admin, self.reg.functions.setNoticePeriod(notice), predict, "setNotice")
+        else:
+            pausing = not m.paused if self.chance(0.9) else m.paused
+            caller = self.a.admin if self.chance(0.9) else self.a.guild
+
+            def predict(now):
+                if caller != self.a.admin:
+                    raise Refused("AccessControlUnauthorizedAccount", caller, b"\x00" * 32)
+                if pausing and m.paused:
+                    raise Refused("EnforcedPause")
+                if not pausing and not m.paused:
+                    raise Refused("ExpectedPause")
+                return lambda: setattr(m, "paused", pausing)
+
+            fn = self.lic.functions.pause() if pausing else self.lic.functions.unpause()
+            self.send(caller, fn, predict, "pause" if pausing else "unpause")
+
+    def unpause(self) -> None:
+        self.send(self.a.admin, self.lic.functions.unpause(), lambda now: lambda: setattr(self.m, "paused", False), "unpause")
+
+    def op_advance(self) -> None:
+        """Time passes (no transaction): the next block is mined that much later."""
+        self.now += self.rng.choice((60, HOUR, 6 * HOUR, DAY, DAY, 3 * DAY))
+
+    # -------------------------------------------------------------- checks
+
+    def check(self) -> None:
+        m = self.m
+        licences = sorted(self.touched_licences)
+        accounts = sorted(self.touched_accounts)
+        payees = [x for x in accounts if x in m.ever_payees]
+        lic, tok = self.lic.functions, self.tok.functions
+        calls = [tok.balanceOf(self.lic_address), lic.totalEscrow(), lic.totalOwed(), lic.licenseCount()]
+        calls += [lic.licenseState(i) for i in licences] + [lic.ownerOf(i) for i in licences]
+        calls += [lic.claimable(x) for x in payees] + [lic.totalEarned(x) for x in payees]
+        calls += [tok.balanceOf(x) for x in accounts]
+        values = read_many(self.w3, calls)
+        held, escrow, owed, count = values[:4]
+        rest = values[4:]
+        states, owners = rest[: len(licences)], rest[len(licences) : 2 * len(licences)]
+        rest = rest[2 * len(licences) :]
+        claimables, earned, balances = rest[: len(payees)], rest[len(payees) : 2 * len(payees)], rest[2 * len(payees) :]
+
+        where = f"after step {self.steps} ({self.transactions} transactions)"
+        assert held == escrow + owed, where
+        assert escrow == m.total_escrow(), where
+        assert owed == m.total_owed() == sum(m.claimable(x) for x in m.ever_payees), where
+        assert held == m.total_escrow() + sum(m.claimable(x) for x in m.ever_payees), where
+        assert m.paid_out + owed == m.credited, where
+        assert count == len(m.licences), where
+        for i, state, owner in zip(licences, states, owners):
+            x = m.licences[i]
+            assert state == (x.escrow, x.used, x.max_uses, x.expiry, x.fee, x.twin), f"licence {i} {where}"
+            assert owner == x.holder, f"licence {i} {where}"
+        for x, c, e in zip(payees, claimables, earned):
+            assert c == m.claimable(x), f"claimable of {x} {where}"
+            assert e == m.withdrawn.get(x, 0) + c, f"totalEarned of {x} {where}"
+        for x, b in zip(accounts, balances):
+            assert b == m.token.get(x, 0), f"token balance of {x} {where}"
+        self.touched_licences.clear()
+        self.touched_accounts.clear()
+
+    def sweep(self) -> None:
+        """Reads every licence and every payee from the chain and checks the sums on chain values alone."""
+        m = self.m
+        payees = sorted(m.ever_payees)
+        lic = self.lic.functions
+        values = read_many(
+            self.w3,
+            [self.tok.functions.balanceOf(self.lic_address)]
+            + [lic.licenseState(i) for i in m.licences]
+            + [lic.claimable(x) for x in payees]
+            + [lic.totalEarned(x) for x in payees],
+        )
+        held, rest = values[0], values[1:]
+        states, rest = rest[: len(m.licences)], rest[len(m.licences) :]
+        claimables, earned = rest[: len(payees)], rest[len(payees) :]
+        where = f"sweep after step {self.steps}"
+        assert held == sum(s[0] for s in states) + sum(claimables), where
+        assert sum(earned) == m.credited, where  # paid out + claimable = upfront fees + settled amounts
+        assert [s[:2] for s in states] == [(x.escrow, x.used) for x in m.licences.values()], where
+        assert claimables == [m.claimable(x) for x in payees], where
+
+    # -------------------------------------------------------------- driver
+
+    OPERATIONS = (
+        ("op_faucet", 3),
+        ("op_approve", 2),
+        ("op_register", 2),
+        ("op_set_payees", 2),
+        ("op_publish", 6),
+        ("op_withdraw_offer", 1.5),
+        ("op_buy", 12),
+        ("op_buy_with_permit", 6),
+        ("op_top_up", 6),
+        ("op_settle", 26),
+        ("op_advance", 7),
+        ("op_revoke", 1.5),
+        ("op_grant", 1.5),
+        ("op_withdraw", 8),
+        ("op_reclaim", 5),
+        ("op_transfer", 3),
+        ("op_governance", 1.5),
+    )
+
+    def run(self, transactions: int) -> None:
+        names = [n for n, _ in self.OPERATIONS]
+        weights = [w for _, w in self.OPERATIONS]
+        # A cast to start from: every model registers a twin and publishes an offer.
+        for model in self.a.models:
+            self.rng_register(model)
+        while self.transactions < transactions:
+            self.steps += 1
+            if self.m.paused and self.chance(0.2):
+                self.unpause()  # an emergency pause does not last long
+            else:
+                getattr(self, self.rng.choices(names, weights)[0])()
+            self.check()
+            if self.steps % SWEEP == 0:
+                self.sweep()
+        self.sweep()
+
+    def rng_register(self, model: str) -> None:
+        saved = self.a.models
+        self.a.models = [model]
+        try:
+            self.op_register()
+            if self.m.twins and self.m.twins[len(self.m.twins)].model == model:
+                twin_id = len(self.m.twins)
+                terms = self.random_terms()
+                terms = (terms[0], max(terms[1], 1), terms[2], terms[3], terms[4] or 1, terms[5], False, terms[7])
+                self.m_publish(model, twin_id, terms)
+        finally:
+            self.a.models = saved
+
+    def m_publish(self, model: str, twin_id: int, terms: tuple) -> None:
+        def predict(now):
+            return lambda: self.m.offers.__setitem__(len(self.m.offers) + 1, Offer(twin_id, True, terms))
+
+        self.send(model, self.lic.functions.publishOffer(twin_id, terms), predict, "publish")
+
+
+@pytest.fixture
+def cast(admin, guild, recorder, models, agencies, crew, brands):
+    class Cast:
+        pass
+
+    c = Cast()
+    c.admin, c.guild, c.recorder = admin.address, guild.address, recorder.address
+    c.models = [m.address for m in models[:6]]
+    c.agencies = [x.address for x in agencies]
+    c.crew = [x.address for x in crew]
+    c.brands = [b.address for b in brands]
+    c.everyone = [admin, guild, recorder, *models[:6], *agencies, *crew, *brands]
+    return c
+
+
+def test_random_operations_keep_the_books_balanced(env, chain, cast):
+    run = Run(env, chain, cast)
+    run.run(TRANSACTIONS)
+    assert run.transactions >= TRANSACTIONS
+    # The run exercised what it is meant to: purchases, settlements, withdrawals, reclaims, and refusals of each kind.
+    for label in ("buy", "buyWithPermit", "settle", "withdraw", "reclaim", "topUp", "transfer", "setPayees", "revoke", "grant"):
+        assert run.successes.get(label, 0) > 0, (label, run.successes)
+    for error in (
+        "LicenseTokenSequenceMismatch",
+        "LicenseTokenInsufficientEscrow",
+        "LicenseTokenExclusivityConflict",
+        "LicenseTokenConsentNotGranted",
+        "LicenseTokenNothingToWithdraw",
+        "LicenseTokenStillActive",
+    ):
+        assert run.refusals.get(error, 0) > 0, (error, run.refusals)
+    print(f"\n{run.transactions} transactions in {run.steps} steps; successes {run.successes}; refusals {run.refusals}")

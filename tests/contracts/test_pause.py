@@ -1,0 +1,68 @@
+"""The admin's emergency pause: stops purchases, top-ups and settlements, never withdrawals or reclaims."""
+
+import pytest
+
+from twin_env import ADMIN_ROLE, DAY, USDC, Terms, item
+
+
+@pytest.fixture
+def paused(env, a, license):
+    env.settle(item(license, 0, 2))
+    result = env.tx(a.admin, "LicenseToken", "pause")
+    assert env.event(result, "LicenseToken", "Paused") == {"account": a.admin.address}
+    assert env.call("LicenseToken", "paused") is True
+    return license
+
+
+def test_only_the_admin_pauses_and_unpauses(env, a):
+    for caller in (a.guild, a.recorder, a.model, a.brand):
+        env.refused(caller, "LicenseToken", "pause",
+                    error="AccessControlUnauthorizedAccount", error_args=(caller.address, ADMIN_ROLE))
+    env.tx(a.admin, "LicenseToken", "pause")
+    for caller in (a.guild, a.recorder):
+        env.refused(caller, "LicenseToken", "unpause",
+                    error="AccessControlUnauthorizedAccount", error_args=(caller.address, ADMIN_ROLE))
+    assert env.call("LicenseToken", "paused") is True
+
+
+def test_pause_and_unpause_cannot_be_repeated(env, a):
+    env.refused(a.admin, "LicenseToken", "unpause", error="ExpectedPause")
+    env.tx(a.admin, "LicenseToken", "pause")
+    env.refused(a.admin, "LicenseToken", "pause", error="EnforcedPause")
+
+
+def test_pause_blocks_purchases_top_ups_and_settlements(env, a, offer, paused):
+    license = paused
+    env.fund(a.brand2, 10 * USDC)
+    env.refused(a.brand2, "LicenseToken", "buyLicense", offer, USDC, error="EnforcedPause")
+    deadline = env.now() + 3600
+    v, r, s = env.permit(a.brand2, Terms().upfront_fee + USDC, deadline)
+    env.refused(a.brand2, "LicenseToken", "buyLicenseWithPermit", offer, USDC, deadline, v, r, s, error="EnforcedPause")
+    env.refused(a.brand2, "LicenseToken", "topUpEscrow", license, USDC, error="EnforcedPause")
+    env.refused(a.recorder, "LicenseToken", "settle", [item(license, 2, 1)], error="EnforcedPause")
+
+
+def test_pause_never_blocks_withdrawals(env, a, paused):
+    owed = env.claimable(a.model)
+    assert owed > 0
+    env.tx(a.model, "LicenseToken", "withdraw")
+    assert env.balance(a.model) == owed
+    env.conserved()
+
+
+def test_pause_never_blocks_reclaims(env, a, paused):
+    license = paused
+    escrow = env.state(license).escrow
+    env.advance(31 * DAY)
+    env.tx(a.brand, "LicenseToken", "reclaimEscrow", license)
+    assert env.balance(a.brand) == escrow
+    env.conserved()
+
+
+def test_unpause_resumes_business(env, a, offer, paused):
+    license = paused
+    result = env.tx(a.admin, "LicenseToken", "unpause")
+    assert env.event(result, "LicenseToken", "Unpaused") == {"account": a.admin.address}
+    env.settle(item(license, 2, 1))
+    env.buy(a.brand2, offer, USDC)
+    assert env.call("LicenseToken", "licenseCount") == 2

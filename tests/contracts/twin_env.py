@@ -1,0 +1,366 @@
+"""Helpers of the contract tests: constants, struct builders and `Env`.
+
+Everything goes through `Env`, a thin facade over the session's chain (tests/conftest.py): send a transaction as
+a named account, read a view, assert that a call is refused with a named custom error *and* its arguments and
+that nothing changed, move the chain's clock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any, Iterator
+
+from eth_account.signers.local import LocalAccount
+from eth_utils import function_abi_to_4byte_selector
+from eth_utils.abi import collapse_if_tuple
+from web3 import Web3
+
+# ---------------------------------------------------------------------------------------------- constants
+
+MODEL, AGENCY, CREW = 0, 1, 2  # TwinTypes.PayeeRole
+GRANTED, PENDING, REVOKED = 0, 1, 2  # TwinTypes.ConsentState
+
+ECOMMERCE, SOCIAL, PRINT, VIDEO, OUT_OF_HOME = (1 << i for i in range(5))  # usage categories (bits)
+EU, US, ASIA = (1 << i for i in range(3))  # territories (bits)
+
+DAY = 24 * 3600
+NOTICE = 72 * 3600
+UINT32_MAX = 2**32 - 1
+UINT64_MAX = 2**64 - 1
+ZERO_ADDRESS = "0x" + "00" * 20
+ZERO_ROOT = b"\x00" * 32
+GAS = 3_000_000  # a fixed gas limit for transactions that must run at a time set by `next_block_at`
+
+GUILD_ROLE = Web3.keccak(text="GUILD_ROLE")
+RECORDER_ROLE = Web3.keccak(text="RECORDER_ROLE")
+ADMIN_ROLE = b"\x00" * 32
+
+USDC = 10**6  # one token in micro-units
+
+
+def hx(value: bytes) -> str:
+    """bytes as events decode them: lowercase 0x-hex."""
+    return "0x" + bytes(value).hex()
+
+
+def root(tag: str | int) -> bytes:
+    """A recognisable 32-byte Merkle root for a settlement item."""
+    return Web3.keccak(text=f"uses-{tag}")
+
+
+@dataclass(frozen=True)
+class Terms:
+    """TwinTypes.OfferTerms, with the defaults of a plain non-exclusive 30-day offer."""
+
+    upfront_fee: int = 1 * USDC
+    per_use_fee: int = 50_000
+    duration: int = 30 * DAY
+    max_uses: int = 0
+    categories: int = ECOMMERCE | SOCIAL
+    territories: int = EU | US
+    exclusive: bool = False
+    transferable: bool = False
+
+    def tuple(self) -> tuple:
+        return (
+            self.upfront_fee,
+            self.per_use_fee,
+            self.duration,
+            self.max_uses,
+            self.categories,
+            self.territories,
+            self.exclusive,
+            self.transferable,
+        )
+
+
+def payee(account: LocalAccount | str, share_bps: int, role: int) -> tuple[str, int, int]:
+    address = account if isinstance(account, str) else account.address
+    return (address, share_bps, role)
+
+
+def item(license_id: int, first_seq: int, count: int, uses_root: bytes | None = None) -> tuple:
+    """TwinTypes.SettleItem."""
+    return (license_id, first_seq, count, uses_root if uses_root is not None else root(f"{license_id}-{first_seq}"))
+
+
+# ---------------------------------------------------------------------------------------------- the facade
+
+
+@dataclass
+class Env:
+    chain: Any  # twin_licensing.chain.client.Chain, bound to the session's deployment
+    accounts: SimpleNamespace
+    named_reverts: Any  # tests/conftest.py's `reverts` fixture
+
+    # -------------------------------------------------------------- handles
+
+    @property
+    def w3(self) -> Web3:
+        return self.chain.w3
+
+    @property
+    def registry(self):
+        return self.chain.contract("TwinRegistry")
+
+    @property
+    def license(self):
+        return self.chain.contract("LicenseToken")
+
+    @property
+    def token(self):
+        return self.chain.contract("PaymentToken")
+
+    def address(self, contract: str) -> str:
+        return self.chain.contract(contract).address
+
+    # -------------------------------------------------------------- transactions and views
+
+    def tx(self, who: LocalAccount, contract: str, function: str, *args: Any, gas: int | None = None):
+        """Sends a transaction; with `gas` given it is not estimated first, so it runs in the next mined block
+        (whose time `next_block_at` may fix) and a revert is mined, then decoded."""
+        return self.chain.transact(who, contract, function, *args, gas=gas)
+
+    def call(self, contract: str, function: str, *args: Any) -> Any:
+        """A view's result, lists and structs alike as (nested) tuples."""
+        return _tuples(self.chain.call(contract, function, *args))
+
+    def events(self, result, contract: str, event: str) -> list[dict[str, Any]]:
+        return self.chain.events(result, contract, event)
+
+    def event(self, result, contract: str, event: str) -> dict[str, Any]:
+        found = self.events(result, contract, event)
+        assert len(found) == 1, f"expected one {event}, got {found}"
+        return found[0]
+
+    @contextlib.contextmanager
+    def reverts(self, name: str, *args: Any) -> Iterator[None]:
+        """Asserts the block reverts with custom error `name` and exactly `args` (all of them, when given)."""
+        expected = _norm(args)
+        with self.named_reverts(name, *expected) as caught:
+            yield
+        if args:
+            assert tuple(caught.error.args) == expected, f"reverted with {caught.error}, expected {name}{expected}"
+
+    def refused(
+        self, who: LocalAccount, contract: str, function: str, *args: Any, error: str, error_args=(), gas=None
+    ) -> None:
+        """`who` calling `contract.function(*args)` reverts with `error(*error_args)` and changes nothing."""
+        before = self.digest()
+        with self.reverts(error, *error_args):
+            self.tx(who, contract, function, *args, gas=gas)
+        assert self.digest() == before, "state changed although the call was refused"
+
+    # -------------------------------------------------------------- state digest
+
+    def digest(self) -> dict[str, Any]:
+        """Everything a refused call could have changed: balances, totals, counts, licences, twins, earnings."""
+        people = [a.address for a in vars(self.accounts).values() if isinstance(a, LocalAccount)]
+        lic, reg, tok = self.license, self.registry, self.token
+        head = read_many(
+            self.w3,
+            [tok.functions.balanceOf(x) for x in [*people, lic.address]]
+            + [lic.functions.claimable(x) for x in people]
+            + [
+                lic.functions.totalEscrow(),
+                lic.functions.totalOwed(),
+                lic.functions.offerCount(),
+                lic.functions.licenseCount(),
+                reg.functions.twinCount(),
+                tok.functions.totalSupply(),
+                lic.functions.paused(),
+            ],
+        )
+        offers, licenses, twins = head[-5], head[-4], head[-3]
+        objects = read_many(
+            self.w3,
+            [f for i in range(1, licenses + 1) for f in (lic.functions.licenseState(i), lic.functions.ownerOf(i))]
+            + [
+                f
+                for i in range(1, twins + 1)
+                for f in (reg.functions.payeesOf(i), reg.functions.consentOf(i), lic.functions.undistributed(i))
+            ]
+            + [lic.functions.offer(i) for i in range(1, offers + 1)],
+        )
+        # consentOf's state depends on the clock, which a refused call does move: compare its stored fields only.
+        objects = [o[1:] if isinstance(o, tuple) and len(o) == 3 and isinstance(o[2], bytes) else o for o in objects]
+        return {"head": head, "objects": objects}
+
+    # -------------------------------------------------------------- clock
+
+    def now(self) -> int:
+        return self.w3.eth.get_block("latest")["timestamp"]
+
+    def advance(self, seconds: int) -> None:
+        """Moves the clock forward and mines a block, so that views and the next transaction see the new time."""
+        self.chain.rpc("evm_increaseTime", [seconds])
+        self.chain.rpc("evm_mine", [])
+
+    def next_block_at(self, timestamp: int) -> None:
+        """The next mined block gets exactly this timestamp. Send the transaction with `gas=` so that it is not
+        estimated first (an estimate runs at the node's current time, not at this one)."""
+        self.chain.rpc("evm_setNextBlockTimestamp", [timestamp])
+
+    def block_time(self, result) -> int:
+        return self.w3.eth.get_block(result.block_number)["timestamp"]
+
+    # -------------------------------------------------------------- money
+
+    def balance(self, who: LocalAccount | str) -> int:
+        address = who if isinstance(who, str) else who.address
+        return self.call("PaymentToken", "balanceOf", address)
+
+    def claimable(self, who: LocalAccount | str) -> int:
+        return self.call("LicenseToken", "claimable", who if isinstance(who, str) else who.address)
+
+    def fund(self, who: LocalAccount, amount: int, *, approve: int | None = None) -> None:
+        """Faucet `amount` to `who` and approve the licence contract for `approve` (default: the amount)."""
+        if amount:
+            self.tx(who, "PaymentToken", "faucet", who.address, amount)
+        allowance = amount if approve is None else approve
+        self.tx(who, "PaymentToken", "approve", self.address("LicenseToken"), allowance)
+
+    def permit(
+        self,
+        owner: LocalAccount,
+        value: int,
+        deadline: int,
+        spender: str | None = None,
+        *,
+        signer: LocalAccount | None = None,
+        nonce: int | None = None,
+    ) -> tuple[int, bytes, bytes]:
+        """An EIP-2612 permit for the test stablecoin, signed with eth_account's typed-data signing.
+
+        `signer` defaults to the owner (another key makes an invalid permit); `nonce` to the owner's current one.
+        """
+        spender = spender or self.address("LicenseToken")
+        if nonce is None:
+            nonce = self.call("PaymentToken", "nonces", owner.address)
+        signed = (signer or owner).sign_typed_data(
+            domain_data={
+                "name": self.call("PaymentToken", "name"),
+                "version": "1",
+                "chainId": self.w3.eth.chain_id,
+                "verifyingContract": self.address("PaymentToken"),
+            },
+            message_types={
+                "Permit": [
+                    {"name": "owner", "type": "address"},
+                    {"name": "spender", "type": "address"},
+                    {"name": "value", "type": "uint256"},
+                    {"name": "nonce", "type": "uint256"},
+                    {"name": "deadline", "type": "uint256"},
+                ]
+            },
+            message_data={
+                "owner": owner.address,
+                "spender": spender,
+                "value": value,
+                "nonce": nonce,
+                "deadline": deadline,
+            },
+        )
+        return signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big")
+
+    # -------------------------------------------------------------- domain steps
+
+    def register(self, model: LocalAccount, payees: list[tuple] | None = None, uri: str = "ipfs://twin") -> int:
+        payees = payees if payees is not None else [payee(model, 10_000, MODEL)]
+        self.tx(model, "TwinRegistry", "registerTwin", uri, Web3.keccak(text=f"consent {uri}"), payees)
+        return self.call("TwinRegistry", "twinCount")
+
+    def publish(self, model: LocalAccount, twin_id: int, terms: Terms | None = None) -> int:
+        self.tx(model, "LicenseToken", "publishOffer", twin_id, (terms or Terms()).tuple())
+        return self.call("LicenseToken", "offerCount")
+
+    def buy(self, brand: LocalAccount, offer_id: int, escrow: int, *, fund: bool = True) -> int:
+        if fund:
+            upfront = self.call("LicenseToken", "offer", offer_id)[2][0]
+            self.fund(brand, upfront + escrow)
+        self.tx(brand, "LicenseToken", "buyLicense", offer_id, escrow)
+        return self.call("LicenseToken", "licenseCount")
+
+    def settle(self, *items: tuple, gas: int | None = None):
+        return self.tx(self.accounts.recorder, "LicenseToken", "settle", list(items), gas=gas)
+
+    def state(self, license_id: int) -> SimpleNamespace:
+        s = self.call("LicenseToken", "licenseState", license_id)
+        return SimpleNamespace(
+            escrow=s[0], uses_settled=s[1], max_uses=s[2], expiry=s[3], per_use_fee=s[4], twin_id=s[5]
+        )
+
+    def terms(self, license_id: int) -> SimpleNamespace:
+        t = self.call("LicenseToken", "licenseTerms", license_id)
+        return SimpleNamespace(
+            offer_id=t[0],
+            upfront_fee=t[1],
+            started_at=t[2],
+            categories=t[3],
+            territories=t[4],
+            exclusive=t[5],
+            transferable=t[6],
+        )
+
+    def conserved(self) -> None:
+        """The contract's token balance equals all escrow plus all owed earnings."""
+        held = self.balance(self.address("LicenseToken"))
+        assert held == self.call("LicenseToken", "totalEscrow") + self.call("LicenseToken", "totalOwed")
+
+
+def encode_call(w3: Web3, call: Any) -> str:
+    """The calldata of a prepared contract function call (`contract.functions.f(*args)`), 0x-hex."""
+    types = [collapse_if_tuple(i) for i in call.abi["inputs"]]
+    return "0x" + (function_abi_to_4byte_selector(call.abi) + w3.codec.encode(types, list(call.args))).hex()
+
+
+def read_many(w3: Web3, calls: list[Any], block: str = "latest") -> list[Any]:
+    """Many view calls in one JSON-RPC batch, decoded with their ABIs; a reverting call gives its error data.
+
+    Faster than web3's batch_requests by skipping its per-call middleware: the contract tests read a lot.
+    """
+    if not calls:
+        return []
+    requests = [("eth_call", [{"to": call.address, "data": encode_call(w3, call)}, block]) for call in calls]
+    responses = w3.provider.make_batch_request(requests)
+    if isinstance(responses, dict):  # the whole batch failed
+        raise AssertionError(f"batch call failed: {responses}")
+    results = []
+    for call, response in zip(calls, sorted(responses, key=lambda r: r["id"])):
+        if "error" in response:
+            results.append(("reverted", str(response["error"].get("data"))))
+            continue
+        types = [collapse_if_tuple(o) for o in call.abi["outputs"]]
+        values = w3.codec.decode(types, bytes.fromhex(response["result"][2:]))
+        results.append(_checksummed(_tuples(values[0] if len(values) == 1 else values)))
+    return results
+
+
+def _tuples(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return tuple(_tuples(v) for v in value)
+    return value
+
+
+def _checksummed(value: Any) -> Any:
+    """eth_abi decodes addresses in lowercase; web3 and the chain package give them checksummed."""
+    if isinstance(value, tuple):
+        return tuple(_checksummed(v) for v in value)
+    if isinstance(value, str) and len(value) == 42 and value.startswith("0x"):
+        return Web3.to_checksum_address(value)
+    return value
+
+
+def _norm(args: tuple) -> tuple:
+    """Expected error arguments in the decoder's shapes: checksummed addresses, bytes for bytes32."""
+    out = []
+    for value in args:
+        if isinstance(value, str) and Web3.is_address(value):
+            out.append(Web3.to_checksum_address(value))
+        elif isinstance(value, LocalAccount):
+            out.append(value.address)
+        else:
+            out.append(bytes(value) if isinstance(value, bytes) else value)
+    return tuple(out)
