@@ -1,0 +1,1 @@
+"""Subcommands of `twinctl`, one module each (see cli.py)."""
