@@ -1,0 +1,24 @@
+"""Every table of the database, imported in one place so that SQLModel.metadata (and Alembic) knows them all.
+
+Each module has one writer: chain_log, registry_state and license_state the indexer; uses the API's use intake;
+submissions the settler.
+"""
+
+from __future__ import annotations
+
+from .chain_log import ChainEvent, IndexCursor, IndexedBlock
+from .license_state import Earning, License, Offer, PayeeBalance, Settlement
+from .registry_state import ConsentChange, GuildFloor, ProtocolParam, RoleMember, Twin, TwinPayee
+from .submissions import SettleSubmission, SettleSubmissionItem, SettleTransaction, UseRejection  # noqa: F401 - the settler's
+from .uses import Use  # noqa: F401 - the use intake's
+
+# Tables the indexer owns: wiped together when the chain is replaced (restarted local node).
+INDEX_TABLES = (
+    ChainEvent, IndexedBlock, Twin, TwinPayee, ConsentChange, GuildFloor, ProtocolParam, RoleMember,
+    Offer, License, Settlement, Earning, PayeeBalance, IndexCursor,
+)
+
+__all__ = [
+    "INDEX_TABLES", "ChainEvent", "ConsentChange", "Earning", "GuildFloor", "IndexCursor", "IndexedBlock",
+    "License", "Offer", "PayeeBalance", "ProtocolParam", "RoleMember", "Settlement", "Twin", "TwinPayee",
+]

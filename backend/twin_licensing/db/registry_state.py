@@ -1,0 +1,104 @@
+"""Twins, their payees and consent, and the guild's rules, as the indexer derives them from the events.
+
+One writer: the indexer. Read by the use intake (consent) and the API (catalogue, consent history, payees).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Index, Text
+from sqlmodel import Field, SQLModel
+
+from .types import Amount
+
+
+class Twin(SQLModel, table=True):
+    __tablename__ = "twins"
+    __table_args__ = (Index("ix_twins_model", "chain_id", "model"),)
+
+    chain_id: int = Field(primary_key=True, sa_type=BigInteger)
+    twin_id: int = Field(primary_key=True, sa_type=BigInteger)
+    model: str = Field(default="", max_length=42)
+    uri: str = Field(default="", sa_type=Text)
+    consent_hash: str = Field(default="", max_length=66)  # of the consent document last granted
+    # 0 while consent is granted; else when the revocation takes effect (settlements stop, purchases stopped).
+    revocation_effective_at: int = Field(default=0, sa_type=BigInteger)
+    # Money the twin earned (upfront fees + settled uses), how much of it was split among the payees, and the rest.
+    earned: int = Field(default=0, sa_type=Amount)
+    distributed: int = Field(default=0, sa_type=Amount)
+    undistributed: int = Field(default=0, sa_type=Amount)
+    uses_settled: int = Field(default=0, sa_type=BigInteger)
+    licenses_sold: int = Field(default=0, sa_type=BigInteger)
+    registered_block: int = Field(default=0, sa_type=BigInteger)
+    registered_time: int = Field(default=0, sa_type=BigInteger)
+    registered_tx: str = Field(default="", max_length=66)
+    updated_block: int = Field(default=0, sa_type=BigInteger)
+
+
+class TwinPayee(SQLModel, table=True):
+    """The current payees of a twin, in contract order: position 0 is the model, who takes rounding remainders."""
+
+    __tablename__ = "twin_payees"
+    __table_args__ = (Index("ix_twin_payees_account", "chain_id", "account"),)
+
+    chain_id: int = Field(primary_key=True, sa_type=BigInteger)
+    twin_id: int = Field(primary_key=True, sa_type=BigInteger)
+    position: int = Field(primary_key=True)
+    account: str = Field(max_length=42)
+    share_bps: int
+    role: str = Field(max_length=8)  # model | agency | crew
+    since_block: int = Field(sa_type=BigInteger)
+
+
+class ConsentChange(SQLModel, table=True):
+    """Consent history of a twin: registered (with its document), revoked (effective later), granted again."""
+
+    __tablename__ = "consent_changes"
+    __table_args__ = (
+        Index("ix_consent_changes_twin", "chain_id", "twin_id"),
+        Index("ix_consent_changes_block", "chain_id", "block_number"),
+    )
+
+    chain_id: int = Field(primary_key=True, sa_type=BigInteger)
+    tx_hash: str = Field(primary_key=True, max_length=66)
+    log_index: int = Field(primary_key=True)
+    twin_id: int = Field(sa_type=BigInteger)
+    kind: str = Field(max_length=12)  # registered | revoked | granted
+    consent_hash: str | None = Field(default=None, max_length=66)
+    effective_at: int | None = Field(default=None, sa_type=BigInteger)  # revocations: when settlements stop
+    block_number: int = Field(sa_type=BigInteger)
+    block_time: int = Field(sa_type=BigInteger)
+
+
+class GuildFloor(SQLModel, table=True):
+    """The guild's minimum per-use fee of a usage category (bit index 0..7)."""
+
+    __tablename__ = "guild_floors"
+
+    chain_id: int = Field(primary_key=True, sa_type=BigInteger)
+    category: int = Field(primary_key=True)
+    min_per_use_fee: int = Field(default=0, sa_type=Amount)
+    block_number: int = Field(default=0, sa_type=BigInteger)
+
+
+class ProtocolParam(SQLModel, table=True):
+    """Contract-wide settings: agency_cap_bps, notice_period, license_contract, paused."""
+
+    __tablename__ = "protocol_params"
+
+    chain_id: int = Field(primary_key=True, sa_type=BigInteger)
+    name: str = Field(primary_key=True, max_length=32)
+    value: str = Field(default="", max_length=80)
+    block_number: int = Field(default=0, sa_type=BigInteger)
+
+
+class RoleMember(SQLModel, table=True):
+    """Current holders of the AccessControl roles (admin, guild, recorder) of each contract."""
+
+    __tablename__ = "role_members"
+
+    chain_id: int = Field(primary_key=True, sa_type=BigInteger)
+    contract: str = Field(primary_key=True, max_length=32)
+    role: str = Field(primary_key=True, max_length=66)  # bytes32 hex
+    account: str = Field(primary_key=True, max_length=42)
+    role_name: str = Field(default="", max_length=32)
+    block_number: int = Field(default=0, sa_type=BigInteger)

@@ -1,0 +1,77 @@
+"""The schema: Alembic migrations build exactly the models' tables on SQLite and PostgreSQL, and money columns
+never round."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, text
+from sqlmodel import Session, SQLModel
+
+from twin_licensing.db import models  # noqa: F401 - every table on the metadata
+from twin_licensing.db.engine import make_engine
+from twin_licensing.db.license_state import PayeeBalance
+from twin_licensing.db.migrate import current_revision, head_revision, upgrade_database
+from twin_licensing.db.types import AmountOverflowError
+
+PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_engine(request, tmp_path):
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'schema.db'}")
+        yield engine
+        engine.dispose()
+        return
+    name = f"test_schema_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception:
+        if os.environ.get("TWIN_REQUIRE_POSTGRES") == "1":
+            pytest.fail("TWIN_REQUIRE_POSTGRES=1 but PostgreSQL at 127.0.0.1:5432 does not answer")
+        pytest.skip("PostgreSQL at 127.0.0.1:5432 is not running")
+    engine = make_engine(f"{PG_SERVER}/{name}")
+    yield engine
+    engine.dispose()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_migrations_build_the_models_tables_and_run_twice_harmlessly(empty_engine):
+    upgrade_database(empty_engine)
+    upgrade_database(empty_engine)
+    assert current_revision(empty_engine) == head_revision()
+    with empty_engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata)
+    assert diff == []
+
+
+def test_amounts_are_stored_exactly(empty_engine):
+    upgrade_database(empty_engine)
+    big = 2**63 - 1 if empty_engine.dialect.name == "sqlite" else 2**256 - 1
+    with Session(empty_engine) as session:
+        session.add(PayeeBalance(chain_id=1, payee="0x" + "aa" * 20, distributed=big, withdrawn=big - 1))
+        session.commit()
+    with Session(empty_engine) as session:
+        row = session.get(PayeeBalance, (1, "0x" + "aa" * 20))
+        assert (row.distributed, row.withdrawn) == (big, big - 1)
+        assert isinstance(row.distributed, int)
+
+
+def test_sqlite_refuses_an_amount_it_cannot_hold_rather_than_round_it(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'big.db'}")
+    upgrade_database(engine)
+    with Session(engine) as session:
+        session.add(PayeeBalance(chain_id=1, payee="0x" + "bb" * 20, distributed=2**63))
+        with pytest.raises(Exception, match="exceeds SQLite's 64-bit integers") as caught:
+            session.commit()
+    assert isinstance(caught.value, AmountOverflowError) or isinstance(caught.value.orig, AmountOverflowError)
+    engine.dispose()

@@ -1,0 +1,187 @@
+"""Chain activity for the indexer tests: every event the contracts emit, and bulk settlements.
+
+`Scenario` drives the session's deployment with the seed's development accounts; `claimable_from_index` is the
+contract's `claimable(payee)` recomputed from the index alone, which is how a reader of the database (the API, the
+audit) knows a payee's earnings.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from eth_abi import encode
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
+from sqlalchemy import Engine, select
+
+from twin_licensing.chain.client import Chain, role_id
+from twin_licensing.chain.keys import dev_account
+from twin_licensing.db.license_state import PayeeBalance
+from twin_licensing.db.registry_state import Twin, TwinPayee
+from twin_licensing.seed import data
+
+USDC = 10**6
+MODEL_ROLE, AGENCY_ROLE, CREW_ROLE = 0, 1, 2
+SETTLE_SELECTOR = keccak(text="settle((uint256,uint32,uint32,bytes32)[])")[:4]
+
+
+def root(tag: object) -> bytes:
+    return keccak(text=f"uses-{tag}")
+
+
+@dataclass
+class Scenario:
+    chain: Chain
+    model: LocalAccount = field(default_factory=lambda: dev_account(data.MODEL_INDICES[0]))
+    agency: LocalAccount = field(default_factory=lambda: dev_account(data.AGENCIES[0].index))
+    crew: LocalAccount = field(default_factory=lambda: dev_account(data.CREW[0].index))
+    brand: LocalAccount = field(default_factory=lambda: dev_account(data.BRANDS[0].index))
+    brand2: LocalAccount = field(default_factory=lambda: dev_account(data.BRANDS[1].index))
+    admin: LocalAccount = field(default_factory=lambda: dev_account(data.ADMIN))
+    guild: LocalAccount = field(default_factory=lambda: dev_account(data.GUILD))
+    recorder: LocalAccount = field(default_factory=lambda: dev_account(data.RECORDER))
+
+    def tx(self, who: LocalAccount, contract: str, function: str, *args, gas: int | None = None):
+        # Explicit gas on purpose-picked calls: an estimate taken at one block timestamp can fall a little short
+        # at the next (exclusivity cells written for the first time cost more).
+        return self.chain.transact(who, contract, function, *args, gas=gas)
+
+    def call(self, contract: str, function: str, *args):
+        return self.chain.call(contract, function, *args)
+
+    # ------------------------------------------------------------------ building blocks
+
+    def twin(self, agency_bps: int = 1_500) -> int:
+        payees = [(self.model.address, 10_000 - agency_bps, MODEL_ROLE), (self.agency.address, agency_bps, AGENCY_ROLE)]
+        self.tx(self.model, "TwinRegistry", "registerTwin", "ipfs://twin-a", b"\x01" * 32, payees, gas=900_000)
+        return self.call("TwinRegistry", "twinCount")
+
+    def offer(self, twin_id: int, *, per_use: int = 2 * USDC, upfront: int = 10 * USDC, duration: int = 86_400,
+              max_uses: int = 0, transferable: bool = True) -> int:
+        terms = (upfront, per_use, duration, max_uses, 0b1, 0b1, False, transferable)
+        self.tx(self.model, "LicenseToken", "publishOffer", twin_id, terms, gas=400_000)
+        return self.call("LicenseToken", "offerCount")
+
+    def licence(self, offer_id: int, escrow: int, brand: LocalAccount | None = None) -> int:
+        brand = brand or self.brand
+        token = self.chain.deployment.license_token
+        upfront = self.call("LicenseToken", "offer", offer_id)[2][0]
+        self.tx(brand, "PaymentToken", "faucet", brand.address, min(upfront + escrow + 1_000 * USDC, 1_000_000 * USDC))
+        self.tx(brand, "PaymentToken", "approve", token, 2**255)
+        self.tx(brand, "LicenseToken", "buyLicense", offer_id, escrow, gas=700_000)
+        return self.call("LicenseToken", "licenseCount")
+
+    def settle(self, *items: tuple[int, int, int, bytes]):
+        return self.tx(self.recorder, "LicenseToken", "settle", list(items), gas=3_000_000)
+
+    def settled(self, license_id: int) -> int:
+        return self.call("LicenseToken", "licenseState", license_id)[1]
+
+    def mine(self, blocks: int = 1) -> None:
+        for _ in range(blocks):
+            self.chain.rpc("evm_mine")
+
+    # ------------------------------------------------------------------ every event type
+
+    def everything(self) -> dict[str, int]:
+        """Emits each event of both contracts at least once; returns the ids involved."""
+        registry_admin = self.admin
+        self.tx(self.guild, "TwinRegistry", "setCategoryFloor", 0, 1 * USDC)
+        self.tx(self.guild, "TwinRegistry", "setAgencyCap", 1_800)
+        self.tx(registry_admin, "TwinRegistry", "setNoticePeriod", 3_600)
+        twin_id = self.twin(agency_bps=1_500)
+        self.tx(self.model, "TwinRegistry", "setTwinUri", twin_id, "ipfs://twin-a-v2")
+        offer_id = self.offer(twin_id)
+        spare_offer = self.offer(twin_id, per_use=3 * USDC)
+        self.tx(self.model, "LicenseToken", "withdrawOffer", spare_offer)
+        license_id = self.licence(offer_id, 100 * USDC)
+        self.tx(self.brand, "LicenseToken", "topUpEscrow", license_id, 20 * USDC)
+        self.settle((license_id, 0, 3, root(1)), (license_id, 3, 2, root(2)))
+        self.tx(self.brand, "LicenseToken", "transferFrom", self.brand.address, self.brand2.address, license_id)
+        self.settle((license_id, 5, 4, root(3)))
+        self.tx(self.agency, "LicenseToken", "withdraw", gas=500_000)  # splits, then pays the agency
+        self.settle((license_id, 9, 1, root(4)))
+        payees = [(self.model.address, 9_000, MODEL_ROLE), (self.crew.address, 1_000, CREW_ROLE)]
+        self.tx(self.model, "TwinRegistry", "setPayees", twin_id, payees, gas=900_000)  # splits under the old shares
+        self.settle((license_id, 10, 2, root(5)))  # stays undistributed: claimable is a share of it
+        self.tx(self.model, "TwinRegistry", "revokeConsent", twin_id, gas=300_000)
+        self.chain.rpc("evm_increaseTime", [3_601])
+        self.mine()
+        self.tx(self.brand2, "LicenseToken", "reclaimEscrow", license_id, gas=300_000)
+        self.tx(self.model, "TwinRegistry", "grantConsent", twin_id, b"\x02" * 32, gas=300_000)
+        self.tx(registry_admin, "LicenseToken", "pause")
+        self.tx(registry_admin, "LicenseToken", "unpause")
+        recorder_role = role_id("RECORDER_ROLE")
+        self.tx(registry_admin, "LicenseToken", "grantRole", recorder_role, self.brand2.address)
+        self.tx(registry_admin, "LicenseToken", "revokeRole", recorder_role, self.brand2.address)
+        self.tx(self.crew, "LicenseToken", "withdraw", gas=500_000)
+        # Consent is back: the new holder tops up and more uses settle, which stay undistributed (claimable shares).
+        token = self.chain.deployment.license_token
+        self.tx(self.brand2, "PaymentToken", "faucet", self.brand2.address, 10 * USDC)
+        self.tx(self.brand2, "PaymentToken", "approve", token, 2**255)
+        self.tx(self.brand2, "LicenseToken", "topUpEscrow", license_id, 5 * USDC)
+        self.settle((license_id, 12, 2, root(6)))
+        return {"twin": twin_id, "offer": offer_id, "spare_offer": spare_offer, "license": license_id}
+
+    # ------------------------------------------------------------------ many events, fast
+
+    def bulk_settlements(self, events: int, licenses: int = 4, per_tx: int = 200) -> list[int]:
+        """About `events` UsesSettled events: `per_tx` one-use items per transaction over a few licences.
+
+        Transactions are encoded with eth_abi and signed directly (web3's encoder would take longer than the
+        node), sent without waiting, and only the last receipt is awaited.
+        """
+        twin_id = self.twin()
+        per_use = max(1, self.call("TwinRegistry", "floorFor", 0b1))  # the guild's floor, if a test set one
+        offer_id = self.offer(twin_id, per_use=per_use, upfront=0, duration=10 * 365 * 86_400)
+        ids = [self.licence(offer_id, 10**12 // licenses) for _ in range(licenses)]
+        seq = {i: self.settled(i) for i in ids}
+        w3 = self.chain.w3
+        token = self.chain.deployment.license_token
+        nonce = w3.eth.get_transaction_count(self.recorder.address, "pending")
+        last = None
+        sent = 0
+        while sent < events:
+            items = []
+            for n in range(min(per_tx, events - sent)):
+                license_id = ids[n % len(ids)]
+                items.append((license_id, seq[license_id], 1, os.urandom(32)))
+                seq[license_id] += 1
+            data_ = SETTLE_SELECTOR + encode(["(uint256,uint32,uint32,bytes32)[]"], [items])
+            tx = {"to": token, "data": data_, "gas": 8_000_000, "nonce": nonce, "chainId": self.chain.chain_id,
+                  "maxFeePerGas": 100 * 10**9, "maxPriorityFeePerGas": 1, "value": 0}
+            last = w3.eth.send_raw_transaction(self.recorder.sign_transaction(tx).raw_transaction)
+            nonce += 1
+            sent += len(items)
+        if last is not None:
+            receipt = w3.eth.wait_for_transaction_receipt(last, timeout=300, poll_latency=0.05)
+            assert receipt["status"] == 1
+        self.chain.resync_nonces()
+        return ids
+
+
+def claimable_from_index(engine: Engine, chain_id: int, payee: str) -> tuple[int, int]:
+    """(claimable, totalEarned) of `payee` computed from the index the way the contract computes them."""
+    with engine.connect() as conn:
+        balance = conn.execute(select(PayeeBalance).where(
+            PayeeBalance.chain_id == chain_id, PayeeBalance.payee == payee)).mappings().first()
+        claimable = (balance["distributed"] - balance["withdrawn"]) if balance else 0
+        withdrawn = balance["withdrawn"] if balance else 0
+        twin_ids = conn.execute(select(TwinPayee.twin_id).where(
+            TwinPayee.chain_id == chain_id, TwinPayee.account == payee)).scalars().all()
+        for twin_id in twin_ids:
+            pending = conn.execute(select(Twin.undistributed).where(
+                Twin.chain_id == chain_id, Twin.twin_id == twin_id)).scalar_one()
+            payees = conn.execute(select(TwinPayee).where(
+                TwinPayee.chain_id == chain_id, TwinPayee.twin_id == twin_id).order_by(TwinPayee.position)
+            ).mappings().all()
+            rest = pending
+            share = 0
+            for row in payees[1:]:
+                part = pending * row["share_bps"] // 10_000
+                rest -= part
+                if row["account"] == payee:
+                    share = part
+            claimable += rest if payees[0]["account"] == payee else share
+    return claimable, withdrawn + claimable

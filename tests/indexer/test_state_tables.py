@@ -1,0 +1,126 @@
+"""Each contract event lands in its state table with the values the contracts themselves report."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, select
+
+from scenario import USDC, Scenario, claimable_from_index, root
+from twin_licensing.chain.client import role_id
+from twin_licensing.db.chain_log import ChainEvent, IndexCursor
+from twin_licensing.db.license_state import Earning, License, Offer, Settlement
+from twin_licensing.db.registry_state import ConsentChange, GuildFloor, ProtocolParam, RoleMember, Twin, TwinPayee
+
+
+def _rows(engine, model, *where, order=None):
+    with engine.connect() as conn:
+        query = select(model).where(*where)
+        if order is not None:
+            query = query.order_by(*order)
+        return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def test_every_event_type_lands_in_its_state_table(chain, db, make_indexer):
+    s = Scenario(chain)
+    ids = s.everything()
+    cursor = make_indexer(db).sync()
+    cid = chain.chain_id
+    twin_id, offer_id, license_id = ids["twin"], ids["offer"], ids["license"]
+
+    # The event log: one row per log of the two contracts, none missing, none doubled.
+    logs = chain.w3.eth.get_logs({"fromBlock": chain.deployment.block_number, "toBlock": cursor.block_number,
+                                  "address": [chain.deployment.twin_registry, chain.deployment.license_token]})
+    with db.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(ChainEvent)).scalar_one() == len(logs)
+        names = set(conn.execute(select(ChainEvent.name)).scalars())
+        stored_cursor = conn.execute(select(IndexCursor)).mappings().one()
+    assert {"TwinRegistered", "PayeesSet", "TwinUriSet", "ConsentRevoked", "ConsentGranted", "CategoryFloorSet",
+            "AgencyCapSet", "NoticePeriodSet", "LicenseContractSet", "OfferPublished", "OfferWithdrawn",
+            "LicensePurchased", "EscrowToppedUp", "EscrowReclaimed", "UsesSettled", "EarningsDistributed",
+            "Withdrawn", "Transfer", "Locked", "Paused", "Unpaused", "RoleGranted", "RoleRevoked"} <= names
+    assert stored_cursor["events"] == len(logs)
+    assert stored_cursor["block_hash"] == chain.w3.eth.get_block(cursor.block_number)["hash"].to_0x_hex()
+
+    # Licence: holder, terms, expiry, escrow and settled count as the contract has them.
+    (lic,) = _rows(db, License, License.license_id == license_id)
+    escrow, uses_settled, max_uses, expiry, per_use_fee, lic_twin = s.call("LicenseToken", "licenseState", license_id)
+    terms = s.call("LicenseToken", "licenseTerms", license_id)
+    assert (lic["escrow"], lic["uses_settled"], lic["expiry"], lic["per_use_fee"], lic["twin_id"]) == (
+        escrow, uses_settled, expiry, per_use_fee, lic_twin)
+    assert lic["holder"] == s.call("LicenseToken", "ownerOf", license_id) == s.brand2.address
+    assert lic["buyer"] == s.brand.address
+    assert (lic["offer_id"], lic["upfront_fee"], lic["started_at"], lic["categories"], lic["territories"],
+            lic["exclusive"], lic["transferable"]) == tuple(terms)
+    assert uses_settled == 14 and escrow == 1 * USDC
+    assert lic["escrow_deposited"] == 125 * USDC
+    assert lic["escrow_spent"] == 14 * 2 * USDC
+    assert lic["escrow_reclaimed"] == 120 * USDC - 24 * USDC
+    assert lic["escrow"] == lic["escrow_deposited"] - lic["escrow_spent"] - lic["escrow_reclaimed"]
+
+    # Settlements, each with the brand that held the licence when it was paid.
+    settlements = _rows(db, Settlement, order=[Settlement.first_seq])
+    assert [(r["first_seq"], r["count"], r["amount"], r["holder"], r["uses_root"]) for r in settlements] == [
+        (0, 3, 6 * USDC, s.brand.address, "0x" + root(1).hex()),
+        (3, 2, 4 * USDC, s.brand.address, "0x" + root(2).hex()),
+        (5, 4, 8 * USDC, s.brand2.address, "0x" + root(3).hex()),
+        (9, 1, 2 * USDC, s.brand2.address, "0x" + root(4).hex()),
+        (10, 2, 4 * USDC, s.brand2.address, "0x" + root(5).hex()),
+        (12, 2, 4 * USDC, s.brand2.address, "0x" + root(6).hex()),
+    ]
+
+    # Twin: model, payees, consent, money; the payees' earnings agree with claimable() and totalEarned().
+    (twin,) = _rows(db, Twin, Twin.twin_id == twin_id)
+    assert twin["model"] == s.model.address and twin["uri"] == "ipfs://twin-a-v2"
+    assert twin["revocation_effective_at"] == 0 and twin["consent_hash"] == "0x" + "02" * 32
+    assert twin["earned"] == 10 * USDC + 28 * USDC
+    assert twin["undistributed"] == s.call("LicenseToken", "undistributed", twin_id) == 4 * USDC
+    assert twin["distributed"] + twin["undistributed"] == twin["earned"]
+    assert twin["uses_settled"] == 14 and twin["licenses_sold"] == 1
+    payees = _rows(db, TwinPayee, TwinPayee.twin_id == twin_id, order=[TwinPayee.position])
+    assert [(p["account"], p["share_bps"], p["role"]) for p in payees] == [
+        (a, bps, ("model", "agency", "crew")[role]) for a, bps, role in s.call("TwinRegistry", "payeesOf", twin_id)]
+    for payee in (s.model, s.agency, s.crew):
+        assert claimable_from_index(db, cid, payee.address) == (
+            s.call("LicenseToken", "claimable", payee.address), s.call("LicenseToken", "totalEarned", payee.address))
+
+    # Earnings history: every split and every withdrawal, per payee.
+    earnings = _rows(db, Earning)
+    by_kind: dict[tuple[str, str], int] = {}
+    for row in earnings:
+        key = (row["payee"], row["kind"])
+        by_kind[key] = by_kind.get(key, 0) + row["amount"]
+    # The agency withdrew, then got her share of one more use before she stopped being a payee.
+    assert by_kind[(s.agency.address, "distributed")] - by_kind[(s.agency.address, "withdrawn")] == s.call(
+        "LicenseToken", "claimable", s.agency.address) == 2 * USDC * 1_500 // 10_000
+    assert sum(v for (p, k), v in by_kind.items() if k == "distributed") == twin["distributed"]
+    assert by_kind[(s.crew.address, "withdrawn")] > 0
+
+    # Consent history, in order.
+    consents = _rows(db, ConsentChange, order=[ConsentChange.block_number, ConsentChange.log_index])
+    assert [c["kind"] for c in consents] == ["registered", "revoked", "granted"]
+    assert consents[1]["effective_at"] > consents[1]["block_time"]
+
+    # Offers.
+    offers = {o["offer_id"]: o for o in _rows(db, Offer)}
+    assert offers[offer_id]["active"] and offers[offer_id]["licenses_sold"] == 1
+    assert offers[offer_id]["per_use_fee"] == 2 * USDC and offers[offer_id]["transferable"]
+    assert not offers[ids["spare_offer"]]["active"] and offers[ids["spare_offer"]]["withdrawn_block"]
+
+    # The guild's and the admin's settings, and who holds which role now.
+    (floor,) = _rows(db, GuildFloor, GuildFloor.category == 0)
+    assert floor["min_per_use_fee"] == s.call("TwinRegistry", "categoryFloor", 0) == 1 * USDC
+    params = {p["name"]: p["value"] for p in _rows(db, ProtocolParam)}
+    assert params == {"agency_cap_bps": "1800", "notice_period": "3600", "paused": "false",
+                      "license_contract": chain.deployment.license_token}
+    recorders = _rows(db, RoleMember, RoleMember.contract == "LicenseToken",
+                      RoleMember.role == "0x" + role_id("RECORDER_ROLE").hex())
+    assert [(r["account"], r["role_name"]) for r in recorders] == [(s.recorder.address, "RECORDER_ROLE")]
+
+    # The event rows name their entities, and their arguments are exact JSON.
+    with db.connect() as conn:
+        settled = conn.execute(select(ChainEvent).where(ChainEvent.name == "UsesSettled")
+                               .order_by(ChainEvent.block_number)).mappings().first()
+    assert settled["license_id"] == license_id and settled["twin_id"] == twin_id and settled["final"]
+    assert json.loads(settled["args"]) == {"licenseId": license_id, "twinId": twin_id, "firstSeq": 0, "count": 3,
+                                           "amount": 6 * USDC, "usesRoot": "0x" + root(1).hex()}
