@@ -1,0 +1,37 @@
+"""FastAPI dependencies as `Annotated` aliases: a route says `session: SessionDep` and gets one."""
+
+from __future__ import annotations
+
+from typing import Annotated, AsyncIterator
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+
+from ..settings import Settings
+from .context import ApiContext
+
+
+# Dependencies are `async def` although they do not await: FastAPI runs a plain `def` dependency in its thread
+# pool, one hand-over per dependency per request, which costs more than the work itself. None of them blocks:
+# a Session connects lazily, inside the route's own worker thread.
+
+
+async def get_context(request: Request) -> ApiContext:
+    return request.app.state.context
+
+
+async def get_settings_dep(request: Request) -> Settings:
+    return request.app.state.context.settings
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    session = Session(request.app.state.context.engine)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+ContextDep = Annotated[ApiContext, Depends(get_context)]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+SessionDep = Annotated[Session, Depends(get_session)]

@@ -1,0 +1,171 @@
+"""Puts the three computations side by side: events (recomputed), contract views, database; and checks every
+settled use against its settlement's Merkle root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine, func, select
+from sqlmodel import Session
+
+from ..chain.client import Chain
+from ..chain.ledger import contract_views, fetch_events
+from ..chain.merkle import UseTree
+from ..db.license_state import License, PayeeBalance
+from ..db.registry_state import Twin
+from ..db.uses import ChainScope, Use
+from ..settlement.batch import record_of
+from .recompute import Books, recompute
+
+
+@dataclass(frozen=True)
+class Row:
+    check: str
+    subject: str
+    events: int | None
+    contract: int | None
+    database: int | None
+
+    @property
+    def ok(self) -> bool:
+        values = [v for v in (self.events, self.contract, self.database) if v is not None]
+        return len(set(values)) <= 1
+
+
+@dataclass
+class AuditReport:
+    block_number: int
+    rows: list[Row] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # contradictions that are not a number beside another
+    uses_total: int = 0
+    uses_settled: int = 0
+    uses_pending: int = 0
+    uses_proven: int = 0
+
+    @property
+    def differences(self) -> list[Row]:
+        return [r for r in self.rows if not r.ok]
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences and not self.problems
+
+
+def audit(chain: Chain, engine: Engine | None, *, from_block: int, to_block: int | None = None) -> AuditReport:
+    block = chain.block_number() if to_block is None else to_block
+    books = recompute(fetch_events(chain, from_block, block))
+    payees = sorted(books.payees())
+    views = contract_views(chain, payees, books.licenses, books.payees_of, block)
+    report = AuditReport(block_number=block, problems=list(books.problems))
+
+    db = _database(engine, chain.chain_id) if engine is not None else None
+    for payee in payees:
+        report.rows.append(
+            Row("total earned", payee, books.total_earned(payee), views.total_earned.get(payee),
+                db.total_earned(payee, books) if db else None)
+        )
+        report.rows.append(Row("claimable", payee, books.claimable(payee), views.claimable.get(payee), None))
+    for license_id, book in sorted(books.licenses.items()):
+        report.rows.append(
+            Row("escrow", f"licence {license_id}", book.escrow, views.escrow.get(license_id),
+                db.escrow.get(license_id) if db else None)
+        )
+        report.rows.append(
+            Row("uses settled", f"licence {license_id}", book.uses_settled, views.uses_settled.get(license_id),
+                db.uses_settled.get(license_id) if db else None)
+        )
+    for twin_id in sorted(set(books.undistributed) | set(books.payees_of)):
+        report.rows.append(
+            Row("undistributed", f"twin {twin_id}", books.undistributed.get(twin_id, 0),
+                views.undistributed.get(twin_id), db.undistributed.get(twin_id) if db else None)
+        )
+    total_escrow = sum(b.escrow for b in books.licenses.values())
+    total_owed = sum(books.claimable(p) for p in payees)
+    report.rows.append(Row("total escrow", "LicenseToken", total_escrow, views.total_escrow, None))
+    report.rows.append(Row("total owed", "LicenseToken", total_owed, views.total_owed, None))
+    report.rows.append(
+        Row("token balance = escrow + owed", "LicenseToken", total_escrow + total_owed, views.token_balance, None)
+    )
+    if engine is not None:
+        assert chain.deployment is not None
+        _check_uses(engine, ChainScope(chain.chain_id, chain.deployment.genesis_hash), books, report)
+    return report
+
+
+@dataclass
+class _DbState:
+    escrow: dict[int, int]
+    uses_settled: dict[int, int]
+    undistributed: dict[int, int]
+    distributed: dict[str, int]
+
+    def total_earned(self, payee: str, books: Books) -> int | None:
+        if payee not in self.distributed and not any(payee == a for ps in books.payees_of.values() for a, _ in ps):
+            return None
+        # The database's split balance plus the payee's share of each twin's undistributed, as the index holds it.
+        shared = 0
+        for twin_id, payees in books.payees_of.items():
+            amount = self.undistributed.get(twin_id, 0)
+            rest, share = amount, 0
+            for account, bps in payees[1:]:
+                part = amount * bps // 10_000
+                rest -= part
+                if account == payee:
+                    share = part
+            shared += rest if payees and payees[0][0] == payee else share
+        return self.distributed.get(payee, 0) + shared
+
+
+def _database(engine: Engine, chain_id: int) -> _DbState:
+    with Session(engine) as session:
+        licences = session.execute(select(License).where(License.chain_id == chain_id)).scalars().all()
+        twins = session.execute(select(Twin).where(Twin.chain_id == chain_id)).scalars().all()
+        balances = session.execute(select(PayeeBalance).where(PayeeBalance.chain_id == chain_id)).scalars().all()
+        return _DbState(
+            escrow={r.license_id: r.escrow for r in licences},
+            uses_settled={r.license_id: r.uses_settled for r in licences},
+            undistributed={r.twin_id: r.undistributed for r in twins},
+            distributed={r.payee: r.distributed for r in balances},
+        )
+
+
+def _check_uses(engine: Engine, scope: ChainScope, books: Books, report: AuditReport) -> None:
+    """Every settled use is recorded here, in exactly one settlement, and its settlement's root is the root of the
+    recorded uses: so each reported use was paid once, and nothing was paid that was not reported."""
+    with Session(engine) as session:
+        counts = dict(
+            session.execute(
+                select(Use.license_id, func.count()).where(*scope.uses()).group_by(Use.license_id)
+            ).all()
+        )
+        report.uses_total = sum(int(c) for c in counts.values())
+        for license_id, book in sorted(books.licenses.items()):
+            recorded = int(counts.get(license_id, 0))
+            if book.uses_settled > recorded:
+                report.problems.append(
+                    f"licence {license_id}: {book.uses_settled} uses settled on chain, only {recorded} recorded here"
+                )
+            report.uses_settled += min(book.uses_settled, recorded)
+            for first, count, _amount, root, tx_hash, _log in book.settlements:
+                uses = session.execute(
+                    select(Use)
+                    .where(*scope.uses(), Use.license_id == license_id, Use.seq >= first,
+                           Use.seq < first + count)
+                    .order_by(Use.seq)
+                ).scalars().all()
+                if len(uses) != count:
+                    report.problems.append(
+                        f"licence {license_id}: settlement {tx_hash} pays uses {first}..{first + count - 1}, "
+                        f"{len(uses)} of them are recorded"
+                    )
+                    continue
+                if UseTree(record_of(u) for u in uses).root != root:
+                    report.problems.append(
+                        f"licence {license_id}: the uses {first}..{first + count - 1} recorded here do not hash to the "
+                        f"root {root} of settlement {tx_hash}"
+                    )
+                    continue
+                report.uses_proven += count
+        for license_id, recorded in counts.items():
+            settled = books.licenses[license_id].uses_settled if license_id in books.licenses else 0
+            report.uses_pending += max(0, int(recorded) - settled)

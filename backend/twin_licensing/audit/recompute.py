@@ -1,0 +1,109 @@
+"""Earnings and escrow as the events say they must be: a second computation of what the contract keeps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..chain.ledger import LedgerEvent
+
+BPS = 10_000
+
+
+@dataclass
+class LicenseBook:
+    license_id: int
+    twin_id: int
+    per_use_fee: int
+    escrow: int = 0
+    uses_settled: int = 0
+    # (firstSeq, count, amount, usesRoot, tx hash, log index) of each UsesSettled, in chain order
+    settlements: list[tuple[int, int, int, str, str, int]] = field(default_factory=list)
+
+
+@dataclass
+class Books:
+    licenses: dict[int, LicenseBook] = field(default_factory=dict)
+    payees_of: dict[int, list[tuple[str, int]]] = field(default_factory=dict)  # twin -> [(account, bps)]
+    undistributed: dict[int, int] = field(default_factory=dict)
+    distributed: dict[str, int] = field(default_factory=dict)
+    withdrawn: dict[str, int] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)  # what the events themselves contradict
+
+    def share_of(self, twin_id: int, payee: str) -> int:
+        """`LicenseToken._shareOf`: the payee's part of the twin's undistributed earnings, remainder to the model."""
+        payees = self.payees_of.get(twin_id, [])
+        amount = self.undistributed.get(twin_id, 0)
+        if not payees or not amount:
+            return 0
+        rest, share = amount, 0
+        for account, bps in payees[1:]:
+            part = amount * bps // BPS
+            rest -= part
+            if account == payee:
+                share = part
+        return rest if payees[0][0] == payee else share
+
+    def payees(self) -> set[str]:
+        accounts = {a for payees in self.payees_of.values() for a, _ in payees}
+        return accounts | set(self.distributed) | set(self.withdrawn)
+
+    def total_earned(self, payee: str) -> int:
+        return self.distributed.get(payee, 0) + sum(self.share_of(t, payee) for t in self.payees_of)
+
+    def claimable(self, payee: str) -> int:
+        return self.total_earned(payee) - self.withdrawn.get(payee, 0)
+
+
+def recompute(events: list[LedgerEvent]) -> Books:
+    books = Books()
+    fee_of_offer: dict[int, int] = {}
+    for event in events:
+        a = event.args
+        name = event.name
+        if name == "PayeesSet":
+            books.payees_of[int(a["twinId"])] = [
+                (str(account), int(bps)) for account, bps in zip(a["accounts"], a["sharesBps"])
+            ]
+        elif name == "OfferPublished":
+            terms = a["terms"]
+            fee_of_offer[int(a["offerId"])] = int(terms[1] if isinstance(terms, (tuple, list)) else terms["perUseFee"])
+        elif name == "LicensePurchased":
+            twin_id, license_id = int(a["twinId"]), int(a["licenseId"])
+            books.licenses[license_id] = LicenseBook(
+                license_id, twin_id, fee_of_offer.get(int(a["offerId"]), 0), escrow=int(a["escrow"])
+            )
+            books.undistributed[twin_id] = books.undistributed.get(twin_id, 0) + int(a["upfrontFee"])
+        elif name == "EscrowToppedUp":
+            book = books.licenses[int(a["licenseId"])]
+            book.escrow += int(a["amount"])
+            if book.escrow != int(a["escrow"]):
+                books.problems.append(f"licence {book.license_id}: EscrowToppedUp says escrow {a['escrow']}, events sum to {book.escrow}")
+        elif name == "EscrowReclaimed":
+            book = books.licenses[int(a["licenseId"])]
+            book.escrow -= int(a["amount"])
+        elif name == "UsesSettled":
+            book = books.licenses[int(a["licenseId"])]
+            first, count, amount = int(a["firstSeq"]), int(a["count"]), int(a["amount"])
+            if first != book.uses_settled:
+                books.problems.append(
+                    f"licence {book.license_id}: UsesSettled from seq {first}, but {book.uses_settled} were settled before "
+                    f"({event.tx_hash})"
+                )
+            if amount != count * book.per_use_fee:
+                books.problems.append(
+                    f"licence {book.license_id}: {count} uses paid {amount}, not {count} x {book.per_use_fee}"
+                )
+            book.uses_settled = max(book.uses_settled, first + count)
+            book.escrow -= amount
+            root = a["usesRoot"]
+            root = "0x" + bytes(root).hex() if isinstance(root, (bytes, bytearray)) else str(root)
+            book.settlements.append((first, count, amount, root, event.tx_hash, event.log_index))
+            books.undistributed[book.twin_id] = books.undistributed.get(book.twin_id, 0) + amount
+        elif name == "EarningsDistributed":
+            twin_id, payee, amount = int(a["twinId"]), str(a["payee"]), int(a["amount"])
+            books.undistributed[twin_id] = books.undistributed.get(twin_id, 0) - amount
+            books.distributed[payee] = books.distributed.get(payee, 0) + amount
+        elif name == "Withdrawn":
+            payee = str(a["payee"])
+            books.withdrawn[payee] = books.withdrawn.get(payee, 0) + int(a["amount"])
+    return books

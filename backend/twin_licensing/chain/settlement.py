@@ -1,0 +1,267 @@
+"""The recorder's side of `LicenseToken.settle`: read settled counts, simulate, sign, send, replace, wait.
+
+The settler (`twin_licensing.settlement`) decides *what* to settle; this module only talks to the chain and hands
+back dataclasses. Nonces are managed here explicitly rather than by the generic `Sender`, because a stuck
+settlement must be replaced at the *same* nonce with a higher fee, and after a crash the settler must know which
+of its transactions are still in flight (pending nonce > mined nonce).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+from web3.exceptions import TransactionNotFound, Web3Exception
+
+from ..errors import ContractRevert, TransactionError
+from .client import Chain
+
+# Replacement must raise both EIP-1559 fees by at least 10 % (geth, Hardhat): 25 % leaves room.
+FEE_BUMP_NUMERATOR, FEE_BUMP_DENOMINATOR = 5, 4
+GAS_MARGIN_NUMERATOR, GAS_MARGIN_DENOMINATOR = 6, 5
+
+
+@dataclass(frozen=True)
+class SettleItem:
+    license_id: int
+    first_seq: int
+    count: int
+    uses_root: str  # 0x-hex bytes32
+
+    def as_tuple(self) -> tuple[int, int, int, bytes]:
+        return (self.license_id, self.first_seq, self.count, bytes.fromhex(self.uses_root.removeprefix("0x")))
+
+
+@dataclass(frozen=True)
+class LicenseChainState:
+    """`licenseState(id)` at one block."""
+
+    license_id: int
+    escrow: int
+    uses_settled: int
+    max_uses: int
+    expiry: int
+    per_use_fee: int
+    twin_id: int
+
+
+@dataclass(frozen=True)
+class SignedSettle:
+    tx_hash: str
+    nonce: int
+    gas: int
+    max_fee_per_gas: int
+    max_priority_fee_per_gas: int
+    raw: bytes
+
+
+@dataclass(frozen=True)
+class SettleReceipt:
+    tx_hash: str
+    block_number: int
+    block_hash: str
+    gas_used: int
+    succeeded: bool
+
+
+@dataclass(frozen=True)
+class Nonces:
+    mined: int  # transactions of the recorder included in the latest block
+    pending: int  # including those still waiting in the node's pool
+
+
+class SettlementClient:
+    """`settle` for one recorder account on one deployment."""
+
+    def __init__(self, chain: Chain, recorder: LocalAccount) -> None:
+        self.chain = chain
+        self.w3: Web3 = chain.w3
+        self.recorder = recorder
+        self.address = recorder.address
+        self._contract = chain.contract("LicenseToken")
+        self._chain_id = chain.chain_id
+
+    def __repr__(self) -> str:  # never show the account object: it holds the key
+        return f"SettlementClient({self.address})"
+
+    # ------------------------------------------------------------------ reads
+
+    def head(self) -> tuple[int, int]:
+        """(block number, timestamp) of the latest block."""
+        block = self.w3.eth.get_block("latest")
+        return block["number"], block["timestamp"]
+
+    def license_states(self, license_ids: Iterable[int], block: int | str = "latest") -> dict[int, LicenseChainState]:
+        """The state of many licences in one JSON-RPC batch; a licence the chain does not know is left out."""
+        ids = sorted(set(license_ids))
+        if not ids:
+            return {}
+        try:
+            with self.w3.batch_requests() as batch:
+                for license_id in ids:
+                    batch.add(self._contract.functions.licenseState(license_id))
+                values = batch.execute()
+        except (Web3Exception, ValueError):
+            # One failed call fails the whole batch (an unknown licence after a reorg, say): ask one by one.
+            values = [self._state_or_none(license_id, block) for license_id in ids]
+        states = {}
+        for license_id, value in zip(ids, values):
+            if value is None or isinstance(value, BaseException):
+                continue
+            states[license_id] = _state(license_id, value)
+        return states
+
+    def _state_or_none(self, license_id: int, block: int | str) -> Any:
+        try:
+            return self._contract.functions.licenseState(license_id).call(block_identifier=block)
+        except (Web3Exception, ValueError):
+            return None
+
+    def settled_counts(self, license_ids: Iterable[int]) -> dict[int, int]:
+        return {i: s.uses_settled for i, s in self.license_states(license_ids).items()}
+
+    def nonces(self) -> Nonces:
+        return Nonces(
+            mined=self.w3.eth.get_transaction_count(self.address, "latest"),
+            pending=self.w3.eth.get_transaction_count(self.address, "pending"),
+        )
+
+    def has_recorder_role(self) -> bool:
+        role = self._contract.functions.RECORDER_ROLE().call()
+        return bool(self._contract.functions.hasRole(role, self.address).call())
+
+    # ------------------------------------------------------------------ simulate, sign, send
+
+    def simulate(self, items: Sequence[SettleItem]) -> int:
+        """Gas the batch needs; raises the decoded ContractRevert if it would revert now."""
+        call = self._contract.functions.settle([item.as_tuple() for item in items])
+        try:
+            return int(call.estimate_gas({"from": self.address}))
+        except (Web3Exception, ValueError) as exc:
+            revert = self.chain.decoder.from_exception(exc)
+            if revert is not None:
+                raise revert from None
+            raise TransactionError(f"settle simulation failed: {type(exc).__name__}: {exc}") from None
+
+    def fees(self) -> tuple[int, int]:
+        """(maxFeePerGas, maxPriorityFeePerGas): twice the base fee plus the tip rides out a few full blocks."""
+        base = self.w3.eth.get_block("latest").get("baseFeePerGas", 0) or 0
+        try:
+            tip = int(self.w3.eth.max_priority_fee)
+        except (Web3Exception, ValueError):
+            tip = 10**9
+        return 2 * base + tip, tip
+
+    def sign(
+        self,
+        items: Sequence[SettleItem],
+        *,
+        nonce: int,
+        gas: int,
+        max_fee_per_gas: int,
+        max_priority_fee_per_gas: int,
+    ) -> SignedSettle:
+        # Encoded directly: build_transaction would estimate gas again, one more round trip per batch.
+        data = self._contract.encode_abi("settle", args=[[item.as_tuple() for item in items]])
+        tx = {
+            "to": self._contract.address,
+            "data": data,
+            "value": 0,
+            "nonce": nonce,
+            "gas": gas,
+            "maxFeePerGas": max_fee_per_gas,
+            "maxPriorityFeePerGas": max_priority_fee_per_gas,
+            "chainId": self._chain_id,
+            "type": 2,
+        }
+        signed = self.recorder.sign_transaction(tx)
+        return SignedSettle(
+            tx_hash=Web3.to_hex(signed.hash),
+            nonce=nonce,
+            gas=gas,
+            max_fee_per_gas=max_fee_per_gas,
+            max_priority_fee_per_gas=max_priority_fee_per_gas,
+            raw=bytes(signed.raw_transaction),
+        )
+
+    def prepare(self, items: Sequence[SettleItem], *, nonce: int, gas_estimate: int) -> SignedSettle:
+        max_fee, tip = self.fees()
+        gas = gas_estimate * GAS_MARGIN_NUMERATOR // GAS_MARGIN_DENOMINATOR
+        return self.sign(items, nonce=nonce, gas=gas, max_fee_per_gas=max_fee, max_priority_fee_per_gas=tip)
+
+    def bump(self, items: Sequence[SettleItem], previous: SignedSettle) -> SignedSettle:
+        """The same settlement at the same nonce with fees raised enough for the pool to replace the stuck one."""
+        max_fee, tip = self.fees()
+        bumped_fee = max(max_fee, previous.max_fee_per_gas * FEE_BUMP_NUMERATOR // FEE_BUMP_DENOMINATOR + 1)
+        bumped_tip = max(tip, previous.max_priority_fee_per_gas * FEE_BUMP_NUMERATOR // FEE_BUMP_DENOMINATOR + 1)
+        return self.sign(
+            items,
+            nonce=previous.nonce,
+            gas=previous.gas,
+            max_fee_per_gas=max(bumped_fee, bumped_tip),
+            max_priority_fee_per_gas=bumped_tip,
+        )
+
+    def send(self, signed: SignedSettle) -> str:
+        """Broadcasts; an error that says the node already has it is success (we may be re-sending after a crash)."""
+        try:
+            return Web3.to_hex(self.w3.eth.send_raw_transaction(signed.raw))
+        except (Web3Exception, ValueError) as exc:
+            text = str(exc).lower()
+            if "already known" in text or "known transaction" in text or "already imported" in text:
+                return signed.tx_hash
+            revert = self.chain.decoder.from_exception(exc)
+            if revert is not None:  # Hardhat in automine mode mines and reports the revert at once
+                raise revert from None
+            if "nonce too low" in text or "nonce has already been used" in text:
+                raise NonceTooLowError(f"nonce {signed.nonce} of {self.address} is already used") from None
+            raise TransactionError(f"sending settle failed: {type(exc).__name__}: {exc}") from None
+
+    def receipt(self, tx_hash: str) -> SettleReceipt | None:
+        """The receipt if the transaction is mined (in the current chain), else None."""
+        try:
+            receipt = self.w3.eth.get_transaction_receipt(tx_hash)
+        except TransactionNotFound:
+            return None
+        if receipt is None or receipt.get("blockNumber") is None:
+            return None
+        return SettleReceipt(
+            tx_hash=Web3.to_hex(receipt["transactionHash"]),
+            block_number=receipt["blockNumber"],
+            block_hash=Web3.to_hex(receipt["blockHash"]),
+            gas_used=receipt["gasUsed"],
+            succeeded=receipt["status"] == 1,
+        )
+
+    def explain_failure(self, tx_hash: str, block_number: int) -> ContractRevert | TransactionError:
+        """Why a mined settle reverted, by replaying it on the state before its block."""
+        from .client import _replay_revert  # noqa: PLC0415 - the sender's own replay, kept in one place
+
+        return _replay_revert(self.w3, self.chain.decoder, tx_hash, block_number)
+
+    def is_known(self, tx_hash: str) -> bool:
+        """Whether the node still has the transaction (mined or in its pool)."""
+        try:
+            self.w3.eth.get_transaction(tx_hash)
+            return True
+        except TransactionNotFound:
+            return False
+
+
+class NonceTooLowError(TransactionError):
+    """The nonce was already used by a mined transaction of the recorder."""
+
+
+def _state(license_id: int, value: Any) -> LicenseChainState:
+    escrow, uses_settled, max_uses, expiry, per_use_fee, twin_id = value
+    return LicenseChainState(
+        license_id=license_id,
+        escrow=int(escrow),
+        uses_settled=int(uses_settled),
+        max_uses=int(max_uses),
+        expiry=int(expiry),
+        per_use_fee=int(per_use_fee),
+        twin_id=int(twin_id),
+    )

@@ -1,0 +1,46 @@
+"""What a settle revert means for the uses of one item: retry, or hold them with a reason the brand can read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import ContractRevert
+from ..usage.names import when
+
+# Conditions that no later transaction can cure: the licence's expiry and max uses never change.
+PERMANENT = {"LicenseTokenExpired", "LicenseTokenMaxUsesExceeded"}
+# Conditions that concern one licence (its id is the error's first argument) ...
+PER_LICENSE = {
+    "LicenseTokenExpired",
+    "LicenseTokenMaxUsesExceeded",
+    "LicenseTokenInsufficientEscrow",
+}
+# ... or every licence of one twin (the twin id is the first argument).
+PER_TWIN = {"LicenseTokenConsentRevoked"}
+
+
+@dataclass(frozen=True)
+class Hold:
+    code: str
+    reason: str
+    permanent: bool
+
+
+def hold_for(revert: ContractRevert) -> Hold | None:
+    """The hold an item's revert calls for, or None if it is not about the item's licence (retry the batch)."""
+    args = revert.named_args
+    values = list(args.values())
+    if revert.name == "LicenseTokenExpired":
+        reason = f"the licence expired on {when(values[1])} before these uses were settled"
+    elif revert.name == "LicenseTokenMaxUsesExceeded":
+        reason = f"the licence allows {values[1]} uses and these would make {values[2]}"
+    elif revert.name == "LicenseTokenInsufficientEscrow":
+        reason = (
+            f"the licence's escrow ({values[2] / 1e6:.6f} USDC) does not cover these uses "
+            f"({values[1] / 1e6:.6f} USDC); top up the escrow"
+        )
+    elif revert.name == "LicenseTokenConsentRevoked":
+        reason = f"the model's revocation of consent took effect on {when(values[1])} before these uses were settled"
+    else:
+        return None
+    return Hold(code=revert.name, reason=reason, permanent=revert.name in PERMANENT)

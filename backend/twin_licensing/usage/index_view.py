@@ -1,0 +1,127 @@
+"""What the use intake and the use status read from the indexer's tables (never from the chain directly)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from ..db.chain_log import IndexCursor, IndexedBlock
+from ..db.license_state import License, Settlement
+from ..db.registry_state import Twin, TwinPayee
+
+
+@dataclass(frozen=True)
+class LicenseSnapshot:
+    license_id: int
+    twin_id: int
+    holder: str
+    started_at: int | None
+    expiry: int
+    categories: int
+    territories: int
+    max_uses: int  # 0 = unlimited
+    per_use_fee: int
+    escrow: int
+    uses_settled: int
+
+
+@dataclass(frozen=True)
+class ConsentSnapshot:
+    twin_id: int
+    revocation_effective_at: int  # 0 while consent is granted
+
+    @property
+    def effective_at(self) -> int | None:
+        return self.revocation_effective_at or None
+
+    def effective_at_time(self, now: int) -> bool:
+        """Whether uses may still be settled at `now` (the contract's rule: revoked once `now >= effectiveAt`)."""
+        return self.revocation_effective_at == 0 or now < self.revocation_effective_at
+
+
+@dataclass(frozen=True)
+class SettlementView:
+    tx_hash: str
+    log_index: int
+    block_number: int
+    block_time: int
+    license_id: int
+    twin_id: int
+    first_seq: int
+    count: int
+    amount: int
+    uses_root: str
+
+
+@dataclass(frozen=True)
+class PayeeView:
+    account: str
+    share_bps: int
+    role: str
+
+
+class IndexView:
+    def license(self, session: Session, chain_id: int, license_id: int) -> LicenseSnapshot | None:
+        row = session.get(License, (chain_id, license_id))
+        if row is None:
+            return None
+        return LicenseSnapshot(
+            license_id=row.license_id,
+            twin_id=row.twin_id,
+            holder=row.holder,
+            started_at=row.started_at or None,
+            expiry=row.expiry,
+            categories=row.categories,
+            territories=row.territories,
+            max_uses=row.max_uses,
+            per_use_fee=row.per_use_fee,
+            escrow=row.escrow,
+            uses_settled=row.uses_settled,
+        )
+
+    def consent(self, session: Session, chain_id: int, twin_id: int) -> ConsentSnapshot | None:
+        row = session.get(Twin, (chain_id, twin_id))
+        if row is None:
+            return None
+        return ConsentSnapshot(twin_id=twin_id, revocation_effective_at=row.revocation_effective_at)
+
+    def chain_time(self, session: Session, chain_id: int) -> int | None:
+        """Timestamp of the newest indexed block: the chain's clock, which a local node may run ahead of ours."""
+        cursor = session.get(IndexCursor, chain_id)
+        if cursor is None:
+            return None
+        block = session.get(IndexedBlock, (chain_id, cursor.block_number))
+        return block.timestamp if block is not None else None
+
+    def settlement_of(self, session: Session, chain_id: int, license_id: int, seq: int) -> SettlementView | None:
+        """The `UsesSettled` that paid use `seq` of the licence, if indexed."""
+        row = session.execute(
+            select(Settlement)
+            .where(Settlement.chain_id == chain_id, Settlement.license_id == license_id, Settlement.first_seq <= seq)
+            .order_by(Settlement.first_seq.desc())
+            .limit(1)
+        ).scalars().first()
+        if row is None or seq >= row.first_seq + row.count:
+            return None
+        return SettlementView(
+            tx_hash=row.tx_hash,
+            log_index=row.log_index,
+            block_number=row.block_number,
+            block_time=row.block_time,
+            license_id=row.license_id,
+            twin_id=row.twin_id,
+            first_seq=row.first_seq,
+            count=row.count,
+            amount=row.amount,
+            uses_root=row.uses_root,
+        )
+
+    def payees(self, session: Session, chain_id: int, twin_id: int) -> list[PayeeView]:
+        rows = session.execute(
+            select(TwinPayee)
+            .where(TwinPayee.chain_id == chain_id, TwinPayee.twin_id == twin_id)
+            .order_by(TwinPayee.position)
+        ).scalars()
+        return [PayeeView(r.account, r.share_bps, r.role) for r in rows]

@@ -1,0 +1,289 @@
+"""Benchmark of the use pipeline: signed reports -> API -> settler -> chain -> indexer -> settled in the index.
+
+Starts its own local node, deploys, buys 20 licences, then runs the indexer, the API and the settler as separate
+processes (as `twinctl` runs them) against a fresh SQLite database, and drives N signed use reports (default 5 000)
+through the API from this process. Latency is measured per use from its acceptance (the `uses.accepted_at` the API
+wrote) to the moment its settlement row is seen in the index. Gas per use is the settle transactions' gas over N.
+
+    .venv/bin/python scripts/bench_settlement.py [--uses 5000] [--window 0.5] [--concurrency 16]
+
+Prints a few lines of detail, then, as its last line, one JSON object:
+    {"uses": N, "uses_per_s": t, "latency_ms": {"p50": a, "p95": b}, "gas_per_use": g}
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timezone
+from pathlib import Path
+
+import httpx
+
+from twin_licensing.chain.client import Chain
+from twin_licensing.chain.deploy import deploy
+from twin_licensing.chain.keys import dev_account
+from twin_licensing.chain.node import LocalNode, free_port
+from twin_licensing.chain.use_reports import UseReport, UseReportDomain, sign_report
+from twin_licensing.db.engine import make_engine
+from twin_licensing.db.migrate import upgrade_database
+from twin_licensing.seed import data
+from twin_licensing.settings import find_project_root
+
+ROOT = find_project_root()
+TWINCTL = Path(sys.executable).with_name("twinctl")
+LICENCES = 20
+FEE = 2 * 10**6
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def setup_market(chain: Chain, uses: int) -> list[tuple[int, object]]:
+    """Two twins, one offer each, 20 licences held by the 5 demo brands, escrow for every use."""
+    model, model2, agency = dev_account(data.MODEL_INDICES[0]), dev_account(data.MODEL_INDICES[1]), dev_account(3)
+    brands = [dev_account(b.index) for b in data.BRANDS]
+    token = chain.deployment.license_token
+    for who, payees in ((model, [(model.address, 8_000, 0), (agency.address, 2_000, 1)]),
+                        (model2, [(model2.address, 10_000, 0)])):
+        chain.transact(who, "TwinRegistry", "registerTwin", "ipfs://bench", b"\x01" * 32, payees)
+    terms = (10 * 10**6, FEE, 365 * 24 * 3600, 0, 0b11, 0b11, False, False)
+    chain.transact(model, "LicenseToken", "publishOffer", 1, terms)
+    chain.transact(model2, "LicenseToken", "publishOffer", 2, terms)
+    escrow = (uses // LICENCES + 10) * FEE
+    pending = []
+    for brand in brands:
+        amount = (10 * 10**6 + escrow) * (LICENCES // len(brands))
+        pending.append(chain.transact(brand, "PaymentToken", "faucet", brand.address, amount, wait=False))
+        pending.append(chain.transact(brand, "PaymentToken", "approve", token, amount, wait=False))
+    for tx in pending:
+        chain.wait(tx)
+    held = []
+    for i in range(LICENCES):
+        brand = brands[i % len(brands)]
+        chain.transact(brand, "LicenseToken", "buyLicense", 1 + i % 2, escrow)
+        held.append((i + 1, brand))
+    return held
+
+
+def spawn(args: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    with open(log_path, "ab") as out:
+        return subprocess.Popen([str(TWINCTL), *args], env=env, stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.kill(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def wait_http(url: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=1.0)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
+
+
+def http_request(port: int, path: str, body: dict) -> bytes:
+    payload = json.dumps(body, separators=(",", ":")).encode()
+    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(payload)}\r\n\r\n").encode()
+    return head + payload
+
+
+async def drive(port: int, bodies: list[dict], concurrency: int) -> int:
+    """POSTs every report over `concurrency` keep-alive connections; returns how many were accepted.
+
+    A bare HTTP/1.1 client on asyncio streams: a general-purpose client costs more CPU per request than the API
+    itself, and on a 2-core machine the load generator's CPU is taken from the system under test.
+    """
+    requests = [http_request(port, "/api/v1/uses", body) for body in bodies]
+    todo = list(range(len(requests)))[::-1]
+    accepted = 0
+
+    async def worker() -> None:
+        nonlocal accepted
+        reader = writer = None
+        while todo:
+            index = todo.pop()
+            while True:
+                try:
+                    if writer is None:
+                        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                    writer.write(requests[index])
+                    head = await reader.readuntil(b"\r\n\r\n")
+                    status = int(head[9:12])
+                    length = next((int(line[15:]) for line in head.split(b"\r\n")
+                                   if line[:15].lower() == b"content-length:"), 0)
+                    body = await reader.readexactly(length)
+                except (OSError, asyncio.IncompleteReadError):
+                    writer = None
+                    await asyncio.sleep(0.05)
+                    continue
+                if status in (200, 201):
+                    accepted += 1
+                    break
+                if status == 503:
+                    await asyncio.sleep(0.05)
+                    continue
+                raise RuntimeError(f"report refused: {status} {body[:300]!r}")
+        if writer is not None:
+            writer.close()
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return accepted
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--uses", type=int, default=5_000)
+    parser.add_argument("--window", type=float, default=None, help="settler batch window (default: the settler's)")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--timeout", type=float, default=300.0)
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-settlement-"))
+    processes: list[subprocess.Popen] = []
+    with LocalNode(ROOT, log_path=workdir / "node.log") as node:
+        bare = Chain.connect(node.url, ROOT / "artifacts")
+        deployed = deploy(bare, dev_account(data.ADMIN), workdir / "deployments",
+                          guild=dev_account(data.GUILD).address, recorder=dev_account(data.RECORDER).address)
+        chain = bare.bind(deployed.deployment) if hasattr(bare, "bind") else Chain(bare.w3, bare.artifacts,
+                                                                                  deployed.deployment)
+        licences = setup_market(chain, args.uses)
+        db_path = workdir / "twin.db"
+        engine = make_engine(f"sqlite:///{db_path}")
+        upgrade_database(engine)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TWIN_") and k != "DATABASE_URL"}
+        env.update({
+            "TWIN_RPC_URL": node.url,
+            "TWIN_DEPLOYMENTS_DIR": str(workdir / "deployments"),
+            "TWIN_ARTIFACTS_DIR": str(ROOT / "artifacts"),
+            "TWIN_VAR_DIR": str(workdir),
+            "DATABASE_URL": f"sqlite:///{db_path}",
+        })
+        port = free_port()
+        settle_args = ["settle"] + (["--window", str(args.window)] if args.window is not None else [])
+        try:
+            processes.append(spawn(["index"], env, workdir / "indexer.log"))
+            processes.append(spawn(["serve", "--port", str(port)], env, workdir / "api.log"))
+            wait_http(f"http://127.0.0.1:{port}/api/v1/openapi.json")
+            # The API refuses reports of licences it does not know: wait until the indexer has all 20.
+            deadline = time.monotonic() + 60
+            while True:
+                with engine.connect() as conn:
+                    known = conn.exec_driver_sql("SELECT count(*) FROM licenses").scalar()
+                if known >= LICENCES or time.monotonic() > deadline:
+                    break
+                time.sleep(0.1)
+            processes.append(spawn(settle_args, env, workdir / "settler.log"))
+            # Latency counts from acceptance: start the clock only once the settler has reconciled and is polling.
+            deadline = time.monotonic() + 60
+            while "reconciled" not in (workdir / "settler.log").read_text() and time.monotonic() < deadline:
+                time.sleep(0.05)
+
+            domain = UseReportDomain(chain.chain_id, deployed.deployment.license_token)
+            now = chain.timestamp()
+            bodies = []
+            for k in range(args.uses):
+                license_id, brand = licences[k % LICENCES]
+                report = UseReport(license_id, "0x" + os.urandom(32).hex(), k % 2, k % 2, now)
+                bodies.append({"license_id": license_id, "use_ref": report.use_ref, "category": report.category,
+                               "territory": report.territory, "used_at": now,
+                               "signature": sign_report(brand.key, domain, report)})
+            log(f"signed {len(bodies)} reports; driving them through http://127.0.0.1:{port} "
+                f"({args.concurrency} connections)")
+
+            settled_at: dict[tuple[int, int], tuple[int, int, float]] = {}  # (licence, first_seq) -> count
+
+            started = time.time()
+            driver = asyncio.new_event_loop()
+            import threading
+
+            result: dict[str, int] = {}
+            thread = threading.Thread(
+                target=lambda: result.setdefault("accepted", driver.run_until_complete(
+                    drive(port, bodies, args.concurrency))))
+            thread.start()
+            # Poll the index for settlement rows: the moment a row is first seen is when its uses are settled.
+            deadline = time.monotonic() + args.timeout
+            total_settled = 0
+            while time.monotonic() < deadline:
+                with engine.connect() as conn:
+                    rows = conn.exec_driver_sql("SELECT license_id, first_seq, count FROM settlements").all()
+                observed = time.time()
+                for license_id, first_seq, count in rows:
+                    if (license_id, first_seq) not in settled_at:
+                        settled_at[(license_id, first_seq)] = (count, first_seq, observed)
+                total_settled = sum(c for c, _, _ in settled_at.values())
+                if total_settled >= args.uses and not thread.is_alive():
+                    break
+                time.sleep(0.02)
+            thread.join()
+            finished = max(t for _, _, t in settled_at.values()) if settled_at else time.time()
+
+            with engine.connect() as conn:
+                uses = conn.exec_driver_sql("SELECT license_id, seq, accepted_at FROM uses").all()
+                gas = conn.exec_driver_sql(
+                    "SELECT coalesce(sum(gas_used), 0), count(*) FROM settle_submissions WHERE status = 'mined'"
+                ).one()
+        finally:
+            for process in reversed(processes):
+                stop(process)
+
+    from datetime import datetime
+
+    latencies = []
+    first_accept = None
+    by_licence: dict[int, list[tuple[int, int, float]]] = {}
+    for count, first_seq, observed in settled_at.values():
+        pass
+    for (license_id, first_seq), (count, _, observed) in settled_at.items():
+        by_licence.setdefault(license_id, []).append((first_seq, count, observed))
+    for license_id, seq, accepted_at in uses:
+        accepted = datetime.fromisoformat(str(accepted_at))
+        accepted = accepted if accepted.tzinfo else accepted.replace(tzinfo=timezone.utc)
+        t_accept = accepted.timestamp()
+        first_accept = t_accept if first_accept is None else min(first_accept, t_accept)
+        for first_seq, count, observed in by_licence.get(license_id, []):
+            if first_seq <= seq < first_seq + count:
+                latencies.append((observed - t_accept) * 1000)
+                break
+    latencies.sort()
+    settled = len(latencies)
+    elapsed = finished - (first_accept or started)
+
+    def pct(p: float) -> float:
+        return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))], 1) if latencies else float("nan")
+
+    summary = {
+        "uses": settled,
+        "uses_per_s": round(settled / elapsed, 1) if elapsed > 0 else 0.0,
+        "latency_ms": {"p50": pct(0.50), "p95": pct(0.95)},
+        "gas_per_use": round(gas[0] / settled) if settled else None,
+    }
+    log(f"window {args.window if args.window is not None else 'default'} s: {settled}/{args.uses} uses settled in "
+        f"{elapsed:.1f} s over {gas[1]} settle transactions ({gas[0]:,} gas); logs in {workdir}")
+    print(json.dumps(summary), flush=True)
+    return 0 if settled == args.uses else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

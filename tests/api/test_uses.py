@@ -1,0 +1,151 @@
+"""POST /api/v1/uses, GET /api/v1/uses/{id} and /proof: status codes, bodies and reasons, as a client sees them."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from twin_licensing.api.app import create_app
+from twin_licensing.chain.merkle import UseRecord, verify
+from twin_licensing.chain.settlement import SettlementClient
+from twin_licensing.settlement.config import SettlerConfig
+from twin_licensing.settlement.settler import Settler
+from usekit import DAY, PRINT, USDC, domain_of, signed_report
+
+
+@pytest.fixture
+def licence(market, model, agency, brand):
+    twin = market.twin(model, agency)
+    offer = market.offer(model, twin, per_use_fee=2 * USDC)
+    return market.licence(brand, offer, 20 * USDC)
+
+
+@pytest.fixture
+def api(index_settings, deployment, engine, licence, sync_index):
+    sync_index(engine)
+    with TestClient(create_app(index_settings, deployment=deployment, engine=engine)) as client:
+        yield client
+
+
+def body(brand, chain, licence, tag, **kw):
+    kw.setdefault("used_at", chain.timestamp())
+    return signed_report(brand, domain_of(chain), licence, tag, **kw)
+
+
+def test_report_is_created_then_found_again(api, brand, chain, licence):
+    report = body(brand, chain, licence, "a")
+    created = api.post("/api/v1/uses", json=report)
+    assert created.status_code == 201, created.text
+    use = created.json()
+    assert use["seq"] == 0 and use["status"] == "pending" and use["signer"] == brand.address
+    assert created.headers["location"] == f"/uses/{use['use_id']}"
+    again = api.post("/api/v1/uses", json=report)
+    assert again.status_code == 200 and again.json()["use_id"] == use["use_id"]
+    assert api.get(f"/api/v1/uses/{use['use_id']}").json()["status"] == "pending"
+
+
+@pytest.mark.parametrize(
+    "change, status, words",
+    [
+        ({"signature": "0x" + "ab" * 65}, 422, "signature"),
+        ({"category": PRINT}, 403, "held by"),  # changed after signing: recovers another signer
+        ({"license_id": 0}, 422, None),
+        ({"use_ref": "0xzz"}, 422, None),
+        ({"unexpected": 1}, 422, None),
+    ],
+)
+def test_bad_reports_are_4xx_with_a_reason(api, brand, chain, licence, change, status, words):
+    response = api.post("/api/v1/uses", json={**body(brand, chain, licence, "b"), **change})
+    assert response.status_code == status, response.text
+    if words:
+        assert words in response.json()["detail"]
+
+
+def test_refusals_from_the_terms_say_what_to_do(api, brand, brand2, chain, licence):
+    wrong_category = api.post("/api/v1/uses", json=body(brand, chain, licence, "c", category=PRINT))
+    assert wrong_category.status_code == 422
+    assert wrong_category.json()["code"] == "category_not_allowed"
+    assert "not allowed by licence" in wrong_category.json()["detail"]
+    stranger = api.post("/api/v1/uses", json=body(brand2, chain, licence, "d"))
+    assert stranger.status_code == 403 and "holder's wallet" in stranger.json()["detail"]
+    unknown = api.post("/api/v1/uses", json=body(brand, chain, licence + 9, "e"))
+    assert unknown.status_code == 404
+    for tag in range(10):
+        assert api.post("/api/v1/uses", json=body(brand, chain, licence, tag)).status_code == 201
+    broke = api.post("/api/v1/uses", json=body(brand, chain, licence, "eleventh"))
+    assert broke.status_code == 402 and "top up the escrow" in broke.json()["detail"]
+
+
+def test_expired_licence_is_409(api, brand, chain, licence, engine, sync_index):
+    chain.rpc("evm_increaseTime", [31 * DAY])
+    chain.rpc("evm_mine")
+    sync_index(engine)
+    response = api.post("/api/v1/uses", json=body(brand, chain, licence, "late", used_at=chain.timestamp()))
+    assert response.status_code == 409 and response.json()["code"] == "license_expired"
+
+
+def test_unknown_use_is_404_and_unsettled_proof_is_409(api, brand, chain, licence):
+    assert api.get("/api/v1/uses/999").status_code == 404
+    use = api.post("/api/v1/uses", json=body(brand, chain, licence, "p")).json()
+    response = api.get(f"/api/v1/uses/{use['use_id']}/proof")
+    assert response.status_code == 409 and "not settled" in response.json()["detail"]
+
+
+def test_use_goes_pending_submitted_settled_and_its_proof_verifies(api, brand, chain, licence, engine, recorder,
+                                                                   sync_index, deployment):
+    ids = [api.post("/api/v1/uses", json=body(brand, chain, licence, t)).json()["use_id"] for t in range(3)]
+    settler = Settler(engine, SettlementClient(chain, recorder), SettlerConfig(window_s=0.0))
+    settler.reconcile()
+    assert settler.step().uses == 3
+    submitted = api.get(f"/api/v1/uses/{ids[1]}").json()
+    assert submitted["status"] == "submitted" and submitted["tx_hash"]
+    sync_index(engine)
+    settled = api.get(f"/api/v1/uses/{ids[1]}").json()
+    assert settled["status"] == "settled" and settled["tx_hash"] == submitted["tx_hash"]
+    assert settled["amount"] == 2 * USDC
+    assert [(p["role"], p["amount"]) for p in settled["payees"]] == [("model", 1_600_000), ("agency", 400_000)]
+
+    proof = api.get(f"/api/v1/uses/{ids[1]}/proof").json()
+    record = proof["record"]
+    assert proof["settlement"]["first_seq"] == 0 and proof["settlement"]["count"] == 3
+    assert proof["root"] == proof["settlement"]["uses_root"]
+    assert verify(proof["root"], proof["proof"], UseRecord(**record))
+    verifier = chain.contract("UseProofVerifier", deployment.use_proof_verifier)
+    assert verifier.functions.verify(
+        bytes.fromhex(proof["root"][2:]),
+        [bytes.fromhex(p[2:]) for p in proof["proof"]],
+        (record["license_id"], record["seq"], bytes.fromhex(record["use_ref"][2:]), record["category"],
+         record["territory"], record["used_at"]),
+    ).call()
+
+
+def test_typed_data_is_what_the_wallet_signs(api, brand, chain, licence):
+    report = body(brand, chain, licence, "td")
+    fields = {k: v for k, v in report.items() if k != "signature"}
+    typed = api.post("/api/v1/uses/typed-data", json=fields).json()
+    from eth_account import Account
+    from eth_account.messages import encode_typed_data
+
+    message = encode_typed_data(full_message=typed["typed_data"])
+    assert Account.recover_message(message, signature=report["signature"]) == brand.address
+    created = api.post("/api/v1/uses", json=report).json()
+    assert created["digest"] == typed["digest"]
+
+
+def test_out_of_range_ids_are_422_not_500(api, brand, chain, licence):
+    assert api.get(f"/api/v1/uses/{2**70}").status_code == 422
+    assert api.get("/api/v1/uses/0/proof").status_code == 422
+    response = api.post("/api/v1/uses", json={**body(brand, chain, licence, "big"), "license_id": 2**64})
+    assert response.status_code == 422
+
+
+def test_reports_after_an_effective_revocation_are_refused_with_the_reason(api, brand, chain, licence, model, engine,
+                                                                         sync_index):
+    twin_id = chain.call("LicenseToken", "licenseState", licence)[5]
+    chain.transact(model, "TwinRegistry", "revokeConsent", twin_id)
+    chain.rpc("evm_increaseTime", [3 * DAY + 1])
+    chain.rpc("evm_mine")
+    sync_index(engine)
+    response = api.post("/api/v1/uses", json=body(brand, chain, licence, "after"))
+    assert response.status_code == 409 and response.json()["code"] == "consent_revoked"
+    assert "revoked consent" in response.json()["detail"] and "reclaim" in response.json()["detail"]

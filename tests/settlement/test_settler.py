@@ -1,0 +1,231 @@
+"""The settler against the session's chain, with uses inserted as the intake stores them."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from sqlalchemy import select
+from sqlmodel import Session
+
+from twin_licensing.chain.merkle import UseTree
+from twin_licensing.db.submissions import DROPPED, MINED, SENDING, SettleSubmission, SettleTransaction, UseRejection
+from twin_licensing.settlement.batch import record_of
+from twin_licensing.settlement.config import SettlerConfig
+from twin_licensing.settlement.lock import SettlerLock, SettlerLockedError
+from twin_licensing.settlement.settler import Settler
+from usekit import DAY, USDC, insert_uses
+
+NOW = SettlerConfig(window_s=0.0, poll_s=0.01)
+
+
+@pytest.fixture
+def licences(market, model, agency, brand, brand2):
+    twin = market.twin(model, agency)
+    offer = market.offer(model, twin, per_use_fee=2 * USDC)
+    return market.licence(brand, offer, 1_000 * USDC), market.licence(brand2, offer, 1_000 * USDC)
+
+
+def submissions(engine) -> list[SettleSubmission]:
+    with Session(engine) as session:
+        return list(session.execute(select(SettleSubmission).order_by(SettleSubmission.submission_id)).scalars())
+
+
+def test_settler_pays_pending_uses_of_every_licence_in_one_transaction(engine, settlement_client, market, licences,
+                                                                        brand, brand2):
+    a, b = licences
+    uses_a = insert_uses(engine, market.chain, brand, a, 5)
+    insert_uses(engine, market.chain, brand2, b, 3)
+    settler = Settler(engine, settlement_client, NOW)
+    settler.reconcile()
+    result = settler.step()
+    assert result.succeeded and result.uses == 8
+    assert (market.settled(a), market.settled(b)) == (5, 3)
+    assert market.escrow(a) == 1_000 * USDC - 5 * 2 * USDC
+    (sub,) = submissions(engine)
+    assert sub.status == MINED and sub.uses == 8 and sub.gas_used == result.gas_used
+    # The event carries the root of exactly the uses recorded here.
+    (event,) = [e for e in market.chain.events(market.chain.wait(sub.tx_hash), "LicenseToken", "UsesSettled")
+                if e["licenseId"] == a]
+    root = event["usesRoot"]
+    assert (root if isinstance(root, str) else "0x" + root.hex()) == UseTree(record_of(u) for u in uses_a).root
+    assert settler.step().uses == 0  # nothing left
+
+
+def test_a_restarted_settler_pays_nothing_twice(engine, settlement_client, market, licences, brand):
+    a, _ = licences
+    insert_uses(engine, market.chain, brand, a, 4)
+    first = Settler(engine, settlement_client, NOW)
+    first.reconcile()
+    assert first.step().uses == 4
+    again = Settler(engine, settlement_client, NOW)  # a fresh process: remembers nothing
+    again.reconcile()
+    assert again.step().uses == 0
+    insert_uses(engine, market.chain, brand, a, 2, start_seq=4)
+    assert again.step().uses == 2
+    assert market.settled(a) == 6
+    assert market.escrow(a) == 1_000 * USDC - 6 * 2 * USDC
+
+
+def test_batch_waits_for_its_window_or_its_size(engine, settlement_client, market, licences, brand):
+    a, _ = licences
+    settler = Settler(engine, settlement_client, SettlerConfig(window_s=0.6, max_batch_uses=10, poll_s=0.01))
+    settler.reconcile()
+    insert_uses(engine, market.chain, brand, a, 3)
+    assert settler.step().uses == 0  # the window is open
+    time.sleep(0.65)
+    assert settler.step().uses == 3
+    insert_uses(engine, market.chain, brand, a, 12, start_seq=3)
+    assert settler.step().uses == 10  # full batch at once, the rest later
+    assert market.settled(a) == 13
+
+
+def test_crash_after_recording_before_sending_drops_the_record_and_resends(engine, settlement_client, market,
+                                                                          licences, brand):
+    a, _ = licences
+    insert_uses(engine, market.chain, brand, a, 3)
+    settler = Settler(engine, settlement_client, NOW)
+    settler.reconcile()
+    # Stand-in for a crash between the write-ahead record and the broadcast.
+    settler.client.send = lambda signed: (_ for _ in ()).throw(SystemExit("killed"))
+    with pytest.raises(SystemExit):
+        settler.step()
+    (sub,) = submissions(engine)
+    assert sub.status == SENDING and market.settled(a) == 0
+    restarted = Settler(engine, type(settlement_client)(market.chain, settlement_client.recorder), NOW)
+    restarted.reconcile()
+    assert submissions(engine)[0].status == DROPPED
+    assert restarted.step().uses == 3 and market.settled(a) == 3
+
+
+def test_crash_after_sending_before_the_receipt_is_recorded(engine, settlement_client, market, licences, brand):
+    a, _ = licences
+    insert_uses(engine, market.chain, brand, a, 3)
+    settler = Settler(engine, settlement_client, NOW)
+    settler.reconcile()
+    original_send = settler.client.send
+
+    def send_then_die(signed):
+        original_send(signed)
+        raise SystemExit("killed after broadcast")
+
+    settler.client.send = send_then_die
+    with pytest.raises(SystemExit):
+        settler.step()
+    assert market.settled(a) == 3  # it was mined
+    restarted = Settler(engine, type(settlement_client)(market.chain, settlement_client.recorder), NOW)
+    restarted.reconcile()
+    assert submissions(engine)[0].status == MINED
+    assert restarted.step().uses == 0
+    assert market.settled(a) == 3 and market.escrow(a) == 1_000 * USDC - 3 * 2 * USDC
+
+
+def test_stuck_transaction_is_replaced_with_a_higher_fee(engine, settlement_client, market, licences, brand, chain):
+    a, _ = licences
+    insert_uses(engine, market.chain, brand, a, 2)
+    settler = Settler(engine, settlement_client, SettlerConfig(window_s=0.0, stuck_after_s=0.3, poll_s=0.01))
+    settler.reconcile()
+    chain.rpc("evm_setAutomine", [False])
+    results = []
+    try:
+        worker = threading.Thread(target=lambda: results.append(settler.step()))
+        worker.start()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with Session(engine) as session:
+                count = len(session.execute(select(SettleTransaction)).scalars().all())
+            if count >= 2:
+                break
+            time.sleep(0.05)
+        assert count >= 2, "the stuck transaction was not replaced"
+    finally:
+        chain.rpc("evm_setAutomine", [True])
+        chain.rpc("evm_mine")
+    worker.join(10)
+    (result,) = results
+    assert result.succeeded and market.settled(a) == 2
+    (sub,) = submissions(engine)
+    assert sub.status == MINED and sub.tx_hash == result.tx_hash
+    # Only one of the transactions at that nonce was mined: the uses were paid once.
+    assert market.escrow(a) == 1_000 * USDC - 2 * 2 * USDC
+
+
+def test_expired_licence_uses_are_held_with_a_reason(engine, settlement_client, market, licences, brand, brand2,
+                                                      chain):
+    a, b = licences
+    insert_uses(engine, market.chain, brand, a, 2)
+    insert_uses(engine, market.chain, brand2, b, 2)
+    chain.rpc("evm_increaseTime", [31 * DAY])
+    chain.rpc("evm_mine")
+    settler = Settler(engine, settlement_client, NOW)
+    settler.reconcile()
+    assert settler.step().uses == 0
+    with Session(engine) as session:
+        holds = session.execute(select(UseRejection).order_by(UseRejection.license_id)).scalars().all()
+    assert [(h.license_id, h.from_seq, h.code, h.permanent) for h in holds] == [
+        (a, 0, "LicenseTokenExpired", True), (b, 0, "LicenseTokenExpired", True)]
+    assert "expired" in holds[0].reason
+    assert market.settled(a) == 0
+
+
+def test_consent_hold_is_lifted_when_consent_is_granted_again(engine, settlement_client, market, licences, brand,
+                                                              model, chain):
+    a, _ = licences
+    insert_uses(engine, market.chain, brand, a, 2)
+    twin_id = chain.call("LicenseToken", "licenseState", a)[5]
+    chain.transact(model, "TwinRegistry", "revokeConsent", twin_id)
+    chain.rpc("evm_increaseTime", [4 * DAY])
+    chain.rpc("evm_mine")
+    settler = Settler(engine, settlement_client,
+                      SettlerConfig(window_s=0.0, poll_s=0.01, recheck_rejections_s=0.0))
+    settler.reconcile()
+    assert settler.step().uses == 0
+    with Session(engine) as session:
+        (hold,) = session.execute(select(UseRejection)).scalars().all()
+    assert hold.code == "LicenseTokenConsentRevoked" and not hold.permanent and "consent" in hold.reason
+    chain.transact(model, "TwinRegistry", "grantConsent", twin_id, b"\x02" * 32)
+    assert settler.step().uses == 2  # the recheck lifted the hold
+    assert market.settled(a) == 2
+
+
+def test_reorganisation_undoing_a_settlement_is_settled_again_once(engine, settlement_client, market, licences,
+                                                                   brand, chain):
+    a, b = licences
+    insert_uses(engine, market.chain, brand, a, 4)
+    settler = Settler(engine, settlement_client, NOW)
+    settler.reconcile()
+    snapshot = chain.rpc("evm_snapshot")
+    assert settler.step().uses == 4 and market.settled(a) == 4
+    chain.rpc("evm_revert", [snapshot])  # the block with the settlement is gone
+    chain.resync_nonces()
+    chain.rpc("evm_mine")
+    assert market.settled(a) == 0
+    insert_uses(engine, market.chain, brand, a, 1, start_seq=4)
+    assert settler.step().uses == 5  # the reorganised uses and the new one, once
+    assert market.settled(a) == 5
+    assert market.escrow(a) == 1_000 * USDC - 5 * 2 * USDC
+    assert settler.step().uses == 0
+
+
+def test_only_one_settler_per_recorder(engine, recorder, chain):
+    first = SettlerLock(engine, recorder.address, chain.chain_id)
+    first.acquire()
+    try:
+        with pytest.raises(SettlerLockedError, match="another settler"):
+            SettlerLock(engine, recorder.address, chain.chain_id).acquire()
+    finally:
+        first.release()
+    second = SettlerLock(engine, recorder.address, chain.chain_id)
+    second.acquire()
+    second.release()
+
+
+def test_only_one_settler_per_recorder_on_postgres(pg_engine, recorder, chain):
+    first = SettlerLock(pg_engine, recorder.address, chain.chain_id)
+    first.acquire()
+    try:
+        with pytest.raises(SettlerLockedError):
+            SettlerLock(pg_engine, recorder.address, chain.chain_id).acquire()
+    finally:
+        first.release()

@@ -1,0 +1,165 @@
+"""Use intake: every refusal with its reason, idempotent reports, gapless sequence numbers."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from twin_licensing.db.uses import Use
+from twin_licensing.usage import errors
+from twin_licensing.usage.intake import SignedUseReport, UseIntake
+from usekit import (DAY, NORTH_AMERICA, PRINT, SOCIAL, UK, USDC, domain_of, signed_report)
+
+
+@pytest.fixture
+def setup(market, model, agency, brand, chain, engine, sync_index):
+    twin = market.twin(model, agency)
+    offer = market.offer(model, twin, per_use_fee=2 * USDC, max_uses=5)
+    licence = market.licence(brand, offer, 8 * USDC)  # escrow for 4 uses, max 5 uses
+    sync_index(engine)
+    intake = UseIntake(engine, domain_of(chain), chain.deployment.genesis_hash)
+    return intake, licence, twin
+
+
+def report(signer, chain, licence, tag, **kw) -> SignedUseReport:
+    kw.setdefault("used_at", chain.timestamp())
+    return SignedUseReport(**signed_report(signer, domain_of(chain), licence, tag, **kw))
+
+
+def count_uses(engine) -> int:
+    with Session(engine) as session:
+        return session.execute(select(func.count()).select_from(Use)).scalar()
+
+
+def test_accepted_report_gets_the_next_sequence_number(setup, brand, chain):
+    intake, licence, _ = setup
+    first = intake.submit(report(brand, chain, licence, 1))
+    second = intake.submit(report(brand, chain, licence, 2, category=SOCIAL, territory=UK))
+    assert first.created and second.created
+    assert (first.use.seq, second.use.seq) == (0, 1)
+    assert first.use.signer == brand.address and first.use.license_id == licence
+
+
+def test_same_report_twice_returns_the_same_use(setup, brand, chain, engine):
+    intake, licence, _ = setup
+    body = report(brand, chain, licence, "same")
+    first = intake.submit(body)
+    again = intake.submit(body)
+    assert first.created and not again.created
+    assert again.use.use_id == first.use.use_id and again.use.seq == 0
+    assert count_uses(engine) == 1
+
+
+@pytest.mark.parametrize(
+    "mutate, error, words",
+    [
+        (lambda b: {**b, "signature": "0x" + "11" * 65}, errors.InvalidSignature, "signature"),
+        (lambda b: {**b, "signature": b["signature"][:-2] + "1f"}, errors.InvalidSignature, "signature"),
+        (lambda b: {**b, "use_ref": "0x" + "00" * 32}, errors.MalformedReport, "use reference"),
+        (lambda b: {**b, "use_ref": "0x1234"}, errors.MalformedReport, "64 hex digits"),
+        (lambda b: {**b, "category": 9}, errors.MalformedReport, "category"),
+        (lambda b: {**b, "territory": -1}, errors.MalformedReport, "territory"),
+    ],
+)
+def test_malformed_reports_are_refused(setup, brand, chain, engine, mutate, error, words):
+    intake, licence, _ = setup
+    body = vars(report(brand, chain, licence, "m"))
+    with pytest.raises(error, match=words):
+        intake.submit(SignedUseReport(**mutate(body)))
+    assert count_uses(engine) == 0
+
+
+def test_report_with_a_field_changed_after_signing_is_not_the_holders(setup, brand, chain, engine):
+    intake, licence, _ = setup
+    body = vars(report(brand, chain, licence, "x"))
+    with pytest.raises(errors.NotLicenseHolder, match="sign it with the holder's wallet"):
+        intake.submit(SignedUseReport(**{**body, "used_at": body["used_at"] + 1}))
+    assert count_uses(engine) == 0
+
+
+def test_report_signed_by_someone_else_is_refused(setup, brand2, chain, engine):
+    intake, licence, _ = setup
+    with pytest.raises(errors.NotLicenseHolder, match=f"held by {chain.call('LicenseToken', 'ownerOf', licence)}"):
+        intake.submit(report(brand2, chain, licence, "intruder"))
+    assert count_uses(engine) == 0
+
+
+def test_unknown_licence_is_refused(setup, brand, chain, engine):
+    intake, licence, _ = setup
+    with pytest.raises(errors.UnknownLicense, match="not known"):
+        intake.submit(report(brand, chain, licence + 100, "nope"))
+
+
+def test_category_and_territory_outside_the_terms_are_refused(setup, brand, chain, engine):
+    intake, licence, _ = setup
+    with pytest.raises(errors.CategoryNotAllowed, match=r"2 \(print\).*allowed: 0 \(e-commerce\), 1 \(social\)"):
+        intake.submit(report(brand, chain, licence, "c", category=PRINT))
+    with pytest.raises(errors.TerritoryNotAllowed, match=r"North America.*allowed: 0 \(Europe\)"):
+        intake.submit(report(brand, chain, licence, "t", territory=NORTH_AMERICA))
+    assert count_uses(engine) == 0
+
+
+def test_escrow_counts_uses_not_yet_settled(setup, brand, chain, engine):
+    intake, licence, _ = setup
+    for tag in range(4):
+        intake.submit(report(brand, chain, licence, tag))
+    with pytest.raises(errors.InsufficientEscrow, match="4 are waiting to be settled; top up the escrow by at least 2.000000 USDC"):
+        intake.submit(report(brand, chain, licence, "fifth"))
+    assert count_uses(engine) == 4
+
+
+def test_max_uses_counts_uses_not_yet_settled(market, model, brand, chain, engine, sync_index):
+    twin = market.twin(model)
+    offer = market.offer(model, twin, per_use_fee=2 * USDC, max_uses=2)
+    licence = market.licence(brand, offer, 100 * USDC)
+    sync_index(engine)
+    intake = UseIntake(engine, domain_of(chain), chain.deployment.genesis_hash)
+    intake.submit(report(brand, chain, licence, 1))
+    intake.submit(report(brand, chain, licence, 2))
+    with pytest.raises(errors.MaxUsesReached, match="allows 2 uses"):
+        intake.submit(report(brand, chain, licence, 3))
+
+
+def test_expired_licence_is_refused(setup, brand, chain, engine, sync_index):
+    intake, licence, _ = setup
+    chain.rpc("evm_increaseTime", [31 * DAY])
+    chain.rpc("evm_mine")
+    sync_index(engine)  # the index's newest block carries the chain's clock
+    with pytest.raises(errors.LicenseExpired, match="buy a new licence"):
+        intake.submit(report(brand, chain, licence, "late", used_at=chain.timestamp()))
+    assert count_uses(engine) == 0
+
+
+def test_reports_are_accepted_during_the_notice_period_and_refused_after(setup, brand, model, chain, engine, sync_index):
+    intake, licence, twin = setup
+    chain.transact(model, "TwinRegistry", "revokeConsent", twin)
+    sync_index(engine)
+    assert intake.submit(report(brand, chain, licence, "in notice")).created
+    chain.rpc("evm_increaseTime", [3 * DAY + 1])
+    chain.rpc("evm_mine")
+    sync_index(engine)
+    with pytest.raises(errors.ConsentRevoked, match="revoked consent"):
+        intake.submit(report(brand, chain, licence, "after", used_at=chain.timestamp()))
+    assert count_uses(engine) == 1
+
+
+def test_use_dated_in_the_future_is_refused(setup, brand, chain):
+    intake, licence, _ = setup
+    with pytest.raises(errors.MalformedReport, match="in the future"):
+        intake.submit(report(brand, chain, licence, "f", used_at=chain.timestamp() + 3_600))
+
+
+def test_licence_whose_earlier_uses_cannot_settle_takes_no_more(setup, brand, chain, engine):
+    from twin_licensing.db.submissions import UseRejection
+
+    intake, licence, _ = setup
+    intake.submit(report(brand, chain, licence, "held"))
+    with Session(engine) as session:
+        session.add(UseRejection(chain_id=chain.chain_id, genesis_hash=chain.deployment.genesis_hash,
+                                 license_id=licence, from_seq=0, code="LicenseTokenInsufficientEscrow",
+                                 reason="the licence's escrow does not cover these uses; top up the escrow"))
+        session.commit()
+    with pytest.raises(errors.LicenseUnsettleable, match="cannot be settled: .*top up the escrow"):
+        intake.submit(report(brand, chain, licence, "more"))
+    assert count_uses(engine) == 1
