@@ -1,0 +1,307 @@
+"""A payee's earnings from the index: totals computed as the contract computes them, and a history per use and brand.
+
+Totals. The contract credits a twin's earnings to the twin (`undistributed`) and splits them among its payees only
+when a payee withdraws or the payees change. So what a payee may claim is what was split to her (`distributed`)
+minus what she withdrew, plus her share of each of her twins' undistributed earnings, split now by the current
+shares with the remainder to the model: exactly `LicenseToken.claimable`.
+
+History. Each upfront fee and each settled item is attributed to the payee by the shares in force at its block
+(the twin's `PayeesSet` events); a rounding unit may land differently than in the contract's split of the sum, so
+the history explains the totals, the totals come from the rule above.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from ...db.chain_log import ChainEvent
+from ...db.license_state import Earning, License, PayeeBalance, Settlement
+from ...db.registry_state import Twin, TwinPayee
+from .catalogue import twin_ref
+from .context import ReadContext
+from .schemas import (
+    EarningItemPublic,
+    EarningsGroupPublic,
+    EarningsPointPublic,
+    IndexEarningsPublic,
+    Page,
+    TwinRefPublic,
+)
+
+TOTAL_BPS = 10_000
+MAX_POINTS = 200
+
+
+def share_of(payees: list[tuple[str, int]], amount: int, payee: str) -> int:
+    """The contract's `_shareOf`: each non-first payee floor(amount * bps / 10 000), the first takes the rest."""
+    if not payees:
+        return 0
+    rest = amount
+    mine = 0
+    for account, bps in payees[1:]:
+        part = amount * bps // TOTAL_BPS
+        rest -= part
+        if account == payee:
+            mine = part
+    return rest if payees[0][0] == payee else mine
+
+
+@dataclass(frozen=True)
+class IndexTotals:
+    distributed: int
+    withdrawn: int
+    undistributed_share: int
+
+    def public(self, block: int | None) -> IndexEarningsPublic:
+        return IndexEarningsPublic(
+            block_number=block,
+            claimable=self.distributed - self.withdrawn + self.undistributed_share,
+            total_earned=self.distributed + self.undistributed_share,
+            withdrawn=self.withdrawn,
+            distributed=self.distributed,
+            undistributed_share=self.undistributed_share,
+        )
+
+
+def _current_payees(session: Session, chain_id: int, twin_ids: list[int]) -> dict[int, list[tuple[str, int]]]:
+    out: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    if not twin_ids:
+        return out
+    rows = session.execute(
+        select(TwinPayee.twin_id, TwinPayee.account, TwinPayee.share_bps)
+        .where(TwinPayee.chain_id == chain_id, TwinPayee.twin_id.in_(twin_ids))
+        .order_by(TwinPayee.twin_id, TwinPayee.position)
+    ).all()
+    for twin_id, account, bps in rows:
+        out[twin_id].append((account, bps))
+    return out
+
+
+def index_totals(session: Session, chain_id: int, payee: str) -> IndexTotals:
+    balance = session.get(PayeeBalance, (chain_id, payee))
+    twin_ids = list(
+        session.execute(
+            select(TwinPayee.twin_id).where(TwinPayee.chain_id == chain_id, TwinPayee.account == payee)
+        ).scalars()
+    )
+    pending = 0
+    if twin_ids:
+        undistributed = dict(
+            session.execute(
+                select(Twin.twin_id, Twin.undistributed).where(Twin.chain_id == chain_id, Twin.twin_id.in_(twin_ids))
+            ).all()
+        )
+        payees = _current_payees(session, chain_id, [t for t in twin_ids if undistributed.get(t)])
+        pending = sum(share_of(payees[t], undistributed[t], payee) for t in payees)
+    return IndexTotals(
+        distributed=balance.distributed if balance else 0,
+        withdrawn=balance.withdrawn if balance else 0,
+        undistributed_share=pending,
+    )
+
+
+# ------------------------------------------------------------------ history
+
+
+@dataclass(frozen=True)
+class Credit:
+    kind: str  # upfront | uses | withdrawal
+    block_number: int
+    order: int  # log index where known, to order items of one block
+    timestamp: int
+    tx_hash: str
+    twin_id: int | None
+    license_id: int | None
+    brand: str | None
+    uses: int
+    amount: int  # the payee's part
+    share_bps: int | None
+
+
+class _ShareSchedule:
+    """The payees of one twin over time, from its `PayeesSet` events (falls back to the current payees)."""
+
+    def __init__(self, changes: list[tuple[int, int, list[tuple[str, int]]]], current: list[tuple[str, int]]) -> None:
+        self.changes = sorted(changes, key=lambda c: (c[0], c[1]))
+        self.keys = [(c[0], c[1]) for c in self.changes]
+        self.current = current
+
+    def at(self, block: int, order: int) -> list[tuple[str, int]]:
+        i = bisect.bisect_right(self.keys, (block, order)) - 1
+        if i >= 0:
+            return self.changes[i][2]
+        return self.changes[0][2] if self.changes else self.current
+
+
+def _payee_changes(session: Session, chain_id: int, twin_ids: list[int]) -> dict[int, list]:
+    out: dict[int, list] = defaultdict(list)
+    if not twin_ids:
+        return out
+    rows = session.execute(
+        select(ChainEvent.twin_id, ChainEvent.block_number, ChainEvent.log_index, ChainEvent.args).where(
+            ChainEvent.chain_id == chain_id, ChainEvent.name == "PayeesSet", ChainEvent.twin_id.in_(twin_ids)
+        )
+    ).all()
+    for twin_id, block, log_index, raw in rows:
+        try:
+            args = json.loads(raw)
+            accounts = args.get("accounts") or []
+            shares = args.get("sharesBps") or args.get("shares_bps") or []
+            payees = [(str(a), int(s)) for a, s in zip(accounts, shares)]
+        except (ValueError, TypeError, AttributeError):
+            continue
+        out[twin_id].append((block, log_index, payees))
+    return out
+
+
+def _payee_twins(session: Session, chain_id: int, payee: str) -> list[int]:
+    current = set(
+        session.execute(
+            select(TwinPayee.twin_id).where(TwinPayee.chain_id == chain_id, TwinPayee.account == payee)
+        ).scalars()
+    )
+    # A former payee was paid her part when she was removed: her distributions name the twin.
+    former = set(
+        session.execute(
+            select(Earning.twin_id)
+            .where(Earning.chain_id == chain_id, Earning.payee == payee, Earning.twin_id.is_not(None))
+            .distinct()
+        ).scalars()
+    )
+    return sorted(current | former)
+
+
+def credits(session: Session, chain_id: int, payee: str) -> list[Credit]:
+    """Every upfront fee and settled item of the payee's twins, with her part; and her withdrawals. Oldest first."""
+    twin_ids = _payee_twins(session, chain_id, payee)
+    out: list[Credit] = []
+    if twin_ids:
+        current = _current_payees(session, chain_id, twin_ids)
+        changes = _payee_changes(session, chain_id, twin_ids)
+        schedules = {t: _ShareSchedule(changes.get(t, []), current.get(t, [])) for t in twin_ids}
+
+        def part(twin_id: int, block: int, order: int, amount: int) -> tuple[int, int | None]:
+            payees = schedules[twin_id].at(block, order)
+            bps = next((b for a, b in payees if a == payee), None)
+            return share_of(payees, amount, payee), bps
+
+        for lic in session.execute(
+            select(License.license_id, License.twin_id, License.buyer, License.upfront_fee, License.purchased_block,
+                   License.started_at, License.purchased_tx)
+            .where(License.chain_id == chain_id, License.twin_id.in_(twin_ids), License.upfront_fee > 0)
+        ).all():
+            amount, bps = part(lic.twin_id, lic.purchased_block, 1 << 30, lic.upfront_fee)
+            if amount:
+                out.append(Credit("upfront", lic.purchased_block, 0, lic.started_at, lic.purchased_tx, lic.twin_id,
+                                  lic.license_id, lic.buyer, 0, amount, bps))
+        for s in session.execute(
+            select(Settlement.twin_id, Settlement.license_id, Settlement.holder, Settlement.amount, Settlement.count,
+                   Settlement.block_number, Settlement.log_index, Settlement.block_time, Settlement.tx_hash)
+            .where(Settlement.chain_id == chain_id, Settlement.twin_id.in_(twin_ids))
+        ).all():
+            amount, bps = part(s.twin_id, s.block_number, s.log_index, s.amount)
+            if amount:
+                out.append(Credit("uses", s.block_number, s.log_index, s.block_time, s.tx_hash, s.twin_id,
+                                  s.license_id, s.holder, s.count, amount, bps))
+    for w in session.execute(
+        select(Earning).where(Earning.chain_id == chain_id, Earning.payee == payee, Earning.kind == "withdrawn")
+    ).scalars():
+        out.append(Credit("withdrawal", w.block_number, w.log_index, w.block_time, w.tx_hash, None, None, None, 0,
+                          w.amount, None))
+    out.sort(key=lambda c: (c.block_number, c.order, c.kind))
+    return out
+
+
+def summarise(ctx: ReadContext, session: Session, items: list[Credit]) -> dict:
+    """Per brand, per twin, and a time series (at most MAX_POINTS points) of the payee's earnings."""
+    brands: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    twins: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    brand_licenses: dict[str, set] = defaultdict(set)
+    twin_licenses: dict[int, set] = defaultdict(set)
+    earned = [c for c in items if c.kind != "withdrawal"]
+    for c in earned:
+        for table, key, seen in ((brands, c.brand or "", brand_licenses), (twins, c.twin_id, twin_licenses)):
+            row = table[key]
+            row[0] += c.amount
+            row[1] += c.uses
+            seen[key].add(c.license_id)
+    twin_rows = {
+        t.twin_id: t
+        for t in session.execute(
+            select(Twin).where(Twin.chain_id == ctx.chain_id, Twin.twin_id.in_([k for k in twins if k is not None]))
+        ).scalars()
+    } if twins else {}
+    by_brand = [
+        EarningsGroupPublic(key=k, label=ctx.label(k) or k, amount=v[0], uses=v[1], licenses=len(brand_licenses[k]))
+        for k, v in sorted(brands.items(), key=lambda kv: -kv[1][0])
+    ]
+    refs = {k: twin_ref(ctx, twin_rows.get(k), k) for k in twins if k is not None}
+    by_twin = [
+        EarningsGroupPublic(key=str(k), label=refs[k].name, amount=v[0], uses=v[1], licenses=len(twin_licenses[k]))
+        for k, v in sorted(twins.items(), key=lambda kv: -kv[1][0])
+        if k is not None
+    ]
+    return {"by_brand": by_brand, "by_twin": by_twin, "series": _series(earned), "twins": list(refs.values())}
+
+
+def _series(earned: list[Credit]) -> list[EarningsPointPublic]:
+    if not earned:
+        return []
+    first, last = earned[0].timestamp, earned[-1].timestamp
+    if len(earned) <= MAX_POINTS or last == first:
+        buckets = [(c.timestamp, c.amount, c.uses) for c in earned]
+    else:
+        width = (last - first) / (MAX_POINTS - 1)
+        merged: dict[int, list[int]] = {}
+        for c in earned:
+            slot = int((c.timestamp - first) / width)
+            row = merged.setdefault(slot, [int(first + slot * width), 0, 0])
+            row[0] = max(row[0], c.timestamp)
+            row[1] += c.amount
+            row[2] += c.uses
+        buckets = [tuple(v) for _, v in sorted(merged.items())]
+    total = 0
+    points = []
+    for timestamp, amount, uses in buckets:
+        total += amount
+        points.append(EarningsPointPublic(timestamp=timestamp, amount=amount, uses=uses, cumulative=total))
+    return points
+
+
+def history_page(
+    ctx: ReadContext, session: Session, items: list[Credit], *, kind: str | None, offset: int, limit: int
+) -> Page[EarningItemPublic]:
+    rows = [c for c in items if kind is None or c.kind == kind]
+    rows.reverse()  # newest first
+    page = rows[offset : offset + limit]
+    twin_ids = {c.twin_id for c in page if c.twin_id is not None}
+    twin_rows = {
+        t.twin_id: t
+        for t in session.execute(select(Twin).where(Twin.chain_id == ctx.chain_id, Twin.twin_id.in_(list(twin_ids)))).scalars()
+    } if twin_ids else {}
+    data = []
+    for c in page:
+        ref: TwinRefPublic | None = twin_ref(ctx, twin_rows.get(c.twin_id), c.twin_id) if c.twin_id is not None else None
+        data.append(
+            EarningItemPublic(
+                kind=c.kind,
+                timestamp=c.timestamp,
+                block_number=c.block_number,
+                tx_hash=c.tx_hash,
+                twin_id=c.twin_id,
+                twin_name=ref.name if ref else None,
+                license_id=c.license_id,
+                brand=c.brand,
+                brand_label=ctx.label(c.brand) or None if c.brand else None,
+                uses=c.uses,
+                amount=c.amount,
+                share_bps=c.share_bps,
+            )
+        )
+    return Page[EarningItemPublic](data=data, count=len(rows))

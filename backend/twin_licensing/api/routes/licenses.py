@@ -1,0 +1,87 @@
+"""Licences: by holder (or twin), one licence with its status, escrow and uses, and a licence's uses."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from ...db.license_state import License
+from ..read.deps import ReadDep
+from ..read.http import NotFound, respond
+from ..read.licenses import get_license, license_uses, list_licenses
+from ..read.schemas import (
+    ID_MAX,
+    LicenseIdPath,
+    LicensePublic,
+    LicenseUsePublic,
+    Limit,
+    Offset,
+    OptionalAddress,
+    Page,
+    request_error,
+)
+
+router = APIRouter(prefix="/licenses", tags=["licenses"])
+
+
+@router.get("", response_model=Page[LicensePublic], summary="Licences, by holder or twin, newest first")
+async def read_licenses(
+    read: ReadDep,
+    holder: Annotated[OptionalAddress, Query(description="the brand holding the licences")] = None,
+    twin_id: Annotated[int | None, Query(ge=1, le=ID_MAX, description="only licences of this twin")] = None,
+    offset: Offset = 0,
+    limit: Limit = 20,
+) -> Response:
+    if holder is None and twin_id is None:
+        raise request_error(("query", "holder"), "give a holder address or a twin_id", None)
+    # Not cached: pending uses change without the index moving.
+    return await respond(
+        read,
+        None,
+        lambda session, now, _: list_licenses(
+            session, read, now, holder=holder, twin_id=twin_id, offset=offset, limit=limit
+        ),
+    )
+
+
+@router.get(
+    "/{license_id}",
+    response_model=LicensePublic,
+    summary="One licence: terms, expiry, escrow, uses settled and pending, status",
+    responses={404: {"description": "no licence with this id (yet: the index may be catching up)"}},
+)
+async def read_license(license_id: LicenseIdPath, read: ReadDep) -> Response:
+    def build(session, now, _):
+        found = get_license(session, read, license_id, now)
+        if found is None:
+            raise NotFound(f"there is no licence {license_id}")
+        return found
+
+    return await respond(read, None, build)
+
+
+@router.get(
+    "/{license_id}/uses",
+    response_model=Page[LicenseUsePublic],
+    summary="A licence's reported uses, newest first, each with its settlement status",
+    responses={404: {"description": "no licence with this id"}},
+)
+async def read_license_uses(
+    license_id: LicenseIdPath,
+    read: ReadDep,
+    status: Annotated[
+        Literal["settled", "unsettled"] | None,
+        Query(description="settled, or unsettled (pending, submitted or rejected)"),
+    ] = None,
+    offset: Offset = 0,
+    limit: Limit = 20,
+) -> Response:
+    def build(session, now, _):
+        lic = session.get(License, (read.chain_id, license_id))
+        if lic is None:
+            raise NotFound(f"there is no licence {license_id}")
+        return license_uses(session, read, lic, status=status, offset=offset, limit=limit)
+
+    return await respond(read, None, build)

@@ -1,0 +1,84 @@
+// The backend's read API (and the use intake). Every failure becomes an ApiError whose message a person can read.
+
+export class ApiError extends Error {
+  constructor(status, message, body) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.body = body;
+  }
+}
+
+const BASE = "/api/v1";
+
+export async function api(path, { method = "GET", body, query } = {}) {
+  let url = path.startsWith("/") && !path.startsWith(BASE) && !path.startsWith("/health") ? BASE + path : path;
+  if (query) {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) {
+      if (value === undefined || value === null || value === "") continue;
+      params.set(key, String(value));
+    }
+    const text = params.toString();
+    if (text) url += (url.includes("?") ? "&" : "?") + text;
+  }
+  let response;
+  try {
+    response = await fetch(url, {
+      method,
+      headers: body ? { "Content-Type": "application/json", Accept: "application/json" } : { Accept: "application/json" },
+      body: body ? JSON.stringify(body, (_, v) => (typeof v === "bigint" ? v.toString() : v)) : undefined,
+    });
+  } catch {
+    throw new ApiError(0, "The Twin Licence server cannot be reached. Check your connection and try again.");
+  }
+  let data = null;
+  const text = await response.text();
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
+  if (!response.ok) throw new ApiError(response.status, messageOf(response.status, data), data);
+  return data;
+}
+
+/** The human sentence in an error body: FastAPI's `detail` (a string, an object or a list of field errors). */
+export function messageOf(status, data) {
+  const detail = data?.detail ?? data?.error ?? data?.message;
+  if (typeof detail === "string") return detail;
+  if (detail && typeof detail === "object" && !Array.isArray(detail)) {
+    if (typeof detail.message === "string") return detail.message;
+    if (typeof detail.reason === "string") return detail.reason;
+  }
+  if (Array.isArray(detail) && detail.length) {
+    return detail
+      .map((item) => {
+        const where = (item.loc || []).filter((p) => p !== "body" && p !== "query" && p !== "path").join(" › ");
+        return where ? `${where}: ${item.msg}` : item.msg;
+      })
+      .join("; ");
+  }
+  if (status === 404) return "Not found.";
+  if (status === 413) return "The request is too large.";
+  if (status === 429) return "Too many requests: wait a moment and try again.";
+  if (status >= 500) return "The server had a problem. Try again in a moment.";
+  return `The request was refused (HTTP ${status}).`;
+}
+
+/** Polls `fn` until it returns a truthy value (or `timeoutMs` passes, then returns null). */
+export async function poll(fn, { intervalMs = 400, timeoutMs = 30000, onTick } = {}) {
+  const until = Date.now() + timeoutMs;
+  for (let i = 0; ; i++) {
+    let value = null;
+    try {
+      value = await fn();
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.status !== 404) throw error;
+    }
+    if (value) return value;
+    if (Date.now() > until) return null;
+    onTick?.(i);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}

@@ -1,0 +1,93 @@
+// Entry point: loads the deployment, connects the wallet and routes #/paths to pages.
+
+import { api } from "./api.js";
+import { initContracts } from "./chain.js";
+import { explain } from "./errors.js";
+import { state, onWalletChange } from "./state.js";
+import { h, mount, errorBox } from "./ui.js";
+import { initWallet } from "./wallet.js";
+import * as catalogue from "./pages/catalogue.js";
+import * as twin from "./pages/twin.js";
+import * as licenses from "./pages/licenses.js";
+import * as license from "./pages/license.js";
+import * as modelTwins from "./pages/model_twins.js";
+import * as manageTwin from "./pages/manage_twin.js";
+import * as registerTwin from "./pages/register_twin.js";
+import * as earnings from "./pages/earnings.js";
+
+const ROUTES = [
+  [/^\/?$/, catalogue, "catalogue"],
+  [/^\/catalogue$/, catalogue, "catalogue"],
+  [/^\/twins\/(\d+)$/, twin, "catalogue"],
+  [/^\/licenses$/, licenses, "licenses"],
+  [/^\/licenses\/(\d+)$/, license, "licenses"],
+  [/^\/model\/twins$/, modelTwins, "model-twins"],
+  [/^\/model\/twins\/new$/, registerTwin, "model-twins"],
+  [/^\/model\/twins\/(\d+)$/, manageTwin, "model-twins"],
+  [/^\/model\/earnings$/, earnings, "model-earnings"],
+];
+
+const main = () => document.getElementById("main");
+let current = null; // the page module on screen, for cleanup (timers, charts)
+let renderId = 0;
+
+async function route() {
+  const [path, query = ""] = location.hash.replace(/^#/, "").split("?");
+  const params = new URLSearchParams(query);
+  current?.leave?.();
+  current = null;
+  const id = ++renderId;
+  for (const [pattern, page, nav] of ROUTES) {
+    const match = path.match(pattern);
+    if (!match) continue;
+    document.querySelectorAll("[data-nav]").forEach((a) => a.classList.toggle("active", a.dataset.nav === nav));
+    current = page;
+    const root = h("div", { class: "page", "data-page": nav });
+    mount(main(), root);
+    try {
+      await page.render(root, { args: match.slice(1), params, isCurrent: () => id === renderId });
+    } catch (error) {
+      if (id === renderId) mount(root, errorBox(explain(error)));
+      console.error(error);
+    }
+    return;
+  }
+  mount(main(), h("div", { class: "empty" }, h("h3", {}, "Page not found"), h("a", { href: "#/catalogue" }, "Back to the catalogue")));
+}
+
+export function refresh() {
+  route();
+}
+
+async function boot() {
+  try {
+    const [deployment, abis] = await Promise.all([api("/deployment"), api("/deployment/abi")]);
+    state.deployment = deployment;
+    state.abis = abis;
+  } catch (error) {
+    mount(
+      main(),
+      h("div", { class: "empty" }, h("h3", {}, "Twin Licence is not ready"), h("p", {}, explain(error)),
+        h("p", { class: "muted" }, "Start it with `twinctl up`, then reload this page.")),
+    );
+    return;
+  }
+  initContracts();
+  const dep = state.deployment;
+  document.getElementById("footer-chain").textContent =
+    `${dep.local ? "Local chain" : "Chain"} ${dep.chain_id} · licences ${dep.contracts.LicenseToken.slice(0, 10)}…`;
+  showIndexLag(dep);
+  await initWallet();
+  onWalletChange(() => route());
+  window.addEventListener("hashchange", route);
+  route();
+}
+
+function showIndexLag(dep) {
+  const banner = document.getElementById("banner");
+  if (!dep.index || dep.index.ready !== false) return;
+  banner.textContent = "The index is catching up with the chain: recent changes may take a moment to appear.";
+  banner.hidden = false;
+}
+
+boot();

@@ -1,0 +1,141 @@
+// Model (or any payee): earnings read from the chain, their history as charts, per use and per brand; withdraw.
+
+import { api, poll } from "../api.js";
+import { state } from "../state.js";
+import { money, dateTime, plural, toBig } from "../format.js";
+import { h, mount, errorBox, runSteps, toast, table, pager, emptyState, badge } from "../ui.js";
+import { explain } from "../errors.js";
+import { licenses, send } from "../chain.js";
+
+let charts = [];
+let timer = null;
+const LIMIT = 10;
+
+export function leave() {
+  charts.forEach((c) => c.destroy());
+  charts = [];
+  clearTimeout(timer);
+}
+
+export async function render(root, { params, isCurrent }) {
+  if (!state.wallet) {
+    mount(root, emptyState("Choose a wallet", "Connect your wallet (or pick a model's development account, top right) to see your earnings."));
+    return;
+  }
+  const me = state.wallet.address;
+  const offset = Number(params.get("offset") || 0);
+  const [earnings, history] = await Promise.all([api(`/earnings/${me}`), api(`/earnings/${me}/history`, { query: { offset, limit: LIMIT } })]);
+  const chain = earnings.chain;
+  const claimable = chain.available ? chain.claimable : earnings.index.claimable;
+  const total = chain.available ? chain.total_earned : earnings.index.total_earned;
+  const slot = h("div");
+
+  const withdraw = async () => {
+    mount(slot);
+    try {
+      await runSteps("Withdrawing your earnings", [
+        { label: `Withdraw ${money(claimable)}`, run: (ctx, note) => send(() => licenses(true).withdraw(), note) },
+        { label: "Update your earnings", run: () => poll(async () => toBig((await api(`/earnings/${me}`)).chain.claimable ?? 1) === 0n, { timeoutMs: 15000 }) },
+      ], explain);
+      toast(`${money(claimable)} is in your wallet.`, "ok");
+      window.dispatchEvent(new HashChangeEvent("hashchange"));
+    } catch (error) {
+      mount(slot, errorBox(explain(error)));
+    }
+  };
+
+  const agreement = earnings.agree === true
+    ? badge("Index and chain agree", "ok")
+    : earnings.agree === false ? badge("Index catching up with the chain", "warn") : badge("Chain not reachable: showing the index", "warn");
+
+  mount(
+    root,
+    h("div", { class: "page-head" },
+      h("div", {}, h("h1", {}, "Earnings"), h("p", {}, `${earnings.label || me}: what every use of your twins paid you, read from the chain.`)),
+      h("div", { class: "row" }, agreement)),
+    h("div", { class: "stats", id: "earnings-stats" },
+      h("div", { class: "stat accent" }, h("div", { class: "label" }, "Claimable now"), h("div", { class: "value", id: "claimable" }, money(claimable)),
+        h("div", { class: "hint" }, chain.available ? `on chain at block ${chain.block_number}` : "from the index")),
+      h("div", { class: "stat" }, h("div", { class: "label" }, "Total earned"), h("div", { class: "value", id: "total-earned" }, money(total)),
+        h("div", { class: "hint" }, "upfront fees and settled uses")),
+      h("div", { class: "stat" }, h("div", { class: "label" }, "Withdrawn"), h("div", { class: "value" }, money(chain.available ? chain.withdrawn : earnings.index.withdrawn))),
+      h("div", { class: "stat" }, h("div", { class: "label" }, "Uses paid"), h("div", { class: "value" }, String(earnings.by_brand.reduce((n, b) => n + b.uses, 0))),
+        h("div", { class: "hint" }, plural(earnings.by_brand.length, "brand")))),
+    h("div", { class: "row", style: "margin:16px 0" },
+      h("button", { class: "btn primary", id: "withdraw", onclick: withdraw, disabled: toBig(claimable) === 0n }, toBig(claimable) === 0n ? "Nothing to withdraw" : `Withdraw ${money(claimable)}`),
+      slot),
+    earnings.series.length
+      ? h("div", { class: "grid-2" },
+        h("section", { class: "card" }, h("h3", {}, "Over time"), h("p", { class: "muted small" }, "Each bar is a payment (a licence fee or a batch of settled uses); the line is the running total."),
+          h("div", { class: "chart-box" }, h("canvas", { id: "chart-time", "aria-label": "Earnings over time" }))),
+        h("section", { class: "card" }, h("h3", {}, "Per brand"), h("p", { class: "muted small" }, "What each brand's licences and uses paid you."),
+          h("div", { class: "chart-box" }, h("canvas", { id: "chart-brands", "aria-label": "Earnings per brand" }))))
+      : emptyState("No earnings yet", "When a brand licenses one of your twins, or reports a use, your share appears here within seconds."),
+    earnings.by_twin.length > 1 ? h("section", { class: "card", style: "margin-top:20px" }, h("h3", {}, "Per twin"),
+      table([{ label: "Twin", render: (t) => t.label }, { label: "Licences", num: true, render: (t) => String(t.licenses) },
+        { label: "Uses", num: true, render: (t) => String(t.uses) }, { label: "Earned", num: true, render: (t) => money(t.amount) }], earnings.by_twin)) : null,
+    h("section", { class: "card", style: "margin-top:20px", id: "earnings-history" },
+      h("div", { class: "card-head" }, h("h3", {}, "Every payment"), h("span", { class: "muted small" }, plural(history.count, "item"))),
+      table(
+        [
+          { label: "When", render: (i) => dateTime(i.timestamp) },
+          { label: "What", render: (i) => (i.kind === "withdrawal" ? "You withdrew" : i.kind === "upfront" ? `Licence #${i.license_id} bought` : `${plural(i.uses, "use")} of licence #${i.license_id}`) },
+          { label: "Twin", render: (i) => i.twin_name || "" },
+          { label: "Brand", render: (i) => i.brand_label || (i.brand ? `${i.brand.slice(0, 8)}…` : "") },
+          { label: "Your share", num: true, render: (i) => (i.share_bps ? `${i.share_bps / 100} %` : "") },
+          { label: "Amount", num: true, render: (i) => (i.kind === "withdrawal" ? `−${money(i.amount)}` : money(i.amount)) },
+        ],
+        history.data,
+        { empty: h("p", { class: "muted" }, "Nothing yet.") },
+      ),
+      pager(offset, LIMIT, history.count, (o) => (location.hash = `#/model/earnings?offset=${o}`))),
+  );
+  drawCharts(earnings);
+  // Earnings move whenever a use settles: refresh quietly while the page is open.
+  const signature = JSON.stringify([earnings.chain, earnings.index]);
+  const watch = async () => {
+    if (!isCurrent()) return;
+    try {
+      const fresh = await api(`/earnings/${me}`);
+      if (JSON.stringify([fresh.chain, fresh.index]) !== signature && isCurrent()) return window.dispatchEvent(new HashChangeEvent("hashchange"));
+    } catch { /* try again later */ }
+    timer = setTimeout(watch, 1500);
+  };
+  timer = setTimeout(watch, 1500);
+}
+
+function drawCharts(earnings) {
+  leave();
+  const Chart = window.Chart;
+  if (!Chart || !earnings.series.length) return;
+  const usdc = (v) => Number(toBig(v)) / 1e6;
+  const labels = earnings.series.map((p) => new Date(p.timestamp * 1000).toLocaleDateString("en-GB", { day: "numeric", month: "short" }));
+  const accent = "#7a2e3a";
+  charts.push(new Chart(document.getElementById("chart-time"), {
+    data: {
+      labels,
+      datasets: [
+        { type: "bar", label: "Paid", data: earnings.series.map((p) => usdc(p.amount)), backgroundColor: "rgba(122,46,58,.35)", yAxisID: "y" },
+        { type: "line", label: "Total", data: earnings.series.map((p) => usdc(p.cumulative)), borderColor: accent, backgroundColor: accent, tension: 0.25, pointRadius: 2, yAxisID: "y1" },
+      ],
+    },
+    options: {
+      maintainAspectRatio: false, animation: false,
+      plugins: { legend: { position: "bottom" }, tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${c.parsed.y.toFixed(2)} USDC` } } },
+      scales: { y: { beginAtZero: true, title: { display: true, text: "USDC per payment" } }, y1: { beginAtZero: true, position: "right", grid: { drawOnChartArea: false }, title: { display: true, text: "USDC total" } } },
+    },
+  }));
+  const brands = earnings.by_brand.slice(0, 8);
+  charts.push(new Chart(document.getElementById("chart-brands"), {
+    type: "bar",
+    data: {
+      labels: brands.map((b) => b.label.replace(/^Brand: /, "")),
+      datasets: [{ label: "USDC", data: brands.map((b) => usdc(b.amount)), backgroundColor: ["#7a2e3a", "#a8505e", "#c98893", "#2e5b8a", "#5f8fbf", "#2f6b4f", "#9a6412", "#807870"] }],
+    },
+    options: {
+      indexAxis: "y", maintainAspectRatio: false, animation: false,
+      plugins: { legend: { display: false }, tooltip: { callbacks: { label: (c) => `${c.parsed.x.toFixed(2)} USDC · ${plural(brands[c.dataIndex].uses, "use")}` } } },
+      scales: { x: { beginAtZero: true } },
+    },
+  }));
+}

@@ -1,0 +1,188 @@
+// Model: one of her twins. Publish or withdraw offers, revoke or grant consent.
+
+import { api, poll } from "../api.js";
+import { state } from "../state.js";
+import { money, parseMoney, parseWhole, dateTime, bps, names, plural, shortAddress } from "../format.js";
+import { h, mount, errorBox, runSteps, toast, badge, field } from "../ui.js";
+import { explain } from "../errors.js";
+import { licenses, registry, send, events } from "../chain.js";
+import { portrait, consentBadge, offerTerms, offerTitle } from "./common.js";
+
+export async function render(root, { args }) {
+  const twin = await api(`/twins/${args[0]}`);
+  const isModel = state.wallet && state.wallet.address.toLowerCase() === twin.model.toLowerCase();
+  const reload = () => window.dispatchEvent(new HashChangeEvent("hashchange"));
+  mount(
+    root,
+    h("div", { class: "crumbs" }, h("a", { href: "#/model/twins" }, "My twins"), " / ", twin.name),
+    h("div", { class: "page-head" },
+      h("div", { class: "row" },
+        h("div", { class: "portrait", style: "width:72px;border-radius:8px;overflow:hidden" }, portrait(twin)),
+        h("div", {}, h("h1", {}, twin.name), h("div", { class: "row" }, consentBadge(twin.consent),
+          h("span", { class: "muted small" }, `${plural(twin.licenses_sold, "licence")} sold · ${plural(twin.uses_settled, "use")} paid · ${money(twin.earned)} earned`)))),
+      h("div", { class: "row" },
+        h("a", { class: "btn", href: `#/twins/${twin.twin_id}` }, "See it as brands do"),
+        h("a", { class: "btn", href: "#/model/earnings" }, "Earnings"))),
+    isModel ? null : errorBox("Only the twin's model can change its offers and consent. Switch to her wallet (top right)."),
+    h("div", { class: "grid-2" },
+      h("div", { class: "stack" }, offersCard(twin, isModel, reload), consentCard(twin, isModel, reload)),
+      h("div", { class: "stack" }, publishCard(twin, isModel, reload), payeesCard(twin))),
+  );
+}
+
+function offersCard(twin, isModel, reload) {
+  const active = twin.all_offers.filter((o) => o.active);
+  const withdrawn = twin.all_offers.filter((o) => !o.active);
+  const slot = h("div");
+  const withdraw = async (offer) => {
+    mount(slot);
+    try {
+      await runSteps("Withdrawing the offer", [
+        { label: `Withdraw offer #${offer.offer_id}`, run: (ctx, note) => send(() => licenses(true).withdrawOffer(offer.offer_id), note) },
+        { label: "Update the catalogue", run: () => poll(async () => !(await api(`/twins/${twin.twin_id}`)).offers.some((o) => o.offer_id === offer.offer_id), { timeoutMs: 15000 }) },
+      ], explain);
+      toast("Offer withdrawn: no new licence can be bought under it.", "ok");
+      reload();
+    } catch (error) {
+      mount(slot, errorBox(explain(error)));
+    }
+  };
+  return h("section", { class: "card", id: "offers" },
+    h("div", { class: "card-head" }, h("h3", {}, "Published offers"), h("span", { class: "muted small" }, plural(active.length, "active offer"))),
+    slot,
+    active.length ? active.map((offer) =>
+      h("article", { class: "offer", "data-offer-id": offer.offer_id },
+        h("div", {}, h("h3", {}, offerTitle(offer)), h("div", { class: "tags" }, offer.exclusive ? badge("Exclusive", "warn") : null,
+          h("span", { class: "muted small" }, `Offer #${offer.offer_id} · ${plural(offer.licenses_sold, "licence")} sold`)), offerTerms(offer)),
+        h("div", { class: "fee" }, h("div", { class: "big" }, money(offer.per_use_fee)), h("div", { class: "muted small" }, "per use"),
+          h("button", { class: "btn small danger", style: "margin-top:10px", disabled: !isModel, onclick: () => withdraw(offer) }, "Withdraw"))))
+      : h("p", { class: "muted" }, "No active offer: brands cannot license this twin until you publish one."),
+    withdrawn.length ? h("p", { class: "muted small", style: "margin-top:12px" }, `${plural(withdrawn.length, "withdrawn offer")}: #${withdrawn.map((o) => o.offer_id).join(", #")}`) : null);
+}
+
+function consentCard(twin, isModel, reload) {
+  const slot = h("div");
+  const notice = state.deployment.notice_period;
+  const noticeText = notice ? `${Math.round(notice / 3600)} hours` : "the notice period";
+  const revoke = async () => {
+    mount(slot);
+    if (!confirm(`Revoke consent for ${twin.name}? New licences stop at once; uses already licensed can still be reported for ${noticeText}.`)) return;
+    try {
+      await runSteps("Revoking consent", [
+        { label: "Revoke consent on chain", run: (ctx, note) => send(() => registry(true).revokeConsent(twin.twin_id), note) },
+        { label: "Update the catalogue", run: () => poll(async () => (await api(`/twins/${twin.twin_id}`)).consent.state !== "granted", { timeoutMs: 15000 }) },
+      ], explain);
+      toast("Consent revoked. No brand can buy a new licence.", "ok");
+      reload();
+    } catch (error) {
+      mount(slot, errorBox(explain(error)));
+    }
+  };
+  const grant = async () => {
+    mount(slot);
+    try {
+      await runSteps("Granting consent", [
+        { label: "Grant consent on chain", run: (ctx, note) => send(() => registry(true).grantConsent(twin.twin_id, twin.consent.consent_hash), note) },
+        { label: "Update the catalogue", run: () => poll(async () => (await api(`/twins/${twin.twin_id}`)).consent.state === "granted", { timeoutMs: 15000 }) },
+      ], explain);
+      toast("Consent granted: brands can license the twin again.", "ok");
+      reload();
+    } catch (error) {
+      mount(slot, errorBox(explain(error)));
+    }
+  };
+  const granted = twin.consent.state === "granted";
+  return h("section", { class: "card", id: "consent" },
+    h("div", { class: "card-head" }, h("h3", {}, "Consent"), consentBadge(twin.consent)),
+    h("p", { class: "small" }, granted
+      ? `Brands may license this twin. If you revoke consent, new licences stop at once and uses stop after ${noticeText}; brands then reclaim their unspent escrow.`
+      : `Consent is revoked${twin.consent.effective_at ? ` (uses stop ${dateTime(twin.consent.effective_at)})` : ""}. Granting it again reopens the twin to licensing under your offers.`),
+    slot,
+    granted
+      ? h("button", { class: "btn danger", id: "revoke-consent", disabled: !isModel, onclick: revoke }, "Revoke consent")
+      : h("button", { class: "btn primary", id: "grant-consent", disabled: !isModel, onclick: grant }, "Grant consent again"),
+    h("ul", { class: "timeline", style: "margin-top:16px" }, twin.consent_history.slice().reverse().map((c) =>
+      h("li", { class: c.kind === "revoked" ? "bad" : "ok" }, h("strong", {}, c.kind === "revoked" ? "Revoked" : c.kind === "registered" ? "Registered with consent" : "Granted"),
+        h("span", { class: "muted small" }, ` · ${dateTime(c.timestamp)}`)))));
+}
+
+function publishCard(twin, isModel, reload) {
+  const dep = state.deployment;
+  const checks = (list, prefix, initial) => list.map((label, i) => {
+    const input = h("input", { type: "checkbox", name: `${prefix}-${i}`, value: String(i), checked: initial.includes(i) });
+    return h("label", { class: "chip-toggle" }, input, h("span", {}, label));
+  });
+  const catBoxes = checks(dep.categories, "cat", [0, 1]);
+  const terrBoxes = checks(dep.territories, "terr", [0, 1]);
+  const upfront = h("input", { type: "text", name: "upfront", inputmode: "decimal", value: "500" });
+  const perUse = h("input", { type: "text", name: "per_use", inputmode: "decimal", value: "2.50" });
+  const days = h("input", { type: "text", name: "days", inputmode: "numeric", value: "90" });
+  const maxUses = h("input", { type: "text", name: "max_uses", inputmode: "numeric", value: "0" });
+  const exclusive = h("input", { type: "checkbox", name: "exclusive" });
+  const transferable = h("input", { type: "checkbox", name: "transferable" });
+  const floorHint = h("small", { id: "floor-hint" });
+  const perUseField = field("Per-use fee (USDC)", perUse);
+  perUseField.append(floorHint);
+  const mask = (boxes) => boxes.reduce((m, el) => (el.querySelector("input").checked ? m | (1 << Number(el.querySelector("input").value)) : m), 0);
+  const updateFloor = () => {
+    const cats = mask(catBoxes);
+    const floor = dep.floors.filter((f) => (cats >> f.category) & 1).reduce((m, f) => (BigInt(f.min_per_use_fee) > m ? BigInt(f.min_per_use_fee) : m), 0n);
+    floorHint.textContent = cats ? `The guild's minimum for ${names(cats, dep.categories).join(", ")} is ${money(floor)} per use.` : "";
+  };
+  catBoxes.forEach((el) => el.addEventListener("change", updateFloor));
+  updateFloor();
+  const slot = h("div");
+  const submit = async (event) => {
+    event.preventDefault();
+    mount(slot);
+    perUseField.setError("");
+    let terms;
+    try {
+      const categories = mask(catBoxes);
+      const territories = mask(terrBoxes);
+      if (!categories) throw new Error("Choose at least one usage category.");
+      if (!territories) throw new Error("Choose at least one territory.");
+      const fee = parseMoney(perUse.value, "per-use fee");
+      if (fee === 0n) throw new Error("The per-use fee must be above zero: every use is paid.");
+      terms = [parseMoney(upfront.value, "upfront fee"), fee, parseWhole(days.value, "duration in days", { min: 1, max: 3650 }) * 86400,
+        parseWhole(maxUses.value, "maximum number of uses", { max: 4_000_000_000 }), categories, territories, exclusive.checked, transferable.checked];
+    } catch (error) {
+      mount(slot, errorBox(error.message));
+      return;
+    }
+    try {
+      const ctx = await runSteps("Publishing the offer", [
+        {
+          label: "Publish the offer on chain",
+          run: async (c, note) => {
+            const receipt = await send(() => licenses(true).publishOffer(twin.twin_id, terms), note);
+            c.offerId = events(receipt, "LicenseToken", "OfferPublished")[0].offerId.toString();
+          },
+        },
+        { label: "Add it to the catalogue", run: (c) => poll(async () => (await api(`/twins/${twin.twin_id}`)).offers.some((o) => String(o.offer_id) === c.offerId), { timeoutMs: 15000 }) },
+      ], explain);
+      toast(`Offer #${ctx.offerId} is live in the catalogue.`, "ok");
+      reload();
+    } catch (error) {
+      mount(slot, errorBox(explain(error)));
+    }
+  };
+  return h("form", { class: "card", id: "publish-offer", onsubmit: submit },
+    h("h3", {}, "Publish an offer"),
+    h("fieldset", { style: "border:0;padding:0;margin:0 0 12px" }, h("legend", { class: "small", style: "font-weight:600" }, "Usage categories"), h("div", { class: "chips" }, catBoxes)),
+    h("fieldset", { style: "border:0;padding:0;margin:0 0 12px" }, h("legend", { class: "small", style: "font-weight:600" }, "Territories"), h("div", { class: "chips" }, terrBoxes)),
+    h("div", { class: "inline-fields" }, field("Upfront fee (USDC)", upfront), perUseField),
+    h("div", { class: "inline-fields" }, field("Duration (days)", days), field("Maximum uses", maxUses, "0 = unlimited")),
+    h("label", { class: "checkline" }, exclusive, "Exclusive: no other licence in these categories and territories while it runs"),
+    h("label", { class: "checkline" }, transferable, "Transferable: the brand may pass the licence on"),
+    slot,
+    h("button", { class: "btn primary", type: "submit", disabled: !isModel }, "Publish"));
+}
+
+function payeesCard(twin) {
+  return h("section", { class: "card" },
+    h("h3", {}, "Payees"),
+    h("table", { class: "list" }, h("tbody", {}, twin.payees.map((p) =>
+      h("tr", {}, h("td", {}, p.label || shortAddress(p.account), h("div", { class: "muted small addr" }, shortAddress(p.account))),
+        h("td", {}, badge(p.role)), h("td", { class: "num" }, bps(p.share_bps)))))));
+}

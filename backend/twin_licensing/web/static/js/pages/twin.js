@@ -1,0 +1,213 @@
+// Brand: one twin, its terms, consent and payees, and buying a licence under one of its offers.
+
+import { api, poll } from "../api.js";
+import { state, labelOf } from "../state.js";
+import { money, parseMoney, date, dateTime, bps, plural, shortAddress } from "../format.js";
+import { h, mount, errorBox, runSteps, toast, badge } from "../ui.js";
+import { explain } from "../errors.js";
+import { licenses, token, send, events, signPermit, balanceOf } from "../chain.js";
+import { portrait, consentBadge, offerTerms, offerTitle } from "./common.js";
+
+export async function render(root, { args }) {
+  const twin = await api(`/twins/${args[0]}`);
+  const available = twin.consent.state === "granted";
+  const active = twin.offers.filter((o) => o.active);
+  const isModel = state.wallet && state.wallet.address.toLowerCase() === twin.model.toLowerCase();
+
+  mount(
+    root,
+    h("div", { class: "crumbs" }, h("a", { href: "#/catalogue" }, "Catalogue"), " / ", twin.name),
+    h("section", { class: "twin-hero" },
+      h("div", { class: "portrait" }, portrait(twin)),
+      h("div", { class: "stack" },
+        h("div", {},
+          h("h1", { id: "twin-name" }, twin.name),
+          h("div", { class: "row" }, consentBadge(twin.consent), twin.agency ? h("span", { class: "muted" }, `Represented by ${twin.agency}`) : null),
+        ),
+        twin.description ? h("p", {}, twin.description) : null,
+        isModel ? h("p", {}, h("a", { class: "btn", href: `#/model/twins/${twin.twin_id}` }, "Manage this twin")) : null,
+        available
+          ? null
+          : h("div", { class: "form-error", id: "not-available", role: "alert" },
+            twin.consent.state === "revocation_pending"
+              ? `${twin.name} has revoked her consent: this twin cannot be licensed any more. Existing licences may ` +
+                `still report uses until ${dateTime(twin.consent.effective_at)}.`
+              : `${twin.name} has revoked her consent: this twin cannot be licensed.`),
+        h("section", {},
+          h("h2", {}, "Offers"),
+          active.length
+            ? active.map((offer) => offerCard(twin, offer, available))
+            : h("p", { class: "muted" }, "The model has no offer published at the moment."),
+        ),
+        h("div", { class: "grid-2" },
+          h("section", { class: "card" },
+            h("h3", {}, "Who is paid"),
+            h("p", { class: "muted small" }, "Every fee is split on chain among these payees."),
+            h("table", { class: "list" },
+              h("tbody", {}, twin.payees.map((p) =>
+                h("tr", {},
+                  h("td", {}, h("div", {}, p.label || shortAddress(p.account)), h("div", { class: "muted small addr" }, shortAddress(p.account))),
+                  h("td", {}, badge(p.role)),
+                  h("td", { class: "num" }, bps(p.share_bps)))))),
+          ),
+          h("section", { class: "card" },
+            h("h3", {}, "Consent record"),
+            h("p", { class: "muted small" }, "Consent document hash ", h("code", {}, twin.consent.consent_hash ? twin.consent.consent_hash.slice(0, 18) + "…" : "—"),
+              twin.consent_document ? [" · ", h("a", { href: twin.consent_document, target: "_blank" }, "read the document")] : null),
+            h("ul", { class: "timeline" },
+              twin.consent_history.map((c) =>
+                h("li", { class: c.kind === "granted" || c.kind === "registered" ? "ok" : "bad" },
+                  h("strong", {}, c.kind === "revoked" ? "Consent revoked" : c.kind === "registered" ? "Registered with consent" : "Consent granted"),
+                  h("div", { class: "muted small" }, dateTime(c.timestamp),
+                    c.kind === "revoked" ? ` · uses stop ${dateTime(c.effective_at)}` : "")))),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+function offerCard(twin, offer, available) {
+  const panel = h("div", { class: "buy-panel", hidden: true, style: "grid-column: 1 / -1" });
+  const button = h("button", {
+    class: "btn primary",
+    "data-buy-offer": offer.offer_id,
+    disabled: !available,
+    title: available ? "" : "The model has revoked consent",
+    onclick: () => {
+      panel.hidden = !panel.hidden;
+      if (!panel.hidden) mount(panel, buyForm(twin, offer));
+    },
+  }, "License this twin");
+  return h("article", { class: "offer", "data-offer-id": offer.offer_id },
+    h("div", {},
+      h("h3", {}, offerTitle(offer)),
+      h("div", { class: "tags" },
+        offer.exclusive ? badge("Exclusive", "warn") : null,
+        offer.transferable ? badge("Transferable", "info") : null,
+        h("span", { class: "muted small" }, `Offer #${offer.offer_id}`)),
+      offerTerms(offer)),
+    h("div", { class: "fee" },
+      h("div", { class: "big" }, money(offer.per_use_fee)),
+      h("div", { class: "muted small" }, "per use"),
+      h("div", { style: "margin-top:10px" }, button)),
+    panel);
+}
+
+function buyForm(twin, offer) {
+  const perUse = BigInt(offer.per_use_fee);
+  const upfront = BigInt(offer.upfront_fee);
+  const defaultUses = offer.max_uses ? Math.min(offer.max_uses, 20) : 20;
+  const escrowInput = h("input", { type: "text", name: "escrow", inputmode: "decimal", value: money(perUse * BigInt(defaultUses), "").replace(/,/g, "") });
+  const summary = h("div", { class: "muted small" });
+  const errorSlot = h("div");
+  const method = h("select", { name: "method" },
+    h("option", { value: "permit" }, "Sign a permit, then buy (one transaction)"),
+    h("option", { value: "approve" }, "Approve, then buy (two transactions)"));
+  const balanceLine = h("div", { class: "muted small" });
+
+  const update = () => {
+    try {
+      const escrow = parseMoney(escrowInput.value, "escrow");
+      const uses = perUse ? escrow / perUse : 0n;
+      summary.textContent = `Escrow covers ${plural(uses.toString(), "use")} at ${money(perUse)}. ` +
+        `You pay ${money(upfront)} upfront + ${money(escrow)} escrow = ${money(upfront + escrow)} now.`;
+      escrowInput.setAttribute("aria-invalid", "false");
+    } catch (error) {
+      summary.textContent = error.message;
+    }
+  };
+  escrowInput.addEventListener("input", update);
+  update();
+
+  const quick = [10, 50, 100].filter((n) => !offer.max_uses || n <= offer.max_uses).map((n) =>
+    h("button", { type: "button", class: "btn small", onclick: () => { escrowInput.value = money(perUse * BigInt(n), "").replace(/,/g, ""); update(); } }, `${n} uses`));
+
+  if (state.wallet) {
+    balanceOf(state.wallet.address).then((b) => (balanceLine.textContent = `Your balance: ${money(b)}`)).catch(() => {});
+  }
+
+  const submit = async (event) => {
+    event.preventDefault();
+    mount(errorSlot);
+    if (!state.wallet) {
+      mount(errorSlot, errorBox("Choose a wallet first (top right): a brand's account buys the licence."));
+      return;
+    }
+    let escrow;
+    try {
+      escrow = parseMoney(escrowInput.value, "escrow");
+    } catch (error) {
+      escrowInput.setAttribute("aria-invalid", "true");
+      mount(errorSlot, errorBox(error.message));
+      return;
+    }
+    const total = upfront + escrow;
+    const viaPermit = method.value === "permit";
+    const steps = [
+      {
+        label: "Check your balance",
+        run: async (ctx, note) => {
+          const balance = await balanceOf(state.wallet.address);
+          note(`You hold ${money(balance)}; this needs ${money(total)}`);
+          if (balance < total) {
+            const error = new Error(`Your wallet holds ${money(balance)} but this licence needs ${money(total)}. Add funds and try again.`);
+            error.userMessage = error.message;
+            throw error;
+          }
+        },
+      },
+      viaPermit
+        ? { label: "Sign the payment permit", run: async (ctx, note) => { note("Sign in your wallet…"); ctx.permit = await signPermit(total); } }
+        : {
+          label: "Approve the payment",
+          run: async (ctx, note) => {
+            const allowance = await token().allowance(state.wallet.address, state.deployment.contracts.LicenseToken);
+            if (allowance >= total) return note("Already approved");
+            await send(() => token(true).approve(state.deployment.contracts.LicenseToken, total), note);
+          },
+        },
+      {
+        label: "Buy the licence",
+        run: async (ctx, note) => {
+          const contract = licenses(true);
+          const receipt = await send(
+            () => (viaPermit
+              ? contract.buyLicenseWithPermit(offer.offer_id, escrow, ctx.permit.deadline, ctx.permit.v, ctx.permit.r, ctx.permit.s)
+              : contract.buyLicense(offer.offer_id, escrow)),
+            note);
+          const [purchased] = events(receipt, "LicenseToken", "LicensePurchased");
+          ctx.licenseId = purchased.licenseId.toString();
+          note(`Licence #${ctx.licenseId}`);
+        },
+      },
+      {
+        label: "Record it in your licences",
+        run: async (ctx, note) => {
+          const found = await poll(() => api(`/licenses/${ctx.licenseId}`), { timeoutMs: 20000 });
+          note(found ? "Done" : "The index is catching up; the licence will appear shortly");
+        },
+      },
+    ];
+    try {
+      const ctx = await runSteps(`Licensing ${twin.name}`, steps, explain);
+      toast(`Licence #${ctx.licenseId} is yours.`, "ok");
+      location.hash = `#/licenses/${ctx.licenseId}`;
+    } catch (error) {
+      mount(errorSlot, errorBox(explain(error)));
+    }
+  };
+
+  return h("form", { class: "card", onsubmit: submit, "data-buy-form": offer.offer_id, style: "margin-top:12px; box-shadow:none" },
+    h("h3", {}, "Buy a licence"),
+    h("div", { class: "inline-fields" },
+      h("label", { class: "field" }, h("span", {}, "Prepaid escrow for uses (USDC)"), escrowInput, h("div", { class: "row", style: "margin-top:6px" }, quick)),
+      h("label", { class: "field" }, h("span", {}, "Payment"), method,
+        h("small", {}, "A permit authorises the exact amount with a signature instead of a separate approval."))),
+    summary,
+    balanceLine,
+    errorSlot,
+    h("div", { class: "row", style: "margin-top:12px" },
+      h("button", { class: "btn primary", type: "submit" }, `Pay and license`),
+      h("span", { class: "muted small" }, `Expires ${offer.duration ? date(Date.now() / 1000 + Number(offer.duration)) : ""} if bought now`)));
+}

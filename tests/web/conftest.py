@@ -1,0 +1,120 @@
+"""Browser tests: the whole system (local node, deployment, seed, indexer, settler, API with the web client) started
+once per session by `twinctl up`, in a scratch directory, and driven by real headless Chromium.
+
+Chromium is Debian's (`apt-get install -y chromium`), driven by Playwright (`pip install playwright`, never
+`playwright install`). Each test saves a screenshot under `screenshots/web/` (gitignored).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from twin_licensing.settings import find_project_root
+
+ROOT = find_project_root()
+TWINCTL = Path(ROOT / ".venv" / "bin" / "twinctl")
+SCREENSHOTS = ROOT / "screenshots" / "web"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]
+
+
+@dataclass
+class System:
+    url: str
+    rpc_url: str
+    env: dict[str, str]
+    deployments_dir: Path
+    accounts: list[dict]
+
+    def account(self, role: str, n: int = 0) -> dict:
+        return [a for a in self.accounts if a["role"] == role][n]
+
+    def get(self, path: str) -> dict:
+        with urllib.request.urlopen(self.url + path, timeout=10) as response:
+            return json.loads(response.read())
+
+
+@pytest.fixture(scope="session")
+def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    """`twinctl up` itself, in a scratch var/ and deployments/ directory; SIGINT stops it and every process it
+    started (by PID). Its output is in <scratch>/up.log, each process's log in <scratch>/var/log/."""
+    if shutil.which("chromium") is None:
+        pytest.fail("Debian's chromium is not installed: apt-get install -y chromium")
+    if not TWINCTL.exists():
+        pytest.fail(f"{TWINCTL} missing: pip install -e . in .venv")
+    scratch = tmp_path_factory.mktemp("system")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TWIN_") and k not in ("DATABASE_URL",)}
+    env.update(TWIN_VAR_DIR=str(scratch / "var"), TWIN_DEPLOYMENTS_DIR=str(scratch / "deployments"))
+    log_path = scratch / "up.log"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen([str(TWINCTL), "up"], cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 180
+        while not re.search(r"^Web client: ", log_path.read_text(), re.M):
+            if process.poll() is not None:
+                raise RuntimeError(f"twinctl up exited with {process.returncode}:\n{log_path.read_text()}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"twinctl up did not print the web client's URL:\n{log_path.read_text()}")
+            time.sleep(0.2)
+        output = log_path.read_text()
+        url = re.search(r"^Web client: (http://\S+?)/?$", output, re.M)[1]
+        rpc_url = re.search(r"^RPC URL: +(\S+)", output, re.M)[1]
+        env["TWIN_RPC_URL"] = rpc_url
+        accounts = json.loads((scratch / "deployments" / "31337.accounts.json").read_text())["accounts"]
+        system = System(url, rpc_url, env, scratch / "deployments", accounts)
+        deadline = time.monotonic() + 60
+        while system.get("/api/v1/twins")["count"] < 30:  # the indexer caught up with the seed
+            if time.monotonic() > deadline:
+                raise TimeoutError("the indexer did not index the seed within 60 s")
+            time.sleep(0.3)
+        yield system
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)  # `up` stops its children by PID, then exits
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, request: pytest.FixtureRequest):
+    """A fresh browser context per test; its screenshot is saved whatever the outcome."""
+    context = browser.new_context(viewport={"width": 1360, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.js_errors = errors
+    yield page
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    try:
+        page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"), full_page=True)
+    finally:
+        context.close()

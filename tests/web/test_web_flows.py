@@ -1,0 +1,141 @@
+"""What brands and models do in the browser, end to end on a local chain: buy a licence and report a use, watch
+earnings rise and withdraw them, find a revoked twin unbuyable, and read a wrong input's message."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import urllib.request
+
+import pytest
+from playwright.sync_api import expect
+
+from twin_licensing.chain.client import Chain
+from twin_licensing.chain.deployment import read_deployment
+from twin_licensing.chain.keys import dev_account
+from twin_licensing.chain.use_reports import UseReport, UseReportDomain, sign_report
+from twin_licensing.settings import find_project_root
+
+pytestmark = pytest.mark.timeout(240)
+
+
+def open_as(page, system, account: dict, route: str) -> None:
+    page.goto(f"{system.url}/?as={account['address']}#{route}")
+    expect(page.locator("#account-picker")).to_have_value(account["address"])
+
+
+def post(system, path: str, body: dict) -> dict:
+    request = urllib.request.Request(
+        system.url + path, data=json.dumps(body).encode(), headers={"content-type": "application/json"}, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def wait_for(predicate, timeout: float = 30.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.25)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_brand_buys_a_licence_and_reports_a_use(page, system):
+    brand = system.account("brand", 0)
+    open_as(page, system, brand, "/twins/1")
+    expect(page.locator("#twin-name")).to_have_text("Ava Lindqvist")
+    offer = page.locator("article.offer").first
+    offer.locator("[data-buy-offer]").click()
+    form = offer.locator("form[data-buy-form]")
+    expect(form.locator("select[name=method]")).to_have_value("permit")
+    form.locator("input[name=escrow]").fill("25")
+    form.get_by_role("button", name="Pay and license").click()
+    page.wait_for_url(re.compile(r"#/licenses/\d+$"), timeout=60_000)
+    expect(page.locator("#license-status")).to_contain_text("Active")
+    expect(page.locator("#license-stats")).to_contain_text("25.00 USDC")
+
+    page.locator("input[name=reference]").fill("SS26 lookbook, image 1")
+    page.get_by_role("button", name="Sign and report").click()
+    expect(page.locator("#report-use .form-ok")).to_contain_text("Use #1 is pending settlement")
+    # pending -> submitted -> settled, shown by the tracker as the settler and the indexer do their work.
+    expect(page.locator("#uses .tracker").first).to_have_attribute("data-status", "settled", timeout=30_000)
+    expect(page.locator("#license-stats")).to_contain_text("Uses settled1")
+    assert not page.js_errors, page.js_errors
+
+
+def test_model_sees_her_earnings_rise_and_withdraws(page, system):
+    model, brand = system.account("model", 1), system.account("brand", 1)
+    twin = system.get("/api/v1/twins/2")
+    assert twin["model"] == model["address"]
+    offer = twin["offers"][0]
+    deployment = read_deployment(system.deployments_dir, 31337)
+    chain = Chain.connect(system.rpc_url, find_project_root() / "artifacts", deployment)
+    buyer = dev_account(brand["index"])
+    escrow = offer["per_use_fee"] * 10
+    chain.transact(buyer, "PaymentToken", "approve", deployment.license_token, offer["upfront_fee"] + escrow)
+    chain.transact(buyer, "LicenseToken", "buyLicense", offer["offer_id"], escrow)
+    license_id = chain.call("LicenseToken", "licenseCount")
+    wait_for(lambda: system.get(f"/api/v1/licenses?holder={buyer.address}")["count"], what="the licence in the index")
+
+    open_as(page, system, model, "/model/earnings")
+    claimable = page.locator("#claimable")
+    expect(claimable).not_to_have_text("0.00 USDC")  # her share of the upfront fee
+    before = claimable.inner_text()
+
+    domain = UseReportDomain(31337, deployment.license_token)
+    used_at = max(int(time.time()), chain.timestamp())
+    report = UseReport(license_id, "0x" + "5e" * 32, offer["category_ids"][0], offer["territory_ids"][0], used_at)
+    post(system, "/api/v1/uses", {
+        "license_id": license_id, "use_ref": report.use_ref, "category": report.category,
+        "territory": report.territory, "used_at": report.used_at, "signature": sign_report(buyer.key, domain, report),
+    })
+    # The page follows the chain: once the use settles, her claimable balance rises on its own.
+    expect(claimable).not_to_have_text(before, timeout=30_000)
+    expect(page.locator("#earnings-history")).to_contain_text("1 use of licence")
+
+    page.locator("#withdraw").click()
+    expect(page.locator("#claimable")).to_have_text("0.00 USDC", timeout=30_000)
+    expect(page.locator("#withdraw")).to_have_text("Nothing to withdraw")
+    assert chain.call("LicenseToken", "claimable", model["address"]) == 0
+    assert not page.js_errors, page.js_errors
+
+
+def test_a_revoked_twin_cannot_be_bought(page, system):
+    model, brand = system.account("model", 2), system.account("brand", 2)
+    open_as(page, system, model, "/model/twins/3")
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.locator("#revoke-consent").click()
+    expect(page.locator("#grant-consent")).to_be_visible(timeout=30_000)
+    expect(page.locator("#consent")).to_contain_text("Consent revoked")
+
+    open_as(page, system, brand, "/twins/3")
+    expect(page.locator("#not-available")).to_contain_text("has revoked her consent: this twin cannot be licensed")
+    for button in page.locator("[data-buy-offer]").all():
+        expect(button).to_be_disabled()
+    # The catalogue does not offer it either.
+    page.goto(f"{system.url}/#/catalogue")
+    expect(page.locator("#twin-grid")).to_be_visible()
+    expect(page.locator('#twin-grid [data-twin-id="3"]')).to_have_count(0)
+    assert not page.js_errors, page.js_errors
+
+
+def test_a_wrong_input_shows_its_message(page, system):
+    model = system.account("model", 3)
+    open_as(page, system, model, "/model/twins/4")
+    form = page.locator("#publish-offer")
+    expect(form.locator("#floor-hint")).to_contain_text("2.00 USDC per use")
+    form.locator("input[name=per_use]").fill("0.50")
+    form.get_by_role("button", name="Publish").click()
+    # The contract refuses it; the person reads why, in words.
+    expected = "below the guild's minimum of 2.00 USDC"
+    expect(page.locator("#progress-error")).to_contain_text(expected)
+    page.locator("#progress-close").click()
+    expect(form.locator(".form-error")).to_contain_text(expected)
+
+    form.locator("input[name=per_use]").fill("two dollars")
+    form.get_by_role("button", name="Publish").click()
+    expect(form.locator(".form-error")).to_contain_text("The per-use fee must be a number like 250 or 2.50.")
+    assert not page.js_errors, page.js_errors
