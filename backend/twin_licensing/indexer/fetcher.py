@@ -90,7 +90,34 @@ class RangeSizer:
         log.info("log range refused, shrinking", extra={"blocks": span, "next_blocks": self.span})
 
 
-class Fetcher(threading.Thread):
+class _Outbox:
+    """The bounded queue a fetcher hands its items to the writer through, and the flag that halts it."""
+
+    def __init__(self, config: IndexerConfig) -> None:
+        self.out: queue.Queue[Item] = queue.Queue(maxsize=max(1, config.prefetch))
+        self._halt = threading.Event()
+
+    def _put(self, item: Item) -> bool:
+        """Waits for room unless halted; False when halted (the writer no longer reads)."""
+        while not self._halt.is_set():
+            try:
+                self.out.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _halt_and_drain(self) -> None:
+        self._halt.set()
+        # Unblock a put() waiting for room.
+        try:
+            while True:
+                self.out.get_nowait()
+        except queue.Empty:
+            pass
+
+
+class Fetcher(_Outbox, threading.Thread):
     def __init__(
         self,
         client: RpcClient,
@@ -104,7 +131,8 @@ class Fetcher(threading.Thread):
         wake: threading.Event | None = None,
         sizer: RangeSizer | None = None,
     ) -> None:
-        super().__init__(name="indexer-fetcher", daemon=True)
+        threading.Thread.__init__(self, name="indexer-fetcher", daemon=True)
+        _Outbox.__init__(self, config)
         self.client = client
         self.chain_id = chain_id
         self.decoder = decoder
@@ -114,29 +142,12 @@ class Fetcher(threading.Thread):
         self.stop_at = stop_at
         self.wake = wake or threading.Event()
         self.sizer = sizer or RangeSizer(config)
-        self.out: queue.Queue[Item] = queue.Queue(maxsize=max(1, config.prefetch))
-        self._halt = threading.Event()
         self.head_seen = start - 1
         self.pipeline_client: RpcClient | None = None  # set: requests run one range ahead (see _pipelined)
 
     def stop(self) -> None:
-        self._halt.set()
+        self._halt_and_drain()
         self.wake.set()
-        # Unblock a put() waiting for room.
-        try:
-            while True:
-                self.out.get_nowait()
-        except queue.Empty:
-            pass
-
-    def _put(self, item: Item) -> bool:
-        while not self._halt.is_set():
-            try:
-                self.out.put(item, timeout=0.2)
-                return True
-            except queue.Full:
-                continue
-        return False
 
     def run(self) -> None:
         try:
@@ -325,7 +336,7 @@ class _PipeOut:
             view = view[written:]
 
 
-class ProcessFetcher:
+class ProcessFetcher(_Outbox):
     """`Fetcher`'s interface (start, stop, join, out, head_seen) with the fetching done in a forked process."""
 
     def __init__(
@@ -348,9 +359,8 @@ class ProcessFetcher:
         self.parent_hash = parent_hash
         self.stop_at = stop_at
         self.sizer = sizer or RangeSizer(config)
-        self.out: queue.Queue[Item] = queue.Queue(maxsize=max(1, config.prefetch))
+        super().__init__(config)
         self.head_seen = start - 1
-        self._halt = threading.Event()
         self._pid: int | None = None
         self._reader: threading.Thread | None = None
 
@@ -399,15 +409,6 @@ class ProcessFetcher:
         finally:
             stream.close()
 
-    def _put(self, item: Item) -> bool:
-        while not self._halt.is_set():
-            try:
-                self.out.put(item, timeout=0.2)
-                return True
-            except queue.Full:
-                continue
-        return False
-
     def stop(self) -> None:
         self._halt.set()
         if self._pid is not None:
@@ -415,11 +416,7 @@ class ProcessFetcher:
                 os.kill(self._pid, signal.SIGKILL)  # it holds nothing but a pipe and an HTTP connection
             except ProcessLookupError:
                 pass
-        try:
-            while True:
-                self.out.get_nowait()
-        except queue.Empty:
-            pass
+        self._halt_and_drain()
 
     def join(self, timeout: float | None = None) -> None:
         if self._pid is not None:
