@@ -1,4 +1,4 @@
-// Hardhat 2 configuration. Compiles offline with the pinned solcjs from npm (see ../shared/TOOLCHAIN.md):
+// Hardhat 2 configuration. Compiles offline with the solcjs pinned in package.json (the "solc" package):
 // Hardhat would otherwise try to download the compiler and fail on machines without internet.
 const { subtask } = require("hardhat/config");
 const { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } = require("hardhat/builtin-tasks/task-names");
