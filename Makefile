@@ -1,6 +1,6 @@
 # Two commands for a fresh machine (python3, node 20, npm): `make run` and `make test`.
 # `install` is idempotent and fast when nothing changed: each step is a file target rebuilt only when its inputs
-# change (pyproject.toml, package-lock.json, the contracts).
+# change (pyproject.toml, package-lock.json, the contracts), and the chromium check is one `command -v`.
 
 PYTHON ?= python3
 VENV := .venv
@@ -9,9 +9,28 @@ STAMP := $(VENV)/.installed
 
 CONTRACTS := $(shell find contracts -name '*.sol' 2>/dev/null)
 
-.PHONY: install run test bench-gas slither clean
+.PHONY: install chromium run test bench-gas slither clean
 
-install: $(STAMP) node_modules/.package-lock.json artifacts/.compiled
+install: $(STAMP) node_modules/.package-lock.json artifacts/.compiled chromium
+
+# Debian's chromium for the browser tests, which Playwright drives through executable_path: never
+# `playwright install`, which downloads a browser and fails offline. As root with apt-get we install it (quiet;
+# on failure apt's whole output is shown and make stops); otherwise one line says what to run, and the rest of the
+# install goes on (`make run` does not need a browser).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "apt-get: installing chromium (for the browser tests)"; \
+	    log=$$(mktemp); \
+	    if ! { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; } >"$$log" 2>&1 </dev/null; then \
+	      cat "$$log" >&2; rm -f "$$log"; echo "apt-get could not install chromium (output above)" >&2; exit 1; \
+	    fi; \
+	    rm -f "$$log"; \
+	    command -v chromium >/dev/null 2>&1 || { echo "chromium is not on PATH after apt-get install" >&2; exit 1; }; \
+	  else \
+	    echo "chromium is missing; the browser tests need it: run 'sudo apt-get install -y chromium' (Debian)"; \
+	  fi; \
+	}
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
