@@ -5,12 +5,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from eth_account.signers.local import LocalAccount
 from sqlalchemy import Engine
 
 from ..chain.client import Chain
 from ..chain.deployment import Deployment, read_deployment
-from ..chain.keys import load_account
+from ..chain.keys import LocalAccount, load_account
 from ..db.engine import engine_from_settings
 from ..seed.data import RECORDER
 from ..settings import Settings
