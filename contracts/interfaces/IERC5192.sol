@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-pragma solidity ^0.8.24;
+pragma solidity ^0.8.28;
 
 /// @title ERC-5192: Minimal Soulbound NFTs
 /// @notice A token that reports itself `locked` cannot be transferred.

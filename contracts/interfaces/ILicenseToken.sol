@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-pragma solidity ^0.8.24;
+pragma solidity ^0.8.28;
 
 import {TwinTypes} from "../libraries/TwinTypes.sol";
 
@@ -51,31 +51,86 @@ interface ILicenseToken {
 
     // ---------------------------------------------------------------- errors
 
+    /// @notice The constructor was given the zero address as admin, registry or payment token.
     error LicenseTokenZeroAddress();
+
+    /// @notice A registry hook was called by `caller`, which is not the twin registry.
     error LicenseTokenNotRegistry(address caller);
+
+    /// @notice `caller` tried to publish or withdraw an offer of `twinId` but is not the twin's model.
     error LicenseTokenNotModel(uint256 twinId, address caller);
+
+    /// @notice No offer has the id `offerId`.
     error LicenseTokenUnknownOffer(uint256 offerId);
+
+    /// @notice The offer `offerId` was withdrawn: nothing can be bought under it, and it cannot be withdrawn again.
     error LicenseTokenOfferInactive(uint256 offerId);
+
+    /// @notice The offer's terms are unusable; `reason` names the field ("no usage category", "no territory",
+    /// "zero duration", "zero per-use fee").
     error LicenseTokenInvalidTerms(string reason);
+
+    /// @notice The offer's `perUseFee` is below `floor`, the highest guild floor among its categories.
     error LicenseTokenFeeBelowFloor(uint48 perUseFee, uint48 floor);
+
+    /// @notice The model of `twinId` has revoked consent (pending or in effect): no offer or purchase until she
+    /// grants it again.
     error LicenseTokenConsentNotGranted(uint256 twinId);
+
+    /// @notice The revocation of consent for `twinId` took effect at `effectiveAt`: no more top-ups or settlements.
     error LicenseTokenConsentRevoked(uint256 twinId, uint64 effectiveAt);
+
+    /// @notice The purchase overlaps a licence of `twinId` in `category` and `territory` that runs until `until`:
+    /// an exclusive one, or, when the purchase is itself exclusive, any one.
     error LicenseTokenExclusivityConflict(uint256 twinId, uint8 category, uint8 territory, uint40 until);
+
+    /// @notice The caller allowed this contract to take only `allowance` of the `needed` payment tokens.
     error LicenseTokenInsufficientAllowance(uint256 needed, uint256 allowance);
+
+    /// @notice The caller holds only `balance` of the `needed` payment tokens.
     error LicenseTokenInsufficientBalance(uint256 needed, uint256 balance);
+
+    /// @notice A top-up would bring the licence's escrow to `escrow`, above the `max` one licence can hold.
     error LicenseTokenEscrowTooLarge(uint256 escrow, uint256 max);
-        error LicenseTokenUnknownLicense(uint256 licenseId);
+
+    /// @notice No licence has the id `licenseId`.
+    error LicenseTokenUnknownLicense(uint256 licenseId);
+
+    /// @notice The licence `licenseId` was bought under terms that do not allow it to change hands.
     error LicenseTokenNotTransferable(uint256 licenseId);
+
+    /// @notice `caller` tried to reclaim the escrow of `licenseId` but does not hold the licence.
     error LicenseTokenNotHolder(uint256 licenseId, address caller);
+
+    /// @notice The licence `licenseId` expired at `expiry`: no more top-ups or settlements.
     error LicenseTokenExpired(uint256 licenseId, uint40 expiry);
+
+    /// @notice The escrow of `licenseId` can be reclaimed only after `expiry` or once a revocation took effect.
     error LicenseTokenStillActive(uint256 licenseId, uint40 expiry);
+
+    /// @notice A top-up of zero.
     error LicenseTokenZeroAmount();
+
+    /// @notice A settlement without any item.
     error LicenseTokenEmptyBatch();
+
+    /// @notice A settlement item of `licenseId` with zero uses.
     error LicenseTokenZeroCount(uint256 licenseId);
+
+    /// @notice A settlement item of `licenseId` starts at `firstSeq`, but the next unsettled use is `expected`:
+    /// the item replays settled uses or skips some.
     error LicenseTokenSequenceMismatch(uint256 licenseId, uint32 expected, uint32 firstSeq);
+
+    /// @notice A settlement item would bring the uses of `licenseId` to `requested`, above its `maxUses`.
     error LicenseTokenMaxUsesExceeded(uint256 licenseId, uint32 maxUses, uint64 requested);
+
+    /// @notice A settlement item of `licenseId` costs `needed`, more than the `escrow` left.
     error LicenseTokenInsufficientEscrow(uint256 licenseId, uint256 needed, uint64 escrow);
+
+    /// @notice `payee` has nothing to withdraw (after splitting the twins asked for).
     error LicenseTokenNothingToWithdraw(address payee);
+
+    /// @notice The licence `licenseId` has no escrow left to reclaim.
     error LicenseTokenNothingToReclaim(uint256 licenseId);
 
     // ---------------------------------------------------------------- offers (the twin's model)
@@ -124,10 +179,17 @@ interface ILicenseToken {
 
     // ---------------------------------------------------------------- views
 
+    /// @notice The offer `offerId`: its twin, whether it is still active, and its terms.
+    /// @dev Reverts with `LicenseTokenUnknownOffer` when there is no such offer.
     function offer(uint256 offerId) external view returns (TwinTypes.Offer memory);
 
+    /// @notice The settlement state of licence `licenseId`: escrow left, uses settled, use limit, expiry, per-use fee
+    /// and twin.
+    /// @dev Reverts with `LicenseTokenUnknownLicense` when there is no such licence.
     function licenseState(uint256 licenseId) external view returns (TwinTypes.LicenseState memory);
 
+    /// @notice The terms licence `licenseId` was bought under, snapshotted from its offer at purchase.
+    /// @dev Reverts with `LicenseTokenUnknownLicense` when there is no such licence.
     function licenseTerms(uint256 licenseId) external view returns (TwinTypes.LicenseTerms memory);
 
     /// @notice Earnings of a twin not yet split among its payees.
@@ -139,11 +201,15 @@ interface ILicenseToken {
     /// @notice All earnings owed to payees (claimable, whether split yet or not).
     function totalOwed() external view returns (uint256);
 
+    /// @notice The stablecoin every fee, escrow and earning is paid in.
     function paymentToken() external view returns (address);
 
+    /// @notice The twin registry this contract takes twins, payees, consent and guild floors from.
     function registry() external view returns (address);
 
+    /// @notice How many offers were ever published; offer ids run from 1 to this.
     function offerCount() external view returns (uint256);
 
+    /// @notice How many licences were ever bought; licence ids run from 1 to this.
     function licenseCount() external view returns (uint256);
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-pragma solidity ^0.8.24;
+pragma solidity ^0.8.28;
 
 /// @title What the twin registry tells the licence contract, which holds the twins' money.
 interface ITwinRegistryHooks {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-pragma solidity ^0.8.24;
+pragma solidity ^0.8.28;
 
 /// @title Proves that one use of a twin was settled, from the `usesRoot` of its `UsesSettled` event.
 /// @notice Leaves use OpenZeppelin's standard encoding, so the same proofs verify with the `@openzeppelin/merkle-tree`
