@@ -372,20 +372,19 @@ contract LicenseToken is ERC721, AccessControl, Pausable, ILicenseToken, ITwinRe
         emit UsesSettled(licenseId, state.twinId, item.firstSeq, item.count, uint64(amount), item.usesRoot);
     }
 
-    /// @dev Splits a twin's undistributed earnings among its current payees; the rounding remainder goes to the model.
+    /// @dev Splits a twin's undistributed earnings among its current payees and credits their balances.
     function _distribute(uint256 twinId) private {
         uint256 amount = _twins[twinId].undistributed;
         // slither-disable-next-line incorrect-equality (nothing to split, not a balance to match exactly)
         if (amount == 0) return;
         _twins[twinId].undistributed = 0;
         TwinTypes.Payee[] memory payees = _registry.payeesOf(twinId);
-        uint256 rest = amount;
+        uint256[] memory parts = _split(payees, amount);
+        // The model is credited last, as she always was: the order of the `EarningsDistributed` events is unchanged.
         for (uint256 i = 1; i < payees.length; ++i) {
-            uint256 share = (amount * payees[i].shareBps) / TwinTypes.TOTAL_SHARES_BPS;
-            rest -= share;
-            _credit(twinId, payees[i].account, share);
+            _credit(twinId, payees[i].account, parts[i]);
         }
-        _credit(twinId, payees[0].account, rest);
+        _credit(twinId, payees[0].account, parts[0]);
     }
 
     function _credit(uint256 twinId, address payee, uint256 amount) private {
@@ -395,16 +394,29 @@ contract LicenseToken is ERC721, AccessControl, Pausable, ILicenseToken, ITwinRe
         emit EarningsDistributed(twinId, payee, amount);
     }
 
-    /// @dev What `_distribute` would give `payee` out of `amount`.
+    /// @dev What `_distribute` would give `payee` out of `amount`: the same split, read instead of credited.
     function _shareOf(TwinTypes.Payee[] memory payees, uint256 amount, address payee) private pure returns (uint256) {
+        uint256[] memory parts = _split(payees, amount);
+        for (uint256 i = 0; i < payees.length; ++i) {
+            // A payee is listed once per twin (the registry refuses duplicates), so the first match is the only one.
+            if (payees[i].account == payee) return parts[i];
+        }
+        return 0;
+    }
+
+    /// @dev The one definition of how a twin's earnings are split, used both to credit them (`_distribute`) and to
+    /// report them before they are (`_shareOf`). Every payee after the first gets `amount * shareBps / 10 000`
+    /// rounded down; the model, always first, gets the rest, so the parts add up to `amount` exactly and the rounding
+    /// remainders are hers.
+    function _split(TwinTypes.Payee[] memory payees, uint256 amount) private pure returns (uint256[] memory parts) {
+        parts = new uint256[](payees.length);
         uint256 rest = amount;
-        uint256 share = 0;
         for (uint256 i = 1; i < payees.length; ++i) {
             uint256 part = (amount * payees[i].shareBps) / TwinTypes.TOTAL_SHARES_BPS;
+            parts[i] = part;
             rest -= part;
-            if (payees[i].account == payee) share = part;
         }
-        return payees[0].account == payee ? rest : share;
+        parts[0] = rest;
     }
 
     /// @dev Rejects a purchase that collides with an exclusive licence (or, when exclusive, with any licence) of
