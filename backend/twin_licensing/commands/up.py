@@ -2,8 +2,9 @@
 
 A local node, the contracts, the demo data, then three child processes sharing the node's URL and one database:
 the indexer (`twinctl index`), the settler (`twinctl settle`) and the API with the web client (`twinctl serve`).
-It prints the web client's URL once the API answers, and runs until Ctrl-C, SIGTERM or the unexpected exit of any
-of its processes; then it stops every process it started, by PID (see `_supervisor`).
+It prints the web client's URL once the API answers, and runs until Ctrl-C or SIGTERM. A service that crashes is
+restarted after a short, growing delay; the death of the node (which takes the chain with it), or a service that
+keeps crashing, ends the run instead. Either way it stops every process it started, by PID (see `_supervisor`).
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
         say(f"API:        {web_url}api/v1 (docs: {web_url}api/v1/docs)")
         say(f"RPC URL:    {node.url}   (chain id {deployed.deployment.chain_id})")
         say(f"deployment: {deployed.path}")
-        say("running; press Ctrl-C to stop")
+        say("running; press Ctrl-C to stop (a crashed indexer, settler or API is restarted)")
         supervisor.wait()
     except KeyboardInterrupt:
         print(file=sys.stderr)
