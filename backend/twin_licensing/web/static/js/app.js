@@ -32,6 +32,7 @@ let current = null; // the page module on screen, for cleanup (timers, charts)
 let renderId = 0;
 
 async function route() {
+  setMenu(false);
   const [path, query = ""] = location.hash.replace(/^#/, "").split("?");
   const params = new URLSearchParams(query);
   current?.leave?.();
@@ -40,7 +41,11 @@ async function route() {
   for (const [pattern, page, nav] of ROUTES) {
     const match = path.match(pattern);
     if (!match) continue;
-    document.querySelectorAll("[data-nav]").forEach((a) => a.classList.toggle("active", a.dataset.nav === nav));
+    document.querySelectorAll("[data-nav]").forEach((a) => {
+      a.classList.toggle("active", a.dataset.nav === nav);
+      if (a.dataset.nav === nav) a.setAttribute("aria-current", "page");
+      else a.removeAttribute("aria-current");
+    });
     current = page;
     const root = h("div", { class: "page", "data-page": nav });
     mount(main(), root);
@@ -60,6 +65,7 @@ export function refresh() {
 }
 
 async function boot() {
+  initMenu();
   try {
     const [deployment, abis] = await Promise.all([api("/deployment"), api("/deployment/abi")]);
     state.deployment = deployment;
@@ -81,6 +87,32 @@ async function boot() {
   onWalletChange(() => route());
   window.addEventListener("hashchange", route);
   route();
+}
+
+// The navigation folds behind the menu button on a phone (app.css decides when the button shows). It closes
+// on any route change, on Escape (focus back on the button) and on a click outside the header.
+function setMenu(open) {
+  document.getElementById("menu-toggle").setAttribute("aria-expanded", String(open));
+  document.getElementById("topbar").classList.toggle("menu-open", open);
+}
+
+function initMenu() {
+  const button = document.getElementById("menu-toggle");
+  const topbar = document.getElementById("topbar");
+  const isOpen = () => button.getAttribute("aria-expanded") === "true";
+  button.addEventListener("click", () => setMenu(!isOpen()));
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || !isOpen()) return;
+    setMenu(false);
+    button.focus();
+  });
+  document.addEventListener("click", (event) => {
+    if (isOpen() && !topbar.contains(event.target)) setMenu(false);
+  });
+  // A link to the page already shown changes no route: close the menu anyway.
+  document.getElementById("main-nav").addEventListener("click", (event) => {
+    if (event.target.closest("a")) setMenu(false);
+  });
 }
 
 function showIndexLag(dep) {

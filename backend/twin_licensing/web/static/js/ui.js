@@ -32,10 +32,25 @@ export function $(selector, root = document) {
   return root.querySelector(selector);
 }
 
+// How long a toast stays, by kind: an error is read, perhaps copied, before it goes; a success is a glance.
+const TOAST_MS = { bad: 15000, "": 6000, ok: 6000 };
+// More than this many at once is a wall of messages; the oldest make way for the newest.
+const MAX_TOASTS = 3;
+
 export function toast(message, kind = "") {
-  const el = h("div", { class: `toast ${kind}` }, message);
-  document.getElementById("toasts").append(el);
-  setTimeout(() => el.remove(), kind === "bad" ? 9000 : 5000);
+  const box = document.getElementById("toasts");
+  const el = h("div", { class: `toast ${kind}`, role: kind === "bad" ? "alert" : null }, h("span", { class: "toast-text" }, message));
+  const dismiss = () => {
+    clearTimeout(timer);
+    el.remove();
+  };
+  if (kind === "bad") {
+    el.append(h("button", { type: "button", class: "toast-close", "aria-label": "Dismiss this message", onclick: dismiss }, "×"));
+  }
+  box.append(el);
+  while (box.children.length > MAX_TOASTS) box.firstElementChild.remove();
+  const timer = setTimeout(dismiss, TOAST_MS[kind] ?? TOAST_MS[""]);
+  return el;
 }
 
 export function badge(text, kind = "") {
@@ -114,24 +129,56 @@ export async function runSteps(title, steps, explain) {
   return ctx;
 }
 
-export function table(columns, rows, { onRow, empty } = {}) {
+/**
+ * A list as a table; on a phone (app.css) each row becomes a card whose cells are labelled by their column, from
+ * the cells' data-label. `columns` are {label, render(row), num?}.
+ *
+ * A row that opens something is a link: `rowHref(row)` gives its address and `onRow(row)` (older callers) what a
+ * plain click does. The link wraps the first labelled column's content, so the keyboard reaches it and a screen
+ * reader names it by that cell; a click anywhere else on the row follows it too.
+ */
+export function table(columns, rows, { onRow, rowHref, empty } = {}) {
   if (!rows.length && empty) return empty;
+  const opens = Boolean(onRow || rowHref);
+  const linkAt = Math.max(0, columns.findIndex((c) => c.label));
+  const cell = (c, i, row) => {
+    let content = c.render(row);
+    if (opens && i === linkAt) content = rowLink(row, content, { onRow, rowHref });
+    return h("td", { class: c.num ? "num" : "", "data-label": c.label || null }, content);
+  };
   return h(
     "table",
-    { class: "list" },
-    h("thead", {}, h("tr", {}, columns.map((c) => h("th", { class: c.num ? "num" : "" }, c.label)))),
+    { class: opens ? "list opens" : "list" },
+    h("thead", {}, h("tr", {}, columns.map((c) => h("th", { class: c.num ? "num" : "", scope: "col" }, c.label)))),
     h(
       "tbody",
       {},
-      rows.map((row) =>
-        h(
-          "tr",
-          { class: onRow ? "clickable" : "", onclick: onRow ? () => onRow(row) : null },
-          columns.map((c) => h("td", { class: c.num ? "num" : "" }, c.render(row))),
-        ),
-      ),
+      rows.map((row) => {
+        const tr = h("tr", { class: opens ? "clickable" : "" }, columns.map((c, i) => cell(c, i, row)));
+        if (opens) {
+          tr.addEventListener("click", (event) => {
+            // Clicks on the link itself, or on another control in the row, do their own thing.
+            if (event.target.closest("a, button, input, select, textarea, label")) return;
+            tr.querySelector("a.row-link").click();
+          });
+        }
+        return tr;
+      }),
     ),
   );
+}
+
+function rowLink(row, content, { onRow, rowHref }) {
+  const href = rowHref ? rowHref(row) : "#";
+  const onclick = onRow
+    ? (event) => {
+      // A modified click (new tab, new window) on a real address is the browser's to handle.
+      if (rowHref && (event.ctrlKey || event.metaKey || event.shiftKey || event.button === 1)) return;
+      event.preventDefault();
+      onRow(row);
+    }
+    : null;
+  return h("a", { class: "row-link", href, onclick }, content);
 }
 
 export function pager(offset, limit, count, go) {
