@@ -43,8 +43,10 @@ contract LicenseToken is ERC721, AccessControl, Pausable, ILicenseToken, ITwinRe
     mapping(uint256 twinId => TwinLedger) private _twins;
     mapping(address payee => uint256) private _balances; // split, not yet withdrawn
     mapping(address payee => uint256) private _withdrawn;
-    // Per twin and category, 8 packed uint32 timestamps (one per territory): one slot read per category
-    // tells whether a purchase collides with an exclusive licence, or an exclusive one with any licence.
+    // Per twin and usage category, one slot holds eight uint32 timestamps, one per territory (`_territoryUntil`
+    // reads one, `_withTerritoryUntil` writes one): until when an exclusive licence, respectively any licence, of
+    // that twin covers that category in that territory. So one slot read per category tells whether a purchase
+    // collides with an exclusive licence, or an exclusive one with any licence.
     mapping(uint256 twinId => mapping(uint8 category => uint256)) private _exclusiveUntil;
     mapping(uint256 twinId => mapping(uint8 category => uint256)) private _licensedUntil;
 
@@ -420,34 +422,46 @@ contract LicenseToken is ERC721, AccessControl, Pausable, ILicenseToken, ITwinRe
     }
 
     /// @dev Rejects a purchase that collides with an exclusive licence (or, when exclusive, with any licence) of
-    /// the same twin, category and territory, and records this one. One slot read and write per category.
+    /// the same twin, category and territory, and records this one until `expiry`. One slot read and write per
+    /// category, whatever the number of territories.
     function _claimExclusivity(uint256 twinId, TwinTypes.OfferTerms memory terms, uint40 expiry) private {
+        // A uint32 timestamp lasts until 2106; a later expiry is recorded as that far, which blocks just as well.
         uint256 until = expiry > type(uint32).max ? type(uint32).max : expiry;
         for (uint8 category = 0; category < TwinTypes.CATEGORY_COUNT; ++category) {
             if (terms.categories & (1 << category) == 0) continue;
-            uint256 exclusiveCells = _exclusiveUntil[twinId][category];
-            uint256 licensedCells = _licensedUntil[twinId][category];
+            uint256 exclusiveSlot = _exclusiveUntil[twinId][category];
+            uint256 licensedSlot = _licensedUntil[twinId][category];
             for (uint8 territory = 0; territory < TwinTypes.TERRITORY_COUNT; ++territory) {
                 if (terms.territories & (1 << territory) == 0) continue;
-                uint256 shift = uint256(territory) * 32;
-                uint256 exclusiveCell = (exclusiveCells >> shift) & type(uint32).max;
-                if (exclusiveCell > block.timestamp) {
-                    revert LicenseTokenExclusivityConflict(twinId, category, territory, uint40(exclusiveCell));
+                uint256 exclusiveEnd = _territoryUntil(exclusiveSlot, territory);
+                if (exclusiveEnd > block.timestamp) {
+                    revert LicenseTokenExclusivityConflict(twinId, category, territory, uint40(exclusiveEnd));
                 }
-                uint256 licensedCell = (licensedCells >> shift) & type(uint32).max;
+                uint256 licensedEnd = _territoryUntil(licensedSlot, territory);
                 if (terms.exclusive) {
-                    if (licensedCell > block.timestamp) {
-                        revert LicenseTokenExclusivityConflict(twinId, category, territory, uint40(licensedCell));
+                    if (licensedEnd > block.timestamp) {
+                        revert LicenseTokenExclusivityConflict(twinId, category, territory, uint40(licensedEnd));
                     }
-                    exclusiveCells = (exclusiveCells & ~(uint256(type(uint32).max) << shift)) | (until << shift);
+                    exclusiveSlot = _withTerritoryUntil(exclusiveSlot, territory, until);
                 }
-                if (until > licensedCell) {
-                    licensedCells = (licensedCells & ~(uint256(type(uint32).max) << shift)) | (until << shift);
-                }
+                // Keep the latest end: a shorter licence bought later must not shorten what an exclusive one waits for.
+                if (until > licensedEnd) licensedSlot = _withTerritoryUntil(licensedSlot, territory, until);
             }
-            if (terms.exclusive) _exclusiveUntil[twinId][category] = exclusiveCells;
-            _licensedUntil[twinId][category] = licensedCells;
+            if (terms.exclusive) _exclusiveUntil[twinId][category] = exclusiveSlot;
+            _licensedUntil[twinId][category] = licensedSlot;
         }
+    }
+
+    /// @dev Until when the packed per-twin, per-category slot `slot` says `territory` is taken: its 32 bits from
+    /// bit `32 * territory`. Zero, or any time not after now, means free.
+    function _territoryUntil(uint256 slot, uint8 territory) private pure returns (uint256) {
+        return (slot >> (uint256(territory) * 32)) & type(uint32).max;
+    }
+
+    /// @dev `slot` with the timestamp of `territory` replaced by `until` (at most uint32), the others unchanged.
+    function _withTerritoryUntil(uint256 slot, uint8 territory, uint256 until) private pure returns (uint256) {
+        uint256 shift = uint256(territory) * 32;
+        return (slot & ~(uint256(type(uint32).max) << shift)) | (until << shift);
     }
 
     function _requireLicense(uint256 licenseId) private view returns (TwinTypes.LicenseState storage state) {
