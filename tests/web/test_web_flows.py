@@ -53,16 +53,18 @@ def test_brand_buys_a_licence_and_reports_a_use(page, system):
     expect(form.locator("select[name=method]")).to_have_value("permit")
     form.locator("input[name=escrow]").fill("25")
     form.get_by_role("button", name="Pay and license").click()
+    page.locator("#confirm-dialog").get_by_role("button", name=re.compile(r"^Pay ")).click()  # totals confirmed
     page.wait_for_url(re.compile(r"#/licenses/\d+$"), timeout=60_000)
     expect(page.locator("#license-status")).to_contain_text("Active")
-    expect(page.locator("#license-stats")).to_contain_text("25.00 USDC")
+    expect(page.locator("#license-stats")).to_contain_text("25.00 tUSDC")
 
     page.locator("input[name=reference]").fill("SS26 lookbook, image 1")
     page.get_by_role("button", name="Sign and report").click()
-    expect(page.locator("#report-use .form-ok")).to_contain_text("Use #1 is pending settlement")
+    expect(page.locator("#report-use .form-ok")).to_contain_text("Use #1")
     # pending -> submitted -> settled, shown by the tracker as the settler and the indexer do their work.
     expect(page.locator("#uses .tracker").first).to_have_attribute("data-status", "settled", timeout=30_000)
     expect(page.locator("#license-stats")).to_contain_text("Uses settled1")
+    expect(page.locator("#report-use .form-ok")).to_contain_text("Use #1 settled")
     assert not page.js_errors, page.js_errors
 
 
@@ -82,7 +84,7 @@ def test_model_sees_her_earnings_rise_and_withdraws(page, system):
 
     open_as(page, system, model, "/model/earnings")
     claimable = page.locator("#claimable")
-    expect(claimable).not_to_have_text("0.00 USDC")  # her share of the upfront fee
+    expect(claimable).not_to_have_text("0.00 tUSDC")  # her share of the upfront fee
     before = claimable.inner_text()
 
     domain = UseReportDomain(31337, deployment.license_token)
@@ -97,7 +99,7 @@ def test_model_sees_her_earnings_rise_and_withdraws(page, system):
     expect(page.locator("#earnings-history")).to_contain_text("1 use of licence")
 
     page.locator("#withdraw").click()
-    expect(page.locator("#claimable")).to_have_text("0.00 USDC", timeout=30_000)
+    expect(page.locator("#claimable")).to_have_text("0.00 tUSDC", timeout=30_000)
     expect(page.locator("#withdraw")).to_have_text("Nothing to withdraw")
     assert chain.call("LicenseToken", "claimable", model["address"]) == 0
     assert not page.js_errors, page.js_errors
@@ -126,16 +128,15 @@ def test_a_wrong_input_shows_its_message(page, system):
     model = system.account("model", 3)
     open_as(page, system, model, "/model/twins/4")
     form = page.locator("#publish-offer")
-    expect(form.locator("#floor-hint")).to_contain_text("2.00 USDC per use")
+    expect(form.locator("#floor-hint")).to_contain_text("2.00 tUSDC per use")
     form.locator("input[name=per_use]").fill("0.50")
     form.get_by_role("button", name="Publish").click()
-    # The contract refuses it; the person reads why, in words.
-    expected = "below the guild's minimum of 2.00 USDC"
-    expect(page.locator("#progress-error")).to_contain_text(expected)
-    page.locator("#progress-close").click()
-    expect(form.locator(".form-error")).to_contain_text(expected)
+    # Said under the field before anything is signed; the person reads why, in words.
+    expected = "below the guild's minimum of 2.00 tUSDC"
+    expect(form.locator(".field-error:visible")).to_contain_text(expected)
+    expect(page.locator("#confirm-dialog")).to_be_hidden()
 
     form.locator("input[name=per_use]").fill("two dollars")
     form.get_by_role("button", name="Publish").click()
-    expect(form.locator(".form-error")).to_contain_text("The per-use fee must be a number like 250 or 2.50.")
+    expect(form.locator(".field-error:visible")).to_contain_text("“two dollars” is not an amount")
     assert not page.js_errors, page.js_errors

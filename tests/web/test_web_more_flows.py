@@ -52,7 +52,7 @@ def buy(system, chain: Chain, brand: dict, offer: dict, escrow: int) -> int:
 def usdc(micro: int) -> str:
     """As the web client shows an amount: two decimals, more when they are not zero."""
     whole, frac = divmod(micro, 1_000_000)
-    return f"{whole:,}.{f'{frac:06d}'.rstrip('0').ljust(2, '0')} USDC"
+    return f"{whole:,}.{f'{frac:06d}'.rstrip('0').ljust(2, '0')} tUSDC"
 
 
 def test_model_registers_a_twin_with_payees_publishes_an_offer_and_withdraws_it(page, system):
@@ -64,10 +64,10 @@ def test_model_registers_a_twin_with_payees_publishes_an_offer_and_withdraws_it(
     form.locator("textarea[name=description]").fill("Editorial and e-commerce; shot in Lagos, spring 2026.")
     form.get_by_role("button", name="+ Agency").click()
     rows = form.locator(".payee-row")
-    rows.nth(0).get_by_label("Payee address").fill(agency["address"])
+    rows.nth(0).get_by_label("Payee", exact=True).select_option(agency["address"])  # picked by label
     rows.nth(0).get_by_label("Share in percent").fill("15")
     form.get_by_role("button", name="+ Crew member").click()
-    rows.nth(1).get_by_label("Payee address").fill(crew["address"])
+    rows.nth(1).get_by_label("Payee", exact=True).select_option(crew["address"])
     rows.nth(1).get_by_label("Share in percent").fill("5")
     expect(form).to_contain_text("You keep 80")
     form.get_by_role("button", name="Register the twin").click()
@@ -86,9 +86,10 @@ def test_model_registers_a_twin_with_payees_publishes_an_offer_and_withdraws_it(
     publish = page.locator("#publish-offer")
     publish.locator("input[name=per_use]").fill("3.25")
     publish.get_by_role("button", name="Publish").click()
+    page.locator("#confirm-dialog").get_by_role("button", name="Publish the offer").click()
     offer = page.locator("#offers article.offer")
     expect(offer).to_have_count(1, timeout=30_000)
-    expect(offer).to_contain_text("3.25 USDC")
+    expect(offer).to_contain_text("3.25 tUSDC")
     offers = system.get(f"/api/v1/twins/{twin_id}")["offers"]
     assert [o["per_use_fee"] for o in offers] == [3_250_000]
 
@@ -187,6 +188,7 @@ def test_brand_tops_up_escrow_and_reclaims_it_after_expiry(page, system):
 
     page.locator("input[name=topup]").fill("12.50")
     page.get_by_role("button", name="Top up").click()
+    page.locator("#confirm-dialog").get_by_role("button", name=re.compile(r"^Pay ")).click()
     expect(stats).to_contain_text(usdc(escrow + 12_500_000), timeout=30_000)
     assert system.get(f"/api/v1/licenses/{license_id}")["escrow"] == escrow + 12_500_000
 
@@ -202,7 +204,7 @@ def test_brand_tops_up_escrow_and_reclaims_it_after_expiry(page, system):
     balance_before = chain.call("PaymentToken", "balanceOf", brand["address"])
 
     page.locator("#reclaim").click()
-    expect(stats.locator(".stat.accent .value")).to_have_text("0.00 USDC", timeout=30_000)
+    expect(stats.locator(".stat.accent .value")).to_have_text("0.00 tUSDC", timeout=30_000)
     expect(page.locator("#reclaim")).to_have_text("Nothing to reclaim")
     expect(page.locator("#reclaim")).to_be_disabled()
     expect(page.locator("#wallet-balance")).to_have_text(f"Your wallet: {usdc(balance_before + escrow + 12_500_000)}")

@@ -43,27 +43,30 @@ export async function api(path, { method = "GET", body, query } = {}) {
   return data;
 }
 
-/** The human sentence in an error body: FastAPI's `detail` (a string, an object or a list of field errors). */
+/** The human sentence in an error body: the API's `detail`, shown as it is (a list of field errors: their messages,
+ * without the field paths, which are the developer's words), as a sentence: capital first, full stop last. */
 export function messageOf(status, data) {
   const detail = data?.detail ?? data?.error ?? data?.message;
-  if (typeof detail === "string") return detail;
+  if (typeof detail === "string" && detail.trim()) return sentence(detail);
   if (detail && typeof detail === "object" && !Array.isArray(detail)) {
-    if (typeof detail.message === "string") return detail.message;
-    if (typeof detail.reason === "string") return detail.reason;
+    if (typeof detail.message === "string") return sentence(detail.message);
+    if (typeof detail.reason === "string") return sentence(detail.reason);
   }
   if (Array.isArray(detail) && detail.length) {
-    return detail
-      .map((item) => {
-        const where = (item.loc || []).filter((p) => p !== "body" && p !== "query" && p !== "path").join(" › ");
-        return where ? `${where}: ${item.msg}` : item.msg;
-      })
-      .join("; ");
+    return detail.map((item) => sentence(String(item?.msg ?? "").replace(/^Value error, /, ""))).filter((m) => m !== ".").join(" ");
   }
   if (status === 404) return "Not found.";
   if (status === 413) return "The request is too large.";
   if (status === 429) return "Too many requests: wait a moment and try again.";
   if (status >= 500) return "The server had a problem. Try again in a moment.";
-  return `The request was refused (HTTP ${status}).`;
+  return "The server refused the request. Reload the page and try again.";
+}
+
+export function sentence(text) {
+  const trimmed = String(text).trim();
+  if (!trimmed) return trimmed;
+  const capital = trimmed[0].toUpperCase() + trimmed.slice(1);
+  return /[.!?…]$/.test(capital) ? capital : `${capital}.`;
 }
 
 /** Polls `fn` until it returns a truthy value (or `timeoutMs` passes, then returns null). */

@@ -2,11 +2,12 @@
 
 import { ApiError } from "./api.js";
 import { date, money, bps } from "./format.js";
-import { state } from "./state.js";
+import { state, labelOf } from "./state.js";
 
 const category = (i) => state.deployment?.categories?.[Number(i)] ?? `category ${i}`;
 const territory = (i) => state.deployment?.territories?.[Number(i)] ?? `territory ${i}`;
 const pct = (v) => bps(v);
+const who = (address) => labelOf(address) || address;
 
 // Contract custom errors (contracts/interfaces/*.sol), by name. `a` holds the decoded arguments by name.
 const CONTRACT_ERRORS = {
@@ -44,8 +45,6 @@ const CONTRACT_ERRORS = {
   LicenseTokenNothingToWithdraw: () => "There is nothing to withdraw yet: your claimable balance is zero.",
   LicenseTokenNothingToReclaim: () => "There is no escrow left to reclaim on this licence.",
   LicenseTokenSequenceMismatch: () => "These uses were already settled.",
-  EnforcedPause: () =>
-    "The platform is paused for maintenance: purchases, top-ups and settlements are on hold. Withdrawals still work.",
   TwinRegistryAgencyShareAboveCap: (a) =>
     `Agencies may take at most ${pct(a.capBps)} of a twin's earnings together (the guild's cap); ` +
     `these payees give them ${pct(a.agencyShareBps ?? a.shareBps)}.`,
@@ -53,10 +52,10 @@ const CONTRACT_ERRORS = {
   TwinRegistryUnknownCategory: (a) => `There is no usage category ${a.category}.`,
   LicenseTokenZeroCount: () => "A settlement must pay at least one use.",
   TwinRegistrySharesNotTotal: (a) => `The shares must add up to 100 %; they add up to ${pct(a.total)}.`,
-  TwinRegistryZeroShare: (a) => `Every payee needs a share above zero (${a.account} has none).`,
+  TwinRegistryZeroShare: (a) => `Every payee needs a share above zero (${who(a.account)} has none).`,
   TwinRegistryFirstPayeeNotModel: () => "The model herself must be the first payee.",
   TwinRegistryModelRoleMisplaced: () => "Only the first payee can have the role “model”.",
-  TwinRegistryDuplicatePayee: (a) => `${a.account} is listed twice among the payees.`,
+  TwinRegistryDuplicatePayee: (a) => `The payee ${who(a.account)} is listed twice: keep one row for each account.`,
   TwinRegistryTooManyPayees: (a) => `A twin can have at most ${a.max} payees; you listed ${a.count}.`,
   TwinRegistryNoPayees: () => "Add at least one payee.",
   TwinRegistryZeroAddress: () => "A payee address is empty.",
@@ -69,6 +68,40 @@ const CONTRACT_ERRORS = {
   ERC2612ExpiredSignature: () => "The payment permit expired before it was used. Try again.",
   ERC2612InvalidSigner: () => "The payment permit was signed by another account. Try again from the buying wallet.",
   TestStablecoinFaucetLimit: (a) => `The test faucet hands out at most ${money(a.limit)} at a time.`,
+  // The rest can only reach a person through a misuse of the platform's admin functions or a wallet bug; each
+  // still says what to do rather than a name.
+  LicenseTokenEmptyBatch: () => "A settlement must list at least one licence.",
+  LicenseTokenNotRegistry: () => "Only the twin registry can make this change.",
+  LicenseTokenZeroAddress: () => "An address is missing (the zero address was given).",
+  TwinRegistryCapAboveTotal: (a) => `The agency cap of ${pct(a.capBps)} is above 100 %: choose a lower cap.`,
+  TwinRegistryLicenseContractAlreadySet: () => "The licence contract is already connected to the registry.",
+  TwinRegistryNoticePeriodTooLong: (a) =>
+    `A notice period can be at most ${Math.round(Number(a.max) / 86400)} days; choose a shorter one.`,
+  AccessControlUnauthorizedAccount: () => "This account is not allowed to do this: switch to the account that holds the role.",
+  AccessControlBadConfirmation: () => "A role can only be renounced by its own holder.",
+  EnforcedPause: () =>
+    "The platform is paused for maintenance: purchases, top-ups and settlements are on hold. Withdrawals still work.",
+  ExpectedPause: () => "The platform is not paused.",
+  ECDSAInvalidSignature: () => "The signature is not valid. Sign again from the right wallet.",
+  ECDSAInvalidSignatureLength: () => "The signature is malformed. Sign again from the right wallet.",
+  ECDSAInvalidSignatureS: () => "The signature is malformed. Sign again from the right wallet.",
+  InvalidAccountNonce: () => "The signature was already used. Sign again.",
+  ERC20InvalidApprover: () => "The payment approval comes from an empty address. Connect your wallet and try again.",
+  ERC20InvalidReceiver: () => "The payment has no valid recipient.",
+  ERC20InvalidSender: () => "The payment has no valid sender. Connect your wallet and try again.",
+  ERC20InvalidSpender: () => "The payment approval names no valid spender.",
+  ERC721IncorrectOwner: () => "This licence belongs to another wallet: switch to the wallet that holds it.",
+  ERC721InsufficientApproval: () => "This wallet may not move this licence: only its holder (or someone it approved) can.",
+  ERC721InvalidApprover: () => "This wallet cannot approve transfers of this licence.",
+  ERC721InvalidOperator: () => "That address cannot be approved to move licences.",
+  ERC721InvalidOwner: () => "That address cannot hold licences.",
+  ERC721InvalidReceiver: () => "That address cannot receive a licence: choose a wallet address.",
+  ERC721InvalidSender: () => "This licence cannot be sent from that address.",
+  ERC721NonexistentToken: (a) => `Licence #${a.tokenId} does not exist.`,
+  InvalidShortString: () => "A name given to the token contract is too long.",
+  StringTooLong: () => "A text given to the contract is too long: shorten it.",
+  SafeCastOverflowedUintDowncast: () => "An amount is too large for the contract: enter a smaller one.",
+  SafeERC20FailedOperation: () => `The ${state.deployment?.token?.symbol || "token"} transfer failed. Check your balance and try again.`,
 };
 
 let errorInterface = null;
@@ -123,7 +156,7 @@ export function explain(error) {
     const describe = CONTRACT_ERRORS[revert.name];
     if (describe) return describe(revert.args);
     if (revert.name === "Error" && revert.args?.message) return `The contract refused: ${revert.args.message}`;
-    return `The contract refused the transaction (${revert.name}).`;
+    return "The contract refused the transaction. Reload the page to see the current state, then try again.";
   }
   if (error.code === "INSUFFICIENT_FUNDS") return "The wallet has not enough ETH to pay for the transaction's gas.";
   if (error.code === "NETWORK_ERROR" || error.code === "SERVER_ERROR" || error.code === "TIMEOUT") {

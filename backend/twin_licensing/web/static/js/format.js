@@ -1,4 +1,7 @@
-// Money is an integer of micro-units everywhere until it is shown; these helpers are the only conversion.
+// Money is an integer of micro-units everywhere until it is shown; these helpers are the only conversion, in both
+// directions. Never a float: "2.5" becomes 2500000n by string arithmetic.
+
+import { state } from "./state.js";
 
 export const DECIMALS = 6;
 const UNIT = 10n ** BigInt(DECIMALS);
@@ -9,8 +12,13 @@ export function toBig(value) {
   return BigInt(typeof value === "number" ? Math.trunc(value) : value);
 }
 
-/** 12345678 -> "12.35" (two decimals unless more are needed to show a non-zero amount). */
-export function money(micro, symbol = "USDC") {
+/** The payment token's on-chain symbol ("tUSDC" on the local chain), as the deployment reports it. */
+export function symbol() {
+  return state.deployment?.token?.symbol || "";
+}
+
+/** 12345678 -> "12.35 tUSDC" (two decimals unless more are needed to show a non-zero amount). */
+export function money(micro, unit = symbol()) {
   const value = toBig(micro);
   const negative = value < 0n;
   const abs = negative ? -value : value;
@@ -18,16 +26,75 @@ export function money(micro, symbol = "USDC") {
   let frac = (abs % UNIT).toString().padStart(DECIMALS, "0").replace(/0+$/, "");
   if (frac.length < 2) frac = frac.padEnd(2, "0");
   const text = `${negative ? "−" : ""}${whole.toLocaleString("en-US")}.${frac}`;
-  return symbol ? `${text} ${symbol}` : text;
+  return unit ? `${text} ${unit}` : text;
 }
 
-/** "12.5" -> 12500000n; throws a readable Error for anything that is not a plain amount. */
-export function parseMoney(text, what = "amount") {
-  const value = String(text ?? "").trim().replace(/,/g, "");
+/** An amount as an input field's value: no grouping, and never three decimals, which parseAmount would find
+ * ambiguous ("1.250" is 1.25 in London and 1250 in Berlin): 1250000n -> "1.25", 1234000n -> "1.2340". */
+export function amountText(micro) {
+  const value = toBig(micro);
+  let frac = (value % UNIT).toString().padStart(DECIMALS, "0").replace(/0+$/, "");
+  if (frac.length < 2) frac = frac.padEnd(2, "0");
+  if (frac.length === 3) frac += "0";
+  return `${value / UNIT}.${frac}`;
+}
+
+const GROUPED = /^\d{1,3}(?:SEP\d{3})+$/;
+const grouped = (text, sep) => new RegExp(GROUPED.source.replace("SEP", sep === "." ? "\\." : sep)).test(text);
+
+/**
+ * What a person typed as an amount -> micro-units (a BigInt). Both decimal marks are accepted: "2.5" and "2,5" are
+ * 2.5. A thousands separator is accepted only when the reading is unambiguous: with both marks ("1,000.50",
+ * "1.000,50": the last one is the decimal mark) or repeated ("1,000,000"). "1,000" alone could be 1 or 1000 and is
+ * refused with a question; so is anything else ("2,500.5,1", "-3", "1e3"). Throws an Error whose message is one
+ * sentence for under the field.
+ */
+export function parseAmount(text, what = "amount") {
+  // Spaces (also the no-break ones some keyboards and locales insert) only ever group digits.
+  const raw = String(text ?? "").trim();
+  const value = raw.replace(/[\s\u00a0\u202f']/g, "");
   if (!value) throw new Error(`Enter the ${what}.`);
-  if (!/^\d+(\.\d+)?$/.test(value)) throw new Error(`The ${what} must be a number like 250 or 2.50.`);
-  const [whole, frac = ""] = value.split(".");
-  if (frac.length > DECIMALS) throw new Error(`The ${what} can have at most ${DECIMALS} decimals.`);
+  const example = `like 250, 2.50 or 2,50`;
+  if (!/^[\d.,]+$/.test(value) || !/\d/.test(value)) {
+    throw new Error(`The ${what} “${raw}” is not an amount: write a number ${example}.`);
+  }
+  const dots = (value.match(/\./g) || []).length;
+  const commas = (value.match(/,/g) || []).length;
+  let whole;
+  let frac = "";
+  if (dots && commas) {
+    const decimal = value.lastIndexOf(".") > value.lastIndexOf(",") ? "." : ",";
+    const group = decimal === "." ? "," : ".";
+    const at = value.lastIndexOf(decimal);
+    whole = value.slice(0, at);
+    frac = value.slice(at + 1);
+    const decimalMarks = decimal === "." ? dots : commas;
+    if (decimalMarks !== 1 || !grouped(whole, group) || !/^\d+$/.test(frac)) {
+      throw new Error(`The ${what} “${raw}” is not an amount: use one decimal mark, after any thousands separators (e.g. 1,000.50).`);
+    }
+    whole = whole.split(group).join("");
+  } else if (dots + commas > 1) {
+    const sep = dots ? "." : ",";
+    if (!grouped(value, sep)) {
+      throw new Error(`The ${what} “${raw}” is not an amount: write a number ${example}.`);
+    }
+    whole = value.split(sep).join("");
+  } else if (dots + commas === 1) {
+    const sep = dots ? "." : ",";
+    [whole, frac] = value.split(sep);
+    if (!whole) whole = "0";
+    if (!/^\d+$/.test(whole) || !/^\d+$/.test(frac)) {
+      throw new Error(`The ${what} “${raw}” is not an amount: write a number ${example}.`);
+    }
+    // One separator and three digits after it is how both "1,000" (a thousand) and "1,000" (one, in Germany) look.
+    if (frac.length === 3 && /^[1-9]\d{0,2}$/.test(whole)) {
+      const asDecimal = `${whole}.${frac.replace(/0+$/, "").padEnd(2, "0")}`;
+      throw new Error(`The ${what} “${raw}” could be ${whole}${frac} or ${asDecimal}: write ${whole}${frac} or ${asDecimal}.`);
+    }
+  } else {
+    whole = value;
+  }
+  if (frac.length > DECIMALS) throw new Error(`The ${what} can have at most ${DECIMALS} decimals (one micro-unit is 0.000001).`);
   return BigInt(whole) * UNIT + BigInt(frac.padEnd(DECIMALS, "0"));
 }
 
@@ -41,6 +108,15 @@ export function parseWhole(text, what, { min = 0, max = Number.MAX_SAFE_INTEGER 
 
 export function shortAddress(address) {
   return address ? `${address.slice(0, 6)}…${address.slice(-4)}` : "";
+}
+
+/** A time from the API as unix seconds: the API gives unix seconds or ISO 8601 (UTC, "…Z"); null stays null. */
+export function toSeconds(value) {
+  if (value === null || value === undefined || value === "") return null;
+  if (typeof value === "number") return value;
+  if (/^\d+$/.test(String(value))) return Number(value);
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? null : Math.floor(ms / 1000);
 }
 
 export function date(seconds) {

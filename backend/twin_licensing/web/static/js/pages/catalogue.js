@@ -2,7 +2,7 @@
 
 import { api } from "../api.js";
 import { state } from "../state.js";
-import { money, parseMoney } from "../format.js";
+import { money, amountText, parseAmount, symbol } from "../format.js";
 import { h, mount, emptyState, errorBox, pager, spinner } from "../ui.js";
 import { explain } from "../errors.js";
 import { portrait, consentBadge } from "./common.js";
@@ -28,7 +28,7 @@ export async function render(root, { params }) {
     h("option", { value: "" }, "Anywhere"),
     dep.territories.map((name, i) => h("option", { value: String(i) }, name)));
   territory.value = filters.territory;
-  const toText = (micro) => (micro === "" ? "" : money(micro, ""));
+  const toText = (micro) => (micro === "" || !/^\d+$/.test(micro) ? "" : amountText(micro));
   const minFee = h("input", { type: "text", id: "filter-min-fee", inputmode: "decimal", placeholder: "0", value: toText(filters.min_fee) });
   const maxFee = h("input", { type: "text", id: "filter-max-fee", inputmode: "decimal", placeholder: "any", value: toText(filters.max_fee) });
   const search = h("input", { type: "search", id: "filter-q", placeholder: "Search by name", value: filters.q });
@@ -40,13 +40,19 @@ export async function render(root, { params }) {
     try {
       if (category.value) next.set("category", category.value);
       if (territory.value) next.set("territory", territory.value);
-      if (minFee.value.trim()) next.set("min_fee", parseMoney(minFee.value, "minimum fee").toString());
-      if (maxFee.value.trim()) next.set("max_fee", parseMoney(maxFee.value, "maximum fee").toString());
+      const low = minFee.value.trim() ? parseAmount(minFee.value, "lowest fee") : null;
+      const high = maxFee.value.trim() ? parseAmount(maxFee.value, "highest fee") : null;
+      if (low !== null && high !== null && low > high) {
+        throw new Error(`The fee range is upside down: from ${money(low)} to ${money(high)}. Swap them, or widen the range.`);
+      }
+      if (low !== null) next.set("min_fee", low.toString());
+      if (high !== null) next.set("max_fee", high.toString());
       if (search.value.trim()) next.set("q", search.value.trim());
     } catch (error) {
       mount(formError, errorBox(error.message));
       return;
     }
+    mount(formError);
     location.hash = `#/catalogue${next.toString() ? "?" + next : ""}`;
   };
   category.addEventListener("change", apply);
@@ -73,7 +79,7 @@ export async function render(root, { params }) {
           h("label", { class: "field" }, h("span", {}, "Territory"), territory),
           h("div", { class: "inline-fields" },
             h("label", { class: "field" }, h("span", {}, "Per-use fee from"), minFee),
-            h("label", { class: "field" }, h("span", {}, "to (USDC)"), maxFee)),
+            h("label", { class: "field" }, h("span", {}, `to (${symbol()})`), maxFee)),
           formError,
           h("div", { class: "row" },
             h("button", { class: "btn primary", type: "submit" }, "Apply filters"),

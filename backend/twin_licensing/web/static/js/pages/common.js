@@ -1,7 +1,11 @@
-// Pieces several pages share: portraits, badges, offer terms.
+// Pieces several pages share: portraits, badges, offer terms, the confirmation before paying or publishing, the
+// test faucet, and an amount field that checks itself as it is typed.
 
-import { h, badge } from "../ui.js";
-import { money, duration, date, plural } from "../format.js";
+import { h, badge, mount, runSteps, toast } from "../ui.js";
+import { money, duration, date, plural, parseAmount, symbol } from "../format.js";
+import { state } from "../state.js";
+import { explain } from "../errors.js";
+import { token, send, balanceOf } from "../chain.js";
 
 export function portrait(twin) {
   if (twin.image) return h("img", { src: twin.image, alt: `Portrait of the digital twin of ${twin.name}` });
@@ -73,4 +77,89 @@ export function offerTerms(offer) {
 
 export function offerTitle(offer) {
   return offer.category_names.join(" · ");
+}
+
+/**
+ * Asks the person to confirm what is about to be paid or published, in a modal listing `rows` ([label, value]
+ * pairs; a third element "total" marks the sum). Resolves true when confirmed, false when cancelled or closed.
+ */
+export function confirmDialog({ title, intro, rows = [], confirmLabel, danger = false }) {
+  let dialog = document.getElementById("confirm-dialog");
+  if (!dialog) {
+    dialog = h("dialog", { id: "confirm-dialog", class: "progress-dialog", "aria-labelledby": "confirm-title" });
+    document.body.append(dialog);
+  }
+  return new Promise((resolve) => {
+    const done = (answer) => {
+      dialog.removeEventListener("close", onClose);
+      if (dialog.open) dialog.close();
+      resolve(answer);
+    };
+    const onClose = () => done(false);
+    mount(dialog,
+      h("h2", { id: "confirm-title" }, title),
+      intro ? h("p", { class: "small" }, intro) : null,
+      rows.length ? h("dl", { class: "kv", style: "margin:12px 0 18px" }, rows.map(([label, value, kind]) => [
+        h("dt", { style: kind === "total" ? "font-weight:700" : "" }, label),
+        h("dd", { style: kind === "total" ? "font-weight:700;margin:0" : "margin:0" }, value),
+      ])) : null,
+      h("div", { class: "dialog-actions" },
+        h("button", { type: "button", class: "btn", onclick: () => done(false) }, "Cancel"),
+        h("button", { type: "button", class: danger ? "btn danger" : "btn primary", "data-confirm": "", onclick: () => done(true) }, confirmLabel)));
+    dialog.addEventListener("close", onClose);
+    dialog.showModal();
+    dialog.querySelector("[data-confirm]").focus();
+  });
+}
+
+/** How much one press of the faucet hands out: enough for a few licences, far below its per-call limit. */
+const FAUCET_AMOUNT = 10_000n * 10n ** 6n;
+
+/**
+ * "Get test tUSDC": on the local chain with the test stablecoin only (`deployment.faucet`), mints test tokens to
+ * the connected wallet, then calls `onFunded(balance)`. Null anywhere else: real money is never conjured.
+ */
+export function faucetButton(onFunded) {
+  if (!state.deployment?.faucet || !state.wallet) return null;
+  const button = h("button", { type: "button", class: "btn small", "data-faucet": "" }, `Get test ${symbol()}`);
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      await runSteps(`Getting test ${symbol()}`, [
+        { label: `Mint ${money(FAUCET_AMOUNT)} to your wallet`, run: (ctx, note) => send(token(true), "faucet", [state.wallet.address, FAUCET_AMOUNT], note) },
+      ], explain);
+      toast(`${money(FAUCET_AMOUNT)} of test tokens are in your wallet.`, "ok");
+      onFunded?.(await balanceOf(state.wallet.address));
+    } catch {
+      /* the progress dialog showed why */
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return button;
+}
+
+/**
+ * Wires an amount input inside a ui.field(): parses it on every keystroke (parseAmount, then `check(value)` which
+ * may throw a sentence) and shows the error under the field, gone as soon as the text is right. Returns
+ * `read()`, which gives the parsed amount or throws the field's error.
+ */
+export function amountField(fieldEl, input, what, check = () => {}) {
+  const read = () => {
+    const value = parseAmount(input.value, what);
+    check(value);
+    return value;
+  };
+  const validate = () => {
+    try {
+      read();
+      fieldEl.setError("");
+      return true;
+    } catch (error) {
+      fieldEl.setError(error.message);
+      return false;
+    }
+  };
+  input.addEventListener("input", validate);
+  return { read, validate };
 }

@@ -2,7 +2,7 @@
 
 import { api, poll } from "../api.js";
 import { state } from "../state.js";
-import { money, dateTime, plural, toBig } from "../format.js";
+import { money, dateTime, plural, toBig, symbol } from "../format.js";
 import { h, mount, errorBox, runSteps, toast, table, pager, emptyState, badge } from "../ui.js";
 import { explain } from "../errors.js";
 import { licenses, send } from "../chain.js";
@@ -34,7 +34,7 @@ export async function render(root, { params, isCurrent }) {
     mount(slot);
     try {
       await runSteps("Withdrawing your earnings", [
-        { label: `Withdraw ${money(claimable)}`, run: (ctx, note) => send(() => licenses(true).withdraw(), note) },
+        { label: `Withdraw ${money(claimable)}`, run: (ctx, note) => send(licenses(true), "withdraw", [], note) },
         { label: "Update your earnings", run: () => poll(async () => toBig((await api(`/earnings/${me}`)).chain.claimable ?? 1) === 0n, { timeoutMs: 15000 }) },
       ], explain);
       toast(`${money(claimable)} is in your wallet.`, "ok");
@@ -56,8 +56,8 @@ export async function render(root, { params, isCurrent }) {
     h("div", { class: "stats", id: "earnings-stats" },
       h("div", { class: "stat accent" }, h("div", { class: "label" }, "Claimable now"), h("div", { class: "value", id: "claimable" }, money(claimable)),
         h("div", { class: "hint" }, chain.available ? `on chain at block ${chain.block_number}` : "from the index")),
-      h("div", { class: "stat" }, h("div", { class: "label" }, "Total earned"), h("div", { class: "value", id: "total-earned" }, money(total)),
-        h("div", { class: "hint" }, "upfront fees and settled uses")),
+      h("div", { class: "stat" }, h("div", { class: "label" }, "Your share, all time"), h("div", { class: "value", id: "total-earned" }, money(total)),
+        h("div", { class: "hint" }, "your part of upfront fees and settled uses, after the other payees'")),
       h("div", { class: "stat" }, h("div", { class: "label" }, "Withdrawn"), h("div", { class: "value" }, money(chain.available ? chain.withdrawn : earnings.index.withdrawn))),
       h("div", { class: "stat" }, h("div", { class: "label" }, "Uses paid"), h("div", { class: "value" }, String(earnings.by_brand.reduce((n, b) => n + b.uses, 0))),
         h("div", { class: "hint" }, plural(earnings.by_brand.length, "brand")))),
@@ -73,7 +73,7 @@ export async function render(root, { params, isCurrent }) {
       : emptyState("No earnings yet", "When a brand licenses one of your twins, or reports a use, your share appears here within seconds."),
     earnings.by_twin.length > 1 ? h("section", { class: "card", style: "margin-top:20px" }, h("h3", {}, "Per twin"),
       table([{ label: "Twin", render: (t) => t.label }, { label: "Licences", num: true, render: (t) => String(t.licenses) },
-        { label: "Uses", num: true, render: (t) => String(t.uses) }, { label: "Earned", num: true, render: (t) => money(t.amount) }], earnings.by_twin)) : null,
+        { label: "Uses", num: true, render: (t) => String(t.uses) }, { label: "Your share", num: true, render: (t) => money(t.amount) }], earnings.by_twin)) : null,
     h("section", { class: "card", style: "margin-top:20px", id: "earnings-history" },
       h("div", { class: "card-head" }, h("h3", {}, "Every payment"), h("span", { class: "muted small" }, plural(history.count, "item"))),
       table(
@@ -121,8 +121,8 @@ function drawCharts(earnings) {
     },
     options: {
       maintainAspectRatio: false, animation: false,
-      plugins: { legend: { position: "bottom" }, tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${c.parsed.y.toFixed(2)} USDC` } } },
-      scales: { y: { beginAtZero: true, title: { display: true, text: "USDC per payment" } }, y1: { beginAtZero: true, position: "right", grid: { drawOnChartArea: false }, title: { display: true, text: "USDC total" } } },
+      plugins: { legend: { position: "bottom" }, tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${c.parsed.y.toFixed(2)} ${symbol()}` } } },
+      scales: { y: { beginAtZero: true, title: { display: true, text: `${symbol()} per payment` } }, y1: { beginAtZero: true, position: "right", grid: { drawOnChartArea: false }, title: { display: true, text: `${symbol()} total` } } },
     },
   }));
   const brands = earnings.by_brand.slice(0, 8);
@@ -130,11 +130,11 @@ function drawCharts(earnings) {
     type: "bar",
     data: {
       labels: brands.map((b) => b.label.replace(/^Brand: /, "")),
-      datasets: [{ label: "USDC", data: brands.map((b) => usdc(b.amount)), backgroundColor: ["#7a2e3a", "#a8505e", "#c98893", "#2e5b8a", "#5f8fbf", "#2f6b4f", "#9a6412", "#807870"] }],
+      datasets: [{ label: symbol(), data: brands.map((b) => usdc(b.amount)), backgroundColor: ["#7a2e3a", "#a8505e", "#c98893", "#2e5b8a", "#5f8fbf", "#2f6b4f", "#9a6412", "#807870"] }],
     },
     options: {
       indexAxis: "y", maintainAspectRatio: false, animation: false,
-      plugins: { legend: { display: false }, tooltip: { callbacks: { label: (c) => `${c.parsed.x.toFixed(2)} USDC · ${plural(brands[c.dataIndex].uses, "use")}` } } },
+      plugins: { legend: { display: false }, tooltip: { callbacks: { label: (c) => `${c.parsed.x.toFixed(2)} ${symbol()} · ${plural(brands[c.dataIndex].uses, "use")}` } } },
       scales: { x: { beginAtZero: true } },
     },
   }));

@@ -1,15 +1,20 @@
 // Brand: one licence. Report a use (signed), watch it settle, top up or reclaim the escrow.
+//
+// One loader (load) reads the licence and its uses; every card paints from what it returned, so "escrow left" is
+// the same number everywhere and follows each settlement. It polls while a use is pending and stops when none is.
 
 import { api, poll } from "../api.js";
 import { state } from "../state.js";
-import { money, parseMoney, date, dateTime, plural } from "../format.js";
+import { money, date, dateTime, plural, toSeconds, duration, symbol } from "../format.js";
 import { h, mount, errorBox, okBox, runSteps, toast, table, pager, field } from "../ui.js";
 import { explain } from "../errors.js";
 import { licenses, token, send, signUseReport, useRefOf, chainTime, balanceOf } from "../chain.js";
-import { licenseBadge, useBadge, tracker } from "./common.js";
+import { licenseBadge, useBadge, tracker, confirmDialog, faucetButton, amountField } from "./common.js";
 
 let timer = null;
 const USES_LIMIT = 10;
+const POLL_MS = 700;
+const UNSETTLED = new Set(["pending", "submitted"]);
 
 export function leave() {
   clearTimeout(timer);
@@ -19,11 +24,27 @@ export function leave() {
 export async function render(root, { args, params, isCurrent }) {
   const licenseId = args[0];
   const usesOffset = Number(params.get("offset") || 0);
-  const license = await api(`/licenses/${licenseId}`);
-  const isHolder = state.wallet && state.wallet.address.toLowerCase() === license.holder.toLowerCase();
-  const usesBox = h("section", { class: "card", id: "uses" });
+  const view = { license: null, uses: null, reported: null }; // what load() read last; `reported`: seq reported here
+
+  const load = async () => {
+    const [license, uses] = await Promise.all([
+      api(`/licenses/${licenseId}`),
+      api(`/licenses/${licenseId}/uses`, { query: { offset: usesOffset, limit: USES_LIMIT } }),
+    ]);
+    view.license = license;
+    view.uses = uses;
+    return view;
+  };
+  await load();
+  const license = view.license;
+  const isHolder = Boolean(state.wallet && state.wallet.address.toLowerCase() === license.holder.toLowerCase());
+
   const statsBox = h("div", { class: "stats", id: "license-stats" });
-  const reportError = h("div");
+  const statusSlot = h("span", { id: "license-status" });
+  const consentSlot = h("div");
+  const usesBox = h("section", { class: "card", id: "uses" });
+  const report = reportCard(view, isHolder, () => refresh());
+  const escrow = escrowCard(view, isHolder, () => refresh());
 
   mount(
     root,
@@ -33,47 +54,42 @@ export async function render(root, { args, params, isCurrent }) {
         license.twin.image ? h("img", { class: "thumb", src: license.twin.image, alt: "", style: "width:56px;height:70px" }) : null,
         h("div", {},
           h("h1", {}, `${license.twin.name}`),
-          h("div", { class: "row" }, h("span", { class: "muted" }, `Licence #${license.license_id}`), h("span", { id: "license-status" }, licenseBadge(license.status))))),
+          h("div", { class: "row" }, h("span", { class: "muted" }, `Licence #${license.license_id}`), statusSlot))),
       h("a", { class: "btn", href: `#/twins/${license.twin.twin_id}` }, "View the twin")),
+    consentSlot,
     statsBox,
     isHolder ? null : h("div", { class: "banner", style: "margin-top:16px;border-radius:8px" },
       "You are not the holder of this licence: only its holder can report uses, top up or reclaim."),
     h("div", { class: "grid-2", style: "margin-top:20px" },
-      h("div", { class: "stack" },
-        reportCard(license, isHolder, reportError, () => refreshUses()),
-        escrowCard(license, isHolder)),
+      h("div", { class: "stack" }, report.el, escrow.el),
       h("div", { class: "stack" }, termsCard(license))),
     h("div", { style: "margin-top:20px" }, usesBox),
   );
 
-  const fillStats = (l) => mount(statsBox,
-    stat("Escrow left", money(l.escrow), l.escrow_uses_left === null || !l.can_report ? "" : `covers ${plural(l.escrow_uses_left, "more use")}`, "accent"),
-    stat("Uses settled", String(l.uses_settled), l.uses_pending ? `${l.uses_pending} pending` : "none pending"),
-    stat("Uses left", l.uses_left === null ? "Unlimited" : String(l.uses_left), l.terms.max_uses ? `of ${l.terms.max_uses}` : ""),
-    stat("Expires", date(l.expiry), l.status === "expired" ? "expired" : dateTime(l.expiry)));
-  fillStats(license);
+  const paint = () => {
+    const l = view.license;
+    mount(statsBox,
+      stat("Escrow left", money(l.escrow), l.escrow_uses_left === null || !l.can_report ? "" : `covers ${plural(l.escrow_uses_left, "more use")}`, "accent"),
+      stat("Uses settled", String(l.uses_settled), l.uses_pending ? `${l.uses_pending} pending` : "none pending"),
+      stat("Uses left", l.uses_left === null ? "Unlimited" : String(l.uses_left), l.terms.max_uses ? `of ${l.terms.max_uses}` : ""),
+      stat("Expires", date(l.expiry), l.status === "expired" ? "expired" : dateTime(l.expiry)));
+    mount(statusSlot, licenseBadge(l.status));
+    mount(consentSlot, consentNotice(l));
+    report.paint();
+    escrow.paint();
+    paintUses();
+  };
 
-  const refreshUses = async () => {
-    if (!isCurrent()) return;
-    let page, fresh;
-    try {
-      [page, fresh] = await Promise.all([
-        api(`/licenses/${licenseId}/uses`, { query: { offset: usesOffset, limit: USES_LIMIT } }),
-        api(`/licenses/${licenseId}`),
-      ]);
-    } catch (error) {
-      mount(usesBox, errorBox(explain(error)));
-      return;
-    }
-    if (!isCurrent()) return;
-    fillStats(fresh);
-    mount(root.querySelector("#license-status"), licenseBadge(fresh.status));
+  const paintUses = () => {
+    const page = view.uses;
     mount(usesBox,
       h("div", { class: "card-head" }, h("h3", {}, "Reported uses"), h("span", { class: "muted small" }, plural(page.count, "use"))),
       table(
         [
           { label: "#", render: (u) => String(u.seq + 1) },
-          { label: "Use", render: (u) => h("div", {}, h("div", {}, `${u.category_name} · ${u.territory_name}`), h("div", { class: "muted small mono" }, `${u.use_ref.slice(0, 14)}…`)) },
+          { label: "Use", render: (u) => h("div", {}, h("div", {}, useName(u)), h("div", { class: "muted small" }, `${u.category_name} · ${u.territory_name}`)) },
+          { label: "When", render: (u) => h("div", { class: "small" }, h("div", {}, `Reported ${dateTime(toSeconds(u.accepted_at))}`),
+            u.status === "settled" ? h("div", { class: "muted" }, settledWhen(u)) : null) },
           { label: "Progress", render: (u) => (u.status === "held" || u.status === "rejected" ? h("div", {}, useBadge(u.status), h("div", { class: "small", style: "color:var(--bad)" }, u.reason || "")) : tracker(u.status)) },
           { label: "Fee", num: true, render: (u) => money(u.fee) },
         ],
@@ -81,10 +97,48 @@ export async function render(root, { args, params, isCurrent }) {
         { empty: h("p", { class: "muted" }, "No use reported yet. Report each image, post or film made with the twin.") },
       ),
       pager(usesOffset, USES_LIMIT, page.count, (o) => (location.hash = `#/licenses/${licenseId}?offset=${o}`)));
-    clearTimeout(timer);
-    if (page.data.some((u) => u.status === "pending" || u.status === "submitted")) timer = setTimeout(refreshUses, 700);
   };
-  await refreshUses();
+
+  const unsettled = () => view.license.uses_pending > 0 || view.uses.data.some((u) => UNSETTLED.has(u.status));
+  const refresh = async () => {
+    clearTimeout(timer);
+    timer = null;
+    if (!isCurrent()) return;
+    try {
+      await load();
+    } catch (error) {
+      mount(usesBox, errorBox(explain(error)));
+      return;
+    }
+    if (!isCurrent()) return;
+    paint();
+    if (unsettled()) timer = setTimeout(refresh, POLL_MS);
+  };
+  paint();
+  if (unsettled()) timer = setTimeout(refresh, POLL_MS);
+}
+
+/** The brand's own name for a use (its label), else the start of its 32-byte reference. */
+function useName(u) {
+  return u.label || `${u.use_ref.slice(0, 14)}…`;
+}
+
+function settledWhen(u) {
+  const at = toSeconds(u.settled_at);
+  if (at) return `Settled ${dateTime(at)}`;
+  return u.block_number ? `Settled in block ${u.block_number}` : "Settled";
+}
+
+/** Under revocation: until when uses can be reported, and from when the escrow comes back. */
+function consentNotice(l) {
+  const consent = l.consent;
+  if (!consent || consent.state === "granted") return null;
+  const at = dateTime(consent.effective_at);
+  const text = consent.state === "revocation_pending"
+    ? `The model revoked her consent: uses can be reported and settled until ${at}. From then on, no use is paid ` +
+      "and you can reclaim the escrow left."
+    : `The model revoked her consent on ${at}: no use can be paid any more; reclaim the escrow left.`;
+  return h("div", { class: "banner", role: "status", "data-consent-deadline": "", style: "margin:12px 0;border-radius:8px" }, text);
 }
 
 function stat(label, value, hint, kind = "") {
@@ -105,21 +159,50 @@ function termsCard(l) {
       h("dt", {}, "Holder"), h("dd", { class: "addr" }, l.holder)));
 }
 
-function reportCard(license, isHolder, errorSlot, onReported) {
+/** Every use of this licence (all pages), to tell whether a label was reported before. */
+async function allUses(licenseId) {
+  const out = [];
+  for (let offset = 0; ; offset += 100) {
+    const page = await api(`/licenses/${licenseId}/uses`, { query: { offset, limit: 100 } });
+    out.push(...page.data);
+    if (out.length >= page.count || !page.data.length) return out;
+  }
+}
+
+function reportCard(view, isHolder, onReported) {
+  const license = view.license;
   const cats = license.terms.category_names.map((name, i) => [license.terms.category_ids[i], name]);
   const terrs = license.terms.territory_names.map((name, i) => [license.terms.territory_ids[i], name]);
   const category = h("select", { name: "category" }, cats.map(([v, n]) => h("option", { value: v }, n)));
   const territory = h("select", { name: "territory" }, terrs.map(([v, n]) => h("option", { value: v }, n)));
-  const reference = h("input", { type: "text", name: "reference", placeholder: "e.g. SS26 lookbook, image 14" });
-  const refField = field("What did you make?", reference, "A name or 0x-hash of the asset or campaign item. Only its hash is recorded.");
-  const canReport = isHolder && license.can_report;
+  const reference = h("input", { type: "text", name: "reference", placeholder: "e.g. SS26 lookbook, image 14", maxlength: 200 });
+  const refField = field("What did you make?", reference, "Your name for the asset or campaign item, shown in your history. Its hash is what is signed.");
+  reference.addEventListener("input", () => refField.setError(""));
+  const blocked = h("div");
+  const note = h("div"); // what became of the use reported from this page, painted from the loader's numbers
+  const errorSlot = h("div");
+  const button = h("button", { class: "btn primary", type: "submit" }, "Sign and report");
 
   const submit = async (event) => {
     event.preventDefault();
     mount(errorSlot);
     refField.setError("");
-    if (!reference.value.trim()) {
+    const label = reference.value.trim();
+    if (!label) {
       refField.setError("Describe the use (e.g. the campaign and image number) so it can be traced later.");
+      return;
+    }
+    const useRef = useRefOf(label);
+    try {
+      const earlier = (await allUses(license.license_id)).find((u) => u.use_ref.toLowerCase() === useRef);
+      if (earlier && !(await confirmDialog({
+        title: "Report this use again?",
+        intro: `“${label}” was already reported on this licence as use #${earlier.seq + 1} ` +
+          `(${dateTime(toSeconds(earlier.accepted_at))}). Reporting it again pays the model ${money(license.terms.per_use_fee)} once more.`,
+        confirmLabel: "Report it again",
+      }))) return;
+    } catch (error) {
+      mount(errorSlot, errorBox(explain(error)));
       return;
     }
     // The chain's clock may run ahead of ours (a local node mines a second per block): date the use by the later.
@@ -131,64 +214,127 @@ function reportCard(license, isHolder, errorSlot, onReported) {
     }
     const report = {
       licenseId: BigInt(license.license_id),
-      useRef: useRefOf(reference.value),
+      useRef,
       category: Number(category.value),
       territory: Number(territory.value),
       usedAt: BigInt(now),
     };
     try {
       const ctx = await runSteps("Reporting a use", [
-        { label: "Sign the use report", run: async (c, note) => { note("Sign in your wallet…"); c.signature = await signUseReport(report); } },
+        { label: "Sign the use report", run: async (c, n) => { n("Sign in your wallet…"); c.signature = await signUseReport(report); } },
         {
           label: "Send it for settlement",
-          run: async (c, note) => {
+          run: async (c, n) => {
             c.use = await api("/uses", {
               method: "POST",
               body: {
-                license_id: Number(report.licenseId), use_ref: report.useRef, category: report.category,
+                license_id: Number(report.licenseId), use_ref: report.useRef, label, category: report.category,
                 territory: report.territory, used_at: Number(report.usedAt), signature: c.signature,
               },
             });
-            note(`Use #${Number(c.use.seq) + 1} accepted`);
+            n(`Use #${Number(c.use.seq) + 1} accepted`);
           },
         },
       ], explain);
       reference.value = "";
+      view.reported = Number(ctx.use.seq);
       toast(`Use accepted: ${money(license.terms.per_use_fee)} will be paid to the model when it settles.`, "ok");
-      mount(errorSlot, okBox(`Use #${Number(ctx.use.seq) + 1} is pending settlement.`));
       onReported();
     } catch (error) {
       mount(errorSlot, errorBox(explain(error)));
     }
   };
-  return h("form", { class: "card", id: "report-use", onsubmit: submit },
+
+  const paint = () => {
+    const l = view.license;
+    const canReport = isHolder && l.can_report;
+    button.disabled = !canReport;
+    mount(blocked, !canReport && isHolder ? errorBox(l.report_blocked_reason || "This licence cannot report uses any more.") : null);
+    if (view.reported === null) return mount(note);
+    const seq = view.reported;
+    const use = view.uses.data.find((u) => u.seq === seq);
+    const settled = use ? use.status === "settled" : seq < l.uses_settled;
+    if (use && (use.status === "held" || use.status === "rejected")) {
+      mount(note, errorBox(`Use #${seq + 1} was not paid: ${use.reason || "it was refused"}.`));
+    } else if (settled) {
+      mount(note, okBox(`Use #${seq + 1} settled: ${money(l.terms.per_use_fee)} paid to the model and her payees.`));
+    } else {
+      mount(note, okBox(`Use #${seq + 1} is pending settlement.`));
+    }
+  };
+
+  const el = h("form", { class: "card", id: "report-use", onsubmit: submit },
     h("h3", {}, "Report a use"),
     h("p", { class: "muted small" }, `Each use costs ${money(license.terms.per_use_fee)}, paid from the escrow to the model and her payees.`),
-    !canReport && isHolder ? errorBox(license.report_blocked_reason || "This licence cannot report uses any more.") : null,
+    blocked,
     h("div", { class: "inline-fields" },
       h("label", { class: "field" }, h("span", {}, "Usage"), category),
       h("label", { class: "field" }, h("span", {}, "Territory"), territory)),
     refField,
+    note,
     errorSlot,
-    h("button", { class: "btn primary", type: "submit", disabled: !canReport }, "Sign and report"));
+    button);
+  return { el, paint };
 }
 
-function escrowCard(license, isHolder) {
+/**
+ * Most the escrow can still grow by: the uses the licence may still settle, at its fee, less the escrow already
+ * held (which also pays the uses accepted but not yet settled). Unlimited uses: what a uint64 escrow still holds.
+ */
+export function topUpCap(l) {
+  const fee = BigInt(l.terms.per_use_fee);
+  const held = BigInt(l.escrow);
+  const room = l.terms.max_uses ? BigInt(l.terms.max_uses - l.uses_settled) * fee : 2n ** 64n - 1n;
+  return room > held ? room - held : 0n;
+}
+
+function escrowCard(view, isHolder, onChanged) {
   const amount = h("input", { type: "text", name: "topup", inputmode: "decimal", placeholder: "e.g. 100" });
-  const amountField = field("Add to the escrow (USDC)", amount);
+  const amountBox = field(`Add to the escrow (${symbol()})`, amount);
+  const capHint = h("p", { class: "muted small", "data-topup-cap": "" });
+  const topUpAmount = amountField(amountBox, amount, "amount", (value) => {
+    if (value === 0n) throw new Error("Enter an amount greater than zero.");
+    const cap = topUpCap(view.license);
+    if (value > cap) throw new Error(`The licence can use at most ${money(cap)} more escrow: enter ${money(cap)} or less.`);
+  });
   const slot = h("div");
-  const topUp = async (event) => {
+  const left = h("span", { class: "muted small", "data-escrow-left": "" });
+  const balanceText = h("span", { id: "wallet-balance" }, isHolder ? "Your wallet: …" : "");
+  const showBalance = (b) => (balanceText.textContent = `Your wallet: ${money(b)}`);
+  const updateBalance = () => {
+    if (isHolder) balanceOf(state.wallet.address).then(showBalance).catch(() => (balanceText.textContent = ""));
+  };
+  updateBalance();
+  const topUpButton = h("button", { class: "btn", type: "submit" }, "Top up");
+  const topUpForm = h("form", {}, amountBox, capHint, topUpButton);
+  const endedNote = h("p", { class: "muted small" }, "This licence has ended: its escrow can no longer be topped up.");
+  const topUpSlot = h("div");
+  const reclaimNote = h("p", { class: "muted small", id: "reclaim-note" });
+  const reclaimButton = h("button", { type: "button", id: "reclaim" });
+
+  topUpForm.addEventListener("submit", async (event) => {
     event.preventDefault();
     mount(slot);
-    amountField.setError("");
-    let value;
-    try {
-      value = parseMoney(amount.value, "amount");
-      if (value === 0n) throw new Error("Enter an amount greater than zero.");
-    } catch (error) {
-      amountField.setError(error.message);
-      return;
-    }
+    if (!topUpAmount.validate()) return;
+    const value = topUpAmount.read();
+    const l = view.license;
+    const fee = BigInt(l.terms.per_use_fee);
+    const confirmed = await confirmDialog({
+      title: "Top up the escrow",
+      intro: `Licence #${l.license_id} of ${l.twin.name}`,
+      rows: [
+        ["Escrow now", money(l.escrow)],
+        ["You add", money(value)],
+        ["Total to pay now", money(value), "total"],
+        ["Escrow after", `${money(BigInt(l.escrow) + value)} (covers ${plural(((BigInt(l.escrow) + value) / fee).toString(), "use")})`],
+        ["Per-use fee", money(fee)],
+        ["Uses", l.terms.max_uses ? `${l.uses_settled} of ${l.terms.max_uses} settled` : `${l.uses_settled} settled, unlimited`],
+        ["Term", `until ${dateTime(l.expiry)}`],
+      ],
+      confirmLabel: `Pay ${money(value)}`,
+    });
+    if (!confirmed) return;
+    const before = BigInt(l.escrow);
     try {
       await runSteps("Topping up the escrow", [
         {
@@ -196,61 +342,81 @@ function escrowCard(license, isHolder) {
           run: async (ctx, note) => {
             const allowance = await token().allowance(state.wallet.address, state.deployment.contracts.LicenseToken);
             if (allowance >= value) return note("Already approved");
-            await send(() => token(true).approve(state.deployment.contracts.LicenseToken, value), note);
+            await send(token(true), "approve", [state.deployment.contracts.LicenseToken, value], note);
           },
         },
-        { label: "Add the escrow", run: (ctx, note) => send(() => licenses(true).topUpEscrow(license.license_id, value), note) },
+        { label: "Add the escrow", run: (ctx, note) => send(licenses(true), "topUpEscrow", [l.license_id, value], note) },
         {
           label: "Update the licence",
-          run: () => poll(async () => BigInt((await api(`/licenses/${license.license_id}`)).escrow) >= BigInt(license.escrow) + value, { timeoutMs: 15000 }),
+          run: () => poll(async () => BigInt((await api(`/licenses/${l.license_id}`)).escrow) !== before, { timeoutMs: 15000 }),
         },
       ], explain);
       toast(`${money(value)} added to the escrow.`, "ok");
-      window.dispatchEvent(new HashChangeEvent("hashchange"));
+      amount.value = "";
+      updateBalance();
+      onChanged();
     } catch (error) {
       mount(slot, errorBox(explain(error)));
     }
-  };
-  const reclaim = async () => {
+  });
+
+  reclaimButton.addEventListener("click", async () => {
     mount(slot);
+    const l = view.license;
     try {
       await runSteps("Reclaiming the escrow", [
-        { label: "Reclaim the unspent escrow", run: (ctx, note) => send(() => licenses(true).reclaimEscrow(license.license_id), note) },
-        { label: "Update the licence", run: () => poll(async () => BigInt((await api(`/licenses/${license.license_id}`)).escrow) === 0n, { timeoutMs: 15000 }) },
+        { label: "Reclaim the unspent escrow", run: (ctx, note) => send(licenses(true), "reclaimEscrow", [l.license_id], note) },
+        { label: "Update the licence", run: () => poll(async () => BigInt((await api(`/licenses/${l.license_id}`)).escrow) === 0n, { timeoutMs: 15000 }) },
       ], explain);
-      toast(`${money(license.escrow)} of unspent escrow is back in your wallet.`, "ok");
-      window.dispatchEvent(new HashChangeEvent("hashchange"));
+      toast(`${money(l.escrow)} of unspent escrow is back in your wallet.`, "ok");
+      updateBalance();
+      onChanged();
     } catch (error) {
       mount(slot, errorBox(explain(error)));
     }
+  });
+
+  const paint = () => {
+    const l = view.license;
+    left.textContent = money(l.escrow);
+    // Escrow can be added while the licence runs, and taken back once it expired or the revocation took effect.
+    const canTopUp = isHolder && (l.status === "active" || l.status === "exhausted" || l.status === "revocation_pending");
+    const ended = l.status === "expired" || l.status === "revoked";
+    const cap = topUpCap(l);
+    capHint.textContent = canTopUp ? `You can add at most ${money(cap)}: what the ${l.terms.max_uses ? "uses left" : "licence"} can still spend, less the escrow held.` : "";
+    topUpButton.disabled = !canTopUp || cap === 0n;
+    mount(topUpSlot, canTopUp || !isHolder ? topUpForm : endedNote);
+    if (amount.value.trim()) topUpAmount.validate();
+
+    const canReclaim = isHolder && l.reclaimable;
+    let text;
+    if (l.reclaimable) {
+      text = `The licence has ${l.status === "expired" ? "expired" : "lost the model's consent"}: you can take back the ${money(l.escrow)} left.`;
+    } else if (ended) {
+      text = Number(l.escrow_reclaimed) > 0
+        ? `You took back ${money(l.escrow_reclaimed)} of unspent escrow: nothing is left on this licence.`
+        : "No escrow is left on this licence.";
+    } else if (l.consent?.state === "revocation_pending") {
+      const at = Math.min(Number(l.consent.effective_at), Number(l.expiry));
+      text = `Unspent escrow can be reclaimed from ${dateTime(at)}, when the model's revocation takes effect${Number(l.expiry) < Number(l.consent.effective_at) ? " (the licence expires first)" : ""}.`;
+    } else {
+      const notice = state.deployment.notice_period;
+      text = `Unspent escrow can be reclaimed once the licence expires (${dateTime(l.expiry)}), or once a revocation ` +
+        `of consent by the model takes effect${notice ? `, ${duration(notice)} after she revokes` : ""}.`;
+    }
+    reclaimNote.textContent = text;
+    reclaimButton.className = canReclaim ? "btn primary" : "btn";
+    reclaimButton.disabled = !canReclaim;
+    reclaimButton.textContent = ended && !l.reclaimable ? "Nothing to reclaim" : "Reclaim escrow";
   };
-  // Escrow can be added while the licence runs, and taken back once it expired or lost the model's consent.
-  const canTopUp = isHolder && (license.status === "active" || license.status === "exhausted" || license.status === "revocation_pending");
-  const canReclaim = isHolder && license.reclaimable;
-  const ended = license.status === "expired" || license.status === "revoked";
-  const balance = h("p", { class: "small", id: "wallet-balance" }, isHolder ? "Your wallet: …" : "");
-  if (isHolder) {
-    balanceOf(state.wallet.address).then((b) => (balance.textContent = `Your wallet: ${money(b)}`)).catch(() => (balance.textContent = ""));
-  }
-  let reclaimNote;
-  if (license.reclaimable) {
-    reclaimNote = `The licence has ${license.status === "expired" ? "expired" : "lost the model's consent"}: you can take back the ${money(license.escrow)} left.`;
-  } else if (ended) {
-    reclaimNote = Number(license.escrow_reclaimed) > 0
-      ? `You took back ${money(license.escrow_reclaimed)} of unspent escrow: nothing is left on this licence.`
-      : "No escrow is left on this licence.";
-  } else {
-    reclaimNote = "Unspent escrow can be reclaimed once the licence expires or the model revokes consent.";
-  }
-  return h("section", { class: "card", id: "escrow" },
-    h("div", { class: "card-head" }, h("h3", {}, "Escrow"), h("span", { class: "muted small" }, `${money(license.escrow)} left`)),
-    balance,
-    canTopUp || !isHolder
-      ? h("form", { onsubmit: topUp }, amountField, h("button", { class: "btn", type: "submit", disabled: !canTopUp }, "Top up"))
-      : h("p", { class: "muted small" }, "This licence has ended: its escrow can no longer be topped up."),
+
+  const el = h("section", { class: "card", id: "escrow" },
+    h("div", { class: "card-head" }, h("h3", {}, "Escrow"), left),
+    h("p", { class: "small row" }, balanceText, isHolder ? faucetButton(showBalance) : null),
+    topUpSlot,
     h("hr", { style: "border:0;border-top:1px solid var(--line);margin:16px 0" }),
-    h("p", { class: "muted small", id: "reclaim-note" }, reclaimNote),
-    h("button", { class: canReclaim ? "btn primary" : "btn", type: "button", id: "reclaim", onclick: reclaim, disabled: !canReclaim },
-      ended && !license.reclaimable ? "Nothing to reclaim" : "Reclaim escrow"),
+    reclaimNote,
+    reclaimButton,
     slot);
+  return { el, paint };
 }

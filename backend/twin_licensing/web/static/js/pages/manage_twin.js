@@ -2,32 +2,72 @@
 
 import { api, poll } from "../api.js";
 import { state } from "../state.js";
-import { money, parseMoney, parseWhole, dateTime, bps, names, plural, shortAddress } from "../format.js";
+import { money, parseWhole, dateTime, duration, bps, names, plural, shortAddress, symbol } from "../format.js";
 import { h, mount, errorBox, runSteps, toast, badge, field } from "../ui.js";
 import { explain } from "../errors.js";
-import { licenses, registry, send, events } from "../chain.js";
-import { portrait, consentBadge, offerTerms, offerTitle } from "./common.js";
+import { licenses, registry, send, events, chainTime } from "../chain.js";
+import { portrait, consentBadge, offerTerms, offerTitle, confirmDialog, amountField } from "./common.js";
 
-export async function render(root, { args }) {
-  const twin = await api(`/twins/${args[0]}`);
+let timer = null;
+const POLL_MS = 1000;
+
+export function leave() {
+  clearTimeout(timer);
+  timer = null;
+}
+
+export async function render(root, { args, isCurrent }) {
+  // One loader for the page's numbers: the twin, and whether any of its licences has a use waiting to settle.
+  const load = async () => {
+    const [twin, sold] = await Promise.all([
+      api(`/twins/${args[0]}`),
+      api("/licenses", { query: { twin_id: args[0], limit: 100 } }).catch(() => ({ data: [] })),
+    ]);
+    return { twin, pending: sold.data.some((l) => l.uses_pending > 0) };
+  };
+  const first = await load();
+  const twin = first.twin;
   const isModel = state.wallet && state.wallet.address.toLowerCase() === twin.model.toLowerCase();
   const reload = () => window.dispatchEvent(new HashChangeEvent("hashchange"));
+  const numbers = h("span", { class: "muted small", id: "twin-numbers" });
+  const paint = (t) => {
+    // `earned` is the twin's gross: everything its licences paid, before the split among the payees.
+    numbers.textContent = `${plural(t.licenses_sold, "licence")} sold · ${plural(t.uses_settled, "use")} paid · ` +
+      `${money(t.earned)} paid in total to all payees`;
+  };
+  paint(twin);
+  // Poll while a use of this twin waits for settlement, so the numbers follow it; stop once none does.
+  const follow = (pending) => {
+    clearTimeout(timer);
+    if (!pending) return;
+    timer = setTimeout(async () => {
+      if (!isCurrent()) return;
+      try {
+        const next = await load();
+        if (!isCurrent()) return;
+        paint(next.twin);
+        follow(next.pending);
+      } catch {
+        follow(true);
+      }
+    }, POLL_MS);
+  };
   mount(
     root,
     h("div", { class: "crumbs" }, h("a", { href: "#/model/twins" }, "My twins"), " / ", twin.name),
     h("div", { class: "page-head" },
       h("div", { class: "row" },
         h("div", { class: "portrait", style: "width:72px;border-radius:8px;overflow:hidden" }, portrait(twin)),
-        h("div", {}, h("h1", {}, twin.name), h("div", { class: "row" }, consentBadge(twin.consent),
-          h("span", { class: "muted small" }, `${plural(twin.licenses_sold, "licence")} sold · ${plural(twin.uses_settled, "use")} paid · ${money(twin.earned)} earned`)))),
+        h("div", {}, h("h1", {}, twin.name), h("div", { class: "row" }, consentBadge(twin.consent), numbers))),
       h("div", { class: "row" },
         h("a", { class: "btn", href: `#/twins/${twin.twin_id}` }, "See it as brands do"),
-        h("a", { class: "btn", href: "#/model/earnings" }, "Earnings"))),
+        h("a", { class: "btn", href: "#/model/earnings", title: "Your own share, after the other payees'" }, "Your earnings"))),
     isModel ? null : errorBox("Only the twin's model can change its offers and consent. Switch to her wallet (top right)."),
     h("div", { class: "grid-2" },
       h("div", { class: "stack" }, offersCard(twin, isModel, reload), consentCard(twin, isModel, reload)),
       h("div", { class: "stack" }, publishCard(twin, isModel, reload), payeesCard(twin))),
   );
+  follow(first.pending);
 }
 
 function offersCard(twin, isModel, reload) {
@@ -38,7 +78,7 @@ function offersCard(twin, isModel, reload) {
     mount(slot);
     try {
       await runSteps("Withdrawing the offer", [
-        { label: `Withdraw offer #${offer.offer_id}`, run: (ctx, note) => send(() => licenses(true).withdrawOffer(offer.offer_id), note) },
+        { label: `Withdraw offer #${offer.offer_id}`, run: (ctx, note) => send(licenses(true), "withdrawOffer", [offer.offer_id], note) },
         { label: "Update the catalogue", run: () => poll(async () => !(await api(`/twins/${twin.twin_id}`)).offers.some((o) => o.offer_id === offer.offer_id), { timeoutMs: 15000 }) },
       ], explain);
       toast("Offer withdrawn: no new licence can be bought under it.", "ok");
@@ -62,14 +102,22 @@ function offersCard(twin, isModel, reload) {
 
 function consentCard(twin, isModel, reload) {
   const slot = h("div");
+  // The notice period is the contract's: uses already licensed may still be reported that long after a revocation.
   const notice = state.deployment.notice_period;
-  const noticeText = notice ? `${Math.round(notice / 3600)} hours` : "the notice period";
+  const noticeText = notice ? duration(notice) : "the notice period";
   const revoke = async () => {
     mount(slot);
-    if (!confirm(`Revoke consent for ${twin.name}? New licences stop at once; uses already licensed can still be reported for ${noticeText}.`)) return;
+    let now = Math.floor(Date.now() / 1000);
+    try {
+      now = Math.max(now, await chainTime());
+    } catch { /* the wall clock will do */ }
+    const effective = notice ? ` on ${dateTime(now + Number(notice))}` : "";
+    if (!confirm(`Revoke consent for ${twin.name}? No new licence can be bought from now on. The notice period is ` +
+      `${noticeText}: brands' licences can still report uses until the revocation takes effect${effective}; then ` +
+      "they reclaim their unspent escrow.")) return;
     try {
       await runSteps("Revoking consent", [
-        { label: "Revoke consent on chain", run: (ctx, note) => send(() => registry(true).revokeConsent(twin.twin_id), note) },
+        { label: "Revoke consent on chain", run: (ctx, note) => send(registry(true), "revokeConsent", [twin.twin_id], note) },
         { label: "Update the catalogue", run: () => poll(async () => (await api(`/twins/${twin.twin_id}`)).consent.state !== "granted", { timeoutMs: 15000 }) },
       ], explain);
       toast("Consent revoked. No brand can buy a new licence.", "ok");
@@ -82,7 +130,7 @@ function consentCard(twin, isModel, reload) {
     mount(slot);
     try {
       await runSteps("Granting consent", [
-        { label: "Grant consent on chain", run: (ctx, note) => send(() => registry(true).grantConsent(twin.twin_id, twin.consent.consent_hash), note) },
+        { label: "Grant consent on chain", run: (ctx, note) => send(registry(true), "grantConsent", [twin.twin_id, twin.consent.consent_hash], note) },
         { label: "Update the catalogue", run: () => poll(async () => (await api(`/twins/${twin.twin_id}`)).consent.state === "granted", { timeoutMs: 15000 }) },
       ], explain);
       toast("Consent granted: brands can license the twin again.", "ok");
@@ -121,13 +169,34 @@ function publishCard(twin, isModel, reload) {
   const exclusive = h("input", { type: "checkbox", name: "exclusive" });
   const transferable = h("input", { type: "checkbox", name: "transferable" });
   const floorHint = h("small", { id: "floor-hint" });
-  const perUseField = field("Per-use fee (USDC)", perUse);
+  const perUseField = field(`Per-use fee (${symbol()})`, perUse);
   perUseField.append(floorHint);
+  const upfrontField = field(`Upfront fee (${symbol()})`, upfront);
+  const daysField = field("Duration (days)", days);
+  const maxUsesField = field("Maximum uses", maxUses, "0 = unlimited");
   const mask = (boxes) => boxes.reduce((m, el) => (el.querySelector("input").checked ? m | (1 << Number(el.querySelector("input").value)) : m), 0);
+  const floorOf = (cats) => dep.floors.filter((f) => (cats >> f.category) & 1).reduce((m, f) => (BigInt(f.min_per_use_fee) > m ? BigInt(f.min_per_use_fee) : m), 0n);
+  // The guild's floor is checked as the fee is typed, not by a refused transaction.
+  const fee = amountField(perUseField, perUse, "per-use fee", (value) => {
+    if (value === 0n) throw new Error("The per-use fee must be above zero: every use is paid.");
+    const cats = mask(catBoxes);
+    const floor = floorOf(cats);
+    if (value < floor) {
+      throw new Error(`The per-use fee of ${money(value)} is below the guild's minimum of ${money(floor)} for ${names(cats, dep.categories).join(", ")}. Raise it to at least ${money(floor)}.`);
+    }
+  });
+  const upfrontFee = amountField(upfrontField, upfront, "upfront fee");
+  const whole = (el, box, what, limits) => {
+    const read = () => parseWhole(el.value, what, limits);
+    el.addEventListener("input", () => { try { read(); box.setError(""); } catch (e) { box.setError(e.message); } });
+    return read;
+  };
+  const readDays = whole(days, daysField, "duration in days", { min: 1, max: 3650 });
+  const readMaxUses = whole(maxUses, maxUsesField, "maximum number of uses", { max: 4_000_000_000 });
   const updateFloor = () => {
     const cats = mask(catBoxes);
-    const floor = dep.floors.filter((f) => (cats >> f.category) & 1).reduce((m, f) => (BigInt(f.min_per_use_fee) > m ? BigInt(f.min_per_use_fee) : m), 0n);
-    floorHint.textContent = cats ? `The guild's minimum for ${names(cats, dep.categories).join(", ")} is ${money(floor)} per use.` : "";
+    floorHint.textContent = cats ? `The guild's minimum for ${names(cats, dep.categories).join(", ")} is ${money(floorOf(cats))} per use.` : "";
+    if (perUse.value.trim()) fee.validate();
   };
   catBoxes.forEach((el) => el.addEventListener("change", updateFloor));
   updateFloor();
@@ -135,27 +204,50 @@ function publishCard(twin, isModel, reload) {
   const submit = async (event) => {
     event.preventDefault();
     mount(slot);
-    perUseField.setError("");
-    let terms;
-    try {
-      const categories = mask(catBoxes);
-      const territories = mask(terrBoxes);
-      if (!categories) throw new Error("Choose at least one usage category.");
-      if (!territories) throw new Error("Choose at least one territory.");
-      const fee = parseMoney(perUse.value, "per-use fee");
-      if (fee === 0n) throw new Error("The per-use fee must be above zero: every use is paid.");
-      terms = [parseMoney(upfront.value, "upfront fee"), fee, parseWhole(days.value, "duration in days", { min: 1, max: 3650 }) * 86400,
-        parseWhole(maxUses.value, "maximum number of uses", { max: 4_000_000_000 }), categories, territories, exclusive.checked, transferable.checked];
-    } catch (error) {
-      mount(slot, errorBox(error.message));
+    const categories = mask(catBoxes);
+    const territories = mask(terrBoxes);
+    const checks = [() => fee.read(), () => upfrontFee.read(), readDays, readMaxUses];
+    const boxes = [perUseField, upfrontField, daysField, maxUsesField];
+    let bad = false;
+    const values = checks.map((read, i) => {
+      try {
+        const value = read();
+        boxes[i].setError("");
+        return value;
+      } catch (error) {
+        boxes[i].setError(error.message);
+        bad = true;
+        return null;
+      }
+    });
+    if (!categories || !territories) {
+      mount(slot, errorBox(categories ? "Choose at least one territory." : "Choose at least one usage category."));
       return;
     }
+    if (bad) return;
+    const [perUseFee, upfrontValue, dayCount, usesCap] = values;
+    const terms = [upfrontValue, perUseFee, dayCount * 86400, usesCap, categories, territories, exclusive.checked, transferable.checked];
+    const confirmed = await confirmDialog({
+      title: "Publish this offer",
+      intro: `${twin.name}: brands can buy licences under these terms as soon as it is published.`,
+      rows: [
+        ["Per-use fee", money(perUseFee), "total"],
+        ["Upfront fee", money(upfrontValue)],
+        ["Uses", usesCap ? `up to ${plural(usesCap, "use")} (at most ${money(BigInt(usesCap) * perUseFee)} of use fees)` : "unlimited"],
+        ["Term", duration(dayCount * 86400)],
+        ["Usage", names(categories, dep.categories).join(", ")],
+        ["Territories", names(territories, dep.territories).join(", ")],
+        ["Licence", `${exclusive.checked ? "Exclusive" : "Non-exclusive"}, ${transferable.checked ? "transferable" : "not transferable"}`],
+      ],
+      confirmLabel: "Publish the offer",
+    });
+    if (!confirmed) return;
     try {
       const ctx = await runSteps("Publishing the offer", [
         {
           label: "Publish the offer on chain",
           run: async (c, note) => {
-            const receipt = await send(() => licenses(true).publishOffer(twin.twin_id, terms), note);
+            const receipt = await send(licenses(true), "publishOffer", [twin.twin_id, terms], note);
             c.offerId = events(receipt, "LicenseToken", "OfferPublished")[0].offerId.toString();
           },
         },
@@ -171,8 +263,8 @@ function publishCard(twin, isModel, reload) {
     h("h3", {}, "Publish an offer"),
     h("fieldset", { style: "border:0;padding:0;margin:0 0 12px" }, h("legend", { class: "small", style: "font-weight:600" }, "Usage categories"), h("div", { class: "chips" }, catBoxes)),
     h("fieldset", { style: "border:0;padding:0;margin:0 0 12px" }, h("legend", { class: "small", style: "font-weight:600" }, "Territories"), h("div", { class: "chips" }, terrBoxes)),
-    h("div", { class: "inline-fields" }, field("Upfront fee (USDC)", upfront), perUseField),
-    h("div", { class: "inline-fields" }, field("Duration (days)", days), field("Maximum uses", maxUses, "0 = unlimited")),
+    h("div", { class: "inline-fields" }, upfrontField, perUseField),
+    h("div", { class: "inline-fields" }, daysField, maxUsesField),
     h("label", { class: "checkline" }, exclusive, "Exclusive: no other licence in these categories and territories while it runs"),
     h("label", { class: "checkline" }, transferable, "Transferable: the brand may pass the licence on"),
     slot,

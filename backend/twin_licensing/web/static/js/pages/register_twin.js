@@ -5,13 +5,27 @@ import { state } from "../state.js";
 import { h, mount, errorBox, runSteps, toast, field } from "../ui.js";
 import { explain } from "../errors.js";
 import { registry, send, events, ethers, isAddress, checksum } from "../chain.js";
-import { bps } from "../format.js";
+import { bps, shortAddress } from "../format.js";
 
 const CONSENT_TEMPLATE = (name) =>
   `CONSENT TO THE CREATION AND LICENSED USE OF A DIGITAL TWIN\n\nModel: ${name || "…"}\n\n` +
   "1. I consent to the creation of an AI digital twin of my likeness and to its licensed use in the usage categories " +
   "and territories of the offers I publish, and in no other.\n2. I am paid for each use of the twin at no less than " +
   "the guild's floor for its category.\n3. I may revoke this consent at any time.\n4. The twin is not transferable.\n";
+
+const ROLE = { agency: 1, crew: 2 };
+const OTHER = "other";
+
+/**
+ * The known accounts a payee of `role` can be picked from, by label: for an agency, the model's own agency first
+ * (the one her development account names), then the others. Empty off the local chain: addresses are typed.
+ */
+function candidates(role) {
+  const me = state.accounts.find((a) => a.address.toLowerCase() === state.wallet.address.toLowerCase());
+  const own = me?.extra?.agency;
+  const list = state.accounts.filter((a) => a.role === role);
+  return role === "agency" && own ? [...list.filter((a) => a.name === own), ...list.filter((a) => a.name !== own)] : list;
+}
 
 export async function render(root) {
   if (!state.wallet) {
@@ -25,38 +39,65 @@ export async function render(root) {
   name.addEventListener("input", () => (consent.value = CONSENT_TEMPLATE(name.value)));
   const nameField = field("Name", name);
   const payeeRows = h("div", { id: "payees" });
-  const payeeError = h("div");
+  const payeeError = h("div", { class: "form-error", role: "alert", "data-payee-error": "", hidden: true });
   const rows = [];
   const summary = h("div", { class: "muted small" });
+  const submitButton = h("button", { class: "btn primary", type: "submit" }, "Register the twin");
+  const used = (role) => new Set(rows.filter((r) => r.roleName() === role).map((r) => r.address().toLowerCase()));
 
-  const addRow = (role = "agency", account = "", percent = "") => {
-    const address = h("input", { type: "text", placeholder: "0x… wallet address", value: account, "aria-label": "Payee address" });
-    const share = h("input", { type: "text", inputmode: "decimal", placeholder: "%", value: percent, "aria-label": "Share in percent" });
-    const roleSelect = h("select", { "aria-label": "Role" }, h("option", { value: "1" }, "Agency"), h("option", { value: "2" }, "Crew"));
-    roleSelect.value = role === "crew" ? "2" : "1";
-    const row = { address, share, role: roleSelect };
-    const remove = h("button", { type: "button", class: "btn small", title: "Remove", onclick: () => { rows.splice(rows.indexOf(row), 1); el.remove(); update(); } }, "✕");
-    const el = h("div", { class: "payee-row" }, address, roleSelect, share, remove);
-    [address, share, roleSelect].forEach((i) => i.addEventListener("input", update));
+  const addRow = (role) => {
+    const roleSelect = h("select", { "aria-label": "Role" }, h("option", { value: "agency" }, "Agency"), h("option", { value: "crew" }, "Crew"));
+    roleSelect.value = role;
+    const picker = h("select", { "aria-label": "Payee" });
+    const address = h("input", { type: "text", placeholder: "0x… wallet address", "aria-label": "Payee address" });
+    const share = h("input", { type: "text", inputmode: "decimal", placeholder: "%", value: role === "agency" ? "15" : "5", "aria-label": "Share in percent" });
+    const fillPicker = () => {
+      const known = candidates(roleSelect.value);
+      const taken = used(roleSelect.value);
+      mount(picker,
+        known.map((a) => h("option", { value: a.address }, a.label)),
+        h("option", { value: OTHER }, known.length ? "Another address…" : "An address…"));
+      // Pre-select the first one not already listed: her own agency for the first "+ Agency".
+      const first = known.find((a) => !taken.has(a.address.toLowerCase()));
+      picker.value = first ? first.address : OTHER;
+      address.hidden = picker.value !== OTHER;
+    };
+    const row = {
+      roleName: () => roleSelect.value,
+      address: () => (picker.value === OTHER ? address.value.trim() : picker.value),
+      share,
+    };
+    fillPicker();
+    picker.addEventListener("change", () => { address.hidden = picker.value !== OTHER; if (!address.hidden) address.focus(); update(); });
+    roleSelect.addEventListener("change", () => { fillPicker(); update(); });
+    const remove = h("button", { type: "button", class: "btn small", title: "Remove", "aria-label": "Remove this payee", onclick: () => { rows.splice(rows.indexOf(row), 1); el.remove(); update(); } }, "✕");
+    const el = h("div", { class: "payee-row" }, roleSelect, h("div", { class: "stack", style: "gap:4px" }, picker, address), share, remove);
+    [address, share].forEach((i) => i.addEventListener("input", update));
     rows.push(row);
     payeeRows.append(el);
     update();
   };
-  const agencies = state.accounts.filter((a) => a.role === "agency");
 
+  /** The payees as the contract takes them ([account, share bps, role]); throws the sentence to show otherwise. */
   function shares() {
     const out = [];
     let total = 0;
+    let agencies = 0;
     for (const row of rows) {
-      const pct = Number(row.share.value.trim());
-      if (!row.address.value.trim() && !row.share.value.trim()) continue;
-      if (!isAddress(row.address.value.trim())) throw new Error(`“${row.address.value.trim() || "(empty)"}” is not a wallet address.`);
-      if (!Number.isFinite(pct) || pct <= 0 || !/^\d+(\.\d{1,2})?$/.test(row.share.value.trim())) {
+      const account = row.address();
+      const text = row.share.value.trim().replace(",", ".");
+      if (!isAddress(account)) throw new Error(`“${account || "(empty)"}” is not a wallet address: pick a payee or paste an address (0x…).`);
+      if (!/^\d+(\.\d{1,2})?$/.test(text) || Number(text) <= 0) {
         throw new Error("Each share is a percentage above zero, with at most two decimals (e.g. 15 or 12.5).");
       }
-      const value = Math.round(pct * 100);
-      out.push([checksum(row.address.value.trim()), value, Number(row.role.value)]);
+      const [whole, frac = ""] = text.split(".");
+      const value = Number(whole) * 100 + Number(frac.padEnd(2, "0"));
+      out.push([checksum(account), value, ROLE[row.roleName()]]);
       total += value;
+      if (row.roleName() === "agency") agencies += value;
+    }
+    if (agencies > cap) {
+      throw new Error(`Agencies may take at most ${bps(cap)} of a twin's earnings together (the guild's cap); these shares give them ${bps(agencies)}.`);
     }
     if (total >= 10000) throw new Error("The other payees' shares must leave you something: they add up to 100 % or more.");
     return [[state.wallet.address, 10000 - total, 0], ...out];
@@ -64,11 +105,15 @@ export async function render(root) {
   function update() {
     try {
       const list = shares();
-      summary.textContent = `You keep ${bps(list[0][1])}. ` + list.slice(1).map((p) => `${p[0].slice(0, 8)}… ${bps(p[1])}`).join(", ");
-      mount(payeeError);
+      summary.textContent = `You keep ${bps(list[0][1])}. ` + list.slice(1).map((p) => `${labelOf(p[0])} ${bps(p[1])}`).join(", ");
+      payeeError.hidden = true;
+      payeeError.textContent = "";
+      submitButton.disabled = false;
     } catch (error) {
       summary.textContent = "";
-      mount(payeeError, errorBox(error.message));
+      payeeError.textContent = error.message;
+      payeeError.hidden = false;
+      submitButton.disabled = true;
     }
   }
 
@@ -82,10 +127,16 @@ export async function render(root) {
     try {
       payees = shares();
     } catch (error) {
-      mount(errorSlot, errorBox(error.message));
+      update();
       return;
     }
-    const metadata = { name: name.value.trim(), description: description.value.trim() || undefined };
+    // Brands read who represents the model from the twin's metadata: name her agencies there.
+    const agencies = payees.filter((p) => p[2] === ROLE.agency).map((p) => labelOf(p[0], true));
+    const metadata = {
+      name: name.value.trim(),
+      description: description.value.trim() || undefined,
+      attributes: agencies.length ? [{ trait_type: "Agency", value: agencies.join(", ") }] : undefined,
+    };
     const uri = "data:application/json;base64," + btoa(String.fromCharCode(...new TextEncoder().encode(JSON.stringify(metadata))));
     const consentHash = ethers.keccak256(ethers.toUtf8Bytes(consent.value));
     try {
@@ -93,7 +144,7 @@ export async function render(root) {
         {
           label: "Register the twin on chain",
           run: async (c, note) => {
-            const receipt = await send(() => registry(true).registerTwin(uri, consentHash, payees), note);
+            const receipt = await send(registry(true), "registerTwin", [uri, consentHash, payees], note);
             c.twinId = events(receipt, "TwinRegistry", "TwinRegistered")[0].twinId.toString();
             note(`Twin #${c.twinId}`);
           },
@@ -119,15 +170,22 @@ export async function render(root) {
         field("Consent document", consent, "Its hash goes on chain with the twin: the record of what you agreed to.")),
       h("div", { class: "card" },
         h("h3", {}, "Who is paid"),
-        h("p", { class: "muted small" }, `You are the first payee and keep the rest. An agency may take at most ${bps(cap)} (the guild's cap).`),
+        h("p", { class: "muted small" }, `You are the first payee and keep the rest. Agencies may take at most ${bps(cap)} together (the guild's cap).`),
         payeeRows,
         h("div", { class: "row" },
-          h("button", { type: "button", class: "btn small", onclick: () => addRow("agency", agencies[0]?.address || "", "20") }, "+ Agency"),
-          h("button", { type: "button", class: "btn small", onclick: () => addRow("crew", "", "5") }, "+ Crew member")),
+          h("button", { type: "button", class: "btn small", onclick: () => addRow("agency") }, "+ Agency"),
+          h("button", { type: "button", class: "btn small", onclick: () => addRow("crew") }, "+ Crew member")),
         summary,
         payeeError,
         errorSlot,
-        h("div", { style: "margin-top:16px" }, h("button", { class: "btn primary", type: "submit" }, "Register the twin")))),
+        h("div", { style: "margin-top:16px" }, submitButton))),
   );
   update();
+}
+
+/** A payee's name when the account is known (its seed name, or its label), else its short address. */
+function labelOf(address, bare = false) {
+  const known = state.accounts.find((a) => a.address.toLowerCase() === address.toLowerCase());
+  if (!known) return shortAddress(address);
+  return bare ? known.name : known.label;
 }

@@ -2,11 +2,11 @@
 
 import { api, poll } from "../api.js";
 import { state, labelOf } from "../state.js";
-import { money, parseMoney, date, dateTime, bps, plural, shortAddress } from "../format.js";
-import { h, mount, errorBox, runSteps, toast, badge } from "../ui.js";
+import { money, amountText, date, dateTime, duration, bps, plural, shortAddress, names, symbol } from "../format.js";
+import { h, mount, errorBox, runSteps, toast, badge, field } from "../ui.js";
 import { explain } from "../errors.js";
 import { licenses, token, send, events, signPermit, balanceOf } from "../chain.js";
-import { portrait, consentBadge, offerTerms, offerTitle } from "./common.js";
+import { portrait, consentBadge, offerTerms, offerTitle, confirmDialog, faucetButton, amountField } from "./common.js";
 
 export async function render(root, { args }) {
   const twin = await api(`/twins/${args[0]}`);
@@ -94,38 +94,90 @@ function offerCard(twin, offer, available) {
     panel);
 }
 
+// A licence holds at most 2^64 - 1 micro-units of escrow (uint64 on chain).
+const ESCROW_MAX = 2n ** 64n - 1n;
+
+/** Most escrow the offer can ever use: every use it allows at its fee (a licence with unlimited uses: the uint64). */
+export function escrowCap(perUse, maxUses) {
+  return maxUses ? BigInt(maxUses) * perUse : ESCROW_MAX;
+}
+
+/**
+ * Why buying `offer` would collide with a licence already sold for the same twin (null when it would not): the
+ * contract refuses a purchase over an exclusive licence, and an exclusive purchase over any licence, wherever
+ * their categories and territories overlap while both run. Said before any signature.
+ */
+export function exclusivityClash(offer, sold, now = Date.now() / 1000) {
+  const dep = state.deployment;
+  for (const l of sold) {
+    if (Number(l.expiry) <= now) continue;
+    const categories = Number(l.terms.categories) & Number(offer.categories);
+    const territories = Number(l.terms.territories) & Number(offer.territories);
+    if (!categories || !territories || !(l.terms.exclusive || offer.exclusive)) continue;
+    const where = `${names(categories, dep.categories).join(", ")} in ${names(territories, dep.territories).join(", ")}`;
+    const holder = l.holder_label || shortAddress(l.holder);
+    return l.terms.exclusive
+      ? `${holder} holds an exclusive licence of this twin for ${where} until ${date(l.expiry)}: this offer overlaps it, so it cannot be bought before then.`
+      : `This offer is exclusive, but ${holder} holds a licence of this twin for ${where} until ${date(l.expiry)}: an exclusive licence cannot be bought over it before then.`;
+  }
+  return null;
+}
+
 function buyForm(twin, offer) {
   const perUse = BigInt(offer.per_use_fee);
   const upfront = BigInt(offer.upfront_fee);
+  const cap = escrowCap(perUse, offer.max_uses);
   const defaultUses = offer.max_uses ? Math.min(offer.max_uses, 20) : 20;
-  const escrowInput = h("input", { type: "text", name: "escrow", inputmode: "decimal", value: money(perUse * BigInt(defaultUses), "").replace(/,/g, "") });
-  const summary = h("div", { class: "muted small" });
+  const escrowInput = h("input", { type: "text", name: "escrow", inputmode: "decimal", value: amountText(perUse * BigInt(defaultUses)) });
+  const capText = offer.max_uses ? `The escrow can be at most ${money(cap)}: ${plural(offer.max_uses, "use")} at ${money(perUse)}.` : "";
+  const escrowField = field(`Prepaid escrow for uses (${symbol()})`, escrowInput, capText || null);
+  const escrow = amountField(escrowField, escrowInput, "escrow", (value) => {
+    if (value > cap) {
+      throw new Error(offer.max_uses
+        ? `This offer allows ${plural(offer.max_uses, "use")} at ${money(perUse)}: the escrow can be at most ${money(cap)}.`
+        : `The escrow can be at most ${money(cap)}.`);
+    }
+  });
+  const summary = h("div", { class: "muted small", "aria-live": "polite" });
+  const clashSlot = h("div", { "data-clash-slot": "" });
   const errorSlot = h("div");
   const method = h("select", { name: "method" },
     h("option", { value: "permit" }, "Sign a permit, then buy (one transaction)"),
     h("option", { value: "approve" }, "Approve, then buy (two transactions)"));
-  const balanceLine = h("div", { class: "muted small" });
+  const balanceText = h("span", {});
+  const showBalance = (b) => (balanceText.textContent = `Your balance: ${money(b)}`);
+  const balanceLine = h("div", { class: "row small muted" }, balanceText, faucetButton(showBalance));
+  const pay = h("button", { class: "btn primary", type: "submit" }, "Pay and license");
+  let clash = null;
 
   const update = () => {
     try {
-      const escrow = parseMoney(escrowInput.value, "escrow");
-      const uses = perUse ? escrow / perUse : 0n;
+      const value = escrow.read();
+      const uses = perUse ? value / perUse : 0n;
       summary.textContent = `Escrow covers ${plural(uses.toString(), "use")} at ${money(perUse)}. ` +
-        `You pay ${money(upfront)} upfront + ${money(escrow)} escrow = ${money(upfront + escrow)} now.`;
-      escrowInput.setAttribute("aria-invalid", "false");
-    } catch (error) {
-      summary.textContent = error.message;
+        `You pay ${money(upfront)} upfront + ${money(value)} escrow = ${money(upfront + value)} now.`;
+    } catch {
+      summary.textContent = "";
     }
   };
   escrowInput.addEventListener("input", update);
   update();
 
+  const setEscrow = (n) => {
+    escrowInput.value = amountText(perUse * BigInt(n));
+    escrow.validate();
+    update();
+  };
   const quick = [10, 50, 100].filter((n) => !offer.max_uses || n <= offer.max_uses).map((n) =>
-    h("button", { type: "button", class: "btn small", onclick: () => { escrowInput.value = money(perUse * BigInt(n), "").replace(/,/g, ""); update(); } }, `${n} uses`));
+    h("button", { type: "button", class: "btn small", onclick: () => setEscrow(n) }, `${n} uses`));
 
-  if (state.wallet) {
-    balanceOf(state.wallet.address).then((b) => (balanceLine.textContent = `Your balance: ${money(b)}`)).catch(() => {});
-  }
+  if (state.wallet) balanceOf(state.wallet.address).then(showBalance).catch(() => {});
+  // Licences already sold for this twin: an exclusivity clash is said here, not after a signature.
+  api("/licenses", { query: { twin_id: twin.twin_id, limit: 100 } }).then((page) => {
+    clash = exclusivityClash(offer, page.data);
+    mount(clashSlot, clash ? h("div", { class: "form-error", role: "alert", "data-clash": "" }, clash) : null);
+    pay.disabled = Boolean(clash);
+  }).catch(() => { /* the contract still refuses a clash; its message says why */ });
 
   const submit = async (event) => {
     event.preventDefault();
@@ -134,15 +186,28 @@ function buyForm(twin, offer) {
       mount(errorSlot, errorBox("Choose a wallet first (top right): a brand's account buys the licence."));
       return;
     }
-    let escrow;
-    try {
-      escrow = parseMoney(escrowInput.value, "escrow");
-    } catch (error) {
-      escrowInput.setAttribute("aria-invalid", "true");
-      mount(errorSlot, errorBox(error.message));
+    if (clash) return;
+    if (!escrow.validate()) {
+      escrowInput.focus();
       return;
     }
-    const total = upfront + escrow;
+    const value = escrow.read();
+    const total = upfront + value;
+    const uses = perUse ? value / perUse : 0n;
+    const confirmed = await confirmDialog({
+      title: `License ${twin.name}`,
+      intro: `${offerTitle(offer)} · offer #${offer.offer_id}`,
+      rows: [
+        ["Upfront fee", money(upfront)],
+        ["Escrow", `${money(value)} (covers ${plural(uses.toString(), "use")})`],
+        ["Total to pay now", money(total), "total"],
+        ["Per-use fee", money(perUse)],
+        ["Uses", offer.max_uses ? `up to ${plural(offer.max_uses, "use")}` : "unlimited"],
+        ["Term", `${duration(offer.duration)}, until about ${date(Date.now() / 1000 + Number(offer.duration))}`],
+      ],
+      confirmLabel: `Pay ${money(total)}`,
+    });
+    if (!confirmed) return;
     const viaPermit = method.value === "permit";
     const steps = [
       {
@@ -151,7 +216,8 @@ function buyForm(twin, offer) {
           const balance = await balanceOf(state.wallet.address);
           note(`You hold ${money(balance)}; this needs ${money(total)}`);
           if (balance < total) {
-            const error = new Error(`Your wallet holds ${money(balance)} but this licence needs ${money(total)}. Add funds and try again.`);
+            const error = new Error(`Your wallet holds ${money(balance)} but this licence needs ${money(total)}. ` +
+              (state.deployment.faucet ? `Press “Get test ${symbol()}” under the form, then try again.` : `Add ${symbol()} to it and try again.`));
             error.userMessage = error.message;
             throw error;
           }
@@ -164,18 +230,15 @@ function buyForm(twin, offer) {
           run: async (ctx, note) => {
             const allowance = await token().allowance(state.wallet.address, state.deployment.contracts.LicenseToken);
             if (allowance >= total) return note("Already approved");
-            await send(() => token(true).approve(state.deployment.contracts.LicenseToken, total), note);
+            await send(token(true), "approve", [state.deployment.contracts.LicenseToken, total], note);
           },
         },
       {
         label: "Buy the licence",
         run: async (ctx, note) => {
-          const contract = licenses(true);
-          const receipt = await send(
-            () => (viaPermit
-              ? contract.buyLicenseWithPermit(offer.offer_id, escrow, ctx.permit.deadline, ctx.permit.v, ctx.permit.r, ctx.permit.s)
-              : contract.buyLicense(offer.offer_id, escrow)),
-            note);
+          const receipt = viaPermit
+            ? await send(licenses(true), "buyLicenseWithPermit", [offer.offer_id, value, ctx.permit.deadline, ctx.permit.v, ctx.permit.r, ctx.permit.s], note)
+            : await send(licenses(true), "buyLicense", [offer.offer_id, value], note);
           const [purchased] = events(receipt, "LicenseToken", "LicensePurchased");
           ctx.licenseId = purchased.licenseId.toString();
           note(`Licence #${ctx.licenseId}`);
@@ -198,16 +261,18 @@ function buyForm(twin, offer) {
     }
   };
 
-  return h("form", { class: "card", onsubmit: submit, "data-buy-form": offer.offer_id, style: "margin-top:12px; box-shadow:none" },
+  const form = h("form", { class: "card", onsubmit: submit, "data-buy-form": offer.offer_id, style: "margin-top:12px; box-shadow:none" },
     h("h3", {}, "Buy a licence"),
+    clashSlot,
     h("div", { class: "inline-fields" },
-      h("label", { class: "field" }, h("span", {}, "Prepaid escrow for uses (USDC)"), escrowInput, h("div", { class: "row", style: "margin-top:6px" }, quick)),
+      h("div", {}, escrowField, h("div", { class: "row", style: "margin-top:6px" }, quick)),
       h("label", { class: "field" }, h("span", {}, "Payment"), method,
         h("small", {}, "A permit authorises the exact amount with a signature instead of a separate approval."))),
     summary,
     balanceLine,
     errorSlot,
     h("div", { class: "row", style: "margin-top:12px" },
-      h("button", { class: "btn primary", type: "submit" }, `Pay and license`),
+      pay,
       h("span", { class: "muted small" }, `Expires ${offer.duration ? date(Date.now() / 1000 + Number(offer.duration)) : ""} if bought now`)));
+  return form;
 }

@@ -1,0 +1,51 @@
+"""The pages the client's behaviour changed, at a desktop width (1400 px) and a phone width (390 px): each renders
+without a script error and without a horizontal scroll, and leaves a screenshot in screenshots/web/ to look at."""
+
+from __future__ import annotations
+
+import urllib.error
+
+import pytest
+from playwright.sync_api import expect
+
+from conftest import SCREENSHOTS
+
+pytestmark = pytest.mark.timeout(240)
+
+PAGES = [
+    ("catalogue", "brand", 0, "/catalogue", "#twin-grid"),
+    ("twin-buy", "brand", 0, "/twins/21", "[data-buy-form]"),
+    ("licences", "brand", 0, "/licenses", "h1"),
+    ("licence", "brand", 0, "/licenses/1", "#uses"),
+    ("manage-twin", "model", 21, "/model/twins/22", "#publish-offer"),
+    ("register-twin", "model", 21, "/model/twins/new", "#register-twin"),
+    ("earnings", "model", 21, "/model/earnings", "#earnings-stats"),
+]
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+def test_changed_pages_fit_the_screen(browser, system, width):
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        try:
+            system.get("/api/v1/licenses/1")
+        except urllib.error.HTTPError:
+            pytest.skip("no licence sold yet in this session: run it after the other browser tests")
+        for name, role, n, route, ready in PAGES:
+            account = system.account(role, n)
+            page.goto(f"{system.url}/?as={account['address']}#{route}")
+            if name == "twin-buy":
+                page.locator("[data-buy-offer]").first.click()
+            expect(page.locator(ready).first).to_be_visible()
+            page.wait_for_timeout(300)
+            page.screenshot(path=str(SCREENSHOTS / f"client-{name}-{width}.png"), full_page=True)
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 1, f"{name} at {width} px scrolls sideways by {overflow} px"
+        assert not errors, errors
+    finally:
+        context.close()
