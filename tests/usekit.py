@@ -157,9 +157,11 @@ def signed_report(
     category: int = ECOMMERCE,
     territory: int = EUROPE,
     used_at: int | None = None,
+    ref: str | None = None,
 ) -> dict:
+    """A signed report as JSON; `ref` overrides the use reference made from `tag` (the hash of a label, say)."""
     used_at = int(time.time()) if used_at is None else used_at
-    report = UseReport(license_id, use_ref(tag), category, territory, used_at)
+    report = UseReport(license_id, ref or use_ref(tag), category, territory, used_at)
     return {
         "license_id": license_id,
         "use_ref": report.use_ref,

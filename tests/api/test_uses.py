@@ -6,6 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from twin_licensing.api.app import create_app
+from twin_licensing.chain.hashing import keccak256
 from twin_licensing.chain.merkle import UseRecord, verify
 from twin_licensing.chain.settlement import SettlementClient
 from twin_licensing.settlement.config import SettlerConfig
@@ -38,10 +39,10 @@ def test_report_is_created_then_found_again(api, brand, chain, licence):
     assert created.status_code == 201, created.text
     use = created.json()
     assert use["seq"] == 0 and use["status"] == "pending" and use["signer"] == brand.address
-    assert created.headers["location"] == f"/uses/{use['use_id']}"
+    assert created.headers["location"] == f"/uses/{use['id']}"
     again = api.post("/api/v1/uses", json=report)
-    assert again.status_code == 200 and again.json()["use_id"] == use["use_id"]
-    assert api.get(f"/api/v1/uses/{use['use_id']}").json()["status"] == "pending"
+    assert again.status_code == 200 and again.json()["id"] == use["id"]
+    assert api.get(f"/api/v1/uses/{use['id']}").json()["status"] == "pending"
 
 
 @pytest.mark.parametrize(
@@ -49,16 +50,21 @@ def test_report_is_created_then_found_again(api, brand, chain, licence):
     [
         ({"signature": "0x" + "ab" * 65}, 422, "signature"),
         ({"category": PRINT}, 403, "held by"),  # changed after signing: recovers another signer
-        ({"license_id": 0}, 422, None),
-        ({"use_ref": "0xzz"}, 422, None),
-        ({"unexpected": 1}, 422, None),
+        ({"license_id": 0}, 422, "licence id must be"),
+        ({"use_ref": "0xzz"}, 422, "64 hex digits"),
+        ({"unexpected": 1}, 422, '"unexpected"'),
+        ({"category": 8}, 422, "from 0 to 7"),
+        ({"label": "not what the reference hashes"}, 422, "not the hash of the label"),
+        ({"label": "x" * 201}, 422, "1 to 200 characters"),
     ],
 )
 def test_bad_reports_are_4xx_with_a_reason(api, brand, chain, licence, change, status, words):
     response = api.post("/api/v1/uses", json={**body(brand, chain, licence, "b"), **change})
     assert response.status_code == status, response.text
+    detail = response.json()["detail"]
+    assert isinstance(detail, str) and detail[0].isupper() and detail.endswith("."), detail  # one sentence
     if words:
-        assert words in response.json()["detail"]
+        assert words in detail
 
 
 def test_refusals_from_the_terms_say_what_to_do(api, brand, brand2, chain, licence):
@@ -87,13 +93,13 @@ def test_expired_licence_is_409(api, brand, chain, licence, engine, sync_index):
 def test_unknown_use_is_404_and_unsettled_proof_is_409(api, brand, chain, licence):
     assert api.get("/api/v1/uses/999").status_code == 404
     use = api.post("/api/v1/uses", json=body(brand, chain, licence, "p")).json()
-    response = api.get(f"/api/v1/uses/{use['use_id']}/proof")
+    response = api.get(f"/api/v1/uses/{use['id']}/proof")
     assert response.status_code == 409 and "not settled" in response.json()["detail"]
 
 
 def test_use_goes_pending_submitted_settled_and_its_proof_verifies(api, brand, chain, licence, engine, recorder,
                                                                    sync_index, deployment):
-    ids = [api.post("/api/v1/uses", json=body(brand, chain, licence, t)).json()["use_id"] for t in range(3)]
+    ids = [api.post("/api/v1/uses", json=body(brand, chain, licence, t)).json()["id"] for t in range(3)]
     settler = Settler(engine, SettlementClient(chain, recorder), SettlerConfig(window_s=0.0))
     settler.reconcile()
     assert settler.step().uses == 3
@@ -102,7 +108,7 @@ def test_use_goes_pending_submitted_settled_and_its_proof_verifies(api, brand, c
     sync_index(engine)
     settled = api.get(f"/api/v1/uses/{ids[1]}").json()
     assert settled["status"] == "settled" and settled["tx_hash"] == submitted["tx_hash"]
-    assert settled["amount"] == 2 * USDC
+    assert settled["fee"] == 2 * USDC
     assert [(p["role"], p["amount"]) for p in settled["payees"]] == [("model", 1_600_000), ("agency", 400_000)]
 
     proof = api.get(f"/api/v1/uses/{ids[1]}/proof").json()
@@ -137,6 +143,7 @@ def test_out_of_range_ids_are_422_not_500(api, brand, chain, licence):
     assert api.get("/api/v1/uses/0/proof").status_code == 422
     response = api.post("/api/v1/uses", json={**body(brand, chain, licence, "big"), "license_id": 2**64})
     assert response.status_code == 422
+    assert response.json()["detail"].startswith("The licence id must be")
 
 
 def test_reports_after_an_effective_revocation_are_refused_with_the_reason(api, brand, chain, licence, model, engine,
@@ -149,3 +156,35 @@ def test_reports_after_an_effective_revocation_are_refused_with_the_reason(api, 
     response = api.post("/api/v1/uses", json=body(brand, chain, licence, "after"))
     assert response.status_code == 409 and response.json()["code"] == "consent_revoked"
     assert "revoked consent" in response.json()["detail"] and "reclaim" in response.json()["detail"]
+
+
+ISO_UTC = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$"
+
+
+def test_a_labelled_use_has_one_shape_in_every_view(api, brand, chain, licence, engine, recorder, sync_index):
+    import re
+
+    label = "Look 12, spring e-shop"
+    report = body(brand, chain, licence, "shape", ref="0x" + keccak256(label.encode()).hex())
+    created = api.post("/api/v1/uses", json={**report, "label": label})
+    assert created.status_code == 201, created.text
+    use = created.json()
+    assert use["label"] == label and use["category_name"] == "e-commerce" and use["territory_name"] == "Europe"
+    assert re.match(ISO_UTC, use["accepted_at"]) and use["settled_at"] is None and use["fee"] == 2 * USDC
+
+    def views() -> tuple[dict, dict]:
+        single = api.get(f"/api/v1/uses/{use['id']}").json()
+        listed = api.get(f"/api/v1/licenses/{licence}/uses").json()["data"]
+        return single, next(u for u in listed if u["id"] == use["id"])
+
+    single, listed = views()
+    assert single == listed == use  # pending: the same in the report's answer, by id and in the licence's list
+
+    settler = Settler(engine, SettlementClient(chain, recorder), SettlerConfig(window_s=0.0))
+    settler.reconcile()
+    assert settler.step().uses == 1
+    sync_index(engine)
+    single, listed = views()
+    assert single == listed
+    assert single["status"] == "settled" and single["tx_hash"] and single["block_number"]
+    assert re.match(ISO_UTC, single["settled_at"]) and single["accepted_at"] == use["accepted_at"]

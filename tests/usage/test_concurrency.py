@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from twin_licensing.db.uses import Use
-from twin_licensing.usage.intake import SignedUseReport, UseIntake
+from twin_licensing.usage.intake import UseIntake, parse_report
 from usekit import USDC, domain_of, signed_report
 
 REPORTS = 60
@@ -29,9 +29,9 @@ def hammer(target_engine, chain, licences, brand, brand2, sync_index) -> None:
     intake = UseIntake(target_engine, domain_of(chain), chain.deployment.genesis_hash)
     now = chain.timestamp()
     a, b = licences
-    reports = [SignedUseReport(**signed_report(brand, domain_of(chain), a, f"a{i}", used_at=now)) for i in range(REPORTS)]
-    reports += [SignedUseReport(**signed_report(brand2, domain_of(chain), b, f"b{i}", used_at=now)) for i in range(REPORTS)]
-    duplicate = SignedUseReport(**signed_report(brand, domain_of(chain), a, "dup", used_at=now))
+    reports = [parse_report(signed_report(brand, domain_of(chain), a, f"a{i}", used_at=now)) for i in range(REPORTS)]
+    reports += [parse_report(signed_report(brand2, domain_of(chain), b, f"b{i}", used_at=now)) for i in range(REPORTS)]
+    duplicate = parse_report(signed_report(brand, domain_of(chain), a, "dup", used_at=now))
     reports += [duplicate] * THREADS
     with ThreadPoolExecutor(THREADS) as pool:
         results = list(pool.map(intake.submit, reports))

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session
 
 from twin_licensing.db.uses import Use
 from twin_licensing.usage import errors
-from twin_licensing.usage.intake import SignedUseReport, UseIntake
+from twin_licensing.chain.hashing import keccak256
+from twin_licensing.db.uses import UseCreate
+from twin_licensing.usage.intake import UseIntake, parse_report
 from usekit import (DAY, NORTH_AMERICA, PRINT, SOCIAL, UK, USDC, domain_of, signed_report)
 
 
@@ -22,9 +26,9 @@ def setup(market, model, agency, brand, chain, engine, sync_index):
     return intake, licence, twin
 
 
-def report(signer, chain, licence, tag, **kw) -> SignedUseReport:
+def report(signer, chain, licence, tag, **kw) -> UseCreate:
     kw.setdefault("used_at", chain.timestamp())
-    return SignedUseReport(**signed_report(signer, domain_of(chain), licence, tag, **kw))
+    return parse_report(signed_report(signer, domain_of(chain), licence, tag, **kw))
 
 
 def count_uses(engine) -> int:
@@ -58,23 +62,41 @@ def test_same_report_twice_returns_the_same_use(setup, brand, chain, engine):
         (lambda b: {**b, "signature": b["signature"][:-2] + "1f"}, errors.InvalidSignature, "signature"),
         (lambda b: {**b, "use_ref": "0x" + "00" * 32}, errors.MalformedReport, "use reference"),
         (lambda b: {**b, "use_ref": "0x1234"}, errors.MalformedReport, "64 hex digits"),
-        (lambda b: {**b, "category": 9}, errors.MalformedReport, "category"),
-        (lambda b: {**b, "territory": -1}, errors.MalformedReport, "territory"),
+        (lambda b: {**b, "category": 9}, errors.MalformedReport, "The usage category must be a number from 0 to 7."),
+        (lambda b: {**b, "territory": -1}, errors.MalformedReport, "The territory must be a number from 0 to 7."),
+        (lambda b: {**b, "license_id": 2**63}, errors.MalformedReport, "licence id"),
+        (lambda b: {**b, "used_at": 0}, errors.MalformedReport, "use time"),
+        (lambda b: {k: v for k, v in b.items() if k != "signature"}, errors.MalformedReport, "lacks signature"),
+        (lambda b: {**b, "extra": 1}, errors.MalformedReport, 'does not know, "extra"'),
+        (lambda b: {**b, "label": "   "}, errors.MalformedReport, "label must be 1 to 200 characters"),
+        (lambda b: {**b, "label": "spring campaign"}, errors.MalformedReport, "not the hash of the label"),
     ],
 )
 def test_malformed_reports_are_refused(setup, brand, chain, engine, mutate, error, words):
     intake, licence, _ = setup
-    body = vars(report(brand, chain, licence, "m"))
-    with pytest.raises(error, match=words):
-        intake.submit(SignedUseReport(**mutate(body)))
+    body = report(brand, chain, licence, "m").model_dump(exclude_none=True)
+    with pytest.raises(error, match=re.escape(words)) as refused:
+        intake.submit(parse_report(mutate(body)))
+    assert refused.value.reason[0].isupper() and refused.value.reason.endswith(".")
     assert count_uses(engine) == 0
+
+
+def test_a_label_is_stored_when_the_use_ref_is_its_hash(setup, brand, chain, engine):
+    intake, licence, _ = setup
+    label = "Spring campaign, look 3"
+    body = signed_report(brand, domain_of(chain), licence, "labelled", used_at=chain.timestamp(),
+                         ref="0x" + keccak256(label.encode()).hex())
+    accepted = intake.submit(parse_report({**body, "label": f"  {label} "}))
+    assert accepted.created and accepted.use.label == label
+    with Session(engine) as session:
+        assert session.get(Use, accepted.use.use_id).label == label
 
 
 def test_report_with_a_field_changed_after_signing_is_not_the_holders(setup, brand, chain, engine):
     intake, licence, _ = setup
-    body = vars(report(brand, chain, licence, "x"))
+    body = report(brand, chain, licence, "x").model_dump()
     with pytest.raises(errors.NotLicenseHolder, match="sign it with the holder's wallet"):
-        intake.submit(SignedUseReport(**{**body, "used_at": body["used_at"] + 1}))
+        intake.submit(parse_report({**body, "used_at": body["used_at"] + 1}))
     assert count_uses(engine) == 0
 
 
@@ -87,15 +109,15 @@ def test_report_signed_by_someone_else_is_refused(setup, brand2, chain, engine):
 
 def test_unknown_licence_is_refused(setup, brand, chain, engine):
     intake, licence, _ = setup
-    with pytest.raises(errors.UnknownLicense, match="not known"):
+    with pytest.raises(errors.UnknownLicense, match=f"There is no licence {licence + 100} on record yet"):
         intake.submit(report(brand, chain, licence + 100, "nope"))
 
 
 def test_category_and_territory_outside_the_terms_are_refused(setup, brand, chain, engine):
     intake, licence, _ = setup
-    with pytest.raises(errors.CategoryNotAllowed, match=r"2 \(print\).*allowed: 0 \(e-commerce\), 1 \(social\)"):
+    with pytest.raises(errors.CategoryNotAllowed, match=r"2 \(print\).*which allows 0 \(e-commerce\), 1 \(social\)"):
         intake.submit(report(brand, chain, licence, "c", category=PRINT))
-    with pytest.raises(errors.TerritoryNotAllowed, match=r"North America.*allowed: 0 \(Europe\)"):
+    with pytest.raises(errors.TerritoryNotAllowed, match=r"North America.*which allows 0 \(Europe\)"):
         intake.submit(report(brand, chain, licence, "t", territory=NORTH_AMERICA))
     assert count_uses(engine) == 0
 
@@ -104,9 +126,36 @@ def test_escrow_counts_uses_not_yet_settled(setup, brand, chain, engine):
     intake, licence, _ = setup
     for tag in range(4):
         intake.submit(report(brand, chain, licence, tag))
-    with pytest.raises(errors.InsufficientEscrow, match="4 are waiting to be settled; top up the escrow by at least 2.000000 USDC"):
+    with pytest.raises(errors.InsufficientEscrow) as refused:
         intake.submit(report(brand, chain, licence, "fifth"))
+    assert refused.value.reason == (
+        f"The escrow of licence {licence} (8.00 USDC) does not cover this use at 2.00 USDC, and 4 reported uses are "
+        "still waiting to be paid from it: top up the escrow by at least 2.00 USDC to report it."
+    )
     assert count_uses(engine) == 4
+
+
+def test_refusals_count_in_words_a_brand_reads(market, model, brand, chain, engine, sync_index):
+    # One use reported, one more asked: "1 use ... it is", "1 reported use is", never "1 uses" or "1 are".
+    twin = market.twin(model)
+    capped = market.licence(brand, market.offer(model, twin, per_use_fee=2 * USDC, max_uses=1), 10 * USDC)
+    short = market.licence(brand, market.offer(model, twin, per_use_fee=5 * USDC // 2), 3 * USDC)
+    sync_index(engine)
+    intake = UseIntake(engine, domain_of(chain), chain.deployment.genesis_hash)
+    intake.submit(report(brand, chain, capped, 1))
+    with pytest.raises(errors.MaxUsesReached) as refused:
+        intake.submit(report(brand, chain, capped, 2))
+    assert refused.value.reason == (
+        f"Licence {capped} allows 1 use, and it is reported already (0 settled, 1 waiting to be settled): buy a new "
+        "licence to report more."
+    )
+    intake.submit(report(brand, chain, short, 3))
+    with pytest.raises(errors.InsufficientEscrow) as refused:
+        intake.submit(report(brand, chain, short, 4))
+    assert refused.value.reason == (
+        f"The escrow of licence {short} (3.00 USDC) does not cover this use at 2.50 USDC, and 1 reported use is "
+        "still waiting to be paid from it: top up the escrow by at least 2.00 USDC to report it."
+    )
 
 
 def test_max_uses_counts_uses_not_yet_settled(market, model, brand, chain, engine, sync_index):

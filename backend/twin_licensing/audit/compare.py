@@ -14,7 +14,8 @@ from ..chain.merkle import UseTree
 from ..db.license_state import License, PayeeBalance
 from ..db.registry_state import Twin
 from ..db.uses import ChainScope, Use
-from ..settlement.batch import record_of
+from ..domain.shares import share_of
+from ..domain.use_record import record_of
 from .recompute import Books, recompute
 
 
@@ -103,16 +104,9 @@ class _DbState:
         if payee not in self.distributed and not any(payee == a for ps in books.payees_of.values() for a, _ in ps):
             return None
         # The database's split balance plus the payee's share of each twin's undistributed, as the index holds it.
-        shared = 0
-        for twin_id, payees in books.payees_of.items():
-            amount = self.undistributed.get(twin_id, 0)
-            rest, share = amount, 0
-            for account, bps in payees[1:]:
-                part = amount * bps // 10_000
-                rest -= part
-                if account == payee:
-                    share = part
-            shared += rest if payees and payees[0][0] == payee else share
+        shared = sum(
+            share_of(payees, self.undistributed.get(twin_id, 0), payee) for twin_id, payees in books.payees_of.items()
+        )
         return self.distributed.get(payee, 0) + shared
 
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..chain.ledger import LedgerEvent
+from ..domain.shares import BPS
 
-BPS = 10_000
+# `Books.share_of` below deliberately writes the contract's split again instead of calling `domain.shares`: the
+# audit is a second, independent computation of what the contract keeps, so that a mistake in the shared rule
+# shows up as a difference here instead of hiding in both. (Only the unit, BPS, is shared.)
 
 
 @dataclass

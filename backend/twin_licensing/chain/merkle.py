@@ -3,8 +3,8 @@
 Same construction as `@openzeppelin/merkle-tree`'s `StandardMerkleTree.of(values, types)` (leaves sorted by hash,
 tree stored as an array, pairs hashed in sorted order), so its roots and proofs verify with that library, with
 OpenZeppelin's `MerkleProof` and with `UseProofVerifier`. The leaf encoding is `IUseProofVerifier`'s:
-keccak256(keccak256(abi.encode(uint256 licenseId, uint32 seq, bytes32 useRef, uint8 category, uint8 territory,
-uint64 usedAt))).
+keccak256(keccak256(abi.encode(UseRecord))), the record's members as `domain.use_record.RECORD_FIELDS` declares
+them (licence id, seq, use ref, category, territory, used at).
 """
 
 from __future__ import annotations
@@ -12,33 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from eth_abi import encode as abi_encode
-
+from ..domain.use_record import RECORD_FIELDS, UseRecord, bytes32_of
 from .hashing import keccak256 as keccak
 
-LEAF_TYPES = ("uint256", "uint32", "bytes32", "uint8", "uint8", "uint64")
+# The leaf's ABI types, as `StandardMerkleTree.of(values, LEAF_TYPES)` takes them: derived from the declaration.
+LEAF_TYPES = tuple(f.abi_type for f in RECORD_FIELDS)
 
-
-@dataclass(frozen=True)
-class UseRecord:
-    """One use as committed to on chain (`IUseProofVerifier.UseRecord`). `use_ref` is 0x-hex of 32 bytes."""
-
-    license_id: int
-    seq: int
-    use_ref: str
-    category: int
-    territory: int
-    used_at: int
-
-    def values(self) -> tuple[int, int, bytes, int, int, int]:
-        return (self.license_id, self.seq, hex_to_bytes32(self.use_ref), self.category, self.territory, self.used_at)
-
-
-def hex_to_bytes32(value: str | bytes) -> bytes:
-    raw = bytes(value) if isinstance(value, (bytes, bytearray)) else bytes.fromhex(value.removeprefix("0x"))
-    if len(raw) != 32:
-        raise ValueError(f"expected 32 bytes, got {len(raw)}")
-    return raw
+# 0x-hex -> 32 bytes; kept under this name for the chain layer's callers.
+hex_to_bytes32 = bytes32_of
 
 
 def to_hex(value: bytes) -> str:
@@ -47,7 +28,7 @@ def to_hex(value: bytes) -> str:
 
 def leaf_hash(record: UseRecord) -> bytes:
     # Double hashing keeps a 64-byte leaf preimage from ever being taken for an inner node.
-    return keccak(keccak(abi_encode(LEAF_TYPES, record.values())))
+    return keccak(keccak(record.encoded()))
 
 
 def hash_pair(a: bytes, b: bytes) -> bytes:

@@ -1,36 +1,18 @@
 """The demo cast and catalogue: who holds which development account, the guild's floors, and the 30 twins.
 
-Plain data only, so that the web client, the tests and the seeding logic agree on the same names.
+Plain data only, so that the web client, the tests and the seeding logic agree on the same names. The vocabulary
+it uses (categories, territories, basis points, the token's unit) is the project's, from `twin_licensing.domain`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-USDC = 10**6  # the payment token has 6 decimals; every amount here is in micro-USDC
-DAY = 24 * 3600
+from ..domain.money import UNIT as USDC  # every amount here is in micro-units of the 6-decimal payment token
+from ..domain.shares import BPS
+from ..domain.vocabulary import mask
 
-# Usage categories and territories: bit i of the on-chain bitmasks.
-CATEGORIES = (
-    "e-commerce",
-    "social",
-    "print",
-    "video",
-    "out-of-home",
-    "broadcast",
-    "editorial",
-    "AI-generated campaign",
-)
-TERRITORIES = (
-    "Europe",
-    "UK & Ireland",
-    "North America",
-    "Latin America",
-    "East Asia",
-    "South & Southeast Asia",
-    "Middle East & Africa",
-    "Oceania",
-)
+DAY = 24 * 3600
 
 # Guild minimum per-use fees. Wider reach pays more, as day rates do: a social post < a print page < a video
 # < a billboard < a TV spot. A fully AI-generated campaign replaces a whole shoot, hence its high floor.
@@ -44,10 +26,6 @@ CATEGORY_FLOORS = {
     6: 3 * USDC,  # editorial
     7: 20 * USDC,  # AI-generated campaign
 }
-
-
-def mask(*bits: int) -> int:
-    return sum(1 << b for b in bits)
 
 
 # ------------------------------------------------------------------ the account map (hardhat.config.js: 48)
@@ -231,7 +209,7 @@ def twin_plans() -> tuple[TwinPlan, ...]:
         if number % 3 == 0:  # every third twin shares with the crew of the shoot that made it
             for member in rng.sample(CREW, rng.choice((1, 2))):
                 crew.append(PayeePlan(member.index, rng.choice((200, 300, 500)), 2))
-        model_bps = 10_000 - agency_bps - sum(c.share_bps for c in crew)
+        model_bps = BPS - agency_bps - sum(c.share_bps for c in crew)
         payees = (PayeePlan(model_index, model_bps, 0), PayeePlan(agency.index, agency_bps, 1), *crew)
 
         chosen = [_TEMPLATES[0], *rng.sample(_TEMPLATES[1:], rng.choice((0, 1, 2)))]

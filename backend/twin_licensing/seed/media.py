@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .data import CATEGORIES, TwinPlan
+from ..domain.vocabulary import CATEGORIES
+from .data import TwinPlan
 from .portraits import portrait_svg
 
 MEDIA_URL = "/media"  # the API serves <media_dir> here; URIs stay relative so any host serves them

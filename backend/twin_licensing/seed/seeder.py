@@ -9,6 +9,7 @@ from pathlib import Path
 from ..chain.client import Chain, keccak
 from ..chain.deployment import AccountLabel, Deployment, write_account_labels
 from ..chain.keys import dev_account
+from ..domain.vocabulary import CATEGORIES, TERRITORIES
 from ..errors import SeedError
 from ..settings import LOCAL_CHAIN_ID
 from . import data
@@ -135,8 +136,8 @@ def seed(chain: Chain, deployment: Deployment, *, media_dir: Path, deployments_d
         deployments_dir,
         deployment.chain_id,
         account_labels(),
-        categories=list(data.CATEGORIES),
-        territories=list(data.TERRITORIES),
+        categories=list(CATEGORIES),
+        territories=list(TERRITORIES),
     )
     twins = tuple(
         SeededTwin(twin_id, plan.number, plan.name, address, twin_uri(plan), consent_hash, tuple(offers_by_twin[twin_id]))

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Iterable, Mapping, Sequence
 
 from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
-from ..chain.merkle import UseRecord, UseTree
+from ..chain.merkle import UseTree
 from ..chain.settlement import SettleItem
 from ..db.uses import ChainScope, Use
+from ..domain.times import aware
+from ..domain.use_record import record_of
 
 # OR-ed (licence, first pending seq) conditions per query: SQLite allows 32 766 parameters, PostgreSQL 65 535.
 _CHUNK = 500
@@ -28,22 +30,6 @@ class PlannedItem:
     item: SettleItem
     use_ids: tuple[int, ...]
     oldest: datetime
-
-
-def record_of(use: Use) -> UseRecord:
-    return UseRecord(
-        license_id=use.license_id,
-        seq=use.seq,
-        use_ref=use.use_ref,
-        category=use.category,
-        territory=use.territory,
-        used_at=use.used_at,
-    )
-
-
-def aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; they were written in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def max_seqs(session: Session, scope: ChainScope) -> dict[int, int]:

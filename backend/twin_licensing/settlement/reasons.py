@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..domain.money import format_money
+from ..domain.times import when
 from ..errors import ContractRevert
-from ..usage.names import when
 
 # Conditions that no later transaction can cure: the licence's expiry and max uses never change.
 PERMANENT = {"LicenseTokenExpired", "LicenseTokenMaxUsesExceeded"}
@@ -31,13 +32,13 @@ def hold_for(revert: ContractRevert) -> Hold | None:
     args = revert.named_args
     values = list(args.values())
     if revert.name == "LicenseTokenExpired":
-        reason = f"the licence expired on {when(values[1])} before these uses were settled"
+        reason = f"the licence expired on {when(values[1])}, before these uses were settled"
     elif revert.name == "LicenseTokenMaxUsesExceeded":
-        reason = f"the licence allows {values[1]} uses and these would make {values[2]}"
+        reason = f"the licence allows {values[1]} uses in all and these would make {values[2]}"
     elif revert.name == "LicenseTokenInsufficientEscrow":
         reason = (
-            f"the licence's escrow ({values[2] / 1e6:.6f} USDC) does not cover these uses "
-            f"({values[1] / 1e6:.6f} USDC); top up the escrow"
+            f"the licence's escrow ({format_money(values[2])}) does not cover these uses "
+            f"({format_money(values[1])}), so top up the escrow"
         )
     elif revert.name == "LicenseTokenConsentRevoked":
         reason = f"the model's revocation of consent took effect on {when(values[1])} before these uses were settled"

@@ -6,7 +6,23 @@ also derives from the builtin it resembles (the project's convention, see `twin_
 
 from __future__ import annotations
 
+from typing import Any, Iterable, Sequence
+
+from ..domain.use_record import FIELDS_BY_NAME
 from ..errors import TwinLicensingError
+
+
+def sentence(text: str) -> str:
+    """A clause as the one sentence a client shows: capital first letter, full stop."""
+    text = text.strip()
+    if not text:
+        return text
+    return text[0].upper() + text[1:] + ("" if text.endswith((".", "?", "!")) else ".")
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """"1 use", "3 uses"."""
+    return f"{count} {word if count == 1 else (words or word + 's')}"
 
 
 class UseReportRefused(TwinLicensingError):
@@ -16,6 +32,7 @@ class UseReportRefused(TwinLicensingError):
     code = "use_report_refused"
 
     def __init__(self, reason: str) -> None:
+        reason = sentence(reason)
         super().__init__(reason)
         self.reason = reason
 
@@ -78,6 +95,7 @@ class UseNotFound(TwinLicensingError, LookupError):
     code = "use_not_found"
 
     def __init__(self, reason: str) -> None:
+        reason = sentence(reason)
         super().__init__(reason)
         self.reason = reason
 
@@ -89,5 +107,42 @@ class ProofNotAvailable(TwinLicensingError, LookupError):
     code = "proof_not_available"
 
     def __init__(self, reason: str) -> None:
+        reason = sentence(reason)
         super().__init__(reason)
         self.reason = reason
+
+
+# What a request's own fields must look like, beyond the use record's declared fields.
+_OTHER_RULES = {
+    "signature": "the signature must be 0x followed by 130 hex digits (65 bytes: r, s, v), as the wallet returns it",
+    "use_id": "the use id must be a whole number from 1, as returned when the use was reported",
+    "label": "the label must be text of 1 to 200 characters",
+}
+
+
+def malformed(errors: Sequence[dict[str, Any]], known_fields: Iterable[str]) -> MalformedReport:
+    """The refusal of a request that does not have the report's shape, from pydantic's error list: one sentence
+    about the first problem, in the words of the field's declared rule (pydantic's own messages are for
+    developers)."""
+    if not errors:
+        return MalformedReport("the report could not be read: send a JSON object with the report's fields")
+    first = errors[0]
+    kind = first.get("type", "")
+    loc = [str(part) for part in first.get("loc", ()) if not isinstance(part, int)]
+    field = loc[-1] if loc and loc[-1] not in ("body", "path", "query") else None
+    if kind == "json_invalid" or field is None:
+        return MalformedReport(
+            "the report could not be read: send a JSON object with " + ", ".join(known_fields)
+        )
+    if kind == "extra_forbidden":
+        return MalformedReport(
+            f'the report has a field this service does not know, "{field}": send only ' + ", ".join(known_fields)
+        )
+    declared = FIELDS_BY_NAME.get(field)
+    rule = declared.rule if declared is not None else _OTHER_RULES.get(field, f"{field} has a value this service cannot use")
+    if kind == "missing":
+        return MalformedReport(f"the report lacks {field}: {rule}")
+    if kind == "value_error":
+        error = first.get("ctx", {}).get("error")
+        return MalformedReport(str(error) if error else rule)
+    return MalformedReport(rule)

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlmodel import Session
 
-from ..db.chain_log import IndexCursor, IndexedBlock
-from ..db.license_state import License, Settlement
-from ..db.registry_state import Twin, TwinPayee
+from ..db.license_state import Settlement
+from ..db.registry_state import TwinPayee
 
 
 @dataclass(frozen=True)
@@ -63,37 +62,8 @@ class PayeeView:
 
 
 class IndexView:
-    def license(self, session: Session, chain_id: int, license_id: int) -> LicenseSnapshot | None:
-        row = session.get(License, (chain_id, license_id))
-        if row is None:
-            return None
-        return LicenseSnapshot(
-            license_id=row.license_id,
-            twin_id=row.twin_id,
-            holder=row.holder,
-            started_at=row.started_at or None,
-            expiry=row.expiry,
-            categories=row.categories,
-            territories=row.territories,
-            max_uses=row.max_uses,
-            per_use_fee=row.per_use_fee,
-            escrow=row.escrow,
-            uses_settled=row.uses_settled,
-        )
-
-    def consent(self, session: Session, chain_id: int, twin_id: int) -> ConsentSnapshot | None:
-        row = session.get(Twin, (chain_id, twin_id))
-        if row is None:
-            return None
-        return ConsentSnapshot(twin_id=twin_id, revocation_effective_at=row.revocation_effective_at)
-
-    def chain_time(self, session: Session, chain_id: int) -> int | None:
-        """Timestamp of the newest indexed block: the chain's clock, which a local node may run ahead of ours."""
-        cursor = session.get(IndexCursor, chain_id)
-        if cursor is None:
-            return None
-        block = session.get(IndexedBlock, (chain_id, cursor.block_number))
-        return block.timestamp if block is not None else None
+    """The indexer's settlements and payees as the use status reads them. (The intake reads licences, consent and
+    the chain's clock in one statement of its own: `usage.snapshot`.)"""
 
     def settlement_of(self, session: Session, chain_id: int, license_id: int, seq: int) -> SettlementView | None:
         """The `UsesSettled` that paid use `seq` of the licence, if indexed."""

@@ -11,24 +11,23 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Any, Callable, Mapping
 
+from pydantic import ValidationError
 from sqlalchemy import Engine, insert, select
 
-from ..chain.use_reports import (
-    MAX_UINT64,
-    InvalidSignatureError,
-    UseReport,
-    UseReportDomain,
-    recover_signer,
-    report_digest,
-)
-from ..db.uses import ChainScope, Use
+from ..chain.hashing import keccak256
+from ..chain.use_reports import InvalidSignatureError, UseReport, UseReportDomain, recover_signer, report_digest
+from ..db.uses import ChainScope, Use, UseCreate
+from ..domain.money import format_money
+from ..domain.times import when
+from ..domain.use_record import REPORT_FIELDS
+from ..domain.vocabulary import category_name, describe_mask, labelled, territory_name
 from . import errors
+from .errors import plural
 from .index_view import ConsentSnapshot, LicenseSnapshot
 from .locking import license_write_transaction
 from .snapshot import IntakeSnapshot, read_snapshot
-from .names import category_name, describe_mask, territory_name, when
 
 # Built once: composing the statement per request costs more than running it.
 _INSERT_USE = insert(Use).returning(Use.use_id)
@@ -36,19 +35,21 @@ _INSERT_USE = insert(Use).returning(Use.use_id)
 # A report may be signed a little ahead of the server's clock (clock skew), not more.
 FUTURE_SKEW_SECONDS = 300
 
+_category = labelled(category_name)
+_territory = labelled(territory_name)
 
-@dataclass(frozen=True)
-class SignedUseReport:
-    license_id: int
-    use_ref: str
-    category: int
-    territory: int
-    used_at: int
-    signature: str
 
-    @property
-    def report(self) -> UseReport:
-        return UseReport(self.license_id, self.use_ref, self.category, self.territory, self.used_at)
+def parse_report(data: Mapping[str, Any]) -> UseCreate:
+    """A report from plain data (JSON), validated once by the model; a refusal in words otherwise."""
+    try:
+        return UseCreate.model_validate(data)
+    except ValidationError as exc:
+        raise errors.malformed(exc.errors(), UseCreate.model_fields) from None
+
+
+def report_of(create: UseCreate) -> UseReport:
+    """The signed part of a report."""
+    return UseReport(*(getattr(create, f.name) for f in REPORT_FIELDS))
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class AcceptedUse:
     signer: str
     signature: str
     digest: str
+    label: str | None
     accepted_at: datetime
 
 
@@ -74,6 +76,7 @@ class AcceptedUse:
 class IntakeResult:
     use: AcceptedUse
     created: bool  # False when the same report was already accepted
+    fee: int | None = None  # the licence's per-use fee, known to the intake when it creates the use
 
 
 class UseIntake:
@@ -91,13 +94,20 @@ class UseIntake:
         self.scope = ChainScope(domain.chain_id, genesis_hash)
         self.clock = clock
 
-    def submit(self, signed: SignedUseReport) -> IntakeResult:
-        report = signed.report
-        _check_shape(report)
+    def submit(self, signed: UseCreate) -> IntakeResult:
+        """Accepts a report whose shape `UseCreate` validated (the API's body, or `parse_report`)."""
+        report = report_of(signed)
+        if signed.label is not None and "0x" + keccak256(signed.label.encode()).hex() != report.use_ref:
+            raise errors.MalformedReport(
+                f'the use reference is not the hash of the label "{signed.label}": send the label the reference '
+                "was made from, or leave the label out"
+            )
         try:
             signer = recover_signer(self.domain, report, signed.signature)
-        except (InvalidSignatureError, ValueError) as exc:
-            raise errors.InvalidSignature(f"the signature is not valid: {exc}") from None
+        except (InvalidSignatureError, ValueError):
+            raise errors.InvalidSignature(
+                "the signature does not belong to this report: sign the report again with the licence holder's wallet"
+            ) from None
         digest = report_digest(self.domain, report)
 
         with license_write_transaction(self.engine, report.license_id) as conn:
@@ -108,12 +118,12 @@ class UseIntake:
             license_ = snap.license
             if license_ is None:
                 raise errors.UnknownLicense(
-                    f"licence {report.license_id} is not known on chain {self.chain_id}; if it was just bought, "
-                    "retry in a few seconds, once its purchase is indexed"
+                    f"there is no licence {report.license_id} on record yet: if you just bought it, try again in a "
+                    "few seconds, once its purchase is on record"
                 )
             if signer.lower() != license_.holder.lower():
                 raise errors.NotLicenseHolder(
-                    f"the report is signed by {signer}, but licence {report.license_id} is held by "
+                    f"this report is signed by {signer}, but licence {report.license_id} is held by "
                     f"{license_.holder}: sign it with the holder's wallet"
                 )
             now = max(int(self.clock()), snap.chain_time or 0)
@@ -133,10 +143,11 @@ class UseIntake:
                 "signer": signer,
                 "signature": signed.signature.lower(),
                 "digest": digest,
+                "label": signed.label,
                 "accepted_at": datetime.now(timezone.utc),
             }
             use_id = conn.execute(_INSERT_USE, values).scalar_one()
-        return IntakeResult(AcceptedUse(use_id=use_id, **values), created=True)
+        return IntakeResult(AcceptedUse(use_id=use_id, **values), created=True, fee=license_.per_use_fee)
 
     # ------------------------------------------------------------------ checks
 
@@ -149,81 +160,61 @@ class UseIntake:
         lid = report.license_id
         if report.used_at > now + FUTURE_SKEW_SECONDS:
             raise errors.MalformedReport(
-                f"the use is dated {when(report.used_at)}, in the future; report a use once it has happened"
+                f"the use is dated {when(report.used_at)}, which is in the future: report a use once it has happened"
             )
         if now >= license_.expiry:
             raise errors.LicenseExpired(
-                f"licence {lid} expired on {when(license_.expiry)}; buy a new licence to report further uses"
+                f"licence {lid} expired on {when(license_.expiry)}: buy a new licence to report further uses"
             )
         if license_.started_at is not None and report.used_at < license_.started_at:
             raise errors.MalformedReport(
-                f"the use is dated {when(report.used_at)}, before licence {lid} began on {when(license_.started_at)}"
+                f"the use is dated {when(report.used_at)}, before licence {lid} began on "
+                f"{when(license_.started_at)}: check the date of the use"
             )
         consent = snap.consent
         if consent is not None and not consent.effective_at_time(now):
             raise errors.ConsentRevoked(
-                f"the model revoked consent for twin {license_.twin_id}, effective {when(consent.effective_at or now)}: "
-                "no further uses can be reported or paid; reclaim the licence's unspent escrow"
+                f"the model revoked consent for this twin, effective {when(consent.effective_at or now)}, so no "
+                "further uses can be reported or paid: reclaim the licence's unspent escrow"
             )
         if not license_.categories >> report.category & 1:
             raise errors.CategoryNotAllowed(
-                f"usage category {category_name(report.category)} is not allowed by licence {lid} "
-                f"(allowed: {describe_mask(license_.categories, category_name)})"
+                f"usage category {_category(report.category)} is not allowed by licence {lid}, which allows "
+                f"{describe_mask(license_.categories, _category)}: report the use under one of those, or buy a "
+                "licence that covers it"
             )
         if not license_.territories >> report.territory & 1:
             raise errors.TerritoryNotAllowed(
-                f"territory {territory_name(report.territory)} is not allowed by licence {lid} "
-                f"(allowed: {describe_mask(license_.territories, territory_name)})"
+                f"territory {_territory(report.territory)} is not allowed by licence {lid}, which allows "
+                f"{describe_mask(license_.territories, _territory)}: report the use under one of those, or buy a "
+                "licence that covers it"
             )
         if snap.hold_reason is not None:
             raise errors.LicenseUnsettleable(
-                f"earlier uses of licence {lid} cannot be settled: {snap.hold_reason}; no further uses are accepted"
+                f"licence {lid} takes no further uses because its earlier uses cannot be settled: {snap.hold_reason}"
             )
 
     def _check_allowance(self, license_: LicenseSnapshot, seq: int) -> None:
         lid = license_.license_id
+        waiting = seq - license_.uses_settled  # reported, not settled yet
         if license_.max_uses and seq >= license_.max_uses:
+            reported = "it is" if license_.max_uses == 1 else f"all {license_.max_uses} are"
             raise errors.MaxUsesReached(
-                f"licence {lid} allows {license_.max_uses} uses and all of them are reported already "
-                f"({license_.uses_settled} settled, {seq - license_.uses_settled} waiting); buy a new licence"
+                f"licence {lid} allows {plural(license_.max_uses, 'use')}, and {reported} reported already "
+                f"({license_.uses_settled} settled, {waiting} waiting to be settled): buy a new licence to "
+                "report more"
             )
-        unsettled = seq - license_.uses_settled + 1  # this one included
-        needed = unsettled * license_.per_use_fee
+        needed = (waiting + 1) * license_.per_use_fee  # this one included
         if needed > license_.escrow:
-            covered = license_.escrow // license_.per_use_fee if license_.per_use_fee else 0
+            fee = format_money(license_.per_use_fee)
+            waiting_part = (
+                f", and {plural(waiting, 'reported use')} {'is' if waiting == 1 else 'are'} still waiting to be paid "
+                "from it" if waiting else ""
+            )
             raise errors.InsufficientEscrow(
-                f"licence {lid} has {_money(license_.escrow)} in escrow, which covers {covered} uses at "
-                f"{_money(license_.per_use_fee)} each, and {unsettled - 1} are waiting to be settled; top up the "
-                f"escrow by at least {_money(needed - license_.escrow)} to report this use"
+                f"the escrow of licence {lid} ({format_money(license_.escrow)}) does not cover this use at {fee}"
+                f"{waiting_part}: top up the escrow by at least {format_money(needed - license_.escrow)} to report it"
             )
 
 
-def _check_shape(report: UseReport) -> None:
-    if report.license_id <= 0 or report.license_id >= 2**63:
-        raise errors.MalformedReport("the licence id must be a positive integer below 2**63")
-    ref = report.use_ref
-    if not (isinstance(ref, str) and ref.startswith("0x") and len(ref) == 66 and _is_hex(ref[2:])):
-        raise errors.MalformedReport("the use reference must be 0x followed by 64 hex digits (a 32-byte hash)")
-    if int(ref, 16) == 0:
-        raise errors.MalformedReport("the use reference is zero: give the hash of the asset or campaign item")
-    if not 0 <= report.category < 8:
-        raise errors.MalformedReport("the usage category must be a number from 0 to 7")
-    if not 0 <= report.territory < 8:
-        raise errors.MalformedReport("the territory must be a number from 0 to 7")
-    if not 0 < report.used_at <= MAX_UINT64:
-        raise errors.MalformedReport("the use time must be positive unix seconds")
-
-
-def _is_hex(text: str) -> bool:
-    try:
-        int(text, 16)
-        return True
-    except ValueError:
-        return False
-
-
-def _money(micro: int) -> str:
-    return f"{micro // 10**6:,}.{micro % 10**6:06d} USDC"
-
-
-__all__ = ["ConsentSnapshot", "IntakeResult", "LicenseSnapshot", "SignedUseReport", "UseIntake"]
+__all__ = ["AcceptedUse", "ConsentSnapshot", "IntakeResult", "LicenseSnapshot", "UseIntake", "parse_report"]

@@ -2,35 +2,58 @@
 
 One round trip instead of seven keeps the intake's critical section (during which other reports of the licence,
 and on SQLite every other writer, wait) to about a millisecond. The statement reads the indexer's tables
-(licences, twins, cursor and blocks) and the intake's and settler's own (uses, holds).
+(licences, twins, cursor and blocks), the intake's own (uses) and the settler's holds, through the settler-written
+table's one named query (`usage.holds.hold_query`): the intake never writes a hold.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import text
+from sqlalchemy import and_, bindparam, func, literal, select
 from sqlalchemy.engine import Connection
 
+from ..db.chain_log import IndexCursor, IndexedBlock
+from ..db.license_state import License
+from ..db.registry_state import Twin
+from ..db.uses import Use
+from .holds import hold_reason_subquery
 from .index_view import ConsentSnapshot, LicenseSnapshot
 
-_SNAPSHOT = text(
-    """
-    SELECT l.holder, l.twin_id, l.started_at, l.expiry, l.categories, l.territories, l.max_uses, l.per_use_fee,
-           l.escrow, l.uses_settled, t.revocation_effective_at,
-           (SELECT max(u.seq) FROM uses u
-             WHERE u.chain_id = :chain_id AND u.genesis_hash = :genesis AND u.license_id = :license_id) AS max_seq,
-           (SELECT u.use_id FROM uses u WHERE u.genesis_hash = :genesis AND u.digest = :digest) AS existing,
-           (SELECT r.reason FROM use_rejections r
-             WHERE r.chain_id = :chain_id AND r.genesis_hash = :genesis AND r.license_id = :license_id) AS hold,
-           (SELECT b.timestamp FROM index_cursors c
-              JOIN indexed_blocks b ON b.chain_id = c.chain_id AND b.number = c.block_number
-             WHERE c.chain_id = :chain_id) AS chain_time
-      FROM (SELECT 1 AS one) AS anchor
-      LEFT JOIN licenses l ON l.chain_id = :chain_id AND l.license_id = :license_id
-      LEFT JOIN twins t ON t.chain_id = :chain_id AND t.twin_id = l.twin_id
-    """
-)
+
+def _snapshot_statement():
+    chain_id, genesis = bindparam("chain_id"), bindparam("genesis")
+    license_id, digest = bindparam("license_id"), bindparam("digest")
+    max_seq = select(func.max(Use.seq)).where(
+        Use.chain_id == chain_id, Use.genesis_hash == genesis, Use.license_id == license_id
+    ).scalar_subquery()
+    existing = select(Use.use_id).where(Use.genesis_hash == genesis, Use.digest == digest).scalar_subquery()
+    chain_time = (
+        select(IndexedBlock.timestamp)
+        .join(IndexCursor, and_(IndexedBlock.chain_id == IndexCursor.chain_id,
+                                IndexedBlock.number == IndexCursor.block_number))
+        .where(IndexCursor.chain_id == chain_id)
+        .scalar_subquery()
+    )
+    anchor = select(literal(1).label("one")).subquery("anchor")
+    return (
+        select(
+            License.holder, License.twin_id, License.started_at, License.expiry, License.categories,
+            License.territories, License.max_uses, License.per_use_fee, License.escrow, License.uses_settled,
+            Twin.revocation_effective_at,
+            max_seq.label("max_seq"),
+            existing.label("existing"),
+            hold_reason_subquery(chain_id, genesis, license_id).label("hold"),
+            chain_time.label("chain_time"),
+        )
+        .select_from(anchor)
+        .outerjoin(License, and_(License.chain_id == chain_id, License.license_id == license_id))
+        .outerjoin(Twin, and_(Twin.chain_id == chain_id, Twin.twin_id == License.twin_id))
+    )
+
+
+# Built once: composing the statement per request costs more than running it.
+_SNAPSHOT = _snapshot_statement()
 
 
 @dataclass(frozen=True)

@@ -1,46 +1,36 @@
-"""A use's status, derived from the tables of the settler and the indexer, and its Merkle proof.
+"""A use's status, derived from the tables of the settler and the indexer, its one public shape, and its Merkle proof.
 
 pending   - accepted, not yet in a transaction;
 submitted - in a settle transaction that is not (yet) indexed as settled;
-settled   - covered by an indexed `UsesSettled` event: block, amount, payees;
+settled   - covered by an indexed `UsesSettled` event: transaction, block, time, payees;
 rejected  - the chain refuses to settle it, with the reason (a hold the settler lifts if the cause goes away).
+
+Every answer about a use - the report's own answer, `GET /uses/{id}` and a licence's list of uses - is built by
+`use_views` here, so they cannot disagree.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from ..chain.merkle import MerkleProof, UseTree
-from ..db.submissions import MINED, SENDING, SettleSubmission, SettleSubmissionItem, UseRejection
-from ..db.uses import ChainScope, Use
-from ..settlement.batch import record_of
+from ..db.license_state import License, Settlement
+from ..db.submissions import MINED, SENDING, SettleSubmission, SettleSubmissionItem
+from ..db.uses import ChainScope, PayeeSharePublic, Use, UsePublic
+from ..domain.shares import split
+from ..domain.times import from_unix
+from ..domain.use_record import PENDING, REJECTED, SETTLED, SUBMITTED, record_of
+from ..domain.vocabulary import category_name, territory_name
 from .errors import ProofNotAvailable, UseNotFound
-from .index_view import IndexView, PayeeView, SettlementView
+from .holds import hold_query
+from .index_view import IndexView, SettlementView
 
-PENDING, SUBMITTED, SETTLED, REJECTED = "pending", "submitted", "settled", "rejected"
-
-
-@dataclass(frozen=True)
-class PayeeShare:
-    account: str
-    role: str
-    share_bps: int
-    amount: int  # of this use's fee, split as the contract splits: remainder to the model (first payee)
-
-
-@dataclass(frozen=True)
-class UseStatus:
-    status: str
-    tx_hash: str | None = None
-    block_number: int | None = None
-    block_time: int | None = None
-    amount: int | None = None  # the fee paid for this one use
-    payees: list[PayeeShare] = field(default_factory=list)
-    reason: str | None = None
-    settlement: SettlementView | None = None
+# Which uses of a licence a list shows: settled, or unsettled (pending, submitted or rejected).
+LIST_FILTERS = ("settled", "unsettled")
 
 
 @dataclass(frozen=True)
@@ -53,52 +43,138 @@ class UseProof:
 def get_use(session: Session, scope: ChainScope, use_id: int) -> Use:
     use = session.get(Use, use_id)
     if use is None or use.chain_id != scope.chain_id or use.genesis_hash != scope.genesis_hash:
-        raise UseNotFound(f"there is no use {use_id}; use ids are returned when a use is reported")
+        raise UseNotFound(f"there is no use {use_id}: use ids are returned when a use is reported")
     return use
 
 
-def split(amount: int, payees: list[PayeeView]) -> list[PayeeShare]:
-    shares = [PayeeShare(p.account, p.role, p.share_bps, amount * p.share_bps // 10_000) for p in payees[1:]]
-    if not payees:
-        return []
-    model = payees[0]
-    rest = amount - sum(s.amount for s in shares)
-    return [PayeeShare(model.account, model.role, model.share_bps, rest), *shares]
+def _public(use: Any, fee: int | None, status: str, **state: Any) -> UsePublic:
+    return UsePublic(
+        id=use.use_id,
+        license_id=use.license_id,
+        seq=use.seq,
+        use_ref=use.use_ref,
+        label=use.label,
+        category=use.category,
+        category_name=category_name(use.category),
+        territory=use.territory,
+        territory_name=territory_name(use.territory),
+        used_at=use.used_at,
+        fee=fee,
+        status=status,
+        accepted_at=use.accepted_at,
+        signer=use.signer,
+        digest=use.digest,
+        **{"reason": None, "settled_at": None, "tx_hash": None, "block_number": None, **state},
+    )
 
 
-def use_status(session: Session, index: IndexView, use: Use) -> UseStatus:
-    settled = index.settlement_of(session, use.chain_id, use.license_id, use.seq)
-    if settled is not None:
-        per_use = settled.amount // settled.count
-        return UseStatus(
-            status=SETTLED,
-            tx_hash=settled.tx_hash,
-            block_number=settled.block_number,
-            block_time=settled.block_time,
-            amount=per_use,
-            payees=split(per_use, index.payees(session, use.chain_id, settled.twin_id)),
-            settlement=settled,
-        )
-    hold = session.get(UseRejection, (use.chain_id, use.genesis_hash, use.license_id))
-    if hold is not None and use.seq >= hold.from_seq:
-        return UseStatus(status=REJECTED, reason=hold.reason)
-    submitted = session.execute(
-        select(SettleSubmission)
-        .join(SettleSubmissionItem, SettleSubmissionItem.submission_id == SettleSubmission.submission_id)
-        .where(
-            SettleSubmission.chain_id == use.chain_id,
-            SettleSubmission.genesis_hash == use.genesis_hash,
-            SettleSubmission.status.in_((SENDING, MINED)),
-            SettleSubmissionItem.license_id == use.license_id,
-            SettleSubmissionItem.first_seq <= use.seq,
-            SettleSubmissionItem.first_seq + SettleSubmissionItem.count > use.seq,
-        )
-        .order_by(SettleSubmission.submission_id.desc())
-        .limit(1)
-    ).scalars().first()
-    if submitted is not None:
-        return UseStatus(status=SUBMITTED, tx_hash=submitted.tx_hash, block_number=submitted.block_number)
-    return UseStatus(status=PENDING)
+def fresh_view(use: Any, fee: int) -> UsePublic:
+    """A use accepted this very moment: pending, no need to ask the settler's and indexer's tables."""
+    return _public(use, fee, PENDING)
+
+
+def use_views(session: Session, index: IndexView, uses: Sequence[Any], licence: License | None = None) -> list[UsePublic]:
+    """The public shape of each use (rows of `uses`, or the intake's `AcceptedUse`), in the given order.
+
+    Reads per licence at most five small queries, whatever the number of uses: the page of a list costs what one
+    use costs. `licence` spares reading the licence when the caller has it.
+    """
+    by_licence: dict[int, list[Any]] = {}
+    for use in uses:
+        by_licence.setdefault(use.license_id, []).append(use)
+    views: dict[int, UsePublic] = {}
+    for license_id, group in by_licence.items():
+        lic = licence if licence is not None and licence.license_id == license_id else None
+        for use, view in zip(group, _licence_views(session, index, group, lic)):
+            views[id(use)] = view
+    return [views[id(use)] for use in uses]
+
+
+def _licence_views(session: Session, index: IndexView, uses: list[Any], lic: License | None) -> list[UsePublic]:
+    first = uses[0]
+    chain_id, genesis, license_id = first.chain_id, first.genesis_hash, first.license_id
+    low, high = min(u.seq for u in uses), max(u.seq for u in uses)
+    if lic is None:
+        lic = session.get(License, (chain_id, license_id))
+    fee = lic.per_use_fee if lic is not None else None
+    settlements = [
+        row for row in session.execute(
+            select(Settlement).where(
+                Settlement.chain_id == chain_id,
+                Settlement.license_id == license_id,
+                Settlement.first_seq <= high,
+                Settlement.first_seq + Settlement.count > low,
+            )
+        ).scalars()
+    ]
+    hold = session.execute(hold_query(chain_id, genesis, license_id)).first()
+    unsettled = [u.seq for u in uses if not any(s.first_seq <= u.seq < s.first_seq + s.count for s in settlements)]
+    submitted = []
+    if unsettled:
+        submitted = session.execute(
+            select(SettleSubmissionItem.first_seq, SettleSubmissionItem.count, SettleSubmission.tx_hash,
+                   SettleSubmission.block_number)
+            .join(SettleSubmission, SettleSubmissionItem.submission_id == SettleSubmission.submission_id)
+            .where(
+                SettleSubmission.chain_id == chain_id,
+                SettleSubmission.genesis_hash == genesis,
+                SettleSubmission.status.in_((SENDING, MINED)),
+                SettleSubmissionItem.license_id == license_id,
+                SettleSubmissionItem.first_seq <= max(unsettled),
+                SettleSubmissionItem.first_seq + SettleSubmissionItem.count > min(unsettled),
+            )
+            .order_by(SettleSubmission.submission_id.desc())
+        ).all()
+    payees = {}
+    for twin_id in {s.twin_id for s in settlements}:
+        payees[twin_id] = index.payees(session, chain_id, twin_id)
+
+    views = []
+    for use in uses:
+        settled = next((s for s in settlements if s.first_seq <= use.seq < s.first_seq + s.count), None)
+        if settled is not None:
+            per_use = settled.amount // settled.count
+            shares = payees[settled.twin_id]
+            views.append(_public(
+                use, per_use, SETTLED,
+                tx_hash=settled.tx_hash,
+                block_number=settled.block_number,
+                settled_at=from_unix(settled.block_time),
+                payees=[
+                    PayeeSharePublic(account=p.account, role=p.role, share_bps=p.share_bps, amount=amount)
+                    for p, amount in zip(shares, split(per_use, [p.share_bps for p in shares]))
+                ],
+            ))
+        elif hold is not None and use.seq >= hold.from_seq:
+            views.append(_public(use, fee, REJECTED, reason=hold.reason))
+        else:
+            item = next((s for s in submitted if s.first_seq <= use.seq < s.first_seq + s.count), None)
+            if item is not None:
+                views.append(_public(use, fee, SUBMITTED, tx_hash=item.tx_hash, block_number=item.block_number))
+            else:
+                views.append(_public(use, fee, PENDING))
+    return views
+
+
+def licence_uses(
+    session: Session, index: IndexView, lic: License, genesis_hash: str, *, status: str | None, offset: int,
+    limit: int,
+) -> tuple[list[UsePublic], int]:
+    """A licence's uses, newest first, each in the shape `GET /uses/{id}` gives it, and how many there are.
+
+    `status` is "settled" or "unsettled" (see `LIST_FILTERS`), or None for all; settled means below the licence's
+    indexed settled count.
+    """
+    conditions = [Use.chain_id == lic.chain_id, Use.genesis_hash == genesis_hash, Use.license_id == lic.license_id]
+    if status == "settled":
+        conditions.append(Use.seq < lic.uses_settled)
+    elif status == "unsettled":
+        conditions.append(Use.seq >= lic.uses_settled)
+    count = session.execute(select(func.count()).select_from(Use).where(*conditions)).scalar_one()
+    rows = list(
+        session.execute(select(Use).where(*conditions).order_by(Use.seq.desc()).offset(offset).limit(limit)).scalars()
+    )
+    return (use_views(session, index, rows, lic) if rows else []), count
 
 
 def use_proof(session: Session, index: IndexView, use: Use) -> UseProof:
@@ -106,7 +182,7 @@ def use_proof(session: Session, index: IndexView, use: Use) -> UseProof:
     settled = index.settlement_of(session, use.chain_id, use.license_id, use.seq)
     if settled is None:
         raise ProofNotAvailable(
-            f"use {use.use_id} is not settled on chain yet, so there is no root to prove it against; "
+            f"use {use.use_id} is not settled on chain yet, so there is no root to prove it against: "
             "ask again once its status is settled"
         )
     uses = session.execute(
@@ -123,11 +199,13 @@ def use_proof(session: Session, index: IndexView, use: Use) -> UseProof:
     records = [record_of(u) for u in uses]
     if len(records) != settled.count:
         raise ProofNotAvailable(
-            f"the settlement of use {use.use_id} covers {settled.count} uses but {len(records)} are recorded here"
+            f"the settlement of use {use.use_id} covers {settled.count} uses but {len(records)} are recorded here, "
+            "so no proof can be built: the audit command shows why"
         )
     tree = UseTree(records)
     if tree.root != settled.uses_root:
         raise ProofNotAvailable(
-            f"the recorded uses do not hash to the settlement's root {settled.uses_root}; the audit command shows why"
+            f"the recorded uses do not hash to the settlement's root {settled.uses_root}, so no proof can be built: "
+            "the audit command shows why"
         )
     return UseProof(use=use, proof=tree.proof(record_of(use)), settlement=settled)
