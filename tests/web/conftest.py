@@ -2,7 +2,8 @@
 once per session by `twinctl up`, in a scratch directory, and driven by real headless Chromium.
 
 Chromium is Debian's (`apt-get install -y chromium`), driven by Playwright (`pip install playwright`, never
-`playwright install`). Each test saves a screenshot under `screenshots/web/` (gitignored).
+`playwright install`). Each test saves a screenshot under `screenshots/web/` (gitignored). `page` is a desktop
+window; `open_page(width, height)` opens more, of any size (390 x 844 is the phone the layout tests use).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
@@ -26,10 +27,23 @@ from twin_licensing.settings import find_project_root
 ROOT = find_project_root()
 TWINCTL = Path(ROOT / ".venv" / "bin" / "twinctl")
 SCREENSHOTS = ROOT / "screenshots" / "web"
+DESKTOP = (1360, 900)
+PHONE = (390, 844)
+CHROMIUM_INSTALL = "apt-get install -y chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync",
 ]
+
+
+def chromium_executable() -> str:
+    """Debian's Chromium, or a one-line failure saying how to install it. Called before Playwright is imported:
+    without an executable path Playwright looks for a browser of its own download and fails every test with a
+    page about `playwright install`, which is not how this project gets its browser."""
+    path = shutil.which("chromium")
+    if path is None:
+        pytest.fail(f"Chromium is not installed, so no browser test can run: {CHROMIUM_INSTALL}", pytrace=False)
+    return path
 
 
 @dataclass
@@ -52,8 +66,7 @@ class System:
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     """`twinctl up` itself, in a scratch var/ and deployments/ directory; SIGINT stops it and every process it
     started (by PID). Its output is in <scratch>/up.log, each process's log in <scratch>/var/log/."""
-    if shutil.which("chromium") is None:
-        pytest.fail("Debian's chromium is not installed: apt-get install -y chromium")
+    chromium_executable()  # before a minute of `twinctl up` for nothing
     if not TWINCTL.exists():
         pytest.fail(f"{TWINCTL} missing: pip install -e . in .venv")
     scratch = tmp_path_factory.mktemp("system")
@@ -95,26 +108,62 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
+    executable = chromium_executable()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("Playwright is not installed, so no browser test can run: pip install playwright", pytrace=False)
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), headless=True, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 
 
 @pytest.fixture
-def page(browser, request: pytest.FixtureRequest):
-    """A fresh browser context per test; its screenshot is saved whatever the outcome."""
-    context = browser.new_context(viewport={"width": 1360, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.js_errors = errors
-    yield page
+def open_page(browser, request: pytest.FixtureRequest) -> Iterator[Callable[..., object]]:
+    """Opens a page in a fresh browser context of the given window size; each is screenshotted at the end of the
+    test whatever its outcome (`<test>.png`, then `<test>-2.png`, ...) and closed. Pages collect their uncaught
+    errors in `page.js_errors`."""
+    opened = []
+
+    def open_(width: int = DESKTOP[0], height: int = DESKTOP[1]):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.js_errors = errors
+        opened.append((context, page))
+        return page
+
+    yield open_
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    try:
-        page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"), full_page=True)
-    finally:
-        context.close()
+    for n, (context, page) in enumerate(opened, start=1):
+        name = request.node.name if n == 1 else f"{request.node.name}-{n}"
+        try:
+            page.screenshot(path=str(SCREENSHOTS / f"{safe_name(name)}.png"), full_page=True)
+        finally:
+            context.close()
+
+
+@pytest.fixture
+def page(open_page):
+    """A desktop-sized page in a fresh browser context; its screenshot is saved whatever the outcome."""
+    return open_page(*DESKTOP)
+
+
+@pytest.fixture
+def screenshot(request: pytest.FixtureRequest) -> Callable[[object, str], None]:
+    """Saves a full-page screenshot now, as `<test>-<label>.png`: for tests that visit several pages."""
+
+    def save(page, label: str) -> None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{safe_name(request.node.name)}-{safe_name(label)}.png"), full_page=True)
+
+    return save
+
+
+def safe_name(name: str) -> str:
+    """A test id (`test_x[390-/model/twins]`) as a file name."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-")
