@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     # Chain access.
     rpc_url: str = "http://127.0.0.1:8545"
     rpc_timeout: float = 30.0
+    # The node's WebSocket, for new-heads subscriptions; None: the RPC URL with the ws scheme (Hardhat, Anvil, geth
+    # with --ws on the same port). Hosted providers usually offer it at another address: set it, or heads are polled.
+    ws_url: str | None = None
+    # Seconds between head polls while no subscription is up (the fallback; each poll is a request).
+    head_poll_interval: float = 1.0
     deployments_dir: Path | None = None  # default <root>/deployments
     artifacts_dir: Path | None = None  # default <root>/artifacts
 
@@ -62,12 +67,13 @@ class Settings(BaseSettings):
     node_startup_timeout: float = 60.0
 
     # Indexer (`twinctl index`); None keeps the defaults of twin_licensing.indexer.config.IndexerConfig.
-    indexer_poll_interval: float | None = None  # seconds between head polls (0.25)
+    indexer_poll_interval: float | None = None  # head polls without a subscription (TWIN_HEAD_POLL_INTERVAL)
     indexer_confirmations: int | None = None  # blocks below the head before rows are final (0)
     indexer_initial_span: int | None = None  # blocks in the first eth_getLogs request (10)
     indexer_max_span: int | None = None  # most blocks per eth_getLogs request (100 000)
     indexer_target_logs: int | None = None  # logs per request the range adapts to (5 000)
     indexer_subscribe: bool | None = None  # wake on newHeads over WebSocket when offered (true)
+    indexer_fetch_process: bool | None = None  # far behind, fetch and decode in a forked process (see IndexerConfig)
 
     @model_validator(mode="after")
     def _fill_paths(self) -> "Settings":

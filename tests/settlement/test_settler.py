@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
+from twin_licensing.chain.artifacts import ArtifactStore
+from twin_licensing.chain.client import Chain
+from twin_licensing.chain.heads import HeadFeed, ws_url
+from twin_licensing.chain.logs import RpcClient
 from twin_licensing.chain.merkle import UseTree
+from twin_licensing.chain.settlement import SettlementClient
 from twin_licensing.db.submissions import DROPPED, MINED, SENDING, SettleSubmission, SettleTransaction, UseRejection
 from twin_licensing.settlement.batch import record_of
 from twin_licensing.settlement.config import SettlerConfig
 from twin_licensing.settlement.lock import SettlerLock, SettlerLockedError
+from twin_licensing.db.models import IndexCursor
+from twin_licensing.indexer.config import IndexerConfig
+from twin_licensing.indexer.service import Indexer
 from twin_licensing.settlement.settler import Settler
 from usekit import DAY, USDC, insert_uses
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "indexer"))
+from proxy import RpcProxy  # noqa: E402 - the counting JSON-RPC proxy of the indexer tests
 
 NOW = SettlerConfig(window_s=0.0, poll_s=0.01)
 
@@ -229,3 +242,67 @@ def test_only_one_settler_per_recorder_on_postgres(pg_engine, recorder, chain):
             SettlerLock(pg_engine, recorder.address, chain.chain_id).acquire()
     finally:
         first.release()
+
+
+def _until(predicate, timeout: float, what: str) -> float:
+    started = time.monotonic()
+    while not predicate():
+        assert time.monotonic() - started < timeout, f"timed out waiting for {what}"
+        time.sleep(0.02)
+    return time.monotonic() - started
+
+
+def test_idle_settler_and_indexer_make_at_most_two_requests_a_second(engine, market, licences, brand, recorder,
+                                                                     chain, local_node, deployments_dir,
+                                                                     project_root):
+    """Both services on one head subscription (WebSocket straight to the node, as TWIN_WS_URL allows), every HTTP
+    request through a counting proxy: while only empty blocks come (one every 2 s, as a mining node's), together
+    they send at most 2 requests a second; a new use is still settled at once."""
+    a, _ = licences
+    with RpcProxy(local_node.url) as proxy:
+        heads = HeadFeed(proxy.url, ws_url(local_node.url), poll_interval=1.0)
+        heads.start()
+        proxied = Chain.connect(proxy.url, project_root / "artifacts", chain.deployment)
+        settler = Settler(engine, SettlementClient(proxied, recorder), NOW, heads=heads)
+        indexer = Indexer(engine, RpcClient(proxy.url), ArtifactStore(project_root / "artifacts"), deployments_dir,
+                          IndexerConfig(subscribe=True), rpc_url=proxy.url, heads=heads)
+        stop = threading.Event()
+        threads = [threading.Thread(target=settler.run, args=(stop,)), threading.Thread(target=indexer.run,
+                                                                                          args=(stop,))]
+        try:
+            _until(heads.subscribed.is_set, 10, "the head subscription")
+            for thread in threads:
+                thread.start()
+
+            def indexed_to_head() -> bool:
+                with Session(engine) as session:
+                    cursor = session.execute(select(IndexCursor.block_number)).scalar()
+                return cursor == chain.block_number()
+
+            _until(indexed_to_head, 30, "the indexer to catch up")
+            # Settled promptly: woken by the use, not by a timer of seconds.
+            insert_uses(engine, market.chain, brand, a, 3)
+            assert _until(lambda: market.settled(a) == 3, 5, "the settlement") < 2.0
+            _until(indexed_to_head, 10, "the indexer to index the settlement")
+
+            # Idle: nothing but new empty blocks, mined beside the proxy.
+            time.sleep(0.5)
+            before, started = proxy.requests, time.monotonic()
+            for _ in range(5):
+                chain.rpc("evm_mine")
+                time.sleep(2.0)
+            elapsed = time.monotonic() - started
+            rate = (proxy.requests - before) / elapsed
+            assert indexed_to_head(), "the indexer stopped following the head"
+            assert rate <= 2.0, f"{proxy.requests - before} requests in {elapsed:.1f} s while idle"
+
+            # And after the quiet spell a use is still settled at once.
+            insert_uses(engine, market.chain, brand, a, 2, start_seq=3)
+            assert _until(lambda: market.settled(a) == 5, 5, "the second settlement") < 2.0
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join(timeout=15)
+            heads.stop()
+        assert proxy.requests > 0  # the services did talk through the proxy: the count above is theirs
+    assert market.escrow(a) == 1_000 * USDC - 5 * 2 * USDC  # paid once each

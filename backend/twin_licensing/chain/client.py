@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from eth_account.signers.local import LocalAccount
-from web3 import HTTPProvider, Web3
+from web3 import Web3
 from web3.contract import Contract
+from web3.providers.base import JSONBaseProvider
 from web3.exceptions import ContractLogicError, TimeExhausted, Web3Exception
 
 from ..errors import ConfigurationError, DeploymentMismatchError, RpcConnectionError, TransactionError
@@ -23,6 +24,8 @@ from .artifacts import Artifact, ArtifactStore
 from .deployment import Deployment
 from .errors import ErrorDecoder
 from .events import EventSpec, event_specs
+from .logs import RpcClient
+from .fees import DEFAULT_TIP, fee_caps, is_nonce_too_low, with_gas_margin
 
 # The deployment file names the token by role; its ABI is the test token's, a superset of ERC-20 + permit.
 _ARTIFACT_OF = {"PaymentToken": "TestStablecoin"}
@@ -54,16 +57,58 @@ class ChainInfo:
     head: int
 
 
+# Requests that may be sent again after a transport failure: they read, and a second answer is as good as the
+# first. Anything else (eth_sendRawTransaction, evm_mine, evm_revert ...) is sent once: a retry after a lost
+# response could send a transaction twice or mine twice.
+_IDEMPOTENT = frozenset({
+    "eth_chainId", "net_version", "web3_clientVersion", "eth_blockNumber", "eth_getBlockByNumber",
+    "eth_getBlockByHash", "eth_getTransactionByHash", "eth_getTransactionReceipt", "eth_getTransactionCount",
+    "eth_getBalance", "eth_getCode", "eth_getStorageAt", "eth_call", "eth_estimateGas", "eth_gasPrice",
+    "eth_maxPriorityFeePerGas", "eth_feeHistory", "eth_getLogs",
+})
+
+
+class TransportProvider(JSONBaseProvider):
+    """web3's provider over the chain package's one HTTP transport, `logs.RpcClient`: the same keep-alive pool,
+    timeout and retry policy as the indexer's raw requests (web3 encodes and decodes; `RpcClient` carries)."""
+
+    def __init__(self, client: RpcClient) -> None:
+        super().__init__()
+        self.client = client
+
+    def __str__(self) -> str:
+        return f"RPC connection {self.client.url}"
+
+    def make_request(self, method: Any, params: Any) -> Any:
+        return self.client.post(self.encode_rpc_request(method, params), method, retry=method in _IDEMPOTENT)
+
+    def make_batch_request(self, requests: list[tuple[Any, Any]]) -> Any:
+        retry = all(method in _IDEMPOTENT for method, _ in requests)
+        response = self.client.post(self.encode_batch_rpc_request(requests), f"batch of {len(requests)}", retry=retry)
+        if not isinstance(response, list):
+            return response  # one error object for the whole batch
+        return sorted(response, key=lambda reply: reply.get("id") if isinstance(reply.get("id"), int) else -1)
+
+
 def connect(rpc_url: str, timeout: float = 30.0) -> Web3:
-    """A Web3 on `rpc_url`, checked to answer; RpcConnectionError otherwise."""
+    """A Web3 on `rpc_url` through the one transport, checked to answer; RpcConnectionError otherwise."""
     if not rpc_url.startswith(("http://", "https://")):
         raise ConfigurationError(f"RPC URL must be http(s)://..., got {rpc_url!r}")
-    w3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+    # Few retries: a caller (twinctl, the API) wants to hear of a node that is down within seconds.
+    w3 = Web3(TransportProvider(RpcClient(rpc_url, timeout=timeout, retries=3)))
     try:
         w3.eth.chain_id  # noqa: B018 - the cheapest request that proves the endpoint is a chain
-    except Exception as exc:  # requests, aiohttp and web3 each raise their own connection errors
+    except Exception as exc:  # a connection error, or an answer that is not JSON-RPC
         raise RpcConnectionError(f"cannot reach the JSON-RPC endpoint {rpc_url}: {type(exc).__name__}") from None
     return w3
+
+
+def transport_of(w3: Web3) -> RpcClient:
+    """The HTTP transport under a Web3 made by `connect`."""
+    provider = w3.provider
+    if not isinstance(provider, TransportProvider):
+        raise ConfigurationError(f"{provider} is not the chain package's transport; connect with chain.client.connect")
+    return provider.client
 
 
 def chain_info(w3: Web3) -> ChainInfo:
@@ -72,10 +117,11 @@ def chain_info(w3: Web3) -> ChainInfo:
 
 
 class FeeCache:
-    """EIP-1559 fee parameters, fetched at most every `ttl` seconds and shared by all senders.
+    """EIP-1559 fee parameters (`fees.fee_caps`), fetched at most every `ttl` seconds and shared by all senders,
+    the settler's included.
 
-    Asking the node for them per transaction costs two requests each; a max fee of twice the base fee plus the tip
-    stays valid through several blocks of rising base fee.
+    Asking the node for them per transaction costs two requests each; the caps stay valid through several blocks
+    of rising base fee.
     """
 
     def __init__(self, w3: Web3, ttl: float = 2.0) -> None:
@@ -86,19 +132,28 @@ class FeeCache:
         self._lock = threading.Lock()
 
     def fees(self) -> dict[str, int]:
+        """Transaction fields: maxFeePerGas and maxPriorityFeePerGas, or gasPrice on a pre-London chain."""
         with self._lock:
             if self._fees is None or time.monotonic() - self._at > self.ttl:
                 base = self.w3.eth.get_block("latest").get("baseFeePerGas")
                 if base is None:  # a pre-London chain
                     self._fees = {"gasPrice": self.w3.eth.gas_price}
                 else:
-                    tip = self.w3.eth.max_priority_fee
-                    self._fees = {"maxPriorityFeePerGas": tip, "maxFeePerGas": 2 * base + tip}
+                    try:
+                        tip = int(self.w3.eth.max_priority_fee)
+                    except (Web3Exception, ValueError):
+                        tip = DEFAULT_TIP
+                    max_fee, tip = fee_caps(base, tip)
+                    self._fees = {"maxPriorityFeePerGas": tip, "maxFeePerGas": max_fee}
                 self._at = time.monotonic()
             return dict(self._fees)
 
-
-GAS_HEADROOM_PERCENT = 125
+    def caps(self) -> tuple[int, int]:
+        """(maxFeePerGas, maxPriorityFeePerGas) for a type-2 transaction (the gas price for both before London)."""
+        fees = self.fees()
+        if "gasPrice" in fees:
+            return fees["gasPrice"], fees["gasPrice"]
+        return fees["maxFeePerGas"], fees["maxPriorityFeePerGas"]
 
 
 class _StaleNonce(Exception):
@@ -168,14 +223,12 @@ class Sender:
                 # build_transaction estimates gas, so most reverts surface here, before anything is sent.
                 tx = build(params)
                 if gas is None:
-                    # The estimate is exact for the state it ran on; the block the transaction lands in may differ
-                    # (a packed slot written from zero, a warmer or colder account), so leave headroom.
-                    tx["gas"] = tx["gas"] * GAS_HEADROOM_PERCENT // 100
+                    tx["gas"] = with_gas_margin(tx["gas"])
                 signed = self.account.sign_transaction(tx)
                 tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
             except (Web3Exception, ValueError) as exc:
                 self._nonce = None
-                if "nonce too low" in str(exc).lower():
+                if is_nonce_too_low(exc):
                     raise _StaleNonce from None
                 raise self._explain(exc) from None
             self._nonce += 1

@@ -1,6 +1,9 @@
-"""Raw JSON-RPC for the indexer: `eth_getLogs` over a block range and block headers, with retries.
+"""The one JSON-RPC transport of the backend (`RpcClient`): a keep-alive HTTP session with retries and backoff.
+web3 sends through it too (`client.TransportProvider`), so every request to the node shares one connection pool,
+one timeout and one retry policy; the head feed (`heads`) adds the node's WebSocket for pushed heads only.
 
-Deliberately below web3's request manager: its result formatters turn every log into AttributeDicts of HexBytes,
+The indexer's requests (`eth_getLogs` over a block range, block headers) are its fast path, deliberately below
+web3's request manager: its result formatters turn every log into AttributeDicts of HexBytes,
 which costs more than fetching them. Here a log stays the JSON object the node sent, decoded later in bulk
 (`events.EventDecoder`), and a header becomes a small dataclass.
 
@@ -11,6 +14,7 @@ as `RpcTransientError`), and everything else (`RpcError`).
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import random
@@ -115,21 +119,30 @@ class RpcClient:
         self._sleep = sleep
         self._session = requests.Session()
         self._session.headers["Content-Type"] = "application/json"
-        self._id = 0
+        self._ids = itertools.count(1)  # next() on a count is atomic: threads may share the client
 
     def close(self) -> None:
         self._session.close()
 
     # ------------------------------------------------------------------ transport
 
-    def _post(self, body: Any, what: str, raw: bool = False) -> Any:
-        """POSTs a request (or batch), retrying transient failures; returns the parsed JSON (`raw`: the bytes)."""
-        payload = json.dumps(body)
+    def post(self, body: Any, what: str, *, raw: bool = False, retry: bool = True) -> Any:
+        """POSTs a request or batch (an object, or JSON already encoded), retrying transient failures unless
+        `retry` is False (a request that must not reach the node twice); returns the parsed JSON (`raw`: the
+        bytes)."""
+        payload = body if isinstance(body, (bytes, str)) else json.dumps(body)
+        retries = self.retries if retry else 0
         attempt = 0
         while True:
             try:
                 response = self._session.post(self.url, data=payload, timeout=self.timeout, stream=True)
                 status = response.status_code
+                if status in _TRANSIENT_HTTP and not retry:
+                    # Sent once: a JSON-RPC answer (some nodes report a revert with HTTP 500) is the answer.
+                    content = _read_body(response)
+                    if content.startswith((b"{", b"[")):
+                        return content if raw else json.loads(content)
+                    raise _Retry(f"HTTP {status}")
                 if status in _TRANSIENT_HTTP or status == 413:
                     response.close()
                     if status != 413:
@@ -145,7 +158,7 @@ class RpcClient:
             except (requests.ConnectionError, requests.Timeout, urllib3.exceptions.HTTPError, _Retry,
                     json.JSONDecodeError) as exc:
                 attempt += 1
-                if attempt > self.retries:
+                if attempt > retries:
                     raise RpcTransientError(
                         f"{what} to {self.url} failed {attempt} times: {type(exc).__name__}: {exc}"
                     ) from None
@@ -154,13 +167,12 @@ class RpcClient:
                 self._sleep(delay)
 
     def _next_id(self) -> int:
-        self._id += 1
-        return self._id
+        return next(self._ids)
 
     def call(self, method: str, params: Sequence[Any] = ()) -> Any:
         attempt = 0
         while True:
-            reply = self._post({"jsonrpc": "2.0", "id": self._next_id(), "method": method, "params": list(params)},
+            reply = self.post({"jsonrpc": "2.0", "id": self._next_id(), "method": method, "params": list(params)},
                                method)
             error = reply.get("error") if isinstance(reply, dict) else None
             if error is None:
@@ -175,16 +187,16 @@ class RpcClient:
         """Several requests in one round trip; results in the order of `calls`. Any error fails the batch."""
         if not calls:
             return []
-        first = self._id + 1
-        body = [{"jsonrpc": "2.0", "id": self._next_id(), "method": m, "params": list(p)} for m, p in calls]
-        replies = self._post(body, f"batch of {len(calls)} {calls[0][0]}")
+        ids = [self._next_id() for _ in calls]
+        body = [{"jsonrpc": "2.0", "id": i, "method": m, "params": list(p)} for i, (m, p) in zip(ids, calls)]
+        replies = self.post(body, f"batch of {len(calls)} {calls[0][0]}")
         if isinstance(replies, dict):  # some servers answer a whole batch with one error object
             error = replies.get("error") or {}
             raise RpcError(calls[0][0], error.get("code"), str(error.get("message", "batch refused")))
         by_id = {reply.get("id"): reply for reply in replies}
         results = []
         for n, (method, _) in enumerate(calls):
-            reply = by_id.get(first + n) or {}
+            reply = by_id.get(ids[n]) or {}
             if "error" in reply:
                 error = reply["error"]
                 raise RpcError(method, error.get("code"), str(error.get("message", "")), error.get("data"))
@@ -202,7 +214,7 @@ class RpcClient:
     def header(self, block: int | str) -> BlockHeader | None:
         """The header of a block number (or tag: "latest", "safe", "finalized"); None if there is none."""
         tag = hex(block) if isinstance(block, int) else block
-        return _header(self.call("eth_getBlockByNumber", [tag, False]))
+        return parse_header(self.call("eth_getBlockByNumber", [tag, False]))
 
     def headers(self, numbers: Sequence[int], chunk: int = 200) -> dict[int, BlockHeader | None]:
         """Headers of many blocks in batched requests; a missing block (beyond the head) maps to None."""
@@ -212,7 +224,7 @@ class RpcClient:
             part = numbers[start : start + chunk]
             replies = self.batch([("eth_getBlockByNumber", [hex(n), False]) for n in part])
             for number, reply in zip(part, replies):
-                found[number] = _header(reply)
+                found[number] = parse_header(reply)
         return found
 
     def get_logs(self, from_block: int, to_block: int, addresses: Sequence[str]) -> list[dict[str, Any]]:
@@ -225,7 +237,7 @@ class RpcClient:
         params = [{"fromBlock": hex(from_block), "toBlock": hex(to_block), "address": list(addresses)}]
         attempt = 0
         while True:
-            body = self._post({"jsonrpc": "2.0", "id": self._next_id(), "method": "eth_getLogs", "params": params},
+            body = self.post({"jsonrpc": "2.0", "id": self._next_id(), "method": "eth_getLogs", "params": params},
                               "eth_getLogs", raw=True)
             # A result is announced in its first bytes; only a body that is not must be parsed to find its error.
             if b'"result":[' in body[:160] or b'"result": [' in body[:160]:
@@ -266,7 +278,7 @@ class _Retry(Exception):
     """A transport-level failure that is worth another attempt."""
 
 
-def _header(block: dict[str, Any] | None) -> BlockHeader | None:
+def parse_header(block: dict[str, Any] | None) -> BlockHeader | None:
     if not block:
         return None
     return BlockHeader(

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
 import subprocess
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from types import TracebackType
 
 from ..errors import NodeStartError
+from .logs import RpcClient, RpcError
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -34,13 +32,13 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
 
 def rpc_chain_id(url: str, timeout: float = 2.0) -> int | None:
     """The chain id the endpoint answers with, or None if it does not answer (yet)."""
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}).encode()
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    client = RpcClient(url, timeout=timeout, retries=0)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return int(json.loads(response.read())["result"], 16)
-    except (OSError, urllib.error.URLError, ValueError, KeyError):
+        return client.chain_id()
+    except (RpcError, OSError, ValueError, TypeError):
         return None
+    finally:
+        client.close()
 
 
 class LocalNode:

@@ -16,11 +16,10 @@ from web3 import Web3
 from web3.exceptions import TransactionNotFound, Web3Exception
 
 from ..errors import ContractRevert, TransactionError
-from .client import Chain
+from .client import Chain, transport_of
+from .logs import RpcError
+from .fees import bumped, is_already_known, is_nonce_too_low, with_gas_margin
 
-# Replacement must raise both EIP-1559 fees by at least 10 % (geth, Hardhat): 25 % leaves room.
-FEE_BUMP_NUMERATOR, FEE_BUMP_DENOMINATOR = 5, 4
-GAS_MARGIN_NUMERATOR, GAS_MARGIN_DENOMINATOR = 6, 5
 
 
 @dataclass(frozen=True)
@@ -146,13 +145,8 @@ class SettlementClient:
             raise TransactionError(f"settle simulation failed: {type(exc).__name__}: {exc}") from None
 
     def fees(self) -> tuple[int, int]:
-        """(maxFeePerGas, maxPriorityFeePerGas): twice the base fee plus the tip rides out a few full blocks."""
-        base = self.w3.eth.get_block("latest").get("baseFeePerGas", 0) or 0
-        try:
-            tip = int(self.w3.eth.max_priority_fee)
-        except (Web3Exception, ValueError):
-            tip = 10**9
-        return 2 * base + tip, tip
+        """(maxFeePerGas, maxPriorityFeePerGas), from the chain's shared fee cache (`fees.fee_caps`)."""
+        return self.chain.fees.caps()
 
     def sign(
         self,
@@ -188,34 +182,26 @@ class SettlementClient:
 
     def prepare(self, items: Sequence[SettleItem], *, nonce: int, gas_estimate: int) -> SignedSettle:
         max_fee, tip = self.fees()
-        gas = gas_estimate * GAS_MARGIN_NUMERATOR // GAS_MARGIN_DENOMINATOR
-        return self.sign(items, nonce=nonce, gas=gas, max_fee_per_gas=max_fee, max_priority_fee_per_gas=tip)
+        return self.sign(items, nonce=nonce, gas=with_gas_margin(gas_estimate), max_fee_per_gas=max_fee,
+                         max_priority_fee_per_gas=tip)
 
     def bump(self, items: Sequence[SettleItem], previous: SignedSettle) -> SignedSettle:
         """The same settlement at the same nonce with fees raised enough for the pool to replace the stuck one."""
-        max_fee, tip = self.fees()
-        bumped_fee = max(max_fee, previous.max_fee_per_gas * FEE_BUMP_NUMERATOR // FEE_BUMP_DENOMINATOR + 1)
-        bumped_tip = max(tip, previous.max_priority_fee_per_gas * FEE_BUMP_NUMERATOR // FEE_BUMP_DENOMINATOR + 1)
-        return self.sign(
-            items,
-            nonce=previous.nonce,
-            gas=previous.gas,
-            max_fee_per_gas=max(bumped_fee, bumped_tip),
-            max_priority_fee_per_gas=bumped_tip,
-        )
+        max_fee, tip = bumped((previous.max_fee_per_gas, previous.max_priority_fee_per_gas), self.fees())
+        return self.sign(items, nonce=previous.nonce, gas=previous.gas, max_fee_per_gas=max_fee,
+                         max_priority_fee_per_gas=tip)
 
     def send(self, signed: SignedSettle) -> str:
         """Broadcasts; an error that says the node already has it is success (we may be re-sending after a crash)."""
         try:
             return Web3.to_hex(self.w3.eth.send_raw_transaction(signed.raw))
         except (Web3Exception, ValueError) as exc:
-            text = str(exc).lower()
-            if "already known" in text or "known transaction" in text or "already imported" in text:
+            if is_already_known(exc):
                 return signed.tx_hash
             revert = self.chain.decoder.from_exception(exc)
             if revert is not None:  # Hardhat in automine mode mines and reports the revert at once
                 raise revert from None
-            if "nonce too low" in text or "nonce has already been used" in text:
+            if is_nonce_too_low(exc):
                 raise NonceTooLowError(f"nonce {signed.nonce} of {self.address} is already used") from None
             raise TransactionError(f"sending settle failed: {type(exc).__name__}: {exc}") from None
 
@@ -235,6 +221,20 @@ class SettlementClient:
             succeeded=receipt["status"] == 1,
         )
 
+    def receipts(self, tx_hashes: Sequence[str]) -> dict[str, SettleReceipt | None]:
+        """The receipts of several transactions in one request; None for one not mined in the current chain."""
+        if not tx_hashes:
+            return {}
+        try:
+            replies = transport_of(self.w3).batch([("eth_getTransactionReceipt", [h]) for h in tx_hashes])
+        except RpcError as exc:
+            raise TransactionError(f"reading receipts failed: {exc}") from None
+        return {h: _receipt(reply) for h, reply in zip(tx_hashes, replies)}
+
+    def mined_nonce(self) -> int:
+        """Transactions of the recorder included in the latest block (one request, where `nonces` costs two)."""
+        return int(self.w3.eth.get_transaction_count(self.address, "latest"))
+
     def explain_failure(self, tx_hash: str, block_number: int) -> ContractRevert | TransactionError:
         """Why a mined settle reverted, by replaying it on the state before its block."""
         from .client import _replay_revert  # noqa: PLC0415 - the sender's own replay, kept in one place
@@ -252,6 +252,19 @@ class SettlementClient:
 
 class NonceTooLowError(TransactionError):
     """The nonce was already used by a mined transaction of the recorder."""
+
+
+def _receipt(reply: Any) -> SettleReceipt | None:
+    """A JSON-RPC receipt object (hex quantities) as a SettleReceipt; None when there is none (yet)."""
+    if not isinstance(reply, dict) or reply.get("blockNumber") is None:
+        return None
+    return SettleReceipt(
+        tx_hash=reply["transactionHash"],
+        block_number=int(reply["blockNumber"], 16),
+        block_hash=reply["blockHash"],
+        gas_used=int(reply["gasUsed"], 16),
+        succeeded=int(reply.get("status") or "0x0", 16) == 1,
+    )
 
 
 def _state(license_id: int, value: Any) -> LicenseChainState:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import threading
 
+from ..chain.heads import HeadFeed
 from ..chain.settlement import SettlementClient
 from ..errors import ConfigurationError
 from ..settlement.config import SettlerConfig
@@ -54,10 +55,13 @@ def run(args: argparse.Namespace) -> int:
     )
     lock = SettlerLock(backend.engine, recorder.address, backend.chain.chain_id)
     lock.acquire(wait=args.wait_lock)
+    heads = HeadFeed(settings.rpc_url, settings.ws_url, poll_interval=settings.head_poll_interval)
+    heads.start()
     try:
         say(f"settler for recorder {recorder.address} on chain {backend.chain.chain_id} "
             f"(window {config.window_s} s, batch <= {config.max_batch_uses} uses); Ctrl-C stops it")
-        Settler(backend.engine, client, config).run(threading.Event())
+        Settler(backend.engine, client, config, heads=heads).run(threading.Event())
     finally:
+        heads.stop()
         lock.release()
     return 0

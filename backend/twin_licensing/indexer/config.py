@@ -8,7 +8,9 @@ from typing import Any
 
 @dataclass(frozen=True)
 class IndexerConfig:
-    poll_interval: float = 0.25  # seconds between head polls when no subscription wakes us sooner
+    # Seconds between head polls while no subscription pushes heads (TWIN_HEAD_POLL_INTERVAL unless set here):
+    # polling costs a request per interval even when nothing happens, so it is the fallback, not the way.
+    poll_interval: float = 1.0
     confirmations: int = 0  # blocks below the head before a row is final (0 on the local node)
     initial_span: int = 10  # blocks in the first eth_getLogs request (then x2 while responses are small)
     max_span: int = 100_000  # never ask for more blocks at once
@@ -20,6 +22,7 @@ class IndexerConfig:
     fetch_process: bool = True  # far behind the head, fetch and decode in a forked process (two cores at work)
     process_min_blocks: int = 256  # ... when at least this many blocks behind
     subscribe: bool = True  # wake on eth_subscribe("newHeads") when the node offers a WebSocket
+    ws_url: str | None = None  # the node's WebSocket (TWIN_WS_URL); None: the RPC URL with the ws scheme
 
     @classmethod
     def from_settings(cls, settings: Any, **overrides: Any) -> "IndexerConfig":
@@ -30,5 +33,9 @@ class IndexerConfig:
                 values[item.name] = value
         if getattr(settings, "rpc_timeout", None):
             values.setdefault("rpc_timeout", settings.rpc_timeout)
+        if getattr(settings, "head_poll_interval", None):
+            values.setdefault("poll_interval", settings.head_poll_interval)
+        if getattr(settings, "ws_url", None):
+            values.setdefault("ws_url", settings.ws_url)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

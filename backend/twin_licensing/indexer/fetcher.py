@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..chain.events import DecodedEvent, EventDecoder
+from ..chain.heads import Head, HeadFeed
 from ..chain.logs import BlockHeader, LogRangeTooLarge, RpcClient, parse_logs
 from .config import IndexerConfig
 from .handlers import event_values
@@ -130,6 +131,7 @@ class Fetcher(_Outbox, threading.Thread):
         stop_at: int | None = None,
         wake: threading.Event | None = None,
         sizer: RangeSizer | None = None,
+        heads: HeadFeed | None = None,
     ) -> None:
         threading.Thread.__init__(self, name="indexer-fetcher", daemon=True)
         _Outbox.__init__(self, config)
@@ -144,6 +146,10 @@ class Fetcher(_Outbox, threading.Thread):
         self.sizer = sizer or RangeSizer(config)
         self.head_seen = start - 1
         self.pipeline_client: RpcClient | None = None  # set: requests run one range ahead (see _pipelined)
+        # Heads pushed by the node: they set `wake` and save the head request (and often every request: see
+        # _passes_over). Without them the fetcher polls the head every `poll_interval`.
+        self.heads = heads
+        self._used_head: Head | None = None
 
     def stop(self) -> None:
         self._halt_and_drain()
@@ -160,38 +166,67 @@ class Fetcher(_Outbox, threading.Thread):
     def _loop(self) -> None:
         addresses = self.decoder.addresses
         while not self._halt.is_set():
-            head = self.client.header("latest")
-            if head is None:
-                raise _Reorg("the node has no latest block")
+            self.wake.clear()  # before reading the head: a head announced from now on wakes the wait below
+            head, pushed = self._head()
             self.head_seen = head.number
             if head.number < self.next - 1 or (head.number == self.next - 1 and head.hash != self.parent_hash):
                 raise _Reorg(f"head {head.number} {head.hash[:10]} does not extend block {self.next - 1}")
             last = head.number if self.stop_at is None else min(head.number, self.stop_at)
-            if self.pipeline_client is not None and self.next <= last:
-                self._pipelined(last, head.number, addresses, self.pipeline_client)
-            while self.next <= last and not self._halt.is_set():
-                batch = self._fetch(self.next, last, head.number, addresses)
-                if not self._put(batch):
+            if pushed is None or not self._passes_over(pushed, last, addresses):
+                if self.pipeline_client is not None and self.next <= last:
+                    self._pipelined(last, head.number, addresses, self.pipeline_client)
+                while self.next <= last and not self._halt.is_set():
+                    batch = self._fetch(self.next, last, head.number, addresses, head if pushed is not None else None)
+                    if not self._put(batch):
+                        return
+                    self.next, self.parent_hash = batch.end + 1, batch.end_hash
+                if self.stop_at is not None and self.next > self.stop_at:
+                    self._put(Caught())
                     return
-                self.next, self.parent_hash = batch.end + 1, batch.end_hash
-            if self.stop_at is not None and self.next > self.stop_at:
-                self._put(Caught())
-                return
-            # Caught up: wait for a new head (a subscription sets `wake` at once; else poll).
-            self.wake.wait(self.config.poll_interval)
-            self.wake.clear()
+            # Caught up: wait for a new head. Pushed heads set `wake` at once (the feed polls for us while its
+            # subscription is down); the timeout is only a safety net then.
+            self.wake.wait(self.config.poll_interval if self.heads is None else max(self.config.poll_interval, 30.0))
 
-    def _fetch(self, start: int, last: int, head: int, addresses: list[str]) -> Batch:
-        end, before, body = self._request(self.client, start, last, addresses)
+    def _head(self) -> tuple[BlockHeader, Head | None]:
+        """The chain's head: the one last pushed if it is new to us and not behind us, else asked for."""
+        heads = self.heads
+        latest = heads.latest if heads is not None else None
+        if latest is not None and latest is not self._used_head and latest.number >= self.next - 1:
+            self._used_head = latest
+            return latest.header, latest
+        head = self.client.header("latest")
+        if head is None:
+            raise _Reorg("the node has no latest block")
+        return head, None
+
+    def _passes_over(self, pushed: Head, last: int, addresses: list[str]) -> bool:
+        """Following, one block behind a pushed head whose logs bloom proves that none of our contracts logged in
+        it: the block goes to the writer as an empty batch with no request at all (an idle chain then costs the
+        indexer nothing). Its parent is checked here; a later reorganisation is found by the next block's."""
+        header = pushed.header
+        if (self.stop_at is not None or last != self.next or header.number != self.next
+                or header.parent_hash != self.parent_hash or pushed.may_have_logs_of(addresses)):
+            return False
+        batch = Batch(header.number, header.number, self.parent_hash, header.hash, header.number,
+                      {header.number: header}, [], [])
+        if self._put(batch):
+            self.next, self.parent_hash = header.number + 1, header.hash
+        return True
+
+    def _fetch(self, start: int, last: int, head: int, addresses: list[str],
+               pushed: BlockHeader | None = None) -> Batch:
+        end, before, body = self._request(self.client, start, last, addresses, pushed)
         return self._finish(start, end, before, body, head, count_logs=True)
 
-    def _request(self, client: RpcClient, start: int, last: int, addresses: list[str]) -> tuple[int, BlockHeader, bytes]:
+    def _request(self, client: RpcClient, start: int, last: int, addresses: list[str],
+                 pushed: BlockHeader | None = None) -> tuple[int, BlockHeader, bytes]:
         """eth_getLogs from `start` over as many blocks as the sizer says (shrinking while refused): the range's
-        end, the header of its last block read before the logs, and the response body."""
+        end, the header of its last block read before the logs (a pushed head is one, read just now), and the
+        response body."""
         while True:
             span = self.sizer.span
             end = min(last, start + span - 1)
-            before = client.header(end)
+            before = pushed if pushed is not None and pushed.number == end else client.header(end)
             if before is None:
                 raise _Reorg(f"block {end} vanished")
             try:

@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 from ..chain.artifacts import ArtifactStore
 from ..chain.deployment import Deployment, read_deployment
 from ..chain.events import EventDecoder
-from ..chain.heads import HeadWatcher
+from ..chain.heads import HeadFeed
 from ..chain.logs import RpcClient
 from ..db.engine import make_engine
 from ..db.migrate import upgrade_database
@@ -51,6 +51,7 @@ class Indexer:
         *,
         rpc_url: str | None = None,
         progress: Progress | None = None,
+        heads: HeadFeed | None = None,
     ) -> None:
         self.engine = engine
         self.client = client
@@ -63,6 +64,7 @@ class Indexer:
         self.cursor: Cursor | None = None
         self.decoder: EventDecoder | None = None
         self.sizer = RangeSizer(self.config)
+        self.heads = heads  # a feed shared with others in this process; else run() starts its own
         self._lock = IndexerLock(engine, self.chain_id)
 
     # ------------------------------------------------------------------ chain identity
@@ -142,12 +144,16 @@ class Indexer:
         stop = stop or threading.Event()
         self._lock.acquire(wait=lock_wait)
         wake = threading.Event()
-        watcher = None
+        heads, own_heads = None, False
         try:
             cursor = self.prepare(wait=not until_head, stop=stop)
             if self.config.subscribe and not until_head:
-                watcher = HeadWatcher(self.rpc_url, wake)
-                watcher.start()
+                heads = self.heads
+                if heads is None:
+                    heads, own_heads = HeadFeed(self.rpc_url, self.config.ws_url,
+                                                poll_interval=self.config.poll_interval), True
+                    heads.start()
+                heads.listen(wake)
             stop_at = self.client.block_number() if until_head else None
             failures = 0
             recover: str | None = None  # why the index must be checked against the chain before going on
@@ -156,7 +162,7 @@ class Indexer:
                     if recover is not None:
                         cursor = self._recover(recover, stop, wait=not until_head)
                         recover, failures = None, 0
-                    outcome = self._run_fetcher(cursor, stop, stop_at, wake)
+                    outcome = self._run_fetcher(cursor, stop, stop_at, wake, heads)
                 except RpcConnectionError as error:
                     outcome = Failed(error)
                 cursor = self.cursor or cursor
@@ -177,13 +183,15 @@ class Indexer:
                     recover = "the node was unreachable"
             return cursor
         finally:
-            if watcher is not None:
-                watcher.stop()
+            if heads is not None:
+                heads.unlisten(wake)
+                if own_heads:
+                    heads.stop()
             self.progress.close()
             self._lock.release()
 
     def _run_fetcher(self, cursor: Cursor, stop: threading.Event, stop_at: int | None,
-                     wake: threading.Event) -> Any:
+                     wake: threading.Event, heads: HeadFeed | None = None) -> Any:
         assert self.decoder is not None
         head = self.client.block_number()
         end = head if stop_at is None else min(stop_at, head)
@@ -199,7 +207,8 @@ class Indexer:
         else:
             fetcher = Fetcher(self.client, self.decoder, self.config, chain_id=self.chain_id,
                               start=cursor.block_number + 1,
-                              parent_hash=cursor.block_hash, stop_at=stop_at, wake=wake, sizer=self.sizer)
+                              parent_hash=cursor.block_hash, stop_at=stop_at, wake=wake, sizer=self.sizer,
+                              heads=heads)
             backfill_end = None
         fetcher.start()
         self.progress.begin(cursor.block_number, head)
@@ -245,7 +254,7 @@ class Indexer:
 
 
 def build_indexer(settings: Any, *, engine: Engine | None = None, config: IndexerConfig | None = None,
-                  progress: Progress | None = None, migrate: bool = True) -> Indexer:
+                  progress: Progress | None = None, migrate: bool = True, heads: HeadFeed | None = None) -> Indexer:
     """An indexer for the settings' node, deployment and database (migrated to the newest schema first)."""
     engine = engine or make_engine(str(settings.database_url))
     if migrate:
@@ -253,5 +262,5 @@ def build_indexer(settings: Any, *, engine: Engine | None = None, config: Indexe
     config = config or IndexerConfig.from_settings(settings)
     client = RpcClient(settings.rpc_url, timeout=config.rpc_timeout, retries=config.rpc_retries)
     return Indexer(engine, client, ArtifactStore(settings.artifacts_dir), settings.deployments_dir, config,
-                   rpc_url=settings.rpc_url, progress=progress)
+                   rpc_url=settings.rpc_url, progress=progress, heads=heads)
 

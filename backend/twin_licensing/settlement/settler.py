@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from sqlalchemy import Engine, delete, func, select
 from sqlmodel import Session
 
+from ..chain.heads import HeadFeed
 from ..chain.settlement import NonceTooLowError, SettleItem, SettlementClient, SignedSettle
 from ..db.submissions import (
     DROPPED,
@@ -58,9 +59,15 @@ class Settler:
         engine: Engine,
         client: SettlementClient,
         config: SettlerConfig | None = None,
+        heads: HeadFeed | None = None,
     ) -> None:
         self.engine = engine
         self.client = client
+        # New heads, pushed by the node: the chain-side checks (reorganisation, settled counts, holds) run once per
+        # new block instead of once per step, since between blocks nothing on chain can have changed. Without a
+        # feed every step looks (tests drive `step()` by hand).
+        self.heads = heads
+        self._head_sequence = -1
         deployment = client.chain.deployment
         assert deployment is not None, "the settler needs the chain bound to its deployment"
         self.chain_id = client.chain.chain_id
@@ -169,9 +176,11 @@ class Settler:
             self.reconcile()
             self._unresolved = False
         now = time.monotonic()
-        if now - self._last_full_refresh >= self.config.full_refresh_s or self._reorganised():
+        new_block = self._new_block()
+        if self._last_full_refresh == float("-inf") or (new_block and (
+                now - self._last_full_refresh >= self.config.full_refresh_s or self._reorganised())):
             self.refresh_all()
-        if now - self._last_recheck >= self.config.recheck_rejections_s:
+        if new_block and now - self._last_recheck >= self.config.recheck_rejections_s:
             self._recheck_rejections()
 
         with Session(self.engine) as session:
@@ -230,10 +239,22 @@ class Settler:
             if lid not in states:  # not on this chain (any more): a reorganisation undid its purchase
                 self.floors.pop(lid, None)
 
+    def _new_block(self) -> bool:
+        """Whether the chain may have moved since the last step: a new head was announced (always, without a feed)."""
+        if self.heads is None:
+            return True
+        sequence = self.heads.sequence
+        moved, self._head_sequence = sequence != self._head_sequence, sequence
+        return moved
+
     def _reorganised(self) -> bool:
         """Whether a recent batch of ours left the chain (its receipt vanished or moved to another block)."""
-        for tx_hash, block_hash in list(self._recent):
-            receipt = self.client.receipt(tx_hash)
+        recent = list(self._recent)
+        if not recent:
+            return False
+        receipts = self.client.receipts([tx_hash for tx_hash, _ in recent])  # one request for all of them
+        for tx_hash, block_hash in recent:
+            receipt = receipts.get(tx_hash)
             if receipt is None or receipt.block_hash != block_hash:
                 log.warning("settlement %s is no longer in block %s: reorganisation, re-reading counts", tx_hash, block_hash)
                 self._recent.clear()
@@ -385,8 +406,10 @@ class Settler:
         since = time.monotonic()
         delay = 0.01
         while True:
+            seen = self.heads.sequence if self.heads is not None else 0
+            receipts = self.client.receipts(hashes)
             for tx_hash in reversed(hashes):
-                receipt = self.client.receipt(tx_hash)
+                receipt = receipts.get(tx_hash)
                 if receipt is not None:
                     self._finish(submission_id, receipt.tx_hash, receipt.succeeded, receipt.block_number,
                                  receipt.block_hash, receipt.gas_used, items)
@@ -396,7 +419,7 @@ class Settler:
                         gas_used=receipt.gas_used,
                         succeeded=receipt.succeeded,
                     )
-            if self.client.nonces().mined > signed.nonce and not any(self.client.receipt(h) for h in hashes):
+            if self.client.mined_nonce() > signed.nonce and not any(self.client.receipts(hashes).values()):
                 # The nonce went to a transaction we do not know: ours were replaced or the chain moved on.
                 self._mark(submission_id, DROPPED, error=f"nonce {signed.nonce} used by another transaction")
                 self.refresh_all()
@@ -421,8 +444,15 @@ class Settler:
                     pass  # one of ours was mined meanwhile: the next loop finds its receipt
                 except ContractRevert:
                     pass
-            time.sleep(delay)
-            delay = min(delay * 2, 0.25)
+            if self.heads is not None and self.heads.subscribed.is_set():
+                # A receipt can only appear with a new block: wait for it (the timeout is a safety net, and the
+                # moment a stuck transaction is due for replacement).
+                due = (self.config.stuck_after_s - (time.monotonic() - since)
+                       if replacements < self.config.max_replacements else 5.0)
+                self.heads.wait_for_next(seen, timeout=max(0.05, min(due, 5.0)))
+            else:
+                time.sleep(delay)
+                delay = min(delay * 2, 0.25)
 
     def _finish(
         self,
