@@ -91,17 +91,30 @@ export async function render(root, { params, isCurrent }) {
       pager(offset, LIMIT, history.count, (o) => (location.hash = `#/model/earnings?offset=${o}`))),
   );
   drawCharts(earnings);
-  // Earnings move whenever a use settles: refresh quietly while the page is open.
+  // Earnings move whenever a use of her twins settles. Poll briskly while one of their licences has a use waiting to
+  // settle; otherwise only now and then, to learn of uses that brands report later (no push channel exists).
   const signature = JSON.stringify([earnings.chain, earnings.index]);
   const watch = async () => {
     if (!isCurrent()) return;
+    let pending = false;
     try {
-      const fresh = await api(`/earnings/${me}`);
+      const [fresh, waiting] = await Promise.all([api(`/earnings/${me}`), pendingUses(earnings.twins)]);
       if (JSON.stringify([fresh.chain, fresh.index]) !== signature && isCurrent()) return window.dispatchEvent(new HashChangeEvent("hashchange"));
+      pending = waiting;
     } catch { /* try again later */ }
-    timer = setTimeout(watch, 1500);
+    if (isCurrent()) timer = setTimeout(watch, pending ? BRISK_MS : IDLE_MS);
   };
-  timer = setTimeout(watch, 1500);
+  timer = setTimeout(watch, BRISK_MS);
+}
+
+const BRISK_MS = 1000;
+const IDLE_MS = 8000;
+
+/** Whether a licence of one of these twins has a use accepted but not settled yet. */
+async function pendingUses(twins) {
+  const pages = await Promise.all((twins || []).slice(0, 20).map((t) =>
+    api("/licenses", { query: { twin_id: t.twin_id, limit: 100 } }).catch(() => ({ data: [] }))));
+  return pages.some((page) => page.data.some((l) => l.uses_pending > 0));
 }
 
 function drawCharts(earnings) {

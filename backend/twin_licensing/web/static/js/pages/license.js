@@ -91,7 +91,7 @@ export async function render(root, { args, params, isCurrent }) {
           { label: "When", render: (u) => h("div", { class: "small" }, h("div", {}, `Reported ${dateTime(toSeconds(u.accepted_at))}`),
             u.status === "settled" ? h("div", { class: "muted" }, settledWhen(u)) : null) },
           { label: "Progress", render: (u) => (u.status === "held" || u.status === "rejected" ? h("div", {}, useBadge(u.status), h("div", { class: "small", style: "color:var(--bad)" }, u.reason || "")) : tracker(u.status)) },
-          { label: "Fee", num: true, render: (u) => money(u.fee) },
+          { label: "Fee", num: true, render: (u) => (u.fee === null || u.fee === undefined ? "—" : money(u.fee)) },
         ],
         page.data,
         { empty: h("p", { class: "muted" }, "No use reported yet. Report each image, post or film made with the twin.") },
@@ -117,6 +117,8 @@ export async function render(root, { args, params, isCurrent }) {
   paint();
   if (unsettled()) timer = setTimeout(refresh, POLL_MS);
 }
+
+const isHash = (text) => /^0x[0-9a-fA-F]{64}$/.test(text);
 
 /** The brand's own name for a use (its label), else the start of its 32-byte reference. */
 function useName(u) {
@@ -228,7 +230,9 @@ function reportCard(view, isHolder, onReported) {
             c.use = await api("/uses", {
               method: "POST",
               body: {
-                license_id: Number(report.licenseId), use_ref: report.useRef, label, category: report.category,
+                // A 0x-hash typed as the reference is the use_ref itself, not a label whose hash it is.
+                license_id: Number(report.licenseId), use_ref: report.useRef, label: isHash(label) ? undefined : label,
+                category: report.category,
                 territory: report.territory, used_at: Number(report.usedAt), signature: c.signature,
               },
             });
