@@ -212,7 +212,7 @@ def report_use(up: Up, url: str, licence: int, brand, category: int, territory: 
     signed = Account.sign_typed_data(brand.key, full_message=typed["typed_data"])
     status, use = post(url + "api/v1/uses", {**fields, "signature": "0x" + bytes(signed.signature).hex()})
     assert status == 201, use
-    return use["use_id"]
+    return use["id"]
 
 
 def use_status(url: str, use_id: int) -> str:
@@ -415,3 +415,27 @@ def test_an_adopted_child_is_never_restarted(tmp_path: Path) -> None:
     finally:
         sup.stop_all(timeout=5)
     assert messages == [] and sup.child("node") is node
+
+
+def test_stop_all_stops_the_services_together_and_the_adopted_node_last(tmp_path: Path) -> None:
+    messages: list[str] = []
+    sup = supervisor(tmp_path, messages)
+    process = subprocess.Popen(python("import time; time.sleep(120)"), start_new_session=True)
+    services_alive_when_node_stopped: list[bool] = []
+
+    def stop_node(timeout: float) -> None:
+        services_alive_when_node_stopped.extend(alive(sup.child(name).pid) for name in ("a", "b"))
+        process.kill()
+        process.wait()
+
+    sup.adopt(Child("node", process.pid, tmp_path / "node.log", process.poll, stop_node))
+    # Each service takes a moment to honour SIGTERM, as the settler finishing a batch does.
+    slow = "import signal, sys, time\nsignal.signal(signal.SIGTERM, lambda *a: (time.sleep(0.5), sys.exit(0)))\n" \
+           "print('handler', 'installed', flush=True)\ntime.sleep(120)"  # the log's header shows the argv
+    a, b = sup.start("a", python(slow)), sup.start("b", python(slow))
+    wait_until(lambda: all("handler installed" in c.log_tail() for c in (a, b)), 30,
+               "the services to install their handlers")
+    sup.stop_all(timeout=10)
+    assert messages == [f"stopping b (pid {b.pid})", f"stopping a (pid {a.pid})", f"stopping node (pid {process.pid})"]
+    assert services_alive_when_node_stopped == [False, False]
+    assert a.poll() == 0 and b.poll() == 0 and process.poll() is not None

@@ -18,6 +18,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -236,16 +237,30 @@ class Supervisor:
     # ------------------------------------------------------------------ stopping
 
     def stop_all(self, timeout: float = 10.0) -> None:
-        """Stops every child still running, the last started first, and reports each one."""
-        for child in reversed(self.children):
+        """Stops every child still running and reports each one: the services together (each may take seconds to
+        finish its work on SIGTERM, and none depends on another's stopping), the last started named first, then
+        the adopted ones (the node), which the services may need until they have stopped."""
+        for child in self.children:
             child.stopping = True
-            if child.poll() is not None:
-                continue
+        services = [c for c in reversed(self.children) if c.argv is not None and c.poll() is None]
+        for child in services:
             self.say(f"stopping {child.name} (pid {child.pid})")
-            try:
-                child.stop(timeout)
-            except Exception as exc:  # noqa: BLE001 - keep stopping the others
-                self.say(f"could not stop {child.name} (pid {child.pid}): {exc}")
+        stoppers = [threading.Thread(target=self._stop, args=(child, timeout), name=f"stop-{child.name}")
+                    for child in services]
+        for thread in stoppers:
+            thread.start()
+        for thread in stoppers:
+            thread.join()
+        for child in reversed(self.children):
+            if child.argv is None and child.poll() is None:
+                self.say(f"stopping {child.name} (pid {child.pid})")
+                self._stop(child, timeout)
+
+    def _stop(self, child: Child, timeout: float) -> None:
+        try:
+            child.stop(timeout)
+        except Exception as exc:  # noqa: BLE001 - keep stopping the others
+            self.say(f"could not stop {child.name} (pid {child.pid}): {exc}")
 
     @property
     def pids(self) -> dict[str, int]:
