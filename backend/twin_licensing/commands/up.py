@@ -102,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
         say(f"Web client: {web_url}")
         say(f"API:        {web_url}api/v1 (docs: {web_url}api/v1/docs)")
         say(f"RPC URL:    {node.url}   (chain id {deployed.deployment.chain_id})")
-        say(f"deployment: {deployed.path}")
+        say(f"deployment: {relative(deployed.path, settings.project_root)}")
         say("running; press Ctrl-C to stop (a crashed indexer, settler or API is restarted)")
         supervisor.wait()
     except KeyboardInterrupt:
