@@ -2,8 +2,9 @@
 them all.
 
 Each child runs in its own session (process group = its PID): a Ctrl-C in the terminal reaches only the
-supervisor, which then stops the children itself, in reverse order of start, by PID (SIGTERM to the child's own
-process group, SIGKILL after a grace period), and reaps them. Nothing is ever stopped by name.
+supervisor, which then stops the children itself, by PID (SIGTERM to the child's own process group, SIGKILL after
+a grace period): the services together, then the node they depend on, and reaps them. Nothing is ever stopped by
+name.
 
 A child started from an argv (the indexer, the settler, the API) is restarted when it exits by itself: each of
 them resumes from the database (the indexer from its cursor, the settler by reconciling with the chain, the API is
