@@ -232,6 +232,7 @@ contract LicenseToken is ERC721, AccessControl, Pausable, ILicenseToken, ITwinRe
         _pause();
     }
 
+    /// @notice Lifts a pause: purchases, top-ups and settlements resume.
     function unpause() external onlyRole(DEFAULT_ADMIN_ROLE) {
         _unpause();
     }
