@@ -22,11 +22,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_rpc_argument(parser)
     parser.add_argument("--once", action="store_true", help="index up to the current head, then exit")
     parser.add_argument("--poll-interval", type=float,
-                        help=f"seconds between head polls (default {DEFAULTS.poll_interval}; TWIN_INDEXER_POLL_INTERVAL)")
+                        help=f"seconds between head polls while no new-heads subscription is up (default "
+                             f"{DEFAULTS.poll_interval}; TWIN_HEAD_POLL_INTERVAL)")
     parser.add_argument("--confirmations", type=int,
                         help="blocks below the head before rows are final (default 0; TWIN_INDEXER_CONFIRMATIONS)")
     parser.add_argument("--max-span", type=int, help=f"most blocks per eth_getLogs (default {DEFAULTS.max_span})")
-    parser.add_argument("--no-subscribe", action="store_true", help="poll only, even if the node offers WebSocket")
+    parser.add_argument("--no-subscribe", action="store_true",
+                        help="poll only, even if the node offers WebSocket (TWIN_WS_URL names it when it is not at "
+                             "the RPC URL)")
     parser.add_argument("--wait-lock", type=float, default=None,
                         help="seconds to wait for another indexer of this database to stop (default: wait for ever)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar or progress log lines")
