@@ -3,8 +3,9 @@
 
 import { state } from "./state.js";
 
-export const DECIMALS = 6;
-const UNIT = 10n ** BigInt(DECIMALS);
+// The payment token's decimals, as the deployment read them from the contract (6 for USDC and the test coin).
+const decimals = () => Number(state.deployment?.token?.decimals ?? 6);
+const unit = () => 10n ** BigInt(decimals());
 
 export function toBig(value) {
   if (typeof value === "bigint") return value;
@@ -18,25 +19,25 @@ export function symbol() {
 }
 
 /** 12345678 -> "12.35 tUSDC" (two decimals unless more are needed to show a non-zero amount). */
-export function money(micro, unit = symbol()) {
+export function money(micro, name = symbol()) {
   const value = toBig(micro);
   const negative = value < 0n;
   const abs = negative ? -value : value;
-  const whole = abs / UNIT;
-  let frac = (abs % UNIT).toString().padStart(DECIMALS, "0").replace(/0+$/, "");
+  const whole = abs / unit();
+  let frac = (abs % unit()).toString().padStart(decimals(), "0").replace(/0+$/, "");
   if (frac.length < 2) frac = frac.padEnd(2, "0");
   const text = `${negative ? "−" : ""}${whole.toLocaleString("en-US")}.${frac}`;
-  return unit ? `${text} ${unit}` : text;
+  return name ? `${text} ${name}` : text;
 }
 
 /** An amount as an input field's value: no grouping, and never three decimals, which parseAmount would find
  * ambiguous ("1.250" is 1.25 in London and 1250 in Berlin): 1250000n -> "1.25", 1234000n -> "1.2340". */
 export function amountText(micro) {
   const value = toBig(micro);
-  let frac = (value % UNIT).toString().padStart(DECIMALS, "0").replace(/0+$/, "");
+  let frac = (value % unit()).toString().padStart(decimals(), "0").replace(/0+$/, "");
   if (frac.length < 2) frac = frac.padEnd(2, "0");
   if (frac.length === 3) frac += "0";
-  return `${value / UNIT}.${frac}`;
+  return `${value / unit()}.${frac}`;
 }
 
 const GROUPED = /^\d{1,3}(?:SEP\d{3})+$/;
@@ -94,8 +95,8 @@ export function parseAmount(text, what = "amount") {
   } else {
     whole = value;
   }
-  if (frac.length > DECIMALS) throw new Error(`The ${what} can have at most ${DECIMALS} decimals (one micro-unit is 0.000001).`);
-  return BigInt(whole) * UNIT + BigInt(frac.padEnd(DECIMALS, "0"));
+  if (frac.length > decimals()) throw new Error(`The ${what} can have at most ${decimals()} decimals.`);
+  return BigInt(whole) * unit() + BigInt(frac.padEnd(decimals(), "0"));
 }
 
 export function parseWhole(text, what, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}) {

@@ -113,7 +113,7 @@ export function confirmDialog({ title, intro, rows = [], confirmLabel, danger = 
 }
 
 /** How much one press of the faucet hands out: enough for a few licences, far below its per-call limit. */
-const FAUCET_AMOUNT = 10_000n * 10n ** 6n;
+const faucetAmount = () => parseAmount("10000");
 
 /**
  * "Get test tUSDC": on the local chain with the test stablecoin only (`deployment.faucet`), mints test tokens to
@@ -123,12 +123,13 @@ export function faucetButton(onFunded) {
   if (!state.deployment?.faucet || !state.wallet) return null;
   const button = h("button", { type: "button", class: "btn small", "data-faucet": "" }, `Get test ${symbol()}`);
   button.addEventListener("click", async () => {
+    const amount = faucetAmount();
     button.disabled = true;
     try {
       await runSteps(`Getting test ${symbol()}`, [
-        { label: `Mint ${money(FAUCET_AMOUNT)} to your wallet`, run: (ctx, note) => send(token(true), "faucet", [state.wallet.address, FAUCET_AMOUNT], note) },
+        { label: `Mint ${money(amount)} to your wallet`, run: (ctx, note) => send(token(true), "faucet", [state.wallet.address, amount], note) },
       ], explain);
-      toast(`${money(FAUCET_AMOUNT)} of test tokens are in your wallet.`, "ok");
+      toast(`${money(amount)} of test tokens are in your wallet.`, "ok");
       onFunded?.(await balanceOf(state.wallet.address));
     } catch {
       /* the progress dialog showed why */
