@@ -95,3 +95,32 @@ def test_plus_agency_preselects_each_models_own_agency(page, system):
         seen.add(agency["address"])
     assert len(seen) == 2
     assert not page.js_errors, page.js_errors
+
+
+def test_buying_exclusive_over_a_running_licence_is_refused_before_signing(page, system):
+    model, first, second = system.account("model", 22), system.account("brand", 0), system.account("brand", 1)
+    twin_id = 23
+    assert system.get(f"/api/v1/twins/{twin_id}")["model"] == model["address"]
+    chain = chain_of(system)
+    seeded = system.get(f"/api/v1/twins/{twin_id}")["offers"][0]
+    buy(system, chain, first, seeded, escrow=seeded["per_use_fee"])  # an ordinary licence, running
+    chain.transact(dev_account(model["index"]), "LicenseToken", "publishOffer", twin_id,
+                   (0, seeded["per_use_fee"], 30 * 86400, 0, seeded["categories"], seeded["territories"], True, False))
+    offer_id = chain.call("LicenseToken", "offerCount")
+    wait_for(lambda: any(o["offer_id"] == offer_id for o in system.get(f"/api/v1/twins/{twin_id}")["offers"]),
+             what="the exclusive offer")
+
+    rpc = RpcRecorder(page)
+    open_as(page, system, second, f"/twins/{twin_id}")
+    card = page.locator(f'article.offer[data-offer-id="{offer_id}"]')
+    card.locator("[data-buy-offer]").click()
+    form = card.locator("form[data-buy-form]")
+    expect(form.locator("[data-clash]")).to_contain_text("This offer is exclusive")
+    expect(form.get_by_role("button", name="Pay and license")).to_be_disabled()
+    # The ordinary offer, next to it, can still be bought.
+    page.locator(f'article.offer[data-offer-id="{seeded["offer_id"]}"] [data-buy-offer]').click()
+    other = page.locator(f'form[data-buy-form="{seeded["offer_id"]}"]')
+    expect(other.get_by_role("button", name="Pay and license")).to_be_enabled()
+    expect(other.locator("[data-clash]")).to_have_count(0)
+    assert not [c for c, _ in rpc.calls if c["method"] in SIGNING]
+    assert not page.js_errors, page.js_errors

@@ -55,7 +55,7 @@ export async function render(root) {
       const known = candidates(roleSelect.value);
       const taken = used(roleSelect.value);
       mount(picker,
-        known.map((a) => h("option", { value: a.address }, a.label)),
+        known.map((a) => h("option", { value: a.address }, a.name || a.label)),
         h("option", { value: OTHER }, known.length ? "Another address…" : "An address…"));
       // Pre-select the first one not already listed: her own agency for the first "+ Agency".
       const first = known.find((a) => !taken.has(a.address.toLowerCase()));
