@@ -78,6 +78,46 @@ class SeedError(TwinLicensingError, RuntimeError):
     """The demo data cannot be seeded on this chain."""
 
 
+class RequestRefused(TwinLicensingError):
+    """A request the API refuses: `reason` is one sentence the person using the web client can act on, `status_code`
+    the HTTP status and `code` a stable name for programs."""
+
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class NotFoundError(RequestRefused, LookupError):
+    """What the request names does not exist (or not yet: the index may be catching up)."""
+
+    status_code = 404
+    code = "not_found"
+
+
+class LocalChainOnlyError(RequestRefused, LookupError):
+    """Development accounts and the node relay exist on the local chain only."""
+
+    status_code = 404
+    code = "local_chain_only"
+
+
+class MethodNotRelayedError(RequestRefused, PermissionError):
+    """A JSON-RPC method the development relay does not pass to the node (node administration)."""
+
+    status_code = 403
+    code = "method_not_relayed"
+
+
+class InvalidRequestError(RequestRefused, ValueError):
+    """A request body or parameter the API cannot use."""
+
+    status_code = 422
+    code = "invalid_request"
+
+
 def _show(value: Any) -> str:
     """Shows bytes as 0x-hex and everything else as Python would, so revert messages stay readable."""
     if isinstance(value, (bytes, bytearray)):

@@ -59,14 +59,14 @@ def test_chain_unreachable_is_said_not_failed(app_client, market):
 def test_agreement_flag_compares_index_and_chain_at_the_index_block(app_client, market):
     total = MODEL_SPLIT + 8 * USDC
     stub = StubChain({market.model_a: (8 * USDC, total)})
-    app_client.app.state.chain_reader = stub
+    app_client.app.state.context.chain_reader = stub
     body = app_client.get(f"/api/v1/earnings/{market.model_a}").json()
     assert body["agree"] is True and body["chain"]["claimable"] == 8 * USDC and body["chain"]["withdrawn"] == MODEL_SPLIT
     assert stub.asked == [(market.model_a, 100)] and body["chain"]["block_number"] == 100
 
 
 def test_disagreement_is_flagged(app_client, market):
-    app_client.app.state.chain_reader = StubChain({market.agency: (1, 1)})
+    app_client.app.state.context.chain_reader = StubChain({market.agency: (1, 1)})
     body = app_client.get(f"/api/v1/earnings/{market.agency}").json()
     assert body["agree"] is False
 

@@ -19,7 +19,7 @@ def test_health_ok_when_the_index_follows_the_head(app_client):
         def head(self):
             return 102
 
-    app_client.app.state.chain_reader = Head()
+    app_client.app.state.context.chain_reader = Head()
     body = app_client.get("/health").json()
     assert body["status"] == "ok" and body["chain_head"] == 102 and body["index_lag_blocks"] == 2
 
@@ -29,7 +29,7 @@ def test_health_degraded_when_the_index_lags(app_client):
         def head(self):
             return 500
 
-    app_client.app.state.chain_reader = Head()
+    app_client.app.state.context.chain_reader = Head()
     assert app_client.get("/health").json()["status"] == "degraded"
 
 

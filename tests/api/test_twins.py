@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from readkit import USDC, app_client, app_settings, market  # noqa: F401
 
@@ -104,9 +106,14 @@ def test_bad_inputs_are_422_with_a_reason(app_client, path):
     response = app_client.get(path)
     assert response.status_code == 422, response.text
     detail = response.json()["detail"]
-    assert detail and all(item["msg"] for item in detail)
+    # One sentence for a person: capitalised, finished, and not "min_fee: ..." or pydantic's wording.
+    assert isinstance(detail, str) and detail[0].isupper() and detail.endswith("."), detail
+    assert not re.match(r"^\w+:", detail) and "Input should" not in detail, detail
 
 
 def test_wrong_checksum_says_so(app_client):
     response = app_client.get("/api/v1/twins", params={"model": "0xA1A1A1A1A1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1"})
-    assert "checksum" in response.json()["detail"][0]["msg"]
+    assert response.json()["detail"] == (
+        "The model's address has a wrong mixed-case checksum (EIP-55): check it for a typo, or enter it in lower case."
+    )
+    assert response.json()["field"] == "model"

@@ -1,24 +1,24 @@
-"""The FastAPI application factory."""
+"""The FastAPI application factory: the shared context, error handlers, middleware, every router, the web client."""
 
 from __future__ import annotations
+
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from .. import __version__
 from ..chain.deployment import Deployment, read_deployment
 from ..chain.node import rpc_chain_id
-from ..chain.use_reports import UseReportDomain
 from ..db.engine import engine_from_settings
 from ..errors import DeploymentNotFoundError
 from ..settings import Settings, get_settings
-from ..usage.index_view import IndexView
-from ..usage.intake import UseIntake
+from ..web import mount_web
 from .context import ApiContext
 from .errors import install_error_handlers
-from .read.setup import install_read_api
-from .routes import api_router
-
-API_PREFIX = "/api/v1"
+from .limits import MAX_BODY_BYTES, BodySizeLimit, StrictJsonBodies
+from .routes import api_router, docs_router, operations_router
+from .routes.metrics import ApiMetrics, IndexCollector, MetricsMiddleware
+from .routes.paths import OPENAPI_URL
 
 
 def _find_deployment(settings: Settings) -> Deployment:
@@ -35,20 +35,22 @@ def _find_deployment(settings: Settings) -> Deployment:
     )
 
 
-def create_app(settings: Settings | None = None, *, deployment: Deployment | None = None, engine=None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    deployment: Deployment | None = None,
+    engine=None,
+    max_body_bytes: int = MAX_BODY_BYTES,
+) -> FastAPI:
     settings = settings or get_settings()
     deployment = deployment or _find_deployment(settings)
-    engine = engine or engine_from_settings(settings)
-    domain = UseReportDomain(chain_id=deployment.chain_id, verifying_contract=deployment.license_token)
-    index = IndexView()
-    context = ApiContext(
-        settings=settings,
-        engine=engine,
-        deployment=deployment,
-        domain=domain,
-        index=index,
-        intake=UseIntake(engine, domain, deployment.genesis_hash),
-    )
+    context = ApiContext(settings, engine or engine_from_settings(settings), deployment)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        await context.relay.aclose()
+
     app = FastAPI(
         title="Twin licensing",
         version=__version__,
@@ -56,12 +58,20 @@ def create_app(settings: Settings | None = None, *, deployment: Deployment | Non
             "Licence tokens for the AI digital twins of fashion models. Brands report each use of a twin, signed "
             "with their wallet (EIP-712); the backend settles a royalty for every use on chain, once, provably."
         ),
-        openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        openapi_url=OPENAPI_URL,
+        docs_url=None,  # served offline by routes/docs.py
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.context = context
+    app.state.metrics = ApiMetrics()
+    app.state.metrics.registry.register(IndexCollector(context))
     install_error_handlers(app)
-    app.include_router(api_router, prefix=API_PREFIX)
-    install_read_api(app, context)  # read API: /health, /metrics, body limit, web client at /
+    # Outermost last: the size limit refuses a body before anything else reads it, and is itself counted.
+    app.add_middleware(StrictJsonBodies)
+    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    for router in (api_router, operations_router, docs_router):
+        app.include_router(router)
+    mount_web(app, settings)  # the web client at /, its libraries at /vendor/, the twins' media at /media/
     return app

@@ -1,4 +1,4 @@
-"""FastAPI dependencies as `Annotated` aliases: a route says `session: SessionDep` and gets one."""
+"""FastAPI dependencies as `Annotated` aliases: a route says `context: ContextDep` or `session: SessionDep`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from ..settings import Settings
 from .context import ApiContext
-
+from .read.chain_reader import ChainReader
 
 # Dependencies are `async def` although they do not await: FastAPI runs a plain `def` dependency in its thread
 # pool, one hand-over per dependency per request, which costs more than the work itself. None of them blocks:
@@ -24,6 +24,10 @@ async def get_settings_dep(request: Request) -> Settings:
     return request.app.state.context.settings
 
 
+async def get_chain_reader(request: Request) -> ChainReader:
+    return request.app.state.context.chain_reader
+
+
 async def get_session(request: Request) -> AsyncIterator[Session]:
     session = Session(request.app.state.context.engine)
     try:
@@ -34,4 +38,5 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
 ContextDep = Annotated[ApiContext, Depends(get_context)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+ChainReaderDep = Annotated[ChainReader, Depends(get_chain_reader)]
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -9,12 +9,12 @@ from sqlmodel import Session
 
 from ...db.license_state import Offer
 from ...db.registry_state import ConsentChange, Twin, TwinPayee
-from ...seed.data import CATEGORIES, TERRITORIES
-from .context import ReadContext
+from ..context import ApiContext
 from .schemas import (
     ConsentChangePublic,
     ConsentPublic,
     OfferPublic,
+    Overlay,
     Page,
     PayeePublic,
     TwinPublic,
@@ -55,14 +55,6 @@ class CatalogueFilter:
         )
 
 
-def bits(mask: int) -> list[int]:
-    return [bit for bit in range(8) if mask >> bit & 1]
-
-
-def names(mask: int, table: tuple[str, ...]) -> list[str]:
-    return [table[bit] if bit < len(table) else f"#{bit}" for bit in bits(mask)]
-
-
 def consent_of(twin: Twin, now: int) -> ConsentPublic:
     effective = twin.revocation_effective_at
     if not effective:
@@ -74,57 +66,32 @@ def consent_of(twin: Twin, now: int) -> ConsentPublic:
     return ConsentPublic(state=state, effective_at=effective or None, consent_hash=twin.consent_hash)
 
 
-def offer_public(offer: Offer) -> OfferPublic:
-    return OfferPublic(
-        offer_id=offer.offer_id,
-        twin_id=offer.twin_id,
-        active=offer.active,
-        upfront_fee=offer.upfront_fee,
-        per_use_fee=offer.per_use_fee,
-        duration=offer.duration,
-        max_uses=offer.max_uses,
-        categories=offer.categories,
-        category_ids=bits(offer.categories),
-        category_names=names(offer.categories, CATEGORIES),
-        territories=offer.territories,
-        territory_ids=bits(offer.territories),
-        territory_names=names(offer.territories, TERRITORIES),
-        exclusive=offer.exclusive,
-        transferable=offer.transferable,
-        licenses_sold=offer.licenses_sold,
-        published_at=offer.published_time,
-        published_block=offer.published_block,
-        withdrawn_block=offer.withdrawn_block,
-    )
-
-
-def twin_name(ctx: ReadContext, twin: Twin) -> str:
+def twin_name(ctx: ApiContext, twin: Twin) -> str:
     return ctx.metadata.get(twin.uri).name or f"Twin #{twin.twin_id}"
 
 
-def twin_ref(ctx: ReadContext, twin: Twin | None, twin_id: int) -> TwinRefPublic:
+def twin_ref(ctx: ApiContext, twin: Twin | None, twin_id: int) -> TwinRefPublic:
     if twin is None:
         return TwinRefPublic(twin_id=twin_id, name=f"Twin #{twin_id}", image=None)
     meta = ctx.metadata.get(twin.uri)
     return TwinRefPublic(twin_id=twin_id, name=meta.name or f"Twin #{twin_id}", image=meta.image)
 
 
-def _summary(ctx: ReadContext, twin: Twin, offers: list[Offer], now: int) -> TwinSummaryPublic:
+def _twin_overlay(ctx: ApiContext, twin: Twin, offers: list[Offer], now: int, **more: object) -> Overlay:
+    """The twin's row with what its summary adds: metadata, consent state, active offers."""
     meta = ctx.metadata.get(twin.uri)
-    return TwinSummaryPublic(
-        twin_id=twin.twin_id,
+    return Overlay(
+        twin,
         name=meta.name or f"Twin #{twin.twin_id}",
         image=meta.image,
         agency=meta.agency,
-        model=twin.model,
         consent=consent_of(twin, now),
-        offers=[offer_public(o) for o in offers if o.active],
-        licenses_sold=twin.licenses_sold,
-        uses_settled=twin.uses_settled,
+        offers=[OfferPublic.model_validate(o, from_attributes=True) for o in offers if o.active],
+        **more,
     )
 
 
-def list_twins(session: Session, ctx: ReadContext, f: CatalogueFilter, now: int) -> Page[TwinSummaryPublic]:
+def list_twins(session: Session, ctx: ApiContext, f: CatalogueFilter, now: int) -> Page[TwinSummaryPublic]:
     chain_id = ctx.chain_id
     query = select(Twin).where(Twin.chain_id == chain_id)
     if f.model:
@@ -156,11 +123,15 @@ def list_twins(session: Session, ctx: ReadContext, f: CatalogueFilter, now: int)
         for offer in rows:
             offers_by_twin[offer.twin_id].append(offer)
     return Page[TwinSummaryPublic](
-        data=[_summary(ctx, t, offers_by_twin[t.twin_id], now) for t in page], count=len(twins)
+        data=[
+            TwinSummaryPublic.model_validate(_twin_overlay(ctx, t, offers_by_twin[t.twin_id], now), from_attributes=True)
+            for t in page
+        ],
+        count=len(twins),
     )
 
 
-def get_twin(session: Session, ctx: ReadContext, twin_id: int, now: int) -> TwinPublic | None:
+def get_twin(session: Session, ctx: ApiContext, twin_id: int, now: int) -> TwinPublic | None:
     chain_id = ctx.chain_id
     twin = session.get(Twin, (chain_id, twin_id))
     if twin is None:
@@ -179,29 +150,17 @@ def get_twin(session: Session, ctx: ReadContext, twin_id: int, now: int) -> Twin
         .order_by(ConsentChange.block_number, ConsentChange.log_index)
     ).scalars()
     meta = ctx.metadata.get(twin.uri)
-    summary = _summary(ctx, twin, offers, now)
-    return TwinPublic(
-        **summary.model_dump(),
+    twin_view = _twin_overlay(
+        ctx,
+        twin,
+        offers,
+        now,
         uri=twin.uri if len(twin.uri) <= 2048 else twin.uri[:2048] + "…",
         description=meta.description,
         consent_document=meta.consent_document,
         model_label=ctx.label(twin.model),
-        payees=[
-            PayeePublic(account=p.account, share_bps=p.share_bps, role=p.role, label=ctx.label(p.account)) for p in payees
-        ],
-        consent_history=[
-            ConsentChangePublic(
-                kind=c.kind,
-                consent_hash=c.consent_hash,
-                effective_at=c.effective_at,
-                block_number=c.block_number,
-                timestamp=c.block_time,
-                tx_hash=c.tx_hash,
-            )
-            for c in history
-        ],
-        all_offers=[offer_public(o) for o in offers],
-        earned=twin.earned,
-        registered_at=twin.registered_time,
-        registered_block=twin.registered_block,
+        payees=[PayeePublic.model_validate(Overlay(p, label=ctx.label(p.account))) for p in payees],
+        consent_history=[ConsentChangePublic.model_validate(c) for c in history],
+        all_offers=[OfferPublic.model_validate(o) for o in offers],
     )
+    return TwinPublic.model_validate(twin_view, from_attributes=True)

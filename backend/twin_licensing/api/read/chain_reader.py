@@ -1,4 +1,5 @@
-"""The few contract views the read API shows beside the index: a payee's `claimable` and `totalEarned`.
+"""The few contract views the API shows beside the index: a payee's `claimable` and `totalEarned`, the payment
+token's symbol and decimals, and the registry's notice period and agency cap.
 
 Read through the chain package (the only one that imports web3) at the index's block, so that index and chain are
 compared at the same height. A node that does not answer makes the values unavailable, never a failed request;
@@ -17,6 +18,7 @@ from ...errors import TwinLicensingError
 
 RETRY_AFTER = 2.0
 TIMEOUT = 3.0
+RULES_TTL = 5.0  # seconds: the registry's rules change by an admin transaction, rarely; the index sees it too
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,18 @@ class ChainEarnings:
     block_number: int | None
     claimable: int
     total_earned: int
+
+
+@dataclass(frozen=True)
+class TokenFacts:
+    symbol: str
+    decimals: int
+
+
+@dataclass(frozen=True)
+class RegistryRules:
+    notice_period: int  # seconds between a revocation of consent and its effect
+    agency_cap_bps: int  # the most all agency payees of a twin may share, basis points
 
 
 class ChainReader:
@@ -35,6 +49,8 @@ class ChainReader:
         self._failed_at = 0.0
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, int | None], ChainEarnings] = {}
+        self._token: TokenFacts | None = None
+        self._rules: tuple[float, RegistryRules] | None = None
 
     def _connected(self) -> Chain | None:
         if self._chain is not None:
@@ -81,6 +97,39 @@ class ChainReader:
                 self._cache.clear()
             self._cache[key] = result
         return result
+
+    def token(self) -> TokenFacts | None:
+        """The payment token's symbol and decimals (read once: a token never changes them); None if unavailable."""
+        if self._token is not None:
+            return self._token
+        chain = self._connected()
+        if chain is None:
+            return None
+        try:
+            self._token = TokenFacts(
+                symbol=str(chain.call("PaymentToken", "symbol")), decimals=int(chain.call("PaymentToken", "decimals"))
+            )
+        except Exception:  # noqa: BLE001 - unavailable, as above
+            self._fail()
+        return self._token
+
+    def rules(self) -> RegistryRules | None:
+        """The registry's notice period and agency cap now (at most RULES_TTL old); None if the node cannot say."""
+        if self._rules is not None and time.monotonic() - self._rules[0] < RULES_TTL:
+            return self._rules[1]
+        chain = self._connected()
+        if chain is None:
+            return self._rules[1] if self._rules else None
+        try:
+            rules = RegistryRules(
+                notice_period=int(chain.call("TwinRegistry", "noticePeriod")),
+                agency_cap_bps=int(chain.call("TwinRegistry", "agencyCap")),
+            )
+        except Exception:  # noqa: BLE001 - unavailable, as above
+            self._fail()
+            return self._rules[1] if self._rules else None
+        self._rules = (time.monotonic(), rules)
+        return rules
 
     def _fail(self) -> None:
         self._chain = None

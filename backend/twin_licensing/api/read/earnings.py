@@ -23,8 +23,9 @@ from sqlmodel import Session
 from ...db.chain_log import ChainEvent
 from ...db.license_state import Earning, License, PayeeBalance, Settlement
 from ...db.registry_state import Twin, TwinPayee
+from ...domain.shares import share_of
 from .catalogue import twin_ref
-from .context import ReadContext
+from ..context import ApiContext
 from .schemas import (
     EarningItemPublic,
     EarningsGroupPublic,
@@ -34,22 +35,7 @@ from .schemas import (
     TwinRefPublic,
 )
 
-TOTAL_BPS = 10_000
 MAX_POINTS = 200
-
-
-def share_of(payees: list[tuple[str, int]], amount: int, payee: str) -> int:
-    """The contract's `_shareOf`: each non-first payee floor(amount * bps / 10 000), the first takes the rest."""
-    if not payees:
-        return 0
-    rest = amount
-    mine = 0
-    for account, bps in payees[1:]:
-        part = amount * bps // TOTAL_BPS
-        rest -= part
-        if account == payee:
-            mine = part
-    return rest if payees[0][0] == payee else mine
 
 
 @dataclass(frozen=True)
@@ -218,7 +204,7 @@ def credits(session: Session, chain_id: int, payee: str) -> list[Credit]:
     return out
 
 
-def summarise(ctx: ReadContext, session: Session, items: list[Credit]) -> dict:
+def summarise(ctx: ApiContext, session: Session, items: list[Credit]) -> dict:
     """Per brand, per twin, and a time series (at most MAX_POINTS points) of the payee's earnings."""
     brands: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     twins: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
@@ -275,7 +261,7 @@ def _series(earned: list[Credit]) -> list[EarningsPointPublic]:
 
 
 def history_page(
-    ctx: ReadContext, session: Session, items: list[Credit], *, kind: str | None, offset: int, limit: int
+    ctx: ApiContext, session: Session, items: list[Credit], *, kind: str | None, offset: int, limit: int
 ) -> Page[EarningItemPublic]:
     rows = [c for c in items if kind is None or c.kind == kind]
     rows.reverse()  # newest first

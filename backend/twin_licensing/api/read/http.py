@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Callable
 
-from fastapi import HTTPException
 from fastapi.responses import Response
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from .context import IndexVersion, ReadContext, dump
+from ..context import ApiContext, IndexVersion
 
 JSON = "application/json"
 
 
-class NotFound(Exception):
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
+def dump(value: Any) -> bytes:
+    """JSON of plain data or pydantic models, compact."""
+    if hasattr(value, "model_dump_json"):
+        return value.model_dump_json().encode()
+    return json.dumps(value, separators=(",", ":")).encode()
 
 
 async def respond(
-    read: ReadContext,
+    ctx: ApiContext,
     key: tuple | None,
     build: Callable[[Session, int, IndexVersion], Any],
     *,
@@ -30,24 +31,21 @@ async def respond(
     """The JSON of `build(session, now, version)`, cached under `key` until the index moves (no cache if key is None)
     and, if `clock_dependent`, until the next moment the answer may change with time alone.
 
-    `build` raises NotFound for a 404.
+    `build` raises `NotFoundError` (a 404) when what the request names does not exist.
     """
-    version = read.version()
+    version = ctx.version()
     if key is not None:
-        body = read.peek(key, version)
+        body = ctx.peek(key, version)
         if body is not None:
             return Response(body, media_type=JSON)
 
     def compute() -> tuple[bytes, float | None]:
-        with Session(read.engine) as session:
-            now = read.now(version)
+        with Session(ctx.engine) as session:
+            now = ctx.now(version)
             body = dump(build(session, now, version))
-            return body, read.next_consent_change(session, now) if clock_dependent and key is not None else None
+            return body, ctx.next_consent_change(session, now) if clock_dependent and key is not None else None
 
-    try:
-        body, valid_until = await run_in_threadpool(compute)
-    except NotFound as exc:
-        raise HTTPException(status_code=404, detail=exc.detail) from None
+    body, valid_until = await run_in_threadpool(compute)
     if key is not None:
-        read.store(key, version, body, valid_until)
+        ctx.store(key, version, body, valid_until)
     return Response(body, media_type=JSON)

@@ -7,13 +7,12 @@ from sqlmodel import Session
 
 from ...db.license_state import License
 from ...db.registry_state import Twin
-from ...db.submissions import MINED, SENDING, SettleSubmission, SettleSubmissionItem, UseRejection
 from ...db.uses import Use
-from ...seed.data import CATEGORIES, TERRITORIES
-from ...usage.names import when
-from .catalogue import bits, consent_of, names, twin_ref
-from .context import ReadContext
-from .schemas import LicensePublic, LicenseTermsPublic, LicenseUsePublic, Page
+from ...domain.times import when
+from ...usage.status import licence_uses
+from ..context import ApiContext
+from .catalogue import consent_of, twin_ref
+from .schemas import LicensePublic, LicenseUsePublic, Overlay, Page
 
 
 def _pending_counts(session: Session, chain_id: int, genesis_hash: str, licenses: list[License]) -> dict[int, int]:
@@ -29,7 +28,7 @@ def _pending_counts(session: Session, chain_id: int, genesis_hash: str, licenses
     return {license_id: max(0, top + 1 - settled[license_id]) for license_id, top in rows}
 
 
-def license_public(ctx: ReadContext, lic: License, twin: Twin | None, pending: int, now: int) -> LicensePublic:
+def license_public(ctx: ApiContext, lic: License, twin: Twin | None, pending: int, now: int) -> LicensePublic:
     consent = consent_of(twin, now) if twin is not None else consent_of(Twin(twin_id=lic.twin_id), now)
     revoked = consent.state == "revoked"
     expired = now >= lic.expiry
@@ -55,33 +54,11 @@ def license_public(ctx: ReadContext, lic: License, twin: Twin | None, pending: i
         blocked = f"All {lic.max_uses} uses this licence allows are used or pending."
     elif escrow_uses_left == 0:
         blocked = "The escrow left does not cover another use (pending uses counted): top up the escrow first."
-    return LicensePublic(
-        license_id=lic.license_id,
-        offer_id=lic.offer_id,
+    view = Overlay(
+        lic,
         twin=twin_ref(ctx, twin, lic.twin_id),
-        buyer=lic.buyer,
-        holder=lic.holder,
         holder_label=ctx.label(lic.holder),
-        terms=LicenseTermsPublic(
-            upfront_fee=lic.upfront_fee,
-            per_use_fee=lic.per_use_fee,
-            max_uses=lic.max_uses,
-            categories=lic.categories,
-            category_ids=bits(lic.categories),
-            category_names=names(lic.categories, CATEGORIES),
-            territories=lic.territories,
-            territory_ids=bits(lic.territories),
-            territory_names=names(lic.territories, TERRITORIES),
-            exclusive=lic.exclusive,
-            transferable=lic.transferable,
-        ),
-        started_at=lic.started_at,
-        expiry=lic.expiry,
-        escrow=lic.escrow,
-        escrow_deposited=lic.escrow_deposited,
-        escrow_spent=lic.escrow_spent,
-        escrow_reclaimed=lic.escrow_reclaimed,
-        uses_settled=lic.uses_settled,
+        terms=lic,  # the licence keeps the terms of its offer: TermsPublic reads them from the row
         uses_pending=pending,
         uses_left=uses_left,
         escrow_uses_left=escrow_uses_left,
@@ -90,9 +67,8 @@ def license_public(ctx: ReadContext, lic: License, twin: Twin | None, pending: i
         reclaimable=lic.escrow > 0 and (expired or revoked),
         can_report=blocked is None,
         report_blocked_reason=blocked,
-        purchased_block=lic.purchased_block,
-        purchased_tx=lic.purchased_tx,
     )
+    return LicensePublic.model_validate(view, from_attributes=True)
 
 
 def _twins(session: Session, chain_id: int, twin_ids: set[int]) -> dict[int, Twin]:
@@ -104,7 +80,7 @@ def _twins(session: Session, chain_id: int, twin_ids: set[int]) -> dict[int, Twi
 
 def list_licenses(
     session: Session,
-    ctx: ReadContext,
+    ctx: ApiContext,
     now: int,
     *,
     holder: str | None,
@@ -132,7 +108,7 @@ def list_licenses(
     )
 
 
-def get_license(session: Session, ctx: ReadContext, license_id: int, now: int) -> LicensePublic | None:
+def get_license(session: Session, ctx: ApiContext, license_id: int, now: int) -> LicensePublic | None:
     lic = session.get(License, (ctx.chain_id, license_id))
     if lic is None:
         return None
@@ -142,74 +118,11 @@ def get_license(session: Session, ctx: ReadContext, license_id: int, now: int) -
 
 
 def license_uses(
-    session: Session, ctx: ReadContext, lic: License, *, status: str | None, offset: int, limit: int
+    session: Session, ctx: ApiContext, lic: License, *, status: str | None, offset: int, limit: int
 ) -> Page[LicenseUsePublic]:
-    """A licence's uses, newest first, with the status `GET /uses/{id}` gives each (computed for the page at once).
+    """A licence's uses, newest first, each in the one shape of a use (built by `usage.status.licence_uses`).
 
     `status` is "settled" or "unsettled" (pending, submitted or rejected), or None for all.
     """
-    chain_id = ctx.chain_id
-    conditions = [Use.chain_id == chain_id, Use.genesis_hash == ctx.genesis_hash, Use.license_id == lic.license_id]
-    hold = session.get(UseRejection, (chain_id, ctx.genesis_hash, lic.license_id))
-    if status == "settled":
-        conditions.append(Use.seq < lic.uses_settled)
-    elif status == "unsettled":
-        conditions.append(Use.seq >= lic.uses_settled)
-    count = session.execute(select(func.count()).select_from(Use).where(*conditions)).scalar_one()
-    rows = list(
-        session.execute(select(Use).where(*conditions).order_by(Use.seq.desc()).offset(offset).limit(limit)).scalars()
-    )
-    submitted: list[tuple[int, int, str, int | None]] = []
-    unsettled = [u.seq for u in rows if u.seq >= lic.uses_settled]
-    if unsettled:
-        submitted = [
-            (first, n, tx, block)
-            for first, n, tx, block in session.execute(
-                select(
-                    SettleSubmissionItem.first_seq,
-                    SettleSubmissionItem.count,
-                    SettleSubmission.tx_hash,
-                    SettleSubmission.block_number,
-                )
-                .join(SettleSubmission, SettleSubmissionItem.submission_id == SettleSubmission.submission_id)
-                .where(
-                    SettleSubmission.chain_id == chain_id,
-                    SettleSubmission.genesis_hash == ctx.genesis_hash,
-                    SettleSubmission.status.in_((SENDING, MINED)),
-                    SettleSubmissionItem.license_id == lic.license_id,
-                    SettleSubmissionItem.first_seq + SettleSubmissionItem.count > min(unsettled),
-                    SettleSubmissionItem.first_seq <= max(unsettled),
-                )
-            ).all()
-        ]
-    data = []
-    for use in rows:
-        tx_hash = block = reason = None
-        if use.seq < lic.uses_settled:
-            state = "settled"
-        elif hold is not None and use.seq >= hold.from_seq:
-            state, reason = "rejected", hold.reason
-        else:
-            item = next((s for s in submitted if s[0] <= use.seq < s[0] + s[1]), None)
-            state = "submitted" if item else "pending"
-            if item:
-                tx_hash, block = item[2], item[3]
-        data.append(
-            LicenseUsePublic(
-                use_id=use.use_id,
-                seq=use.seq,
-                use_ref=use.use_ref,
-                category=use.category,
-                category_name=CATEGORIES[use.category] if 0 <= use.category < len(CATEGORIES) else str(use.category),
-                territory=use.territory,
-                territory_name=TERRITORIES[use.territory] if 0 <= use.territory < len(TERRITORIES) else str(use.territory),
-                used_at=use.used_at,
-                accepted_at=int(use.accepted_at.timestamp()),
-                status=state,
-                fee=lic.per_use_fee,
-                tx_hash=tx_hash,
-                block_number=block,
-                reason=reason,
-            )
-        )
+    data, count = licence_uses(session, ctx.index, lic, ctx.genesis_hash, status=status, offset=offset, limit=limit)
     return Page[LicenseUsePublic](data=data, count=count)

@@ -9,10 +9,12 @@ from __future__ import annotations
 import re
 from typing import Annotated, Generic, Literal, TypeVar
 
-from eth_utils import is_checksum_address, to_checksum_address
 from fastapi import Path, Query
-from fastapi.exceptions import RequestValidationError
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, computed_field
+
+from ...chain.hashing import checksum_address as checksummed
+from ...db.uses import UsePublic
+from ...domain.vocabulary import CATEGORIES, TERRITORIES
 
 T = TypeVar("T")
 
@@ -25,16 +27,13 @@ HASH_RE = re.compile(r"^0x[0-9a-fA-F]{64}$")
 def checksum_address(value: str) -> str:
     """An address as 0x + 40 hex digits; mixed case must be a valid EIP-55 checksum. Returns it checksummed."""
     if not isinstance(value, str) or not ADDRESS_RE.match(value):
-        raise ValueError("not an address: expected 0x followed by 40 hexadecimal digits")
+        # Worded to follow the field's name in the API's sentence: "The payee's address is not an address: ...".
+        raise ValueError("is not an address: enter 0x followed by 40 hexadecimal digits")
     body = value[2:]
-    if body != body.lower() and body != body.upper() and not is_checksum_address(value):
-        raise ValueError("the address's mixed-case checksum (EIP-55) is wrong: check it for a typo")
-    return to_checksum_address(value)
-
-
-def request_error(location: tuple[str, ...], message: str, value: object = None) -> RequestValidationError:
-    """A 422 in FastAPI's own shape, for checks made inside a route."""
-    return RequestValidationError([{"type": "value_error", "loc": location, "msg": message, "input": value}])
+    checksum = checksummed(bytes.fromhex(body))
+    if body != body.lower() and body != body.upper() and value != checksum:
+        raise ValueError("has a wrong mixed-case checksum (EIP-55): check it for a typo, or enter it in lower case")
+    return checksum
 
 
 Address = Annotated[str, AfterValidator(checksum_address)]
@@ -56,6 +55,32 @@ class Page(BaseModel, Generic[T]):
     count: int = Field(description="rows matching, over all pages")
 
 
+class Overlay:
+    """A database row with computed values laid over it, so that one `Model.model_validate(overlay,
+    from_attributes=True)` builds a response: the row's columns and the computed values are read alike."""
+
+    def __init__(self, row: object, **computed: object) -> None:
+        self._row = row
+        self.__dict__.update(computed)
+
+    def __getattr__(self, name: str) -> object:  # only called for what `computed` does not hold
+        return getattr(self._row, name)
+
+
+class RowModel(BaseModel):
+    """A response read from a row's attributes (`model_validate(row, from_attributes=True)`)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+def bits(mask: int) -> list[int]:
+    return [bit for bit in range(8) if mask >> bit & 1]
+
+
+def names(mask: int, table: tuple[str, ...]) -> list[str]:
+    return [table[bit] if bit < len(table) else f"#{bit}" for bit in bits(mask)]
+
+
 # ------------------------------------------------------------------ twins and offers
 
 
@@ -65,45 +90,66 @@ class ConsentPublic(BaseModel):
     consent_hash: str = Field(description="keccak256 of the consent document last granted")
 
 
-class ConsentChangePublic(BaseModel):
+class ConsentChangePublic(RowModel):
     kind: Literal["registered", "revoked", "granted"]
     consent_hash: str | None
     effective_at: int | None
     block_number: int
-    timestamp: int
+    timestamp: int = Field(validation_alias=AliasChoices("timestamp", "block_time"))
     tx_hash: str
 
 
-class OfferPublic(BaseModel):
+class TermsPublic(RowModel):
+    """The terms an offer sets and a licence bought under it keeps; bitmasks come with their bits and names."""
+
+    upfront_fee: int
+    per_use_fee: int
+    max_uses: int = Field(description="0 = unlimited")
+    categories: int = Field(description="bitmask of usage categories")
+    territories: int = Field(description="bitmask of territories")
+    exclusive: bool
+    transferable: bool
+
+    @computed_field
+    @property
+    def category_ids(self) -> list[int]:
+        return bits(self.categories)
+
+    @computed_field
+    @property
+    def category_names(self) -> list[str]:
+        return names(self.categories, CATEGORIES)
+
+    @computed_field
+    @property
+    def territory_ids(self) -> list[int]:
+        return bits(self.territories)
+
+    @computed_field
+    @property
+    def territory_names(self) -> list[str]:
+        return names(self.territories, TERRITORIES)
+
+
+class OfferPublic(TermsPublic):
     offer_id: int
     twin_id: int
     active: bool
-    upfront_fee: int
-    per_use_fee: int
     duration: int = Field(description="seconds from purchase to expiry")
-    max_uses: int = Field(description="0 = unlimited")
-    categories: int = Field(description="bitmask of usage categories")
-    category_ids: list[int]
-    category_names: list[str]
-    territories: int = Field(description="bitmask of territories")
-    territory_ids: list[int]
-    territory_names: list[str]
-    exclusive: bool
-    transferable: bool
     licenses_sold: int
-    published_at: int
+    published_at: int = Field(validation_alias=AliasChoices("published_at", "published_time"))
     published_block: int
     withdrawn_block: int | None
 
 
-class PayeePublic(BaseModel):
+class PayeePublic(RowModel):
     account: str
     share_bps: int
     role: str
     label: str = Field(description="who the account is, when known (development accounts of the local chain)")
 
 
-class TwinSummaryPublic(BaseModel):
+class TwinSummaryPublic(RowModel):
     twin_id: int
     name: str
     image: str | None
@@ -124,25 +170,11 @@ class TwinPublic(TwinSummaryPublic):
     consent_history: list[ConsentChangePublic]
     all_offers: list[OfferPublic] = Field(description="every offer, withdrawn ones included")
     earned: int = Field(description="all the twin earned: upfront fees and settled uses")
-    registered_at: int
+    registered_at: int = Field(validation_alias=AliasChoices("registered_at", "registered_time"))
     registered_block: int
 
 
 # ------------------------------------------------------------------ licences and their uses
-
-
-class LicenseTermsPublic(BaseModel):
-    upfront_fee: int
-    per_use_fee: int
-    max_uses: int
-    categories: int
-    category_ids: list[int]
-    category_names: list[str]
-    territories: int
-    territory_ids: list[int]
-    territory_names: list[str]
-    exclusive: bool
-    transferable: bool
 
 
 class TwinRefPublic(BaseModel):
@@ -154,14 +186,14 @@ class TwinRefPublic(BaseModel):
 LicenseStatus = Literal["active", "revocation_pending", "expired", "revoked", "exhausted"]
 
 
-class LicensePublic(BaseModel):
+class LicensePublic(RowModel):
     license_id: int
     offer_id: int
     twin: TwinRefPublic
     buyer: str
     holder: str
     holder_label: str
-    terms: LicenseTermsPublic
+    terms: TermsPublic
     started_at: int
     expiry: int
     escrow: int = Field(description="escrow left on chain (indexed)")
@@ -181,21 +213,8 @@ class LicensePublic(BaseModel):
     purchased_tx: str
 
 
-class LicenseUsePublic(BaseModel):
-    use_id: int
-    seq: int
-    use_ref: str
-    category: int
-    category_name: str
-    territory: int
-    territory_name: str
-    used_at: int
-    accepted_at: int
-    status: Literal["pending", "submitted", "settled", "rejected"]
-    fee: int
-    tx_hash: str | None
-    block_number: int | None
-    reason: str | None
+# A licence's uses have the one shape of a use (the use-record family in `db.uses`).
+LicenseUsePublic = UsePublic
 
 
 # ------------------------------------------------------------------ earnings
@@ -290,6 +309,12 @@ class IndexStatePublic(BaseModel):
     ready: bool
 
 
+class TokenPublic(BaseModel):
+    address: str
+    symbol: str | None = Field(description="read from the token contract; null while the node cannot be read")
+    decimals: int | None = Field(description="read from the token contract; null while the node cannot be read")
+
+
 class DeploymentPublic(BaseModel):
     chain_id: int
     genesis_hash: str
@@ -298,12 +323,16 @@ class DeploymentPublic(BaseModel):
     roles: dict[str, str]
     test_token: bool
     local: bool = Field(description="the local development chain: dev accounts and the RPC relay are available")
-    token: dict
+    faucet: bool = Field(description="the payment token is the local test stablecoin: anyone may call its `faucet`")
+    token: TokenPublic = Field(description="the payment token: amounts are integers in its smallest unit")
     categories: list[str]
     territories: list[str]
     floors: list[FloorPublic]
-    agency_cap_bps: int | None
-    notice_period: int | None
+    agency_cap_bps: int | None = Field(description="the most all agency payees of a twin may share, basis points")
+    notice_period: int | None = Field(
+        description="seconds from a model's revocation of consent to its effect; null only while the node cannot "
+        "be read and the index holds no change of it"
+    )
     use_report: UseReportSpecPublic
     index: IndexStatePublic
 

@@ -1,11 +1,24 @@
-"""Every router of the API, gathered here: a resource is one module with one `router`, added to the list."""
+"""Every router of the application, gathered here: a resource is one module with one `router`.
+
+`api_router` serves the API under `API_PREFIX`; `operations_router` the probes at the root (`/health`, `/metrics`),
+where process supervisors and Prometheus look for them; `docs_router` the OpenAPI documents and Swagger UI.
+"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import accounts, earnings, licenses, twins, uses
+from . import accounts, deployment, dev_rpc, docs, earnings, health, licenses, metrics, twins, uses
+from .paths import API_PREFIX
 
-api_router = APIRouter()
-for module in (uses, twins, licenses, earnings, accounts):
+api_router = APIRouter(prefix=API_PREFIX)
+for module in (uses, twins, licenses, earnings, accounts, deployment, dev_rpc):
     api_router.include_router(module.router)
+
+operations_router = APIRouter()
+for module in (health, metrics):
+    operations_router.include_router(module.router)
+
+docs_router = docs.router
+
+__all__ = ["API_PREFIX", "api_router", "docs_router", "operations_router"]

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from ..read.deps import ChainReaderDep, ReadDep
+from ..deps import ChainReaderDep, ContextDep
 from ..read.earnings import credits, history_page, index_totals, summarise
 from ..read.http import respond
 from ..read.schemas import (
@@ -33,9 +33,9 @@ router = APIRouter(prefix="/earnings", tags=["earnings"])
         "null when the node could not be read. An account that never earned anything has zeros, not a 404."
     ),
 )
-async def read_earnings(payee: AddressPath, read: ReadDep, chain: ChainReaderDep) -> Response:
+async def read_earnings(payee: AddressPath, ctx: ContextDep, chain: ChainReaderDep) -> Response:
     def build(session, now, version):
-        totals = index_totals(session, read.chain_id, payee).public(version.block_number)
+        totals = index_totals(session, ctx.chain_id, payee).public(version.block_number)
         on_chain = chain.earnings(payee, version.block_number)
         chain_public = ChainEarningsPublic(
             available=on_chain is not None,
@@ -47,12 +47,12 @@ async def read_earnings(payee: AddressPath, read: ReadDep, chain: ChainReaderDep
         agree = None
         if on_chain is not None:
             agree = on_chain.claimable == totals.claimable and on_chain.total_earned == totals.total_earned
-        summary = summarise(read, session, credits(session, read.chain_id, payee))
+        summary = summarise(ctx, session, credits(session, ctx.chain_id, payee))
         return EarningsPublic(
-            payee=payee, label=read.label(payee), chain=chain_public, index=totals, agree=agree, **summary
+            payee=payee, label=ctx.label(payee), chain=chain_public, index=totals, agree=agree, **summary
         )
 
-    return await respond(read, ("earnings", payee), build)
+    return await respond(ctx, ("earnings", payee), build)
 
 
 @router.get(
@@ -62,15 +62,15 @@ async def read_earnings(payee: AddressPath, read: ReadDep, chain: ChainReaderDep
 )
 async def read_earnings_history(
     payee: AddressPath,
-    read: ReadDep,
+    ctx: ContextDep,
     kind: Annotated[Literal["upfront", "uses", "withdrawal"] | None, Query(description="only this kind")] = None,
     offset: Offset = 0,
     limit: Limit = 20,
 ) -> Response:
     return await respond(
-        read,
+        ctx,
         ("earnings-history", payee, kind, offset, limit),
         lambda session, now, _: history_page(
-            read, session, credits(session, read.chain_id, payee), kind=kind, offset=offset, limit=limit
+            ctx, session, credits(session, ctx.chain_id, payee), kind=kind, offset=offset, limit=limit
         ),
     )

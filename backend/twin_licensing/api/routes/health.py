@@ -10,7 +10,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from ... import __version__
-from ..read.deps import ChainReaderDep, ReadDep
+from ..deps import ChainReaderDep, ContextDep
 from ..read.schemas import HealthPublic
 
 router = APIRouter(tags=["operations"])
@@ -25,14 +25,14 @@ MAX_LAG_BLOCKS = 5
     summary="Liveness and readiness: database, node, index lag",
     responses={503: {"model": HealthPublic, "description": "the database does not answer"}},
 )
-async def read_health(read: ReadDep, chain: ChainReaderDep) -> JSONResponse:
+async def read_health(ctx: ContextDep, chain: ChainReaderDep) -> JSONResponse:
     def probe() -> HealthPublic:
         database = True
         index_block = None
         try:
-            with Session(read.engine) as session:
+            with Session(ctx.engine) as session:
                 session.execute(text("SELECT 1"))
-                index_block = read._read_version(session).block_number
+                index_block = ctx.read_version(session).block_number
         except SQLAlchemyError:
             database = False
         head = chain.head()
@@ -44,7 +44,7 @@ async def read_health(read: ReadDep, chain: ChainReaderDep) -> JSONResponse:
         else:
             status = "ok"
         return HealthPublic(
-            status=status, version=__version__, chain_id=read.chain_id, database=database, chain=head is not None,
+            status=status, version=__version__, chain_id=ctx.chain_id, database=database, chain=head is not None,
             chain_head=head, index_block=index_block, index_lag_blocks=lag,
         )
 

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from ...db.license_state import License
-from ..read.deps import ReadDep
-from ..read.http import NotFound, respond
+from ...errors import InvalidRequestError, NotFoundError
+from ..deps import ContextDep
+from ..read.http import respond
 from ..read.licenses import get_license, license_uses, list_licenses
 from ..read.schemas import (
     ID_MAX,
@@ -20,7 +21,6 @@ from ..read.schemas import (
     Offset,
     OptionalAddress,
     Page,
-    request_error,
 )
 
 router = APIRouter(prefix="/licenses", tags=["licenses"])
@@ -28,20 +28,20 @@ router = APIRouter(prefix="/licenses", tags=["licenses"])
 
 @router.get("", response_model=Page[LicensePublic], summary="Licences, by holder or twin, newest first")
 async def read_licenses(
-    read: ReadDep,
+    ctx: ContextDep,
     holder: Annotated[OptionalAddress, Query(description="the brand holding the licences")] = None,
     twin_id: Annotated[int | None, Query(ge=1, le=ID_MAX, description="only licences of this twin")] = None,
     offset: Offset = 0,
     limit: Limit = 20,
 ) -> Response:
     if holder is None and twin_id is None:
-        raise request_error(("query", "holder"), "give a holder address or a twin_id", None)
+        raise InvalidRequestError("Say whose licences to list: give a holder's address or a twin id.")
     # Not cached: pending uses change without the index moving.
     return await respond(
-        read,
+        ctx,
         None,
         lambda session, now, _: list_licenses(
-            session, read, now, holder=holder, twin_id=twin_id, offset=offset, limit=limit
+            session, ctx, now, holder=holder, twin_id=twin_id, offset=offset, limit=limit
         ),
     )
 
@@ -52,14 +52,14 @@ async def read_licenses(
     summary="One licence: terms, expiry, escrow, uses settled and pending, status",
     responses={404: {"description": "no licence with this id (yet: the index may be catching up)"}},
 )
-async def read_license(license_id: LicenseIdPath, read: ReadDep) -> Response:
+async def read_license(license_id: LicenseIdPath, ctx: ContextDep) -> Response:
     def build(session, now, _):
-        found = get_license(session, read, license_id, now)
+        found = get_license(session, ctx, license_id, now)
         if found is None:
-            raise NotFound(f"there is no licence {license_id}")
+            raise NotFoundError(f"There is no licence {license_id}: check the number, or wait a moment if it was just bought.")
         return found
 
-    return await respond(read, None, build)
+    return await respond(ctx, None, build)
 
 
 @router.get(
@@ -70,7 +70,7 @@ async def read_license(license_id: LicenseIdPath, read: ReadDep) -> Response:
 )
 async def read_license_uses(
     license_id: LicenseIdPath,
-    read: ReadDep,
+    ctx: ContextDep,
     status: Annotated[
         Literal["settled", "unsettled"] | None,
         Query(description="settled, or unsettled (pending, submitted or rejected)"),
@@ -79,9 +79,9 @@ async def read_license_uses(
     limit: Limit = 20,
 ) -> Response:
     def build(session, now, _):
-        lic = session.get(License, (read.chain_id, license_id))
+        lic = session.get(License, (ctx.chain_id, license_id))
         if lic is None:
-            raise NotFound(f"there is no licence {license_id}")
-        return license_uses(session, read, lic, status=status, offset=offset, limit=limit)
+            raise NotFoundError(f"There is no licence {license_id}: check the number, or wait a moment if it was just bought.")
+        return license_uses(session, ctx, lic, status=status, offset=offset, limit=limit)
 
-    return await respond(read, None, build)
+    return await respond(ctx, None, build)

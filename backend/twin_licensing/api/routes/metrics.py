@@ -18,10 +18,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ...db.license_state import License, Settlement
 from ...db.registry_state import Twin
 from ...db.uses import Use
+from .paths import API_PREFIX
 
 router = APIRouter(tags=["operations"])
-
-API_PREFIX = "/api/v1"
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -59,7 +58,7 @@ class IndexCollector:
         }
         try:
             with Session(read.engine) as session:
-                version = read._read_version(session)
+                version = read.read_version(session)
                 chain_id = read.chain_id
                 twins = session.execute(select(func.count()).select_from(Twin).where(Twin.chain_id == chain_id)).scalar_one()
                 licenses, settled = session.execute(
@@ -113,9 +112,7 @@ class MetricsMiddleware:
         finally:
             metrics.in_progress.dec()
             route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
-            if getattr(route, "path_format", None):
-                template = route.path_format
+            template = getattr(route, "path_format", None) or getattr(route, "path", None) or "unmatched"
             # Routers included under a prefix keep their own path: put the prefix back for a full template.
             path = scope.get("path", "")
             if template != "unmatched" and not path.startswith(template.split("{")[0]):

@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
+from ...errors import InvalidRequestError, NotFoundError
+from ..deps import ContextDep
 from ..read.catalogue import CatalogueFilter, get_twin, list_twins
-from ..read.deps import ReadDep
-from ..read.http import NotFound, respond
+from ..read.http import respond
 from ..read.schemas import (
     Amount,
     ID_MAX,
@@ -21,7 +22,6 @@ from ..read.schemas import (
     TwinIdPath,
     TwinPublic,
     TwinSummaryPublic,
-    request_error,
 )
 
 router = APIRouter(prefix="/twins", tags=["twins"])
@@ -38,7 +38,7 @@ router = APIRouter(prefix="/twins", tags=["twins"])
     ),
 )
 async def read_twins(
-    read: ReadDep,
+    ctx: ContextDep,
     category: Annotated[BitIndex | None, Query(description="usage category, bit index 0..7")] = None,
     territory: Annotated[BitIndex | None, Query(description="territory, bit index 0..7")] = None,
     min_fee: Annotated[Amount | None, Query(description="lowest per-use fee, micro-units")] = None,
@@ -51,7 +51,7 @@ async def read_twins(
     limit: Limit = 20,
 ) -> Response:
     if min_fee is not None and max_fee is not None and min_fee > max_fee:
-        raise request_error(("query", "min_fee"), "min_fee is above max_fee", min_fee)
+        raise InvalidRequestError("The lowest fee is above the highest fee: lower the one or raise the other.")
     # Fees are uint48 on chain; the database holds 64-bit integers: bigger bounds mean "no bound" or "nothing".
     clamp = lambda fee: None if fee is None else min(fee, ID_MAX)  # noqa: E731
     f = CatalogueFilter(
@@ -59,7 +59,7 @@ async def read_twins(
         model=model, payee=payee, available=available, offset=offset, limit=limit,
     )
     return await respond(
-        read, ("twins", f), lambda session, now, _: list_twins(session, read, f, now), clock_dependent=True
+        ctx, ("twins", f), lambda session, now, _: list_twins(session, ctx, f, now), clock_dependent=True
     )
 
 
@@ -69,11 +69,11 @@ async def read_twins(
     summary="One twin: terms, consent state and history, payees",
     responses={404: {"description": "no twin with this id (yet: the index may be catching up)"}},
 )
-async def read_twin(twin_id: TwinIdPath, read: ReadDep) -> Response:
+async def read_twin(twin_id: TwinIdPath, ctx: ContextDep) -> Response:
     def build(session, now, _):
-        twin = get_twin(session, read, twin_id, now)
+        twin = get_twin(session, ctx, twin_id, now)
         if twin is None:
-            raise NotFound(f"there is no twin {twin_id}")
+            raise NotFoundError(f"There is no twin {twin_id}: check the number, or wait a moment if it was just registered.")
         return twin
 
-    return await respond(read, ("twin", twin_id), build, clock_dependent=True)
+    return await respond(ctx, ("twin", twin_id), build, clock_dependent=True)
