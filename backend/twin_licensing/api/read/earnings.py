@@ -24,13 +24,14 @@ from ...db.chain_log import ChainEvent
 from ...db.license_state import Earning, License, PayeeBalance, Settlement
 from ...db.registry_state import Twin, TwinPayee
 from ...domain.shares import share_of
-from .catalogue import twin_ref
 from ..context import ApiContext
+from .catalogue import twin_ref
 from .schemas import (
     EarningItemPublic,
     EarningsGroupPublic,
     EarningsPointPublic,
     IndexEarningsPublic,
+    Overlay,
     Page,
     TwinRefPublic,
 )
@@ -274,20 +275,6 @@ def history_page(
     data = []
     for c in page:
         ref: TwinRefPublic | None = twin_ref(ctx, twin_rows.get(c.twin_id), c.twin_id) if c.twin_id is not None else None
-        data.append(
-            EarningItemPublic(
-                kind=c.kind,
-                timestamp=c.timestamp,
-                block_number=c.block_number,
-                tx_hash=c.tx_hash,
-                twin_id=c.twin_id,
-                twin_name=ref.name if ref else None,
-                license_id=c.license_id,
-                brand=c.brand,
-                brand_label=ctx.label(c.brand) or None if c.brand else None,
-                uses=c.uses,
-                amount=c.amount,
-                share_bps=c.share_bps,
-            )
-        )
+        view = Overlay(c, twin_name=ref.name if ref else None, brand_label=ctx.label(c.brand) or None if c.brand else None)
+        data.append(EarningItemPublic.model_validate(view, from_attributes=True))
     return Page[EarningItemPublic](data=data, count=len(rows))
