@@ -426,7 +426,8 @@ contract LicenseToken is ERC721, AccessControl, Pausable, ILicenseToken, ITwinRe
     /// the same twin, category and territory, and records this one until `expiry`. One slot read and write per
     /// category, whatever the number of territories.
     function _claimExclusivity(uint256 twinId, TwinTypes.OfferTerms memory terms, uint40 expiry) private {
-        // A uint32 timestamp lasts until 2106; a later expiry is recorded as that far, which blocks just as well.
+        // A cell holds a uint32 timestamp, which ends in 2106: a later expiry is recorded as that, and frees its cells
+        // then rather than at the real expiry.
         uint256 until = expiry > type(uint32).max ? type(uint32).max : expiry;
         for (uint8 category = 0; category < TwinTypes.CATEGORY_COUNT; ++category) {
             if (terms.categories & (1 << category) == 0) continue;
