@@ -6,7 +6,10 @@ the error answer itself fail); `true` is not a number; unknown addresses, wrong 
 from __future__ import annotations
 
 import pytest
-from readkit import app_client, app_settings, market  # noqa: F401
+from fastapi.testclient import TestClient
+from readkit import app_client, app_settings, fake_deployment, market  # noqa: F401
+
+from twin_licensing.api.app import create_app
 
 USE = {
     "license_id": 1,
@@ -110,3 +113,10 @@ def test_an_unexpected_failure_is_a_500_with_a_sentence_and_no_traceback(app_cli
     assert response.status_code == 500
     assert "secret" not in response.text and "Traceback" not in response.text
     assert sentence(response).startswith("Something went wrong on our side")
+
+
+def test_missing_compiled_contracts_are_503_for_the_operators(market, app_settings, tmp_path):
+    settings = app_settings.model_copy(update={"artifacts_dir": tmp_path / "no-artifacts"})
+    with TestClient(create_app(settings, deployment=fake_deployment(), engine=market.engine)) as client:
+        response = client.get("/api/v1/deployment/abi")
+    assert response.status_code == 503 and "operators" in sentence(response)

@@ -22,7 +22,13 @@ from fastapi.responses import Response
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..errors import ContractRevert, DeploymentNotFoundError, RpcConnectionError, TwinLicensingError
+from ..errors import (
+    ArtifactNotFoundError,
+    ContractRevert,
+    DeploymentNotFoundError,
+    RpcConnectionError,
+    TwinLicensingError,
+)
 
 log = logging.getLogger("twin_licensing.api")
 
@@ -155,6 +161,9 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, (DeploymentNotFoundError, RpcConnectionError)):
         log.warning("not ready on %s: %s", request.url.path, exc)
         return refusal(503, "The blockchain node does not answer right now: try again in a moment.", "not_ready")
+    if isinstance(exc, ArtifactNotFoundError):
+        log.error("compiled contracts missing on %s: %s", request.url.path, exc)
+        return refusal(503, "The server is missing the contracts' descriptions: tell its operators.", "not_ready")
     if isinstance(exc, ContractRevert):
         return refusal(409, f"The blockchain refused this ({exc.name}): check the details and try again.", exc.name)
     status = getattr(exc, "status_code", None)
