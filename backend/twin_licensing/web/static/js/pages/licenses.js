@@ -32,7 +32,7 @@ export async function render(root, { params }) {
         ],
         page.data,
         {
-          onRow: (l) => (location.hash = `#/licenses/${l.license_id}`),
+          rowHref: (l) => `#/licenses/${l.license_id}`,
           empty: emptyState("No licence yet", "Find a twin in the catalogue and license it for your next campaign.",
             h("a", { class: "btn primary", href: "#/catalogue" }, "Open the catalogue")),
         },
