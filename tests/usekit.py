@@ -20,8 +20,9 @@ from twin_licensing.chain.use_reports import UseReport, UseReportDomain, report_
 from twin_licensing.db.engine import make_engine
 from twin_licensing.db.migrate import upgrade_database
 from twin_licensing.db.uses import ChainScope, Use
+from twin_licensing.domain.money import UNIT as USDC
+from twin_licensing.domain.shares import BPS
 
-USDC = 10**6
 DAY = 24 * 3600
 MODEL, AGENCY, CREW = 0, 1, 2
 ECOMMERCE, SOCIAL, PRINT, VIDEO = 0, 1, 2, 3  # category bit numbers
@@ -48,7 +49,7 @@ class Market:
         return self.chain.transact(who, contract, function, *args)
 
     def twin(self, model: LocalAccount, agency: LocalAccount | None = None, agency_bps: int = 2_000) -> int:
-        payees = [(model.address, 10_000 - (agency_bps if agency else 0), MODEL)]
+        payees = [(model.address, BPS - (agency_bps if agency else 0), MODEL)]
         if agency is not None:
             payees.append((agency.address, agency_bps, AGENCY))
         self.tx(model, "TwinRegistry", "registerTwin", "ipfs://twin", b"\x01" * 32, payees)

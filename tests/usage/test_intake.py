@@ -142,20 +142,18 @@ def test_refusals_count_in_words_a_brand_reads(market, model, brand, chain, engi
     short = market.licence(brand, market.offer(model, twin, per_use_fee=5 * USDC // 2), 3 * USDC)
     sync_index(engine)
     intake = UseIntake(engine, domain_of(chain), chain.deployment.genesis_hash)
-    intake.submit(report(brand, chain, capped, 1))
-    with pytest.raises(errors.MaxUsesReached) as refused:
-        intake.submit(report(brand, chain, capped, 2))
-    assert refused.value.reason == (
-        f"Licence {capped} allows 1 use, and it is reported already (0 settled, 1 waiting to be settled): buy a new "
-        "licence to report more."
-    )
-    intake.submit(report(brand, chain, short, 3))
-    with pytest.raises(errors.InsufficientEscrow) as refused:
-        intake.submit(report(brand, chain, short, 4))
-    assert refused.value.reason == (
-        f"The escrow of licence {short} (3.00 USDC) does not cover this use at 2.50 USDC, and 1 reported use is "
-        "still waiting to be paid from it: top up the escrow by at least 2.00 USDC to report it."
-    )
+    expected = {
+        capped: (errors.MaxUsesReached, f"Licence {capped} allows 1 use, and it is reported already (0 settled, 1 "
+                 "waiting to be settled): buy a new licence to report more."),
+        short: (errors.InsufficientEscrow, f"The escrow of licence {short} (3.00 USDC) does not cover this use at "
+                "2.50 USDC, and 1 reported use is still waiting to be paid from it: top up the escrow by at least "
+                "2.00 USDC to report it."),
+    }
+    for licence, (error, sentence) in expected.items():
+        intake.submit(report(brand, chain, licence, f"first-{licence}"))
+        with pytest.raises(error) as refused:
+            intake.submit(report(brand, chain, licence, f"second-{licence}"))
+        assert refused.value.reason == sentence
 
 
 def test_max_uses_counts_uses_not_yet_settled(market, model, brand, chain, engine, sync_index):

@@ -7,9 +7,9 @@ import argparse
 from sqlmodel import Session
 
 from ..chain.ledger import leaf_on_chain, settlement_event, verify_use_on_chain
-from ..chain.merkle import hex_to_bytes32
 from ..errors import ConfigurationError
 from ..db.uses import ChainScope
+from ..domain.use_record import record_of
 from ..usage.index_view import IndexView
 from ..usage.status import get_use, use_proof
 from ._backend import open_backend
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     raw_root = event.args["usesRoot"]
     root = raw_root.lower() if isinstance(raw_root, str) else "0x" + bytes(raw_root).hex()
-    record = (use.license_id, use.seq, hex_to_bytes32(use.use_ref), use.category, use.territory, use.used_at)
+    record = record_of(use).values()  # the struct as the contract call takes it
     in_range = event.args["licenseId"] == use.license_id and (
         event.args["firstSeq"] <= use.seq < event.args["firstSeq"] + event.args["count"]
     )

@@ -75,18 +75,7 @@ class IndexView:
         ).scalars().first()
         if row is None or seq >= row.first_seq + row.count:
             return None
-        return SettlementView(
-            tx_hash=row.tx_hash,
-            log_index=row.log_index,
-            block_number=row.block_number,
-            block_time=row.block_time,
-            license_id=row.license_id,
-            twin_id=row.twin_id,
-            first_seq=row.first_seq,
-            count=row.count,
-            amount=row.amount,
-            uses_root=row.uses_root,
-        )
+        return SettlementView(**{name: getattr(row, name) for name in SettlementView.__dataclass_fields__})
 
     def payees(self, session: Session, chain_id: int, twin_id: int) -> list[PayeeView]:
         rows = session.execute(

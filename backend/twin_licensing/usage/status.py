@@ -23,15 +23,11 @@ from ..db.submissions import MINED, SENDING, SettleSubmission, SettleSubmissionI
 from ..db.uses import ChainScope, PayeeSharePublic, Use, UsePublic
 from ..domain.shares import split
 from ..domain.times import from_unix
-from ..domain.use_record import PENDING, REJECTED, SETTLED, SUBMITTED, record_of
+from ..domain.use_record import PENDING, RECORD_FIELDS, REJECTED, SETTLED, SUBMITTED, record_of
 from ..domain.vocabulary import category_name, territory_name
 from .errors import ProofNotAvailable, UseNotFound
 from .holds import hold_query
 from .index_view import IndexView, SettlementView
-
-# Which uses of a licence a list shows: settled, or unsettled (pending, submitted or rejected).
-LIST_FILTERS = ("settled", "unsettled")
-
 
 @dataclass(frozen=True)
 class UseProof:
@@ -49,21 +45,16 @@ def get_use(session: Session, scope: ChainScope, use_id: int) -> Use:
 
 def _public(use: Any, fee: int | None, status: str, **state: Any) -> UsePublic:
     return UsePublic(
+        **{f.name: getattr(use, f.name) for f in RECORD_FIELDS},
         id=use.use_id,
-        license_id=use.license_id,
-        seq=use.seq,
-        use_ref=use.use_ref,
         label=use.label,
-        category=use.category,
         category_name=category_name(use.category),
-        territory=use.territory,
         territory_name=territory_name(use.territory),
-        used_at=use.used_at,
-        fee=fee,
-        status=status,
-        accepted_at=use.accepted_at,
         signer=use.signer,
         digest=use.digest,
+        accepted_at=use.accepted_at,
+        fee=fee,
+        status=status,
         **{"reason": None, "settled_at": None, "tx_hash": None, "block_number": None, **state},
     )
 
@@ -162,8 +153,8 @@ def licence_uses(
 ) -> tuple[list[UsePublic], int]:
     """A licence's uses, newest first, each in the shape `GET /uses/{id}` gives it, and how many there are.
 
-    `status` is "settled" or "unsettled" (see `LIST_FILTERS`), or None for all; settled means below the licence's
-    indexed settled count.
+    `status` is "settled" or "unsettled" (pending, submitted or rejected), or None for all; settled means below the
+    licence's indexed settled count.
     """
     conditions = [Use.chain_id == lic.chain_id, Use.genesis_hash == genesis_hash, Use.license_id == lic.license_id]
     if status == "settled":
