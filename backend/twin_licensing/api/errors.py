@@ -130,7 +130,9 @@ def validation_sentence(error: dict[str, Any]) -> str:
         return f"{subject} is too long: keep it to {ctx.get('max_length')} characters."
     if kind == "string_too_short":
         minimum = ctx.get("min_length")
-        return f"{subject} is empty: enter it." if minimum == 1 else f"{subject} is too short: use at least {minimum} characters."
+        if minimum == 1:
+            return f"{subject} is empty: enter it."
+        return f"{subject} is too short: use at least {minimum} characters."
     if kind == "string_pattern_mismatch":
         expected = PATTERN_WORDS.get(str(ctx.get("pattern")), "the documented form")
         return f"{subject} is not in the right form: enter {expected}."

@@ -124,7 +124,9 @@ def list_twins(session: Session, ctx: ApiContext, f: CatalogueFilter, now: int) 
             offers_by_twin[offer.twin_id].append(offer)
     return Page[TwinSummaryPublic](
         data=[
-            TwinSummaryPublic.model_validate(_twin_overlay(ctx, t, offers_by_twin[t.twin_id], now), from_attributes=True)
+            TwinSummaryPublic.model_validate(
+                _twin_overlay(ctx, t, offers_by_twin[t.twin_id], now), from_attributes=True
+            )
             for t in page
         ],
         count=len(twins),

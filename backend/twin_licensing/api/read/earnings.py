@@ -275,6 +275,7 @@ def history_page(
     data = []
     for c in page:
         ref: TwinRefPublic | None = twin_ref(ctx, twin_rows.get(c.twin_id), c.twin_id) if c.twin_id is not None else None
-        view = Overlay(c, twin_name=ref.name if ref else None, brand_label=ctx.label(c.brand) or None if c.brand else None)
+        brand_label = (ctx.label(c.brand) or None) if c.brand else None
+        view = Overlay(c, twin_name=ref.name if ref else None, brand_label=brand_label)
         data.append(EarningItemPublic.model_validate(view, from_attributes=True))
     return Page[EarningItemPublic](data=data, count=len(rows))

@@ -33,9 +33,9 @@ router = APIRouter(prefix="/earnings", tags=["earnings"])
         "null when the node could not be read. An account that never earned anything has zeros, not a 404."
     ),
 )
-async def read_earnings(payee: AddressPath, ctx: ContextDep, chain: ChainReaderDep) -> Response:
+async def read_earnings(payee: AddressPath, context: ContextDep, chain: ChainReaderDep) -> Response:
     def build(session, now, version):
-        totals = index_totals(session, ctx.chain_id, payee).public(version.block_number)
+        totals = index_totals(session, context.chain_id, payee).public(version.block_number)
         on_chain = chain.earnings(payee, version.block_number)
         chain_public = ChainEarningsPublic(
             available=on_chain is not None,
@@ -47,12 +47,12 @@ async def read_earnings(payee: AddressPath, ctx: ContextDep, chain: ChainReaderD
         agree = None
         if on_chain is not None:
             agree = on_chain.claimable == totals.claimable and on_chain.total_earned == totals.total_earned
-        summary = summarise(ctx, session, credits(session, ctx.chain_id, payee))
+        summary = summarise(context, session, credits(session, context.chain_id, payee))
         return EarningsPublic(
-            payee=payee, label=ctx.label(payee), chain=chain_public, index=totals, agree=agree, **summary
+            payee=payee, label=context.label(payee), chain=chain_public, index=totals, agree=agree, **summary
         )
 
-    return await respond(ctx, ("earnings", payee), build)
+    return await respond(context, ("earnings", payee), build)
 
 
 @router.get(
@@ -62,15 +62,15 @@ async def read_earnings(payee: AddressPath, ctx: ContextDep, chain: ChainReaderD
 )
 async def read_earnings_history(
     payee: AddressPath,
-    ctx: ContextDep,
+    context: ContextDep,
     kind: Annotated[Literal["upfront", "uses", "withdrawal"] | None, Query(description="only this kind")] = None,
     offset: Offset = 0,
     limit: Limit = 20,
 ) -> Response:
     return await respond(
-        ctx,
+        context,
         ("earnings-history", payee, kind, offset, limit),
         lambda session, now, _: history_page(
-            ctx, session, credits(session, ctx.chain_id, payee), kind=kind, offset=offset, limit=limit
+            context, session, credits(session, context.chain_id, payee), kind=kind, offset=offset, limit=limit
         ),
     )

@@ -25,14 +25,14 @@ MAX_LAG_BLOCKS = 5
     summary="Liveness and readiness: database, node, index lag",
     responses={503: {"model": HealthPublic, "description": "the database does not answer"}},
 )
-async def read_health(ctx: ContextDep, chain: ChainReaderDep) -> JSONResponse:
+async def read_health(context: ContextDep, chain: ChainReaderDep) -> JSONResponse:
     def probe() -> HealthPublic:
         database = True
         index_block = None
         try:
-            with Session(ctx.engine) as session:
+            with Session(context.engine) as session:
                 session.execute(text("SELECT 1"))
-                index_block = ctx.read_version(session).block_number
+                index_block = context.read_version(session).block_number
         except SQLAlchemyError:
             database = False
         head = chain.head()
@@ -44,7 +44,7 @@ async def read_health(ctx: ContextDep, chain: ChainReaderDep) -> JSONResponse:
         else:
             status = "ok"
         return HealthPublic(
-            status=status, version=__version__, chain_id=ctx.chain_id, database=database, chain=head is not None,
+            status=status, version=__version__, chain_id=context.chain_id, database=database, chain=head is not None,
             chain_head=head, index_block=index_block, index_lag_blocks=lag,
         )
 

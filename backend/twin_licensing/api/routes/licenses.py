@@ -28,7 +28,7 @@ router = APIRouter(prefix="/licenses", tags=["licenses"])
 
 @router.get("", response_model=Page[LicensePublic], summary="Licences, by holder or twin, newest first")
 async def read_licenses(
-    ctx: ContextDep,
+    context: ContextDep,
     holder: Annotated[OptionalAddress, Query(description="the brand holding the licences")] = None,
     twin_id: Annotated[int | None, Query(ge=1, le=ID_MAX, description="only licences of this twin")] = None,
     offset: Offset = 0,
@@ -38,10 +38,10 @@ async def read_licenses(
         raise InvalidRequestError("Say whose licences to list: give a holder's address or a twin id.")
     # Not cached: pending uses change without the index moving.
     return await respond(
-        ctx,
+        context,
         None,
         lambda session, now, _: list_licenses(
-            session, ctx, now, holder=holder, twin_id=twin_id, offset=offset, limit=limit
+            session, context, now, holder=holder, twin_id=twin_id, offset=offset, limit=limit
         ),
     )
 
@@ -52,14 +52,16 @@ async def read_licenses(
     summary="One licence: terms, expiry, escrow, uses settled and pending, status",
     responses={404: {"description": "no licence with this id (yet: the index may be catching up)"}},
 )
-async def read_license(license_id: LicenseIdPath, ctx: ContextDep) -> Response:
+async def read_license(license_id: LicenseIdPath, context: ContextDep) -> Response:
     def build(session, now, _):
-        found = get_license(session, ctx, license_id, now)
+        found = get_license(session, context, license_id, now)
         if found is None:
-            raise NotFoundError(f"There is no licence {license_id}: check the number, or wait a moment if it was just bought.")
+            raise NotFoundError(
+                f"There is no licence {license_id}: check the number, or wait a moment if it was just bought."
+            )
         return found
 
-    return await respond(ctx, None, build)
+    return await respond(context, None, build)
 
 
 @router.get(
@@ -70,7 +72,7 @@ async def read_license(license_id: LicenseIdPath, ctx: ContextDep) -> Response:
 )
 async def read_license_uses(
     license_id: LicenseIdPath,
-    ctx: ContextDep,
+    context: ContextDep,
     status: Annotated[
         Literal["settled", "unsettled"] | None,
         Query(description="settled, or unsettled (pending, submitted or rejected)"),
@@ -79,9 +81,11 @@ async def read_license_uses(
     limit: Limit = 20,
 ) -> Response:
     def build(session, now, _):
-        lic = session.get(License, (ctx.chain_id, license_id))
+        lic = session.get(License, (context.chain_id, license_id))
         if lic is None:
-            raise NotFoundError(f"There is no licence {license_id}: check the number, or wait a moment if it was just bought.")
-        return license_uses(session, ctx, lic, status=status, offset=offset, limit=limit)
+            raise NotFoundError(
+                f"There is no licence {license_id}: check the number, or wait a moment if it was just bought."
+            )
+        return license_uses(session, context, lic, status=status, offset=offset, limit=limit)
 
-    return await respond(ctx, None, build)
+    return await respond(context, None, build)

@@ -38,7 +38,7 @@ router = APIRouter(prefix="/twins", tags=["twins"])
     ),
 )
 async def read_twins(
-    ctx: ContextDep,
+    context: ContextDep,
     category: Annotated[BitIndex | None, Query(description="usage category, bit index 0..7")] = None,
     territory: Annotated[BitIndex | None, Query(description="territory, bit index 0..7")] = None,
     min_fee: Annotated[Amount | None, Query(description="lowest per-use fee, micro-units")] = None,
@@ -59,7 +59,7 @@ async def read_twins(
         model=model, payee=payee, available=available, offset=offset, limit=limit,
     )
     return await respond(
-        ctx, ("twins", f), lambda session, now, _: list_twins(session, ctx, f, now), clock_dependent=True
+        context, ("twins", f), lambda session, now, _: list_twins(session, context, f, now), clock_dependent=True
     )
 
 
@@ -69,11 +69,13 @@ async def read_twins(
     summary="One twin: terms, consent state and history, payees",
     responses={404: {"description": "no twin with this id (yet: the index may be catching up)"}},
 )
-async def read_twin(twin_id: TwinIdPath, ctx: ContextDep) -> Response:
+async def read_twin(twin_id: TwinIdPath, context: ContextDep) -> Response:
     def build(session, now, _):
-        twin = get_twin(session, ctx, twin_id, now)
+        twin = get_twin(session, context, twin_id, now)
         if twin is None:
-            raise NotFoundError(f"There is no twin {twin_id}: check the number, or wait a moment if it was just registered.")
+            raise NotFoundError(
+                f"There is no twin {twin_id}: check the number, or wait a moment if it was just registered."
+            )
         return twin
 
-    return await respond(ctx, ("twin", twin_id), build, clock_dependent=True)
+    return await respond(context, ("twin", twin_id), build, clock_dependent=True)
