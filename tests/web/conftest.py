@@ -153,6 +153,16 @@ def page(open_page):
     return open_page(*DESKTOP)
 
 
+def first_load(page, system):
+    """Loads the client once in a new page, with time to spare: the first load fetches every module (ethers among
+    them), which on a busy machine takes longer than an assertion waits. Later loads revalidate from the cache."""
+    from playwright.sync_api import expect  # not at the top: Playwright may be missing (see browser)
+
+    page.goto(f"{system.url}/#/catalogue")
+    expect(page.locator("#account-picker")).to_be_attached(timeout=30_000)
+    return page
+
+
 @pytest.fixture
 def screenshot(request: pytest.FixtureRequest) -> Callable[[object, str], None]:
     """Saves a full-page screenshot now, as `<test>-<label>.png`: for tests that visit several pages."""

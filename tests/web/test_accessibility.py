@@ -12,11 +12,12 @@ import pytest
 from playwright.sync_api import expect
 
 from client_support import buy, chain_of, open_as, report_use, wait_for
-from conftest import DESKTOP, PHONE, ROOT
+from conftest import PHONE, ROOT, first_load
 
 pytestmark = pytest.mark.timeout(300)
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+WIDE = (1400, 900)
 # Accounts and twins no other browser test uses: a brand, and the model of TWIN_ID (checked against the index).
 BRAND, MODEL, TWIN_ID = ("brand", 2), ("model", 24), 25
 
@@ -65,12 +66,13 @@ def readable(violations: list[dict]) -> str:
     return "\n".join(out)
 
 
-@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+@pytest.mark.parametrize("size", [WIDE, PHONE], ids=["desktop", "phone"])
 def test_axe_finds_no_serious_violation(open_page, screenshot, system, licensed, size):
-    page = open_page(*size)
+    page = first_load(open_page(*size), system)
     failures = []
     for name, who, route, drawn in PAGES:
-        open_as(page, system, licensed[who], route.format(license_id=licensed["license_id"]))
+        route = route.format(license_id=licensed["license_id"])
+        open_as(page, system, licensed[who], route)
         expect(page.locator(drawn).first).to_be_visible()
         page.wait_for_load_state("networkidle")
         screenshot(page, f"{size[0]}-{name}")
@@ -120,12 +122,12 @@ def tab_through(page, stops: int) -> list[dict]:
     return seen
 
 
-@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+@pytest.mark.parametrize("size", [WIDE, PHONE], ids=["desktop", "phone"])
 def test_focus_is_visible_on_every_control(open_page, system, licensed, size):
-    page = open_page(*size)
+    page = first_load(open_page(*size), system)
     pages = [
         ("brand", "/catalogue", "#twin-grid .twin-card", 30),  # navigation, wallet, filters, cards
-        ("brand", "/licenses", "#license-list a.row-link", 20),  # row links
+        ("brand", "/licenses", "#license-list tbody tr", 20),  # row links
         ("model", "/model/twins/new", "#register-twin", 30),  # text fields, text areas, selects, buttons
         ("model", f"/model/twins/{TWIN_ID}", "#publish-offer", 45),  # chips (hidden checkboxes)
     ]
@@ -145,6 +147,7 @@ def test_focus_is_visible_on_every_control(open_page, system, licensed, size):
 
 
 def test_every_row_that_opens_a_licence_is_a_link_the_keyboard_reaches(page, system, licensed):
+    first_load(page, system)
     open_as(page, system, licensed["brand"], "/licenses")
     rows = page.locator("#license-list tbody tr")
     expect(rows.first).to_be_visible()
@@ -179,8 +182,8 @@ def test_the_portrait_caption_is_readable(open_page, system):
     """The seed's portraits carry a small white caption in their bottom 7 % ("AL · digital twin", see
     seed/portraits.py) that is unreadable on their light backdrops: the page crops it away and writes the same words
     itself, in text that passes 4.5:1 on any picture."""
-    for width, height in (DESKTOP, PHONE):
-        page = open_page(width, height)
+    for width, height in (WIDE, PHONE):
+        page = first_load(open_page(width, height), system)
         page.goto(f"{system.url}/#/twins/1")
         image = page.locator(".twin-hero .portrait > img")
         expect(image).to_be_visible()

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from client_support import buy, chain_of, open_as, report_use, wait_for
-from conftest import PHONE
+from conftest import PHONE, first_load
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -47,7 +47,7 @@ ROUTES = [
 
 
 def test_no_page_scrolls_sideways_on_a_phone(open_page, screenshot, system, licensed):
-    page = open_page(*PHONE)
+    page = first_load(open_page(*PHONE), system)
     too_wide = []
     for who, route, drawn in ROUTES:
         route = route.format(license_id=licensed["license_id"])
@@ -66,7 +66,7 @@ def test_no_page_scrolls_sideways_on_a_phone(open_page, screenshot, system, lice
 
 
 def test_the_header_is_compact_and_its_menu_opens_and_closes(open_page, system, licensed):
-    page = open_page(*PHONE)
+    page = first_load(open_page(*PHONE), system)
     open_as(page, system, licensed["brand"], "/catalogue")
     expect(page.locator("#twin-grid")).to_be_visible()
     assert page.locator("header").bounding_box()["height"] <= HEADER_MAX
@@ -120,7 +120,7 @@ def test_the_catalogue_filters_scroll_away_on_a_phone(open_page, system):
     ("/licenses", "#license-list table"),
 ])
 def test_tables_become_cards_whose_cells_name_their_column(open_page, system, licensed, route, table):
-    page = open_page(*PHONE)
+    page = first_load(open_page(*PHONE), system)
     who = "model" if route.startswith("/model") else "brand"
     open_as(page, system, licensed[who], route.format(license_id=licensed["license_id"]))
     listing = page.locator(table)
