@@ -78,7 +78,11 @@ class Up:
                     if match := re.search(pattern, line):
                         return match
                 seen = max(seen, len(self.lines))
-                if not self._reader.is_alive():
+                if not self._reader.is_alive():  # its output ended: it exited, or is about to
+                    try:
+                        self.process.wait(timeout=10)
+                    except subprocess.TimeoutExpired:
+                        pass
                     raise AssertionError(f"twinctl up exited with {self.process.poll()} before printing a line "
                                          f"matching {pattern!r}:\n{self.output}")
                 left = deadline - time.monotonic()
@@ -225,11 +229,16 @@ def use_status(url: str, use_id: int) -> str:
 
 
 class Ups:
-    """The module's running `up`, started on first use and again after a test ended it."""
+    """The module's running `up`, started on first use and again after a test ended it.
+
+    An `up` that did not start is not tried again for every later test (minutes each on a busy machine): they
+    fail at once with the first failure's output.
+    """
 
     def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
         self.tmp_path_factory = tmp_path_factory
         self.current: Up | None = None
+        self.startup_failure: str | None = None
 
     def running(self) -> Up:
         if self.current is None or self.current.process.poll() is not None:
@@ -251,8 +260,14 @@ def ups(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture
 def up(ups: Ups) -> Up:
+    if ups.startup_failure is not None:
+        pytest.fail(f"an earlier `twinctl up` of this module did not start:\n{ups.startup_failure}")
     running = ups.running()
-    running.wait_ready()
+    try:
+        running.wait_ready()
+    except AssertionError as exc:
+        ups.startup_failure = str(exc)
+        raise
     return running
 
 
