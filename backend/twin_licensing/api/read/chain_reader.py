@@ -1,8 +1,9 @@
 """The few contract views the API shows beside the index: a payee's `claimable` and `totalEarned`, the payment
 token's symbol and decimals, and the registry's notice period and agency cap.
 
-Read through the chain package (the only one that imports web3) at the index's block, so that index and chain are
-compared at the same height. A node that does not answer makes the values unavailable, never a failed request;
+Read through the chain package (the only one that imports web3). Earnings are read at the index's block, so that
+index and chain are compared at the same height; the token's facts once (they never change), the registry's rules
+at the head, briefly cached. A node that does not answer makes the values unavailable, never a failed request;
 after a failure the node is not asked again for `RETRY_AFTER` seconds.
 """
 
