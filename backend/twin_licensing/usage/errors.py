@@ -6,7 +6,7 @@ also derives from the builtin it resembles (the project's convention, see `twin_
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from typing import Any, Mapping, Sequence
 
 from ..domain.use_record import FIELDS_BY_NAME
 from ..errors import TwinLicensingError
@@ -120,10 +120,20 @@ _OTHER_RULES = {
 }
 
 
-def malformed(errors: Sequence[dict[str, Any]], known_fields: Iterable[str]) -> MalformedReport:
+def _fields_in_words(fields: Mapping[str, Any]) -> str:
+    """"license_id, use_ref and signature (label is optional)" for a model's `model_fields`."""
+    required = [name for name, info in fields.items() if info.is_required()]
+    optional = [name for name in fields if name not in required]
+    listed = ", ".join(required[:-1]) + (" and " if len(required) > 1 else "") + (required[-1] if required else "")
+    if optional:
+        listed += f" ({', '.join(optional)} {'is' if len(optional) == 1 else 'are'} optional)"
+    return listed
+
+
+def malformed(errors: Sequence[dict[str, Any]], fields: Mapping[str, Any]) -> MalformedReport:
     """The refusal of a request that does not have the report's shape, from pydantic's error list: one sentence
     about the first problem, in the words of the field's declared rule (pydantic's own messages are for
-    developers)."""
+    developers). `fields` are the expected model's `model_fields`."""
     if not errors:
         return MalformedReport("the report could not be read: send a JSON object with the report's fields")
     first = errors[0]
@@ -131,12 +141,10 @@ def malformed(errors: Sequence[dict[str, Any]], known_fields: Iterable[str]) -> 
     loc = [str(part) for part in first.get("loc", ()) if not isinstance(part, int)]
     field = loc[-1] if loc and loc[-1] not in ("body", "path", "query") else None
     if kind == "json_invalid" or field is None:
-        return MalformedReport(
-            "the report could not be read: send a JSON object with " + ", ".join(known_fields)
-        )
+        return MalformedReport(f"the report could not be read: send a JSON object with {_fields_in_words(fields)}")
     if kind == "extra_forbidden":
         return MalformedReport(
-            f'the report has a field this service does not know, "{field}": send only ' + ", ".join(known_fields)
+            f'the report has a field this service does not know, "{field}": send only {_fields_in_words(fields)}'
         )
     declared = FIELDS_BY_NAME.get(field)
     rule = declared.rule if declared is not None else _OTHER_RULES.get(field, f"{field} has a value this service cannot use")

@@ -32,12 +32,14 @@ class SentenceValidationRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        body = self.body_field.field_info.annotation if self.body_field is not None else None
+        fields = getattr(body, "model_fields", {})  # what this route's body takes, for the sentence
 
         async def handle(request: Request) -> Response:
             try:
                 return await handler(request)
             except RequestValidationError as exc:
-                refusal = malformed(exc.errors(), UseCreate.model_fields)
+                refusal = malformed(exc.errors(), fields)
                 return JSONResponse(
                     status_code=refusal.status_code, content={"detail": refusal.reason, "code": refusal.code}
                 )
