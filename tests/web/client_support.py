@@ -19,7 +19,7 @@ from twin_licensing.settings import find_project_root
 
 def open_as(page, system, account: dict, route: str) -> None:
     page.goto(f"{system.url}/?as={account['address']}#{route}")
-    expect(page.locator("#account-picker")).to_have_value(account["address"])
+    expect(page.locator("#account-picker")).to_have_value(account["address"], timeout=30_000)
 
 
 def wait_for(predicate, timeout: float = 30.0, what: str = "condition"):

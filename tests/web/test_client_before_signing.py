@@ -37,9 +37,9 @@ def test_an_exclusivity_clash_is_shown_before_any_signature(page, system):
     card.locator("[data-buy-offer]").click()
     form = card.locator("form[data-buy-form]")
     clash = form.locator("[data-clash]")
-    expect(clash).to_contain_text("exclusive licence")
-    expect(clash).to_contain_text(seeded["category_names"][0])
-    expect(form.get_by_role("button", name="Pay and license")).to_be_disabled()
+    expect(clash).to_contain_text("exclusive licence", timeout=30_000)
+    expect(clash).to_contain_text(seeded["category_names"][0], timeout=30_000)
+    expect(form.get_by_role("button", name="Pay and license")).to_be_disabled(timeout=30_000)
     assert not [c for c, _ in rpc.calls if c["method"] in SIGNING]
     assert not page.js_errors, page.js_errors
 
@@ -59,16 +59,16 @@ def test_payees_by_label_with_the_agency_cap_checked_as_typed(page, system):
     form.get_by_role("button", name="+ Agency").click()
     row = form.locator(".payee-row").first
     picker = row.get_by_label("Payee", exact=True)
-    expect(picker).to_have_value(agency["address"])  # her own agency, pre-selected
+    expect(picker).to_have_value(agency["address"], timeout=30_000)  # her own agency, pre-selected
     first_option = picker.locator("option").nth(0)
-    expect(first_option).to_contain_text(own_agency)
+    expect(first_option).to_contain_text(own_agency, timeout=30_000)
     share = row.get_by_label("Share in percent")
     share.fill(str(cap // 100 + 5))
     error = form.locator("[data-payee-error]")
-    expect(error).to_contain_text(f"at most {cap // 100} %")
-    expect(form.get_by_role("button", name="Register the twin")).to_be_disabled()
+    expect(error).to_contain_text(f"at most {cap // 100} %", timeout=30_000)
+    expect(form.get_by_role("button", name="Register the twin")).to_be_disabled(timeout=30_000)
     share.fill("15")
-    expect(error).to_be_hidden()
+    expect(error).to_be_hidden(timeout=30_000)
     assert not [c for c, _ in rpc.calls if c["method"] in SIGNING]
 
     form.get_by_role("button", name="Register the twin").click()
@@ -78,7 +78,7 @@ def test_payees_by_label_with_the_agency_cap_checked_as_typed(page, system):
     assert {p["account"]: p["share_bps"] for p in twin["payees"]}[agency["address"]] == 1500
     assert twin["agency"] == own_agency  # brands see who represents her, not "Independent"
     page.goto(f"{system.url}/#/twins/{twin_id}")
-    expect(page.locator(".twin-hero")).to_contain_text(f"Represented by {own_agency}")
+    expect(page.locator(".twin-hero")).to_contain_text(f"Represented by {own_agency}", timeout=30_000)
     assert not page.js_errors, page.js_errors
 
 
@@ -91,7 +91,7 @@ def test_plus_agency_preselects_each_models_own_agency(page, system):
         page.get_by_role("button", name="+ Agency").click()
         picker = page.locator(".payee-row").first.get_by_label("Payee", exact=True)
         agency = next(a for a in accounts if a["role"] == "agency" and a["name"] == model["extra"]["agency"])
-        expect(picker).to_have_value(agency["address"])
+        expect(picker).to_have_value(agency["address"], timeout=30_000)
         seen.add(agency["address"])
     assert len(seen) == 2
     assert not page.js_errors, page.js_errors
@@ -115,12 +115,12 @@ def test_buying_exclusive_over_a_running_licence_is_refused_before_signing(page,
     card = page.locator(f'article.offer[data-offer-id="{offer_id}"]')
     card.locator("[data-buy-offer]").click()
     form = card.locator("form[data-buy-form]")
-    expect(form.locator("[data-clash]")).to_contain_text("This offer is exclusive")
-    expect(form.get_by_role("button", name="Pay and license")).to_be_disabled()
+    expect(form.locator("[data-clash]")).to_contain_text("This offer is exclusive", timeout=30_000)
+    expect(form.get_by_role("button", name="Pay and license")).to_be_disabled(timeout=30_000)
     # The ordinary offer, next to it, can still be bought.
     page.locator(f'article.offer[data-offer-id="{seeded["offer_id"]}"] [data-buy-offer]').click()
     other = page.locator(f'form[data-buy-form="{seeded["offer_id"]}"]')
-    expect(other.get_by_role("button", name="Pay and license")).to_be_enabled()
-    expect(other.locator("[data-clash]")).to_have_count(0)
+    expect(other.get_by_role("button", name="Pay and license")).to_be_enabled(timeout=30_000)
+    expect(other.locator("[data-clash]")).to_have_count(0, timeout=30_000)
     assert not [c for c, _ in rpc.calls if c["method"] in SIGNING]
     assert not page.js_errors, page.js_errors

@@ -42,7 +42,7 @@ def test_revoking_consent_states_the_notice_and_the_brand_sees_the_deadline(page
 
     page.on("dialog", answer)
     open_as(page, system, model, f"/model/twins/{twin_id}")
-    expect(page.locator("#consent")).to_contain_text(human(notice))
+    expect(page.locator("#consent")).to_contain_text(human(notice), timeout=30_000)
     page.locator("#revoke-consent").click()
     expect(page.locator("#grant-consent")).to_be_visible(timeout=30_000)
     assert messages, "no confirmation before revoking"
@@ -54,15 +54,15 @@ def test_revoking_consent_states_the_notice_and_the_brand_sees_the_deadline(page
     assert consent["state"] == "revocation_pending"
     open_as(page, system, brand, f"/licenses/{license_id}")
     deadline = page.locator("[data-consent-deadline]")
-    expect(deadline).to_be_visible()
-    expect(deadline).to_contain_text("revoked")
+    expect(deadline).to_be_visible(timeout=30_000)
+    expect(deadline).to_contain_text("revoked", timeout=30_000)
     when = dt.datetime.fromtimestamp(consent["effective_at"]).strftime("%H:%M")
-    expect(deadline).to_contain_text(when)
+    expect(deadline).to_contain_text(when, timeout=30_000)
     # The reclaim note says when the button will be enabled, and the button agrees with it.
     note = page.locator("#reclaim-note")
-    expect(note).not_to_contain_text("once the model revokes consent")
-    expect(note).to_contain_text(when)
-    expect(page.locator("#reclaim")).to_be_disabled()
+    expect(note).not_to_contain_text("once the model revokes consent", timeout=30_000)
+    expect(note).to_contain_text(when, timeout=30_000)
+    expect(page.locator("#reclaim")).to_be_disabled(timeout=30_000)
     assert not page.js_errors, page.js_errors
 
 
@@ -75,9 +75,9 @@ def test_a_brand_gets_test_tokens_from_the_faucet(page, system):
     open_as(page, system, brand, "/twins/20")
     page.locator("[data-buy-offer]").first.click()
     button = page.get_by_role("button", name="Get test tUSDC")
-    expect(button).to_be_visible()
+    expect(button).to_be_visible(timeout=30_000)
     button.click()
     wait_for(lambda: chain.call("PaymentToken", "balanceOf", brand["address"]) > before, what="the faucet's tokens")
     after = chain.call("PaymentToken", "balanceOf", brand["address"])
-    expect(page.locator("form[data-buy-form]").first).to_contain_text(f"Your balance: {token_amount(after)}")
+    expect(page.locator("form[data-buy-form]").first).to_contain_text(f"Your balance: {token_amount(after)}", timeout=30_000)
     assert not page.js_errors, page.js_errors

@@ -30,7 +30,7 @@ EXPLAIN_ALL = """async () => {
 
 def test_every_contract_error_has_a_sentence(page, system):
     page.goto(system.url + "/#/catalogue")
-    expect(page.locator("#twin-grid")).to_be_visible()
+    expect(page.locator("#twin-grid")).to_be_visible(timeout=30_000)
     sentences = page.evaluate(EXPLAIN_ALL)
     assert len(sentences) > 40
     unnamed = {name: text for name, text in sentences.items() if name in text or "refused the transaction" in text}
@@ -41,12 +41,12 @@ def test_every_contract_error_has_a_sentence(page, system):
 
 def test_a_fee_range_upside_down_is_explained_under_the_filter(page, system):
     page.goto(system.url + "/#/catalogue")
-    expect(page.locator("#twin-grid")).to_be_visible()
+    expect(page.locator("#twin-grid")).to_be_visible(timeout=30_000)
     page.locator("#filter-min-fee").fill("9")
     page.locator("#filter-max-fee").fill("2")
     page.get_by_role("button", name="Apply filters").click()
     error = page.locator("#filters [role=alert], #filters .field-error:visible").first
-    expect(error).to_be_visible()
+    expect(error).to_be_visible(timeout=30_000)
     text = error.inner_text()
     assert "min_fee" not in text and "HTTP" not in text, text
     assert "9.00" in text and "2.00" in text, text
@@ -55,7 +55,7 @@ def test_a_fee_range_upside_down_is_explained_under_the_filter(page, system):
 def test_the_apis_detail_is_shown_as_a_sentence(page, system):
     page.goto(system.url + "/#/twins/999")
     box = page.locator("#main [role=alert]")
-    expect(box).to_be_visible()
+    expect(box).to_be_visible(timeout=30_000)
     text = box.inner_text()
     assert "999" in text and text[0].isupper() and text.endswith("."), text
     assert "HTTP" not in text and "detail" not in text, text
@@ -63,6 +63,6 @@ def test_the_apis_detail_is_shown_as_a_sentence(page, system):
     # A 422 with a field path: the person reads the sentence, not the path.
     page.goto(system.url + "/#/catalogue?min_fee=9000000&max_fee=2000000")
     box = page.locator("#main [role=alert]").first
-    expect(box).to_be_visible()
+    expect(box).to_be_visible(timeout=30_000)
     assert "min_fee:" not in box.inner_text() and "query" not in box.inner_text(), box.inner_text()
     assert not page.js_errors, page.js_errors

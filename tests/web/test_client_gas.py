@@ -30,7 +30,7 @@ def test_every_transaction_has_a_gas_limit_a_quarter_above_the_estimate(page, sy
     if confirm.count():  # the client confirms totals before paying (tested in test_client_amounts.py)
         confirm.get_by_role("button", name=re.compile(r"^Pay ")).click()
     page.wait_for_url(re.compile(r"#/licenses/\d+$"), timeout=60_000)
-    expect(page.locator("#license-status")).to_contain_text("Active")
+    expect(page.locator("#license-status")).to_contain_text("Active", timeout=30_000)
 
     sent = rpc.of("eth_sendTransaction")
     assert len(sent) >= 2, [c["method"] for c, _ in rpc.calls]

@@ -43,8 +43,8 @@ def test_the_licence_page_reads_one_source_follows_settlements_and_stops_polling
 
     open_as(page, system, brand, f"/licenses/{license_id}")
     stats, escrow_card = page.locator("#license-stats"), page.locator("#escrow")
-    expect(stats.locator(".stat.accent .value")).to_have_text(token_amount(fee * 5))
-    expect(escrow_card.locator("[data-escrow-left]")).to_have_text(token_amount(fee * 5))
+    expect(stats.locator(".stat.accent .value")).to_have_text(token_amount(fee * 5), timeout=30_000)
+    expect(escrow_card.locator("[data-escrow-left]")).to_have_text(token_amount(fee * 5), timeout=30_000)
 
     # A use reported by the brand's label, from the page.
     page.locator("input[name=reference]").fill("SS26 lookbook, look 7")
@@ -53,13 +53,13 @@ def test_the_licence_page_reads_one_source_follows_settlements_and_stops_polling
     expect(uses.locator("tbody tr").first).to_contain_text("SS26 lookbook, look 7", timeout=30_000)
     expect(uses.locator(".tracker").first).to_have_attribute("data-status", "settled", timeout=30_000)
     # Every card follows the settlement, from the same numbers; the "pending" note does not outlive it.
-    expect(stats.locator(".stat.accent .value")).to_have_text(token_amount(fee * 4))
-    expect(escrow_card.locator("[data-escrow-left]")).to_have_text(token_amount(fee * 4))
-    expect(page.locator("#report-use")).not_to_contain_text("pending settlement")
-    expect(page.locator("#report-use .form-ok")).to_contain_text("Use #2 settled")
+    expect(stats.locator(".stat.accent .value")).to_have_text(token_amount(fee * 4), timeout=30_000)
+    expect(escrow_card.locator("[data-escrow-left]")).to_have_text(token_amount(fee * 4), timeout=30_000)
+    expect(page.locator("#report-use")).not_to_contain_text("pending settlement", timeout=30_000)
+    expect(page.locator("#report-use .form-ok")).to_contain_text("Use #2 settled", timeout=30_000)
     first = uses.locator("tbody tr").first
-    expect(first).to_contain_text("Reported")
-    expect(first).to_contain_text("Settled")
+    expect(first).to_contain_text("Reported", timeout=30_000)
+    expect(first).to_contain_text("Settled", timeout=30_000)
 
     # Nothing pending: the page stops asking.
     requests: list[str] = []
@@ -71,18 +71,18 @@ def test_the_licence_page_reads_one_source_follows_settlements_and_stops_polling
     page.locator("input[name=reference]").fill("  SS26 lookbook, look 7 ")
     page.get_by_role("button", name="Sign and report").click()
     dialog = page.locator("#confirm-dialog")
-    expect(dialog).to_be_visible()
-    expect(dialog).to_contain_text("already reported")
+    expect(dialog).to_be_visible(timeout=30_000)
+    expect(dialog).to_contain_text("already reported", timeout=30_000)
     dialog.get_by_role("button", name="Cancel").click()
-    expect(dialog).to_be_hidden()
+    expect(dialog).to_be_hidden(timeout=30_000)
     time.sleep(1)
     assert system.get(f"/api/v1/licenses/{license_id}/uses")["count"] == 2
 
     # Top-up capped at what the licence can still use: (10 - 2 settled) uses less the escrow held.
     cap = (10 - 2) * fee - fee * 4
-    expect(escrow_card).to_contain_text(f"at most {token_amount(cap)}")
+    expect(escrow_card).to_contain_text(f"at most {token_amount(cap)}", timeout=30_000)
     escrow_card.locator("input[name=topup]").fill(str(cap // 1_000_000 + 1))
-    expect(escrow_card.locator(".field-error:visible")).to_contain_text(token_amount(cap))
+    expect(escrow_card.locator(".field-error:visible")).to_contain_text(token_amount(cap), timeout=30_000)
     assert not page.js_errors, page.js_errors
 
 
@@ -95,13 +95,13 @@ def test_a_use_reported_elsewhere_refreshes_the_page_while_pending(page, system)
     license_id = buy(system, chain, brand, offer, escrow=fee * 3)
     open_as(page, system, brand, f"/licenses/{license_id}")
     stats = page.locator("#license-stats")
-    expect(stats.locator(".stat.accent .value")).to_have_text(token_amount(fee * 3))
+    expect(stats.locator(".stat.accent .value")).to_have_text(token_amount(fee * 3), timeout=30_000)
     body = report_use(system, chain, brand, license_id, "0x" + "b2" * 32, offer)
     assert body["seq"] == 0
     # Reported by another client: the page was idle, the licence card on screen learns of it on reload only...
     page.reload()
     # ...and then follows it to settlement on its own.
     expect(stats.locator(".stat.accent .value")).to_have_text(token_amount(fee * 2), timeout=30_000)
-    expect(page.locator("#escrow [data-escrow-left]")).to_have_text(token_amount(fee * 2))
-    expect(page.locator("#uses tbody tr").first).to_contain_text("0xb2b2b2")
+    expect(page.locator("#escrow [data-escrow-left]")).to_have_text(token_amount(fee * 2), timeout=30_000)
+    expect(page.locator("#uses tbody tr").first).to_contain_text("0xb2b2b2", timeout=30_000)
     assert not page.js_errors, page.js_errors

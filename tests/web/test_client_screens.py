@@ -39,21 +39,22 @@ def test_changed_pages_fit_the_screen(browser, system, width):
         for name, role, n, route, ready in PAGES:
             account = system.account(role, n)
             page.goto(f"{system.url}/?as={account['address']}#{route}")
+            expect(page.locator("#account-picker")).to_have_value(account["address"], timeout=30_000)
             if name == "twin-buy":
                 page.locator("[data-buy-offer]").first.click()
             if name == "register-twin":
                 page.get_by_role("button", name="+ Agency").click()
                 page.get_by_role("button", name="+ Crew member").click()
-            expect(page.locator(ready).first).to_be_visible()
+            expect(page.locator(ready).first).to_be_visible(timeout=30_000)
             page.wait_for_timeout(300)
             page.screenshot(path=str(SCREENSHOTS / f"client-{name}-{width}.png"), full_page=True)
             if name == "twin-buy":  # the totals a brand confirms before paying
                 page.get_by_role("button", name="Pay and license").click()
                 dialog = page.locator("#confirm-dialog")
-                expect(dialog).to_be_visible()
+                expect(dialog).to_be_visible(timeout=30_000)
                 page.screenshot(path=str(SCREENSHOTS / f"client-confirm-{width}.png"))
                 dialog.get_by_role("button", name="Cancel").click()
-                expect(dialog).to_be_hidden()
+                expect(dialog).to_be_hidden(timeout=30_000)
             overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 1, f"{name} at {width} px scrolls sideways by {overflow} px"
         assert not errors, errors

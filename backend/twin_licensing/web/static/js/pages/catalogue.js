@@ -55,6 +55,8 @@ export async function render(root, { params }) {
     mount(formError);
     location.hash = `#/catalogue${next.toString() ? "?" + next : ""}`;
   };
+  // A range error goes away as soon as either bound changes; Apply checks the new range.
+  [minFee, maxFee].forEach((input) => input.addEventListener("input", () => mount(formError)));
   category.addEventListener("change", apply);
   territory.addEventListener("change", apply);
 

@@ -92,7 +92,7 @@ export async function render(root, { params, isCurrent }) {
   );
   drawCharts(earnings);
   // Earnings move whenever a use of her twins settles. Poll briskly while one of their licences has a use waiting to
-  // settle; otherwise only now and then, to learn of uses that brands report later (no push channel exists).
+  // settle; otherwise less often, to learn of uses that brands report later (the API has no push channel).
   const signature = JSON.stringify([earnings.chain, earnings.index]);
   const watch = async () => {
     if (!isCurrent()) return;
@@ -108,7 +108,7 @@ export async function render(root, { params, isCurrent }) {
 }
 
 const BRISK_MS = 1000;
-const IDLE_MS = 8000;
+const IDLE_MS = 2000;
 
 /** Whether a licence of one of these twins has a use accepted but not settled yet. */
 async function pendingUses(twins) {

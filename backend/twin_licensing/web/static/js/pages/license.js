@@ -44,7 +44,7 @@ export async function render(root, { args, params, isCurrent }) {
   const consentSlot = h("div");
   const usesBox = h("section", { class: "card", id: "uses" });
   const report = reportCard(view, isHolder, () => refresh());
-  const escrow = escrowCard(view, isHolder, () => refresh());
+  const escrow = escrowCard(view, isHolder, (until) => refresh(until));
 
   mount(
     root,
@@ -100,23 +100,30 @@ export async function render(root, { args, params, isCurrent }) {
   };
 
   const unsettled = () => view.license.uses_pending > 0 || view.uses.data.some((u) => UNSETTLED.has(u.status));
-  const refresh = async () => {
+  // `awaited`: a change this page made (a top-up, a reclaim) that the index has not shown yet; pending until it does.
+  let awaited = null;
+  const refresh = async (until = null) => {
     clearTimeout(timer);
     timer = null;
+    if (until) awaited = { until, deadline: Date.now() + AWAIT_MS };
     if (!isCurrent()) return;
     try {
       await load();
     } catch (error) {
       mount(usesBox, errorBox(explain(error)));
+      timer = setTimeout(refresh, POLL_MS);
       return;
     }
     if (!isCurrent()) return;
+    if (awaited && (awaited.until(view.license) || Date.now() > awaited.deadline)) awaited = null;
     paint();
-    if (unsettled()) timer = setTimeout(refresh, POLL_MS);
+    if (unsettled() || awaited) timer = setTimeout(refresh, POLL_MS);
   };
   paint();
   if (unsettled()) timer = setTimeout(refresh, POLL_MS);
 }
+
+const AWAIT_MS = 120_000;
 
 const isHash = (text) => /^0x[0-9a-fA-F]{64}$/.test(text);
 
@@ -358,7 +365,7 @@ function escrowCard(view, isHolder, onChanged) {
       toast(`${money(value)} added to the escrow.`, "ok");
       amount.value = "";
       updateBalance();
-      onChanged();
+      onChanged((fresh) => BigInt(fresh.escrow) !== before);
     } catch (error) {
       mount(slot, errorBox(explain(error)));
     }
@@ -374,7 +381,7 @@ function escrowCard(view, isHolder, onChanged) {
       ], explain);
       toast(`${money(l.escrow)} of unspent escrow is back in your wallet.`, "ok");
       updateBalance();
-      onChanged();
+      onChanged((fresh) => BigInt(fresh.escrow) === 0n);
     } catch (error) {
       mount(slot, errorBox(explain(error)));
     }
