@@ -9,7 +9,10 @@ import time
 import pytest
 from sqlalchemy import select
 
+from conftest import assert_same_index
+from proxy import RpcProxy
 from scenario import Scenario
+from twin_licensing.chain.heads import ws_url
 from twin_licensing.db.chain_log import ChainEvent, IndexCursor
 from twin_licensing.indexer.lock import IndexerLockedError
 
@@ -49,6 +52,37 @@ def test_new_blocks_are_indexed_within_a_fraction_of_a_second(chain, db, make_in
         stop.set()
         runner.join(timeout=10)
     assert sorted(delays)[2] < 0.5, delays
+
+
+def test_pushed_empty_blocks_cost_no_request_and_the_index_equals_a_fresh_one(chain, db, databases, make_indexer,
+                                                                             local_node):
+    """Following on pushed heads (WebSocket straight to the node, HTTP through a counting proxy): a block whose logs
+    bloom names none of our contracts is indexed without a single request, and the index is the same as one built
+    by plain requests."""
+    s = Scenario(chain)
+    with RpcProxy(local_node.url) as proxy:
+        indexer = make_indexer(db, rpc_url=proxy.url, subscribe=True, ws_url=ws_url(local_node.url))
+        stop, runner = _follow(indexer)
+        try:
+            _wait(lambda: _cursor_block(db) == chain.w3.eth.block_number, timeout=30)
+            before = proxy.requests
+            for _ in range(4):
+                s.mine(1)
+                head = chain.w3.eth.block_number
+                _wait(lambda: _cursor_block(db) >= head)
+            assert proxy.requests == before, "empty blocks were fetched"
+            s.twin()  # blocks with our events between empty ones: fetched
+            s.mine(2)
+            s.twin()
+            head = chain.w3.eth.block_number
+            _wait(lambda: _cursor_block(db) >= head)
+            assert proxy.requests > before
+        finally:
+            stop.set()
+            runner.join(timeout=10)
+    fresh = databases.new()
+    make_indexer(fresh).sync()
+    assert_same_index(db, fresh)
 
 
 def test_rows_become_final_after_the_confirmation_depth(chain, db, make_indexer):
