@@ -179,7 +179,8 @@ def wait_until(predicate, timeout: float, what: str, interval: float = 0.2) -> N
 
 
 def kill_and_wait_for_restart(up: Up, name: str) -> tuple[int, int]:
-    """SIGKILLs `up`'s `name` and waits for `up` to say so and start it again: (old pid, new pid)."""
+    """SIGKILLs `up`'s `name` and waits for `up` to say so and start it again, and for the API to answer /health:
+    (old pid, new pid)."""
     old = up.child_pids()[name]
     mark = len(up.lines)
     os.kill(old, signal.SIGKILL)
@@ -187,6 +188,8 @@ def kill_and_wait_for_restart(up: Up, name: str) -> tuple[int, int]:
                      rf"\(\d+(st|nd|rd|th) restart in the last minute\); log: ", timeout=30, after=mark)
     new = int(up.wait_for_line(rf"^{name}: pid (\d+) \(restarted\); log: ", timeout=30, after=mark)[1])
     assert new != old and alive(new) and not alive(old), up.output
+    url = up.wait_ready()
+    wait_until(lambda: answers(url + "health"), 60, f"the API to answer /health after the {name}'s restart")
     return old, new
 
 
@@ -317,7 +320,6 @@ def test_a_killed_settler_comes_back_and_settles_the_use_reported_before_the_kil
 def test_a_killed_api_comes_back_on_the_same_port(up: Up) -> None:
     url = up.wait_ready()
     kill_and_wait_for_restart(up, "api")
-    wait_until(lambda: answers(url + "health"), 60, "the restarted API to answer /health")
     status, body = get(url + "api/v1/twins?limit=100")
     assert status == 200 and json.loads(body)["count"] == 30
 
