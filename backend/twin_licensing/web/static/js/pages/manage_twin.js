@@ -107,9 +107,10 @@ function consentCard(twin, isModel, reload) {
   const noticeText = notice ? duration(notice) : "the notice period";
   const revoke = async () => {
     mount(slot);
+    // The chain's clock may run ahead of ours; ask it, but never keep the model waiting on a slow node for a date.
     let now = Math.floor(Date.now() / 1000);
     try {
-      now = Math.max(now, await chainTime());
+      now = Math.max(now, await Promise.race([chainTime(), new Promise((resolve) => setTimeout(() => resolve(0), 2000))]));
     } catch { /* the wall clock will do */ }
     const effective = notice ? ` on ${dateTime(now + Number(notice))}` : "";
     if (!confirm(`Revoke consent for ${twin.name}? No new licence can be bought from now on. The notice period is ` +
