@@ -2,10 +2,11 @@
 the seeded catalogue, a crashed indexer, settler or API comes back without losing the chain or an accepted use,
 the death of the node stops everything, and Ctrl-C stops every process it started.
 
-Starting `up` costs a node, a deployment and a seed: one `up` is shared by the tests of this module. The tests
-that end it (Ctrl-C, the node's death) take whichever is running, and the next test that needs one starts a new
-one, so any order (or a split across xdist workers) works. The restart policy itself (backoff, the crash limit, a
-dead child's leftovers) is tested on small throwaway children at the end, without a node.
+Starting `up` costs a node, a deployment and a seed: one `up` is shared by the tests of this module. Ctrl-C ends it:
+that test takes whichever is running, and a test that needs one afterwards starts a new one, so any order (or a
+split across xdist workers) works. The node's death is tested on an `up` of its own, without the demo data. The
+restart policy itself (backoff, the crash limit, a dead child's leftovers) is tested on small throwaway children at
+the end, without a node.
 """
 
 from __future__ import annotations
@@ -40,13 +41,13 @@ pytestmark = [pytest.mark.timeout(300), pytest.mark.xdist_group("twinctl-up")]
 class Up:
     """`twinctl up` in a scratch var/ and deployments/ directory, its output collected by a reader thread."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, *args: str) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("TWIN_") and k not in ("DATABASE_URL",)}
         env.update(TWIN_VAR_DIR=str(tmp_path / "var"), TWIN_DEPLOYMENTS_DIR=str(tmp_path / "deployments"))
         self.deployments_dir = tmp_path / "deployments"
         self.log_dir = tmp_path / "var" / "log"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "twin_licensing.cli", "up"], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+            [sys.executable, "-m", "twin_licensing.cli", "up", *args], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
         )
         self.lines: list[str] = []
@@ -336,7 +337,19 @@ def test_ctrl_c_stops_every_process(up: Up) -> None:
     assert [pid for pid in up.all_pids() if alive(pid)] == []
 
 
-def test_the_death_of_the_node_stops_everything(up: Up) -> None:
+@pytest.fixture
+def unseeded_up(tmp_path: Path):
+    """An `up` of its own for a test that ends it and needs no demo data (seeding is a good part of the start)."""
+    running = Up(tmp_path, "--no-seed")
+    try:
+        running.wait_ready()
+        yield running
+    finally:
+        running.stop()
+
+
+def test_the_death_of_the_node_stops_everything(unseeded_up: Up) -> None:
+    up = unseeded_up
     pids = up.child_pids()
     mark = len(up.lines)
     os.kill(pids["node"], signal.SIGKILL)
