@@ -23,6 +23,33 @@ from twin_licensing.settings import find_project_root
 
 PROJECT_ROOT = find_project_root()
 
+# Fixtures every suite may use: `postgres` (databases on the local PostgreSQL server).
+pytest_plugins = ["kit.postgres"]
+
+# Tests that run longest, started first: under pytest-xdist a long test picked up last would finish the run alone on
+# one worker while the other idles. Paths relative to tests/; a directory takes every test in it.
+LONGEST_FIRST = (
+    "web/",
+    "settlement/test_crash.py",
+    "contracts/test_invariants.py",
+    "scripts/test_up.py",
+    "indexer/test_node_restart.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    tests_dir = Path(__file__).resolve().parent
+
+    def rank(item: pytest.Item) -> int:
+        path = item.path.relative_to(tests_dir).as_posix() if item.path.is_relative_to(tests_dir) else ""
+        return next((i for i, prefix in enumerate(LONGEST_FIRST) if path.startswith(prefix)), len(LONGEST_FIRST))
+
+    for item in items:
+        if "system" in item.fixturenames:
+            # The browser tests share one whole system per session (`twinctl up`): on one worker it starts once.
+            item.add_marker(pytest.mark.xdist_group("system"))
+    items.sort(key=rank)  # stable: the order within each rank is the collection's
+
 
 # ------------------------------------------------------------------ the node and the deployment (per session)
 

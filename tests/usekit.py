@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from twin_licensing.chain.client import Chain
@@ -27,7 +27,6 @@ DAY = 24 * 3600
 MODEL, AGENCY, CREW = 0, 1, 2
 ECOMMERCE, SOCIAL, PRINT, VIDEO = 0, 1, 2, 3  # category bit numbers
 EUROPE, UK, NORTH_AMERICA = 0, 1, 2  # territory bit numbers
-PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 def mask(*bits: int) -> int:
@@ -104,38 +103,6 @@ def sqlite_engine(directory: Path) -> Engine:
     path = directory / "twin.db"
     shutil.copyfile(_TEMPLATE["sqlite"], path)
     return make_engine(f"sqlite:///{path}")
-
-
-def postgres_available() -> bool:
-    try:
-        engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        engine.dispose()
-        return True
-    except Exception:  # noqa: BLE001 - any failure means "not available"
-        return False
-
-
-class PostgresDatabase:
-    """A database of our own on the local PostgreSQL server, created migrated and dropped afterwards."""
-
-    def __init__(self) -> None:
-        self.name = f"test_uses_{uuid.uuid4().hex[:10]}"
-        self.url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{self.name}"
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{self.name}"'))
-        admin.dispose()
-        self.engine = make_engine(self.url)
-        upgrade_database(self.engine)
-
-    def drop(self) -> None:
-        self.engine.dispose()
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 # ------------------------------------------------------------------ reports and uses

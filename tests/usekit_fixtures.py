@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Iterator
 
@@ -13,11 +12,7 @@ from twin_licensing.chain.client import Chain
 from twin_licensing.chain.keys import dev_account
 from twin_licensing.chain.settlement import SettlementClient
 from twin_licensing.seed import data
-from usekit import Market, PostgresDatabase, postgres_available, sqlite_engine
-
-# helper-3's convention: CI sets this so that a missing PostgreSQL fails the tests instead of skipping them.
-PG_REQUIRED_ENV = "TWIN_REQUIRE_POSTGRES"
-
+from usekit import Market, sqlite_engine
 
 @pytest.fixture
 def engine(tmp_path) -> Iterator[Engine]:
@@ -27,16 +22,9 @@ def engine(tmp_path) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def pg_engine() -> Iterator[Engine]:
-    if not postgres_available():
-        if os.environ.get(PG_REQUIRED_ENV) == "1":
-            pytest.fail("PostgreSQL at 127.0.0.1:5432 is required here but does not answer")
-        pytest.skip("PostgreSQL at 127.0.0.1:5432 is not running")
-    database = PostgresDatabase()
-    try:
-        yield database.engine
-    finally:
-        database.drop()
+def pg_engine(postgres) -> Engine:
+    """A migrated database on the local PostgreSQL server (see kit/postgres.py), dropped after the test."""
+    return postgres.new()
 
 
 @pytest.fixture

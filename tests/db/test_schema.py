@@ -3,13 +3,9 @@ never round."""
 
 from __future__ import annotations
 
-import os
-import uuid
-
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, text
 from sqlmodel import Session, SQLModel
 
 from twin_licensing.db import models  # noqa: F401 - every table on the metadata
@@ -18,9 +14,6 @@ from twin_licensing.db.license_state import PayeeBalance
 from twin_licensing.db.migrate import current_revision, head_revision, upgrade_database
 from twin_licensing.db.types import AmountOverflowError
 
-PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def empty_engine(request, tmp_path):
     if request.param == "sqlite":
@@ -28,21 +21,7 @@ def empty_engine(request, tmp_path):
         yield engine
         engine.dispose()
         return
-    name = f"test_schema_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception:
-        if os.environ.get("TWIN_REQUIRE_POSTGRES") == "1":
-            pytest.fail("TWIN_REQUIRE_POSTGRES=1 but PostgreSQL at 127.0.0.1:5432 does not answer")
-        pytest.skip("PostgreSQL at 127.0.0.1:5432 is not running")
-    engine = make_engine(f"{PG_SERVER}/{name}")
-    yield engine
-    engine.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    yield request.getfixturevalue("postgres").new(migrate=False)  # dropped by the `postgres` fixture
 
 
 def test_migrations_build_the_models_tables_and_run_twice_harmlessly(empty_engine):
