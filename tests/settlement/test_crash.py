@@ -1,26 +1,40 @@
 """Crash tests: the settler or the API killed with SIGKILL at random moments while 2 000 uses flow through, restarted
-each time; afterwards the audit proves every use was paid exactly once and none was lost."""
+each time; afterwards the audit proves every use was paid exactly once and none was lost.
+
+The kills are paced by what the processes do, not by the clock: the uses flow in slices, one slice released per
+kill, and each kill waits for its moment (the lock taken, the reconciliation logged, a batch recorded, reports being
+answered). Every successor is started ahead of the kill, waiting for its predecessor's lock (the settler) or
+listening on a port of its own (the API), so that a restart does not wait for an interpreter to start.
+"""
 
 from __future__ import annotations
 
 import random
 import signal
+import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import func, select
+from sqlmodel import Session
 
 from twin_licensing.audit.compare import audit
 from twin_licensing.chain.node import free_port
+from twin_licensing.db.submissions import SettleSubmission
 from usekit import USDC, backend_env, domain_of, insert_uses, kill, signed_report, spawn
 
 USES = 2_000
 LICENCES = 20
 KILLS = 10
 FEE = USDC
-PACE_S = 0.12  # per delivering thread (8 of them)
+CHUNK = 10  # uses of one licence inserted together, as an intake commits a burst of reports
+SLICE = USES // (KILLS + 1)  # uses released per incarnation: every one of them has uses to settle
+LOCK_TAKEN = "settler for recorder"  # what `twinctl settle` prints once it holds the recorder's lock
+RECONCILED = "reconciled:"
 
 
 @pytest.fixture
@@ -43,16 +57,63 @@ def brands_all():
     return [dev_account(b.index) for b in data.BRANDS]
 
 
-def wait_for(condition, timeout: float) -> None:
+class Gate:
+    """Lets work items through up to a limit that only grows: `release(n)` opens items below n, `enter(i)` waits
+    until item i is open."""
+
+    def __init__(self) -> None:
+        self._opened = 0
+        self._changed = threading.Condition()
+
+    def release(self, limit: int) -> None:
+        with self._changed:
+            self._opened = max(self._opened, limit)
+            self._changed.notify_all()
+
+    def enter(self, item: int, timeout: float = 120) -> None:
+        with self._changed:
+            assert self._changed.wait_for(lambda: item < self._opened, timeout), f"item {item} was never released"
+
+
+class Counter:
+    """A count that threads can wait on."""
+
+    def __init__(self) -> None:
+        self.value = 0
+        self._changed = threading.Condition()
+
+    def add(self) -> None:
+        with self._changed:
+            self.value += 1
+            self._changed.notify_all()
+
+    def wait_until(self, at_least: int, timeout: float) -> None:
+        with self._changed:
+            assert self._changed.wait_for(lambda: self.value >= at_least, timeout), f"{self.value} < {at_least}"
+
+
+def wait_for(condition, timeout: float, what: str, process: subprocess.Popen | None = None, log: Path | None = None):
+    """Polls `condition` until it holds; fails at once if `process` exited meanwhile."""
     deadline = time.monotonic() + timeout
     while not condition():
-        assert time.monotonic() < deadline, "timed out"
+        tail = log.read_text()[-3000:] if log is not None and log.exists() else ""
+        assert process is None or process.poll() is None, f"exited with {process.returncode} before {what}:\n{tail}"
+        assert time.monotonic() < deadline, f"timed out waiting for {what}:\n{tail}"
         time.sleep(0.02)
 
 
-def api_ready(port: int) -> bool:
+def logged(log: Path, text: str) -> bool:
+    return log.exists() and text in log.read_text()
+
+
+def submissions(engine) -> int:
+    with Session(engine) as session:
+        return session.execute(select(func.count()).select_from(SettleSubmission)).scalar_one()
+
+
+def api_ready(probe: httpx.Client, base: str) -> bool:
     try:
-        return httpx.get(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=1).status_code == 200
+        return probe.get(f"{base}/openapi.json").status_code == 200
     except httpx.TransportError:
         return False
 
@@ -64,7 +125,7 @@ def wait_all_settled(market, licences, expected: int, timeout: float) -> int:
         total = sum(market.settled(lid) for lid, _ in licences)
         if total >= expected:
             return total
-        time.sleep(0.2)
+        time.sleep(0.1)
     return total
 
 
@@ -83,45 +144,59 @@ def test_settler_killed_at_random_moments_pays_every_use_once(chain, market, eng
                                                               twenty_licences, tmp_path):
     rng = random.Random(4)
     env = backend_env(index_settings)
-    log = tmp_path / "settler.log"
     per_licence = USES // LICENCES
-    done = threading.Event()
+    chunks = [i for i in range(LICENCES) for _ in range(per_licence // CHUNK)]
+    rng.shuffle(chunks)
+    gate = Gate()
+    fed = threading.Event()
 
     def feed():
         next_seq = {lid: 0 for lid, _ in twenty_licences}
-        order = [i for i in range(LICENCES) for _ in range(per_licence // 10)]
-        rng.shuffle(order)
-        for i in order:  # 10 uses of one licence at a time, ~12 s in all
+        for n, i in enumerate(chunks):
+            gate.enter(n * CHUNK)
             lid, brand = twenty_licences[i]
-            insert_uses(engine, chain, brand, lid, 10, start_seq=next_seq[lid], tag="crash")
-            next_seq[lid] += 10
-            time.sleep(0.05)
-        done.set()
+            insert_uses(engine, chain, brand, lid, CHUNK, start_seq=next_seq[lid], tag="crash")
+            next_seq[lid] += CHUNK
+        fed.set()
 
-    feeder = threading.Thread(target=feed)
+    started: list[subprocess.Popen] = []
+
+    def settler(incarnation: int) -> tuple[subprocess.Popen, Path]:
+        log = tmp_path / f"settler-{incarnation}.log"
+        # Started ahead, it waits for the lock of the one before it, which the kernel frees when that one dies.
+        args = ["settle", "--window", "0.05", "--max-batch", "300", "--wait-lock", "300"]
+        started.append(spawn(args, env, log))
+        return started[-1], log
+
+    feeder = threading.Thread(target=feed, daemon=True)
     feeder.start()
+    current, log = settler(0)
     kills_while_settling = 0
     try:
         for attempt in range(KILLS):
-            ready_before = log.read_text().count("reconciled") if log.exists() else 0
-            settler = spawn(["settle", "--window", "0.05", "--max-batch", "300"], env, log)
+            recorded = submissions(engine)  # the ones before are dead: they record no more
+            gate.release((attempt + 1) * SLICE)
+            wait_for(lambda: logged(log, LOCK_TAKEN), 60, "the lock", current, log)
+            successor = settler(attempt + 1)  # after the lock is taken: it must not take it first
             if attempt % 4 == 3:
-                time.sleep(rng.uniform(0.3, 1.5))  # during start-up or reconciliation
+                time.sleep(rng.uniform(0.0, 0.15))  # during its reconciliation
             else:
-                wait_for(lambda: log.read_text().count("reconciled") > ready_before, 30)
-                time.sleep(rng.uniform(0.0, 0.8))  # while settling: between recording, sending, mining
+                wait_for(lambda: logged(log, RECONCILED), 60, "the reconciliation", current, log)
+                wait_for(lambda: submissions(engine) > recorded, 60, "a batch recorded", current, log)
+                time.sleep(rng.uniform(0.0, 0.1))  # between recording, sending and mining it
                 kills_while_settling += 1
-            kill(settler, signal.SIGKILL)
-    finally:
-        feeder.join()
-    assert kills_while_settling >= 7
-    assert done.is_set()
-    settler = spawn(["settle", "--window", "0.05"], env, log)
-    try:
+            kill(current, signal.SIGKILL)
+            current, log = successor
+        gate.release(USES)
+        feeder.join(timeout=120)
+        assert fed.is_set(), "the feeder did not insert every use"
+        assert kills_while_settling >= 7
         settled = wait_all_settled(market, twenty_licences, USES, timeout=90)
+        assert settled == USES, log.read_text()[-3000:]
     finally:
-        kill(settler, signal.SIGTERM)
-    assert settled == USES, log.read_text()[-3000:]
+        gate.release(USES)
+        for process in reversed(started):  # a waiting successor would take the lock of a stopped one
+            kill(process, signal.SIGTERM)
     assert_audit_proves_exactly_once(chain, engine, sync_index, twenty_licences, market)
 
 
@@ -136,59 +211,82 @@ def test_api_killed_at_random_moments_loses_no_report_and_doubles_none(chain, ma
     per_licence = USES // LICENCES
     reports = [signed_report(brand, domain, lid, f"api-{lid}-{k}", used_at=now)
                for k in range(per_licence) for lid, brand in twenty_licences]
-    port = free_port()
-    base = f"http://127.0.0.1:{port}/api/v1/uses"
     answers: dict[int, int] = {}
-    stop_killing = threading.Event()
+    answered = Counter()
+    gate = Gate()
     local = threading.local()
+
+    started: list[subprocess.Popen] = []
+
+    def start_api() -> tuple[subprocess.Popen, str]:
+        port = free_port()
+        started.append(spawn(["serve", "--port", str(port)], env, tmp_path / f"api-{port}.log"))
+        return started[-1], f"http://127.0.0.1:{port}/api/v1"
+
+    api, base = start_api()
+    serving = {"base": base}  # where the brands' clients send their reports: the live API
 
     def deliver(index: int) -> None:
         # A brand's client retries until it gets an answer: idempotency makes that safe.
+        gate.enter(index)
         if not hasattr(local, "client"):
             local.client = httpx.Client(timeout=10)
         while True:
             try:
-                response = local.client.post(base, json=reports[index])
+                response = local.client.post(f"{serving['base']}/uses", json=reports[index])
             except httpx.TransportError:
-                time.sleep(0.05)
+                time.sleep(0.01)  # killed under this request: the successor takes over
                 continue
             if response.status_code in (200, 201):
-                answers[index] = response.json()["use_id"]
-                time.sleep(PACE_S)  # spread the flow over the kills: ~65 reports/s while the API is up
+                answers[index] = response.json()["id"]
+                answered.add()
                 return
             if response.status_code == 503:
                 time.sleep(0.05)
                 continue
             raise AssertionError(f"report {index}: {response.status_code} {response.text}")
 
-    api = spawn(["serve", "--port", str(port)], env, tmp_path / "api.log")
-    kills = []
+    kills: list[int] = []
+    failures: list[BaseException] = []
 
-    def killer():
+    def killer() -> None:
         nonlocal api
-        for _ in range(KILLS):
-            while not api_ready(port):  # kill it while it serves, not while it starts
-                if stop_killing.wait(0.05):
-                    return
-            if stop_killing.wait(rng.uniform(0.05, 0.5)):
-                return
-            kill(api, signal.SIGKILL)
-            kills.append(len(answers))
-            api = spawn(["serve", "--port", str(port)], env, tmp_path / "api.log")
+        probe = httpx.Client(timeout=1)
+        try:
+            successor, successor_base = start_api()  # warms up while the one before it serves
+            wait_for(lambda: api_ready(probe, serving["base"]), 60, "the API", api)
+            for k in range(KILLS):
+                wait_for(lambda: api_ready(probe, successor_base), 60, "the next API", successor)
+                gate.release((k + 1) * SLICE)
+                # Killed while it serves: reports of this slice answered, and eight more in flight.
+                answered.wait_until(k * SLICE + rng.randint(1, SLICE - 16), timeout=120)
+                kill(api, signal.SIGKILL)
+                kills.append(len(answers))
+                api, serving["base"] = successor, successor_base
+                if k < KILLS - 1:
+                    successor, successor_base = start_api()
+        except BaseException as exc:
+            failures.append(exc)
+            raise
+        finally:
+            probe.close()
+            gate.release(USES)  # no client waits for a slice that will never come
 
-    chaos = threading.Thread(target=killer)
+    chaos = threading.Thread(target=killer, daemon=True)
     chaos.start()
     try:
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(deliver, range(len(reports))))
-        chaos.join()
+        chaos.join(timeout=60)
+        assert not failures, failures
         assert len(kills) == KILLS and kills[-1] < USES, f"the API was killed {len(kills)} times, at {kills}"
         assert len(answers) == USES and len(set(answers.values())) == USES  # one use per report, none twice
         settled = wait_all_settled(market, twenty_licences, USES, timeout=90)
         assert settled == USES
     finally:
-        stop_killing.set()
-        chaos.join()
-        kill(api, signal.SIGTERM)
+        gate.release(USES)
+        chaos.join(timeout=60)
+        for process in started:
+            kill(process, signal.SIGTERM)
         kill(settler, signal.SIGTERM)
     assert_audit_proves_exactly_once(chain, engine, sync_index, twenty_licences, market)
