@@ -206,7 +206,7 @@ def test_the_portrait_caption_is_readable(open_page, system):
 
 
 def test_toasts_stack_to_three_and_errors_stay_longer_and_can_be_dismissed(page, system):
-    page.goto(f"{system.url}/#/catalogue")
+    first_load(page, system)
     expect(page.locator("#twin-grid")).to_be_visible()
     page.evaluate("""async () => {
       const { toast } = await import("/static/js/ui.js");

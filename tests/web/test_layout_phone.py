@@ -104,8 +104,7 @@ def test_the_header_is_compact_and_its_menu_opens_and_closes(open_page, system, 
 
 
 def test_the_catalogue_filters_scroll_away_on_a_phone(open_page, system):
-    page = open_page(*PHONE)
-    page.goto(f"{system.url}/#/catalogue")
+    page = first_load(open_page(*PHONE), system)  # the catalogue
     expect(page.locator("#twin-grid .twin-card").first).to_be_visible()
     filters = page.locator("aside.filters")
     page.mouse.wheel(0, 2500)
