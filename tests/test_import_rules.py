@@ -17,7 +17,7 @@ PACKAGE_ROOT = Path(__file__).resolve().parents[1] / "backend" / "twin_licensing
 PACKAGE = PACKAGE_ROOT.name
 # Libraries that reach the chain (or sign for it): only chain/ may import them.
 CHAIN_ONLY = {"web3", "eth_account", "eth_abi", "eth_utils", "eth_keys", "eth_typing", "hexbytes", "requests",
-              "urllib3", "websockets"}
+              "urllib3", "websockets", "httpx"}
 
 
 def _modules() -> dict[str, Path]:
