@@ -23,8 +23,9 @@ from twin_licensing.settings import find_project_root
 
 PROJECT_ROOT = find_project_root()
 
-# Fixtures every suite may use: `postgres` (databases on the local PostgreSQL server).
-pytest_plugins = ["kit.postgres"]
+# Fixtures every suite may use: `postgres` (databases on the local PostgreSQL server); the market, databases,
+# accounts and processes of the use, settlement, API and audit tests.
+pytest_plugins = ["kit.postgres", "kit.use_fixtures"]
 
 # Tests that run longest, started first: under pytest-xdist a long test picked up last would finish the run alone on
 # one worker while the other idles. Paths relative to tests/; a directory takes every test in it.

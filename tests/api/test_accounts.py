@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from readkit import app_client, app_settings, fake_deployment, market  # noqa: F401
+from kit.read_api import app_client, app_settings, fake_deployment, market  # noqa: F401
 
 from twin_licensing.api.app import create_app
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
-from readkit import app_client, app_settings, fake_deployment, market  # noqa: F401
+from kit.read_api import app_client, app_settings, fake_deployment, market  # noqa: F401
 
 from twin_licensing.api.app import create_app
 

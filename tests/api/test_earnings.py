@@ -4,7 +4,7 @@ history per use and per brand, and refusals."""
 from __future__ import annotations
 
 import pytest
-from readkit import USDC, app_client, app_settings, market  # noqa: F401
+from kit.read_api import USDC, app_client, app_settings, market  # noqa: F401
 
 from twin_licensing.api.read.chain_reader import ChainEarnings
 from twin_licensing.api.read.earnings import share_of

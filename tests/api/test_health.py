@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from readkit import app_client, app_settings, market  # noqa: F401
+from kit.read_api import app_client, app_settings, market  # noqa: F401
 from sqlalchemy import text
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from readkit import USDC, app_client, app_settings, market  # noqa: F401
+from kit.read_api import USDC, app_client, app_settings, market  # noqa: F401
 
 
 def test_licences_by_holder_newest_first(app_client, market):

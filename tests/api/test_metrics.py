@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from readkit import app_client, app_settings, market  # noqa: F401
+from kit.read_api import app_client, app_settings, market  # noqa: F401
 
 
 def test_metrics_count_requests_by_route_template(app_client):

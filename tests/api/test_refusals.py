@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from readkit import app_client, app_settings, fake_deployment, market  # noqa: F401
+from kit.read_api import app_client, app_settings, fake_deployment, market  # noqa: F401
 
 from twin_licensing.api.app import create_app
 

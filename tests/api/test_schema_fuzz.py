@@ -11,7 +11,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
-from readkit import app_settings, fake_deployment, market  # noqa: F401
+from kit.read_api import app_settings, fake_deployment, market  # noqa: F401
 from schemathesis import GenerationMode
 
 from twin_licensing.api.app import create_app

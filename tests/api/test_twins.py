@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from readkit import USDC, app_client, app_settings, market  # noqa: F401
+from kit.read_api import USDC, app_client, app_settings, market  # noqa: F401
 
 
 def ids(body: dict) -> list[int]:

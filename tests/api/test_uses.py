@@ -11,7 +11,7 @@ from twin_licensing.chain.merkle import UseRecord, verify
 from twin_licensing.chain.settlement import SettlementClient
 from twin_licensing.settlement.config import SettlerConfig
 from twin_licensing.settlement.settler import Settler
-from usekit import DAY, PRINT, USDC, domain_of, signed_report
+from kit.uses import DAY, PRINT, USDC, domain_of, signed_report
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from twin_licensing.db.license_state import PayeeBalance
 from twin_licensing.db.uses import Use
 from twin_licensing.settlement.config import SettlerConfig
 from twin_licensing.settlement.settler import Settler
-from usekit import DAY, TWINCTL, USDC, backend_env, insert_uses, kill, spawn
+from kit.uses import DAY, TWINCTL, USDC, backend_env, insert_uses, kill, spawn
 
 
 @pytest.fixture

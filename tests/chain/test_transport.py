@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -23,8 +21,7 @@ from twin_licensing.chain.heads import HeadFeed, bloom_may_contain, ws_url
 from twin_licensing.chain.keys import dev_account
 from twin_licensing.seed import data
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "indexer"))
-from proxy import RpcProxy  # noqa: E402 - the counting JSON-RPC proxy of the indexer tests
+from kit.proxy import RpcProxy
 
 
 # ---------------------------------------------------------------------------------------------- fee and nonce policy

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # twin_env, whatever pytest's import mode
-
-from twin_env import AGENCY, MODEL, USDC, Env, Terms, payee  # noqa: E402
+from kit.twin_env import AGENCY, MODEL, USDC, Env, Terms, payee
 
 # ---------------------------------------------------------------------------------------------- fixtures
 # The session's node, deployment, snapshot isolation and named accounts come from tests/conftest.py.

@@ -2,7 +2,7 @@
 
 from web3 import Web3
 
-from twin_env import DAY, GAS, GRANTED, NOTICE, PENDING, REVOKED, USDC, Terms, item
+from kit.twin_env import DAY, GAS, GRANTED, NOTICE, PENDING, REVOKED, USDC, Terms, item
 
 FEE = Terms().per_use_fee
 

@@ -3,7 +3,7 @@ bought until it expires, and is itself refused while an overlapping licence is a
 
 import pytest
 
-from twin_env import DAY, ECOMMERCE, EU, PRINT, SOCIAL, US, ASIA, VIDEO, GAS, USDC, Terms, MODEL, payee
+from kit.twin_env import DAY, ECOMMERCE, EU, PRINT, SOCIAL, US, ASIA, VIDEO, GAS, USDC, Terms, MODEL, payee
 
 # Categories and territories are bit masks; the error names the first colliding (category, territory) bit index.
 BIT = {ECOMMERCE: 0, SOCIAL: 1, PRINT: 2, VIDEO: 3, EU: 0, US: 1, ASIA: 2}

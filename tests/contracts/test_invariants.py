@@ -24,7 +24,7 @@ import pytest
 from web3 import Web3
 
 from kit.rpc import Functions, NodeRpc
-from twin_env import AGENCY, CREW, MODEL
+from kit.twin_env import AGENCY, CREW, MODEL
 
 SEED = 20_240_611
 TRANSACTIONS = 2_000

@@ -1,6 +1,6 @@
 """Licences: purchase (approve and permit), the terms snapshot, top-ups, transfers, reclaiming unspent escrow."""
 
-from twin_env import (
+from kit.twin_env import (
     DAY,
     GAS,
     UINT32_MAX,

@@ -1,6 +1,6 @@
 """Offers: only the twin's model publishes and withdraws them; terms must be sane and meet the guild floors."""
 
-from twin_env import ECOMMERCE, EU, PRINT, SOCIAL, US, VIDEO, Terms, item
+from kit.twin_env import ECOMMERCE, EU, PRINT, SOCIAL, US, VIDEO, Terms, item
 
 
 def test_model_publishes_an_offer(env, a, twin):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from twin_env import ADMIN_ROLE, DAY, USDC, Terms, item
+from kit.twin_env import ADMIN_ROLE, DAY, USDC, Terms, item
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 import pytest
 
-from twin_env import AGENCY, CREW, MODEL, USDC, Terms, item, payee
+from kit.twin_env import AGENCY, CREW, MODEL, USDC, Terms, item, payee
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Settlement: recorder only; each use paid exactly once (sequence numbers); expiry, max uses and escrow enforced."""
 
-from twin_env import (
+from kit.twin_env import (
     ADMIN_ROLE,
     AGENCY,
     DAY,

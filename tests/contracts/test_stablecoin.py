@@ -1,6 +1,6 @@
 """The local payment token: 6 decimals, an open but bounded faucet, EIP-2612 permit."""
 
-from twin_env import USDC
+from kit.twin_env import USDC
 
 
 def test_token_has_six_decimals_and_its_name(env):

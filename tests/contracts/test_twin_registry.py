@@ -3,7 +3,7 @@
 import pytest
 from web3 import Web3
 
-from twin_env import (
+from kit.twin_env import (
     ADMIN_ROLE,
     AGENCY,
     CREW,

@@ -1,5 +1,5 @@
-"""Fixtures of the indexer tests: a fresh migrated database per test on SQLite and on PostgreSQL, indexers bound to
-the session's node and deployment, and database dumps to compare two indexes row by row.
+"""Fixtures of the indexer tests: a fresh migrated database per test on SQLite and on PostgreSQL, and indexers bound to
+the session's node and deployment (dumps to compare two indexes row by row: kit/index_dump.py).
 
 The PostgreSQL databases come from the `postgres` fixture (kit/postgres.py): skipped without a server, failed when CI
 requires one.
@@ -7,25 +7,19 @@ requires one.
 
 from __future__ import annotations
 
-import sys
 import uuid
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # scenario.py, proxy.py
-
-from twin_licensing.chain.artifacts import ArtifactStore  # noqa: E402
-from twin_licensing.chain.logs import RpcClient  # noqa: E402
-from twin_licensing.db.engine import make_engine  # noqa: E402
-from twin_licensing.db.migrate import upgrade_database  # noqa: E402
-from twin_licensing.db.models import INDEX_TABLES  # noqa: E402
-from twin_licensing.indexer.config import IndexerConfig  # noqa: E402
-from twin_licensing.indexer.service import Indexer  # noqa: E402
-
-VOLATILE_COLUMNS = {"updated_at"}  # wall-clock time of the last write: differs between any two runs
+from twin_licensing.chain.artifacts import ArtifactStore
+from twin_licensing.chain.logs import RpcClient
+from twin_licensing.db.engine import make_engine
+from twin_licensing.db.migrate import upgrade_database
+from twin_licensing.indexer.config import IndexerConfig
+from twin_licensing.indexer.service import Indexer
 
 
 class Databases:
@@ -82,21 +76,3 @@ def make_indexer(chain, local_node, deployments_dir: Path, project_root: Path) -
                        rpc_url=url)
 
     return make
-
-
-def dump(engine: Engine) -> dict[str, list[tuple]]:
-    """Every row of the indexer's tables, sorted, without wall-clock columns: equal dumps = equal indexes."""
-    out: dict[str, list[tuple]] = {}
-    with engine.connect() as conn:
-        for model in INDEX_TABLES:
-            table = model.__table__
-            columns = [c for c in table.columns if c.name not in VOLATILE_COLUMNS]
-            rows = [tuple(row) for row in conn.execute(select(*columns))]
-            out[table.name] = sorted(rows, key=repr)
-    return out
-
-
-def assert_same_index(a: Engine, b: Engine) -> None:
-    left, right = dump(a), dump(b)
-    for table in left:
-        assert left[table] == right[table], f"table {table} differs"

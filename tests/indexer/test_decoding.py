@@ -7,7 +7,7 @@ from eth_utils import keccak, to_checksum_address
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scenario import Scenario
+from kit.scenario import Scenario
 from twin_licensing.chain.artifacts import ArtifactStore
 from twin_licensing.chain.events import EventDecoder
 from twin_licensing.settings import find_project_root

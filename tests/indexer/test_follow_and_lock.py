@@ -9,9 +9,9 @@ import time
 import pytest
 from sqlalchemy import select
 
-from conftest import assert_same_index
-from proxy import RpcProxy
-from scenario import Scenario
+from kit.index_dump import assert_same_index
+from kit.proxy import RpcProxy
+from kit.scenario import Scenario
 from twin_licensing.chain.heads import ws_url
 from twin_licensing.db.chain_log import ChainEvent, IndexCursor
 from twin_licensing.indexer.lock import IndexerLockedError

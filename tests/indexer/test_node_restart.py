@@ -10,8 +10,8 @@ import time
 
 from sqlalchemy import select
 
-from conftest import dump
-from scenario import Scenario
+from kit.index_dump import dump
+from kit.scenario import Scenario
 from twin_licensing.chain.artifacts import ArtifactStore
 from twin_licensing.chain.client import Chain
 from twin_licensing.chain.deploy import deploy

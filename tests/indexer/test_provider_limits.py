@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import assert_same_index
-from proxy import RpcProxy
-from scenario import Scenario
+from kit.index_dump import assert_same_index
+from kit.proxy import RpcProxy
+from kit.scenario import Scenario
 
 
 def test_a_provider_refusing_more_than_10000_results_is_handled(chain, db, databases, make_indexer, local_node):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from proxy import RpcProxy
+from kit.proxy import RpcProxy
 from twin_licensing.chain.logs import LogRangeTooLarge, RpcClient, RpcError, RpcTransientError, _classify_logs_error
 from twin_licensing.indexer.config import IndexerConfig
 from twin_licensing.indexer.fetcher import RangeSizer

@@ -9,8 +9,8 @@ import time
 
 from sqlalchemy import select
 
-from conftest import assert_same_index
-from scenario import Scenario, root
+from kit.index_dump import assert_same_index
+from kit.scenario import Scenario, root
 from twin_licensing.db.chain_log import ChainEvent, IndexCursor
 from twin_licensing.db.license_state import License, Settlement
 

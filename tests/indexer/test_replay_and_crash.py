@@ -11,8 +11,8 @@ import time
 import pytest
 from sqlalchemy import select, update
 
-from conftest import assert_same_index, dump
-from scenario import Scenario
+from kit.index_dump import assert_same_index, dump
+from kit.scenario import Scenario
 from twin_licensing.db.chain_log import ChainEvent, IndexCursor
 from twin_licensing.indexer import state as state_module
 

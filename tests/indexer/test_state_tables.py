@@ -6,7 +6,7 @@ import json
 
 from sqlalchemy import func, select
 
-from scenario import USDC, Scenario, claimable_from_index, root
+from kit.scenario import USDC, Scenario, claimable_from_index, root
 from twin_licensing.chain.client import role_id
 from twin_licensing.db.chain_log import ChainEvent, IndexCursor
 from twin_licensing.db.license_state import Earning, License, Offer, Settlement

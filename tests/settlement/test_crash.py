@@ -25,7 +25,7 @@ from sqlmodel import Session
 from twin_licensing.audit.compare import audit
 from twin_licensing.chain.node import free_port
 from twin_licensing.db.submissions import SettleSubmission
-from usekit import USDC, backend_env, domain_of, insert_uses, kill, signed_report, spawn
+from kit.uses import USDC, backend_env, domain_of, insert_uses, kill, signed_report, spawn
 
 USES = 2_000
 LICENCES = 20

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -25,10 +23,9 @@ from twin_licensing.db.models import IndexCursor
 from twin_licensing.indexer.config import IndexerConfig
 from twin_licensing.indexer.service import Indexer
 from twin_licensing.settlement.settler import Settler
-from usekit import DAY, USDC, insert_uses
+from kit.uses import DAY, USDC, insert_uses
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "indexer"))
-from proxy import RpcProxy  # noqa: E402 - the counting JSON-RPC proxy of the indexer tests
+from kit.proxy import RpcProxy
 
 NOW = SettlerConfig(window_s=0.0, poll_s=0.01)
 

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from twin_licensing.db.uses import Use
 from twin_licensing.usage.intake import UseIntake, parse_report
-from usekit import USDC, domain_of, signed_report
+from kit.uses import USDC, domain_of, signed_report
 
 REPORTS = 60
 THREADS = 12

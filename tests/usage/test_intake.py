@@ -13,7 +13,7 @@ from twin_licensing.usage import errors
 from twin_licensing.chain.hashing import keccak256
 from twin_licensing.db.uses import UseCreate
 from twin_licensing.usage.intake import UseIntake, parse_report
-from usekit import (DAY, NORTH_AMERICA, PRINT, SOCIAL, UK, USDC, domain_of, signed_report)
+from kit.uses import (DAY, NORTH_AMERICA, PRINT, SOCIAL, UK, USDC, domain_of, signed_report)
 
 
 @pytest.fixture

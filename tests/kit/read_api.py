@@ -1,14 +1,13 @@
 """Fixtures of the read API tests: a migrated database filled as the indexer, the intake and the settler fill it,
 and the application over it (no node needed: the chain reader finds none and says so).
 
-Import the fixtures into a test module: `from readkit import app_client, market  # noqa: F401`.
+Import the fixtures into a test module: `from kit.read_api import app_client, market  # noqa: F401`.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -18,17 +17,15 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: usekit
-
-from twin_licensing.api.app import create_app  # noqa: E402
-from twin_licensing.chain.deployment import AccountLabel, Deployment, write_account_labels  # noqa: E402
-from twin_licensing.db.chain_log import ChainEvent, IndexCursor, IndexedBlock  # noqa: E402
-from twin_licensing.db.license_state import Earning, License, Offer, PayeeBalance, Settlement  # noqa: E402
-from twin_licensing.db.registry_state import ConsentChange, GuildFloor, ProtocolParam, Twin, TwinPayee  # noqa: E402
-from twin_licensing.db.submissions import MINED, SettleSubmission, SettleSubmissionItem, UseRejection  # noqa: E402
-from twin_licensing.db.uses import Use  # noqa: E402
-from twin_licensing.settings import get_settings  # noqa: E402
-from usekit import sqlite_engine  # noqa: E402
+from twin_licensing.api.app import create_app
+from twin_licensing.chain.deployment import AccountLabel, Deployment, write_account_labels
+from twin_licensing.db.chain_log import ChainEvent, IndexCursor, IndexedBlock
+from twin_licensing.db.license_state import Earning, License, Offer, PayeeBalance, Settlement
+from twin_licensing.db.registry_state import ConsentChange, GuildFloor, ProtocolParam, Twin, TwinPayee
+from twin_licensing.db.submissions import MINED, SettleSubmission, SettleSubmissionItem, UseRejection
+from twin_licensing.db.uses import Use
+from twin_licensing.settings import get_settings
+from kit.uses import sqlite_engine
 
 CHAIN_ID = 31337
 GENESIS = "0x" + "ab" * 32

@@ -1,4 +1,4 @@
-"""Fixtures of the use, settlement, API and audit tests (imported by their conftest.py files)."""
+"""Fixtures of the use, settlement, API and audit tests (a plugin of tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from twin_licensing.chain.client import Chain
 from twin_licensing.chain.keys import dev_account
 from twin_licensing.chain.settlement import SettlementClient
 from twin_licensing.seed import data
-from usekit import Market, sqlite_engine
+from kit.uses import Market, sqlite_engine
+
 
 @pytest.fixture
 def engine(tmp_path) -> Iterator[Engine]:
@@ -77,7 +78,7 @@ def index_settings(local_node, deployments_dir, project_root, engine):
 
 @pytest.fixture
 def sync_index(index_settings, chain):
-    """Brings the index of a database up to the chain's head (helper-3's indexer, run once)."""
+    """Brings the index of a database up to the chain's head (the indexer, run once)."""
     from twin_licensing.indexer.config import IndexerConfig
     from twin_licensing.indexer.service import build_indexer
 
