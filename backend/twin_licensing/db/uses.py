@@ -78,7 +78,7 @@ UseBase = type(
 class UseUnsigned(UseBase):
     """A use report before it is signed: what `POST /uses/typed-data` turns into the typed data a wallet signs."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # strict: `true` or "5" is not a number here
 
 
 class UseCreate(UseUnsigned):
