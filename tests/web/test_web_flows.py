@@ -84,7 +84,7 @@ def test_model_sees_her_earnings_rise_and_withdraws(page, system):
 
     open_as(page, system, model, "/model/earnings")
     claimable = page.locator("#claimable")
-    expect(claimable).not_to_have_text("0.00 tUSDC")  # her share of the upfront fee
+    expect(claimable).not_to_have_text("0.00 tUSDC", timeout=30_000)  # her share of the upfront fee
     before = claimable.inner_text()
 
     domain = UseReportDomain(31337, deployment.license_token)
@@ -119,7 +119,7 @@ def test_a_revoked_twin_cannot_be_bought(page, system):
         expect(button).to_be_disabled()
     # The catalogue does not offer it either.
     page.goto(f"{system.url}/#/catalogue")
-    expect(page.locator("#twin-grid")).to_be_visible()
+    expect(page.locator("#twin-grid")).to_be_visible(timeout=30_000)
     expect(page.locator('#twin-grid [data-twin-id="3"]')).to_have_count(0)
     assert not page.js_errors, page.js_errors
 

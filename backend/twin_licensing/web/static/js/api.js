@@ -69,6 +69,10 @@ export function sentence(text) {
   return /[.!?…]$/.test(capital) ? capital : `${capital}.`;
 }
 
+/** How long a page waits for the index to show a transaction it has just sent (it returns as soon as it does). A
+ * busy machine indexes a block in seconds, not milliseconds: a shorter wait showed the old state after success. */
+export const INDEX_WAIT_MS = 60000;
+
 /** Polls `fn` until it returns a truthy value (or `timeoutMs` passes, then returns null). */
 export async function poll(fn, { intervalMs = 400, timeoutMs = 30000, onTick } = {}) {
   const until = Date.now() + timeoutMs;

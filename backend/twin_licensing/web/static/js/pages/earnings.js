@@ -1,6 +1,6 @@
 // Model (or any payee): earnings read from the chain, their history as charts, per use and per brand; withdraw.
 
-import { api, poll } from "../api.js";
+import { api, poll, INDEX_WAIT_MS } from "../api.js";
 import { state } from "../state.js";
 import { money, dateTime, plural, toBig, symbol } from "../format.js";
 import { h, mount, errorBox, runSteps, toast, table, pager, emptyState, badge } from "../ui.js";
@@ -35,7 +35,7 @@ export async function render(root, { params, isCurrent }) {
     try {
       await runSteps("Withdrawing your earnings", [
         { label: `Withdraw ${money(claimable)}`, run: (ctx, note) => send(licenses(true), "withdraw", [], note) },
-        { label: "Update your earnings", run: () => poll(async () => toBig((await api(`/earnings/${me}`)).chain.claimable ?? 1) === 0n, { timeoutMs: 15000 }) },
+        { label: "Update your earnings", run: () => poll(async () => toBig((await api(`/earnings/${me}`)).chain.claimable ?? 1) === 0n, { timeoutMs: INDEX_WAIT_MS }) },
       ], explain);
       toast(`${money(claimable)} is in your wallet.`, "ok");
       window.dispatchEvent(new HashChangeEvent("hashchange"));

@@ -3,7 +3,7 @@
 // One loader (load) reads the licence and its uses; every card paints from what it returned, so "escrow left" is
 // the same number everywhere and follows each settlement. It polls while a use is pending and stops when none is.
 
-import { api, poll } from "../api.js";
+import { api, poll, INDEX_WAIT_MS } from "../api.js";
 import { state } from "../state.js";
 import { money, date, dateTime, plural, toSeconds, duration, symbol } from "../format.js";
 import { h, mount, errorBox, okBox, runSteps, toast, table, pager, field } from "../ui.js";
@@ -359,7 +359,7 @@ function escrowCard(view, isHolder, onChanged) {
         { label: "Add the escrow", run: (ctx, note) => send(licenses(true), "topUpEscrow", [l.license_id, value], note) },
         {
           label: "Update the licence",
-          run: () => poll(async () => BigInt((await api(`/licenses/${l.license_id}`)).escrow) !== before, { timeoutMs: 15000 }),
+          run: () => poll(async () => BigInt((await api(`/licenses/${l.license_id}`)).escrow) !== before, { timeoutMs: INDEX_WAIT_MS }),
         },
       ], explain);
       toast(`${money(value)} added to the escrow.`, "ok");
@@ -377,7 +377,7 @@ function escrowCard(view, isHolder, onChanged) {
     try {
       await runSteps("Reclaiming the escrow", [
         { label: "Reclaim the unspent escrow", run: (ctx, note) => send(licenses(true), "reclaimEscrow", [l.license_id], note) },
-        { label: "Update the licence", run: () => poll(async () => BigInt((await api(`/licenses/${l.license_id}`)).escrow) === 0n, { timeoutMs: 15000 }) },
+        { label: "Update the licence", run: () => poll(async () => BigInt((await api(`/licenses/${l.license_id}`)).escrow) === 0n, { timeoutMs: INDEX_WAIT_MS }) },
       ], explain);
       toast(`${money(l.escrow)} of unspent escrow is back in your wallet.`, "ok");
       updateBalance();

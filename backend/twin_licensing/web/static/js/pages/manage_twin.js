@@ -1,6 +1,6 @@
 // Model: one of her twins. Publish or withdraw offers, revoke or grant consent.
 
-import { api, poll } from "../api.js";
+import { api, poll, INDEX_WAIT_MS } from "../api.js";
 import { state } from "../state.js";
 import { money, parseWhole, dateTime, duration, bps, names, plural, shortAddress, symbol } from "../format.js";
 import { h, mount, errorBox, runSteps, toast, badge, field } from "../ui.js";
@@ -79,7 +79,7 @@ function offersCard(twin, isModel, reload) {
     try {
       await runSteps("Withdrawing the offer", [
         { label: `Withdraw offer #${offer.offer_id}`, run: (ctx, note) => send(licenses(true), "withdrawOffer", [offer.offer_id], note) },
-        { label: "Update the catalogue", run: () => poll(async () => !(await api(`/twins/${twin.twin_id}`)).offers.some((o) => o.offer_id === offer.offer_id), { timeoutMs: 15000 }) },
+        { label: "Update the catalogue", run: () => poll(async () => !(await api(`/twins/${twin.twin_id}`)).offers.some((o) => o.offer_id === offer.offer_id), { timeoutMs: INDEX_WAIT_MS }) },
       ], explain);
       toast("Offer withdrawn: no new licence can be bought under it.", "ok");
       reload();
@@ -119,7 +119,7 @@ function consentCard(twin, isModel, reload) {
     try {
       await runSteps("Revoking consent", [
         { label: "Revoke consent on chain", run: (ctx, note) => send(registry(true), "revokeConsent", [twin.twin_id], note) },
-        { label: "Update the catalogue", run: () => poll(async () => (await api(`/twins/${twin.twin_id}`)).consent.state !== "granted", { timeoutMs: 15000 }) },
+        { label: "Update the catalogue", run: () => poll(async () => (await api(`/twins/${twin.twin_id}`)).consent.state !== "granted", { timeoutMs: INDEX_WAIT_MS }) },
       ], explain);
       toast("Consent revoked. No brand can buy a new licence.", "ok");
       reload();
@@ -132,7 +132,7 @@ function consentCard(twin, isModel, reload) {
     try {
       await runSteps("Granting consent", [
         { label: "Grant consent on chain", run: (ctx, note) => send(registry(true), "grantConsent", [twin.twin_id, twin.consent.consent_hash], note) },
-        { label: "Update the catalogue", run: () => poll(async () => (await api(`/twins/${twin.twin_id}`)).consent.state === "granted", { timeoutMs: 15000 }) },
+        { label: "Update the catalogue", run: () => poll(async () => (await api(`/twins/${twin.twin_id}`)).consent.state === "granted", { timeoutMs: INDEX_WAIT_MS }) },
       ], explain);
       toast("Consent granted: brands can license the twin again.", "ok");
       reload();
@@ -252,7 +252,7 @@ function publishCard(twin, isModel, reload) {
             c.offerId = events(receipt, "LicenseToken", "OfferPublished")[0].offerId.toString();
           },
         },
-        { label: "Add it to the catalogue", run: (c) => poll(async () => (await api(`/twins/${twin.twin_id}`)).offers.some((o) => String(o.offer_id) === c.offerId), { timeoutMs: 15000 }) },
+        { label: "Add it to the catalogue", run: (c) => poll(async () => (await api(`/twins/${twin.twin_id}`)).offers.some((o) => String(o.offer_id) === c.offerId), { timeoutMs: INDEX_WAIT_MS }) },
       ], explain);
       toast(`Offer #${ctx.offerId} is live in the catalogue.`, "ok");
       reload();

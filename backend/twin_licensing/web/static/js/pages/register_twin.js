@@ -1,6 +1,6 @@
 // Model: register a digital twin of herself, with its payees and consent document.
 
-import { api, poll } from "../api.js";
+import { api, poll, INDEX_WAIT_MS } from "../api.js";
 import { state } from "../state.js";
 import { h, mount, errorBox, runSteps, toast, field } from "../ui.js";
 import { explain } from "../errors.js";
@@ -149,7 +149,7 @@ export async function render(root) {
             note(`Twin #${c.twinId}`);
           },
         },
-        { label: "Add it to your twins", run: async (c) => { await poll(() => api(`/twins/${c.twinId}`), { timeoutMs: 20000 }); } },
+        { label: "Add it to your twins", run: async (c) => { await poll(() => api(`/twins/${c.twinId}`), { timeoutMs: INDEX_WAIT_MS }); } },
       ], explain);
       toast("Your twin is registered. Publish an offer so brands can license it.", "ok");
       location.hash = `#/model/twins/${ctx.twinId}`;

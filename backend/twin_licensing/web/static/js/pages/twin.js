@@ -1,6 +1,6 @@
 // Brand: one twin, its terms, consent and payees, and buying a licence under one of its offers.
 
-import { api, poll } from "../api.js";
+import { api, poll, INDEX_WAIT_MS } from "../api.js";
 import { state, labelOf } from "../state.js";
 import { money, amountText, date, dateTime, duration, bps, plural, shortAddress, names, symbol } from "../format.js";
 import { h, mount, errorBox, runSteps, toast, badge, field } from "../ui.js";
@@ -247,7 +247,7 @@ function buyForm(twin, offer) {
       {
         label: "Record it in your licences",
         run: async (ctx, note) => {
-          const found = await poll(() => api(`/licenses/${ctx.licenseId}`), { timeoutMs: 20000 });
+          const found = await poll(() => api(`/licenses/${ctx.licenseId}`), { timeoutMs: INDEX_WAIT_MS });
           note(found ? "Done" : "The index is catching up; the licence will appear shortly");
         },
       },
