@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -38,17 +39,30 @@ LONGEST_FIRST = (
 )
 
 
+@functools.cache
+def _source(path: Path) -> str:
+    return path.read_text()
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     tests_dir = Path(__file__).resolve().parent
 
+    def starts_its_own_playwright(item: pytest.Item) -> bool:
+        # One sync Playwright per process: such a test must run before the session's `browser` starts in its worker.
+        uses_session_browser = "browser" in item.fixturenames or "system" in item.fixturenames
+        return not uses_session_browser and "sync_playwright" in _source(item.path)
+
     def rank(item: pytest.Item) -> int:
+        if starts_its_own_playwright(item):
+            return -1
         path = item.path.relative_to(tests_dir).as_posix() if item.path.is_relative_to(tests_dir) else ""
         return next((i for i, prefix in enumerate(LONGEST_FIRST) if path.startswith(prefix)), len(LONGEST_FIRST))
 
     for item in items:
-        if "system" in item.fixturenames:
-            # The browser tests share one whole system per session (`twinctl up`): on one worker it starts once.
-            item.add_marker(pytest.mark.xdist_group("system"))
+        if "system" in item.fixturenames or "browser" in item.fixturenames or starts_its_own_playwright(item):
+            # The browser tests share one whole system per session (`twinctl up`) and one Chromium: on one worker
+            # each starts once, and Playwright's own users run there first.
+            item.add_marker(pytest.mark.xdist_group("chromium"))
     items.sort(key=rank)  # stable: the order within each rank is the collection's
 
 

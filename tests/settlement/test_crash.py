@@ -33,6 +33,8 @@ KILLS = 10
 FEE = USDC
 CHUNK = 10  # uses of one licence inserted together, as an intake commits a burst of reports
 SLICE = USES // (KILLS + 1)  # uses released per incarnation: every one of them has uses to settle
+# About a minute each on a quiet machine; the limit is a hang guard for a shared one (at load 28 one took 330 s).
+pytestmark = pytest.mark.timeout(900)
 LOCK_TAKEN = "settler for recorder"  # what `twinctl settle` prints once it holds the recorder's lock
 RECONCILED = "reconciled:"
 
