@@ -148,3 +148,23 @@ def test_no_import_cycle_between_packages():
     graph = _package_graph()
     cycles = _cycles(graph)
     assert not cycles, "packages import each other in a cycle:\n" + "\n\n".join(_describe(graph, c) for c in cycles)
+
+
+def test_every_exception_class_derives_from_the_project_root():
+    """The console and the API turn a `TwinLicensingError` into one line or an HTTP status; an exception class
+    outside that tree would surface as a traceback. Imported, not parsed: a base may come from another module."""
+    import importlib
+    import inspect
+
+    from twin_licensing.errors import TwinLicensingError
+
+    strays = []
+    for module in _modules():
+        if ".migrations" in module:  # Alembic's scripts run only inside Alembic
+            continue
+        loaded = importlib.import_module(module)
+        for name, value in vars(loaded).items():
+            if (inspect.isclass(value) and issubclass(value, BaseException) and value.__module__ == module
+                    and not issubclass(value, TwinLicensingError)):
+                strays.append(f"{module}.{name}")
+    assert not strays, "exceptions outside TwinLicensingError: " + ", ".join(strays)

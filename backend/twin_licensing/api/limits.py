@@ -8,6 +8,7 @@ import math
 import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from ..errors import TwinLicensingError
 
 MAX_BODY_BYTES = 64 * 1024  # a signed use report is ~400 bytes; a relayed transaction a few kilobytes
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -114,7 +115,7 @@ def _is_json(scope: Scope) -> bool:
     return True  # no content type: FastAPI reads the body as JSON
 
 
-class _Unstorable(ValueError):
+class _Unstorable(TwinLicensingError, ValueError):
     pass
 
 

@@ -19,7 +19,7 @@ from web3.contract import Contract
 from web3.providers.base import JSONBaseProvider
 from web3.exceptions import ContractLogicError, TimeExhausted, Web3Exception
 
-from ..errors import ConfigurationError, DeploymentMismatchError, RpcConnectionError, TransactionError
+from ..errors import ConfigurationError, DeploymentMismatchError, RpcConnectionError, TransactionError, TwinLicensingError
 from .artifacts import Artifact, ArtifactStore
 from .deployment import Deployment
 from .errors import ErrorDecoder
@@ -156,7 +156,7 @@ class FeeCache:
         return fees["maxFeePerGas"], fees["maxPriorityFeePerGas"]
 
 
-class _StaleNonce(Exception):
+class _StaleNonce(TwinLicensingError):
     pass
 
 

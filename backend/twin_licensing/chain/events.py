@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterable, Mapping
 from eth_abi import decode as abi_decode
 from eth_utils import keccak, to_checksum_address
 from eth_utils.abi import collapse_if_tuple
+from ..errors import TwinLicensingError
 
 Value = Any
 WordDecoder = Callable[[str], Value]  # 64 hex characters -> value
@@ -155,7 +156,7 @@ class EventSpec:
     decode = decode_args  # the name other modules of the chain package use
 
 
-class UnknownEventError(ValueError):
+class UnknownEventError(TwinLicensingError, ValueError):
     """A log that matches no event of the contract's ABI."""
 
 

@@ -118,6 +118,8 @@ class RpcClient:
         self.max_backoff = max_backoff
         self._sleep = sleep
         self._session = requests.Session()
+        # The node is named by URL: reading proxy settings from the environment on every call cost more than the call.
+        self._session.trust_env = False
         self._session.headers["Content-Type"] = "application/json"
         self._ids = itertools.count(1)  # next() on a count is atomic: threads may share the client
 
@@ -274,7 +276,7 @@ def _read_body(response: requests.Response) -> bytes:
     return body
 
 
-class _Retry(Exception):
+class _Retry(TwinLicensingError):
     """A transport-level failure that is worth another attempt."""
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 from ._common import relative
+from ..errors import TwinLicensingError
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ class Child:
             return ""
 
 
-class ChildExited(RuntimeError):
+class ChildExited(TwinLicensingError, RuntimeError):
     """A supervised process exited while it should have been running, and will not be restarted."""
 
     def __init__(self, child: Child, code: int, *, crashes: int = 1, window_s: float = 0.0) -> None:

@@ -23,6 +23,7 @@ from . import deploy as deploy_command
 from . import seed as seed_command
 from ._common import relative, say, settings_from
 from ._supervisor import Child, ChildExited, Supervisor
+from ..errors import TwinLicensingError
 
 NAME = "up"
 HELP = ("start a local node, deploy, seed, then the indexer, the settler and the API with the web client; "
@@ -33,7 +34,7 @@ API_HOST = "127.0.0.1"
 API_STARTUP_TIMEOUT = 90.0
 
 
-class ApiTimeout(Exception):
+class ApiTimeout(TwinLicensingError, TimeoutError):
     """The API did not answer /health in time."""
 
 

@@ -27,6 +27,7 @@ from ..chain.heads import Head, HeadFeed
 from ..chain.logs import BlockHeader, LogRangeTooLarge, RpcClient, parse_logs
 from .config import IndexerConfig
 from .handlers import event_values
+from ..errors import TwinLicensingError
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ class Failed:
 Item = Batch | ReorgSuspected | Caught | Failed
 
 
-class _Reorg(Exception):
+class _Reorg(TwinLicensingError):
     pass
 
 
