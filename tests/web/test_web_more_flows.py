@@ -6,10 +6,11 @@ the one that moves the chain's clock runs last and moves it by minutes only."""
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from playwright.sync_api import expect
+
+from client_support import wait_for
 
 from twin_licensing.chain.client import Chain
 from twin_licensing.chain.deployment import read_deployment
@@ -22,15 +23,6 @@ pytestmark = pytest.mark.timeout(240)
 def open_as(page, system, account: dict, route: str) -> None:
     page.goto(f"{system.url}/?as={account['address']}#{route}")
     expect(page.locator("#account-picker")).to_have_value(account["address"])
-
-
-def wait_for(predicate, timeout: float = 30.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def chain_of(system) -> Chain:
