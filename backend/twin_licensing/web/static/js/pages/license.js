@@ -10,6 +10,8 @@ import { h, mount, errorBox, okBox, runSteps, toast, table, pager, field } from 
 import { explain } from "../errors.js";
 import { licenses, token, send, signUseReport, useRefOf, chainTime, balanceOf } from "../chain.js";
 import { licenseBadge, useBadge, tracker, confirmDialog, faucetButton, amountField } from "./common.js";
+import { attachField, credentialLink, useThumb } from "./use_asset.js";
+import { uploadAsset } from "../assets.js";
 
 let timer = null;
 const USES_LIMIT = 10;
@@ -87,7 +89,7 @@ export async function render(root, { args, params, isCurrent }) {
       table(
         [
           { label: "#", render: (u) => String(u.seq + 1) },
-          { label: "Use", render: (u) => h("div", {}, h("div", {}, useName(u)), h("div", { class: "muted small" }, `${u.category_name} · ${u.territory_name}`)) },
+          { label: "Use", render: (u) => h("div", { class: "row use-cell" }, useThumb(u), h("div", {}, h("div", {}, useName(u)), h("div", { class: "muted small" }, `${u.category_name} · ${u.territory_name}`))) },
           { label: "When", render: (u) => h("div", { class: "small" }, h("div", {}, `Reported ${dateTime(toSeconds(u.accepted_at))}`),
             u.status === "settled" ? h("div", { class: "muted" }, settledWhen(u)) : null) },
           { label: "Progress", render: (u) => (u.status === "held" || u.status === "rejected" ? h("div", {}, useBadge(u.status), h("div", { class: "small", style: "color:var(--bad)" }, u.reason || "")) : tracker(u.status)) },
@@ -187,6 +189,8 @@ function reportCard(view, isHolder, onReported) {
   const reference = h("input", { type: "text", name: "reference", placeholder: "e.g. SS26 lookbook, image 14", maxlength: 200 });
   const refField = field("What did you make?", reference, "Your name for the asset or campaign item, shown in your history. Its hash is what is signed.");
   reference.addEventListener("input", () => refField.setError(""));
+  const attach = attachField();
+  const credential = h("div"); // the credentialed copy of the image attached to the use reported last
   const blocked = h("div");
   const note = h("div"); // what became of the use reported from this page, painted from the loader's numbers
   const errorSlot = h("div");
@@ -195,13 +199,21 @@ function reportCard(view, isHolder, onReported) {
   const submit = async (event) => {
     event.preventDefault();
     mount(errorSlot);
+    mount(credential);
     refField.setError("");
-    const label = reference.value.trim();
+    let image;
+    try {
+      image = await attach.read(); // an attached image is checked and hashed here: its SHA-256 is the use_ref
+    } catch {
+      return;
+    }
+    const label = reference.value.trim() || (image ? image.file.name : "");
     if (!label) {
       refField.setError("Describe the use (e.g. the campaign and image number) so it can be traced later.");
       return;
     }
-    const useRef = useRefOf(label);
+    const useRef = image ? image.sha256 : useRefOf(label);
+    let accepted = null; // the use, once the intake took it (an image that fails to upload does not undo it)
     try {
       const earlier = (await allUses(license.license_id)).find((u) => u.use_ref.toLowerCase() === useRef);
       if (earlier && !(await confirmDialog({
@@ -244,15 +256,35 @@ function reportCard(view, isHolder, onReported) {
               },
             });
             n(`Use #${Number(c.use.seq) + 1} accepted`);
+            accepted = c.use;
           },
         },
-      ], explain);
+        image ? {
+          label: "Upload the image",
+          run: async (c, n) => {
+            n(`${image.file.name}…`);
+            try {
+              await uploadAsset(c.use.use_id, image.file);
+            } catch (error) {
+              const failed = new Error(`Use #${Number(c.use.seq) + 1} was accepted, but its image was not attached: ${explain(error)}`);
+              failed.userMessage = failed.message;
+              throw failed;
+            }
+          },
+        } : null,
+      ].filter(Boolean), explain);
       reference.value = "";
+      attach.clear();
+      if (image) mount(credential, h("div", { class: "form-ok", role: "status" }, `The image of use #${Number(ctx.use.seq) + 1} is attached. `, credentialLink(ctx.use, image.file.name)));
       view.reported = Number(ctx.use.seq);
       toast(`Use accepted: ${money(license.terms.per_use_fee)} will be paid to the model when it settles.`, "ok");
       onReported();
     } catch (error) {
       mount(errorSlot, errorBox(explain(error)));
+      if (accepted) {
+        view.reported = Number(accepted.seq);
+        onReported();
+      }
     }
   };
 
@@ -282,7 +314,9 @@ function reportCard(view, isHolder, onReported) {
       h("label", { class: "field" }, h("span", {}, "Usage"), category),
       h("label", { class: "field" }, h("span", {}, "Territory"), territory)),
     refField,
+    attach.el,
     note,
+    credential,
     errorSlot,
     button);
   return { el, paint };
