@@ -16,7 +16,7 @@ export function leave() {
 }
 
 export async function render(root) {
-  const input = h("input", { type: "file", id: "check-file", name: "image", accept: "image/jpeg,image/png,image/webp", class: "visually-hidden" });
+  const input = h("input", { type: "file", id: "check-file", name: "image", accept: "image/jpeg,image/png,image/webp", class: "drop-input" });
   const zone = h("label", { class: "drop-zone", for: "check-file", id: "drop-zone" },
     h("span", { class: "drop-title" }, "Drop an image here"),
     h("span", { class: "muted" }, "or ", h("span", { class: "drop-choose" }, "choose a file")),
