@@ -199,8 +199,11 @@ def _payees_event(twin_id: int, block: int, accounts: list[str], shares: list[in
                       contract="TwinRegistry", name="PayeesSet", twin_id=twin_id, args=json.dumps(args))
 
 
+LICENCE_TWINS = {1: 1, 2: 1, 3: 2, 4: 1}  # as `market` sells them
+
+
 def _use(license_id: int, seq: int, signer: str) -> Use:
-    return Use(chain_id=CHAIN_ID, genesis_hash=GENESIS, license_id=license_id, seq=seq,
+    return Use(chain_id=CHAIN_ID, genesis_hash=GENESIS, license_id=license_id, twin_id=LICENCE_TWINS[license_id], seq=seq,
                use_ref="0x" + f"{license_id:02x}{seq:02x}" * 16, category=0, territory=0, used_at=NOW - DAY,
                signer=signer, signature="0x" + "00" * 65, digest=tx(300_000 + license_id * 100 + seq),
                accepted_at=datetime.fromtimestamp(NOW - DAY, timezone.utc))

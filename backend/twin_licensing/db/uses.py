@@ -114,6 +114,8 @@ class Use(UseBase, table=True):
         UniqueConstraint("chain_id", "genesis_hash", "license_id", "seq", name="uq_uses_license_seq"),
         UniqueConstraint("genesis_hash", "digest", name="uq_uses_digest"),
         Index("ix_uses_accepted", "chain_id", "genesis_hash", "accepted_at"),
+        # A twin's usage log, newest first (`usage.log`).
+        Index("ix_uses_twin_log", "chain_id", "genesis_hash", "twin_id", "accepted_at", "use_id"),
     )
 
     use_id: int | None = Field(default=None, primary_key=True)
@@ -122,6 +124,8 @@ class Use(UseBase, table=True):
     # keeps its uses apart from the old chain's, which must never be settled on the new one.
     genesis_hash: str = Field(max_length=66)
     seq: int = Field(sa_type=BigInteger)  # from 0 within the licence: the on-chain sequence number
+    # The licence's twin, copied by the intake (a licence never changes twin): a twin's log is one index range.
+    twin_id: int = Field(sa_type=BigInteger)
     signer: str = Field(max_length=42)
     signature: str = Field(max_length=132)
     # The EIP-712 digest identifies the report: the same report sent again finds this row.

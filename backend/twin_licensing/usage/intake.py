@@ -60,6 +60,7 @@ class AcceptedUse:
     chain_id: int
     genesis_hash: str
     license_id: int
+    twin_id: int
     seq: int
     use_ref: str
     category: int
@@ -135,6 +136,7 @@ class UseIntake:
                 "chain_id": self.chain_id,
                 "genesis_hash": self.scope.genesis_hash,
                 "license_id": report.license_id,
+                "twin_id": license_.twin_id,
                 "seq": seq,
                 "use_ref": report.use_ref.lower(),
                 "category": report.category,
