@@ -7,18 +7,20 @@ import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
+import {IERC5192} from "./interfaces/IERC5192.sol";
 import {ILicenseToken} from "./interfaces/ILicenseToken.sol";
 import {ITwinRegistry} from "./interfaces/ITwinRegistry.sol";
 import {ITwinRegistryHooks} from "./interfaces/ITwinRegistryHooks.sol";
+import {OfferBook} from "./libraries/OfferBook.sol";
 import {TwinTypes} from "./libraries/TwinTypes.sol";
 
 /// @title Licence tokens for digital twins: offers, escrow, per-use settlement and the payees' earnings.
 /// @dev Settlement is the hot path. Per item it reads and writes one licence slot and one twin slot, whatever the
 /// number of uses or payees: the twin is credited once and its payees draw their shares when they withdraw
-/// (or when the shares change), so the cost of a use is a few hundred gas.
-contract LicenseToken is ERC721, AccessControl, Pausable, ILicenseToken, ITwinRegistryHooks {
+/// (or when the shares change), so the cost of a use is a few hundred gas. Offers, the guild's rules on them and
+/// exclusivity live in the linked library `OfferBook`, which runs on this contract's storage.
+contract LicenseToken is ERC721, AccessControl, Pausable, IERC5192, ILicenseToken, ITwinRegistryHooks {
     using SafeERC20 for IERC20;
 
     bytes32 public constant RECORDER_ROLE = keccak256("RECORDER_ROLE");
@@ -32,23 +34,18 @@ contract LicenseToken is ERC721, AccessControl, Pausable, ILicenseToken, ITwinRe
     IERC20 private immutable _token;
     ITwinRegistry private immutable _registry;
 
-    uint256 private _offerCount;
+    OfferBook.Book private _book;
     uint256 private _licenseCount;
     uint128 private _totalEscrow;
     uint128 private _totalOwed;
 
-    mapping(uint256 offerId => TwinTypes.Offer) private _offers;
     mapping(uint256 licenseId => TwinTypes.LicenseState) private _licenses;
     mapping(uint256 licenseId => TwinTypes.LicenseTerms) private _terms;
     mapping(uint256 twinId => TwinLedger) private _twins;
     mapping(address payee => uint256) private _balances; // split, not yet withdrawn
     mapping(address payee => uint256) private _withdrawn;
-    // Per twin and usage category, one slot holds eight uint32 timestamps, one per territory (`_territoryUntil`
-    // reads one, `_withTerritoryUntil` writes one): until when an exclusive licence, respectively any licence, of
-    // that twin covers that category in that territory. So one slot read per category tells whether a purchase
-    // collides with an exclusive licence, or an exclusive one with any licence.
-    mapping(uint256 twinId => mapping(uint8 category => uint256)) private _exclusiveUntil;
-    mapping(uint256 twinId => mapping(uint8 category => uint256)) private _licensedUntil;
+    // Exclusive licences only: when a use of it was last settled (0 before the first), for `endIdleExclusive`.
+    mapping(uint256 licenseId => uint40) private _lastSettledAt;
 
     constructor(address admin, address registry_, address paymentToken_) ERC721("Twin Licence", "TWINL") {
         if (admin == address(0) || registry_ == address(0) || paymentToken_ == address(0)) {
@@ -67,31 +64,13 @@ contract LicenseToken is ERC721, AccessControl, Pausable, ILicenseToken, ITwinRe
     // ---------------------------------------------------------------- offers
 
     /// @inheritdoc ILicenseToken
-    function publishOffer(uint256 twinId, TwinTypes.OfferTerms calldata terms) external returns (uint256 offerId) {
-        address model = _registry.modelOf(twinId);
-        if (model != msg.sender) revert LicenseTokenNotModel(twinId, msg.sender);
-        if (_twins[twinId].revocationEffectiveAt != 0) revert LicenseTokenConsentNotGranted(twinId);
-        if (terms.categories == 0) revert LicenseTokenInvalidTerms("no usage category");
-        if (terms.territories == 0) revert LicenseTokenInvalidTerms("no territory");
-        if (terms.duration == 0) revert LicenseTokenInvalidTerms("zero duration");
-        if (terms.perUseFee == 0) revert LicenseTokenInvalidTerms("zero per-use fee");
-        uint48 floor = _registry.floorFor(terms.categories);
-        if (terms.perUseFee < floor) revert LicenseTokenFeeBelowFloor(terms.perUseFee, floor);
-
-        offerId = ++_offerCount;
-        _offers[offerId] = TwinTypes.Offer({twinId: SafeCast.toUint40(twinId), active: true, terms: terms});
-        emit OfferPublished(offerId, twinId, terms);
+    function publishOffer(uint256 twinId, TwinTypes.OfferTerms calldata terms) external returns (uint256) {
+        return OfferBook.publish(_book, _registry, twinId, terms, _twins[twinId].revocationEffectiveAt);
     }
 
     /// @inheritdoc ILicenseToken
     function withdrawOffer(uint256 offerId) external {
-        TwinTypes.Offer storage stored = _offers[offerId];
-        uint256 twinId = stored.twinId;
-        if (twinId == 0) revert LicenseTokenUnknownOffer(offerId);
-        if (_registry.modelOf(twinId) != msg.sender) revert LicenseTokenNotModel(twinId, msg.sender);
-        if (!stored.active) revert LicenseTokenOfferInactive(offerId);
-        stored.active = false;
-        emit OfferWithdrawn(offerId, twinId);
+        OfferBook.withdraw(_book, _registry, offerId);
     }
 
     // ---------------------------------------------------------------- licences
@@ -107,7 +86,7 @@ contract LicenseToken is ERC721, AccessControl, Pausable, ILicenseToken, ITwinRe
         whenNotPaused
         returns (uint256)
     {
-        uint256 total = uint256(_offers[offerId].terms.upfrontFee) + escrow;
+        uint256 total = uint256(_book.offers[offerId].terms.upfrontFee) + escrow;
         // A permit seen in the mempool can be submitted by anyone first; then the allowance is already there,
         // so a failed permit is not an error by itself. The allowance check in `_buy` says what is missing.
         try IERC20Permit(address(_token)).permit(msg.sender, address(this), total, deadline, v, r, s) {} catch {}
@@ -147,6 +126,23 @@ contract LicenseToken is ERC721, AccessControl, Pausable, ILicenseToken, ITwinRe
         _totalEscrow -= amount;
         emit EscrowReclaimed(licenseId, holder, amount);
         _token.safeTransfer(holder, amount);
+    }
+
+    /// @inheritdoc ILicenseToken
+    function endIdleExclusive(uint256 licenseId) external {
+        TwinTypes.LicenseState storage state = _requireLicense(licenseId);
+        uint256 twinId = state.twinId;
+        if (_registry.modelOf(twinId) != msg.sender) revert LicenseTokenNotModel(twinId, msg.sender);
+        TwinTypes.LicenseTerms memory terms = _terms[licenseId];
+        if (!terms.exclusive) revert LicenseTokenNotExclusive(licenseId);
+        uint40 expiry = state.expiry;
+        if (block.timestamp >= expiry) revert LicenseTokenExpired(licenseId, expiry);
+        uint40 endableAt = _idleEndableAt(licenseId, terms);
+        if (block.timestamp < endableAt) revert LicenseTokenNotIdle(licenseId, endableAt);
+
+        state.expiry = uint40(block.timestamp);
+        OfferBook.release(_book, twinId, terms.categories, terms.territories, expiry);
+        emit ExclusiveLicenseEnded(licenseId, twinId, uint40(block.timestamp));
     }
 
     // ---------------------------------------------------------------- settlement
@@ -203,9 +199,27 @@ contract LicenseToken is ERC721, AccessControl, Pausable, ILicenseToken, ITwinRe
         amount = _balances[payee];
         uint256[] memory twinIds = _registry.twinsOfPayee(payee);
         for (uint256 i = 0; i < twinIds.length; ++i) {
-            uint256 pending = _twins[twinIds[i]].undistributed;
-            if (pending != 0) amount += _shareOf(_registry.payeesOf(twinIds[i]), pending, payee);
+            amount += _pendingShare(twinIds[i], payee);
         }
+    }
+
+    /// @inheritdoc ILicenseToken
+    function claimableFrom(address payee, uint256[] calldata twinIds) external view returns (uint256 amount) {
+        amount = _balances[payee];
+        for (uint256 i = 0; i < twinIds.length; ++i) {
+            bool seen = false;
+            for (uint256 j = 0; j < i && !seen; ++j) {
+                seen = twinIds[j] == twinIds[i];
+            }
+            if (!seen) amount += _pendingShare(twinIds[i], payee);
+        }
+    }
+
+    function _pendingShare(uint256 twinId, address payee) private view returns (uint256) {
+        uint256 pending = _twins[twinId].undistributed;
+        // slither-disable-next-line incorrect-equality (nothing pending, not a balance to match exactly)
+        if (pending == 0) return 0;
+        return _shareOf(_registry.payeesOf(twinId), pending, payee);
     }
 
     /// @inheritdoc ILicenseToken
@@ -241,7 +255,7 @@ contract LicenseToken is ERC721, AccessControl, Pausable, ILicenseToken, ITwinRe
 
     /// @inheritdoc ILicenseToken
     function offer(uint256 offerId) external view returns (TwinTypes.Offer memory) {
-        TwinTypes.Offer memory stored = _offers[offerId];
+        TwinTypes.Offer memory stored = _book.offers[offerId];
         if (stored.twinId == 0) revert LicenseTokenUnknownOffer(offerId);
         return stored;
     }
@@ -255,6 +269,13 @@ contract LicenseToken is ERC721, AccessControl, Pausable, ILicenseToken, ITwinRe
     function licenseTerms(uint256 licenseId) external view returns (TwinTypes.LicenseTerms memory) {
         _requireLicense(licenseId);
         return _terms[licenseId];
+    }
+
+    /// @inheritdoc ILicenseToken
+    function idleEndableAt(uint256 licenseId) external view returns (uint40) {
+        _requireLicense(licenseId);
+        TwinTypes.LicenseTerms memory terms = _terms[licenseId];
+        return terms.exclusive ? _idleEndableAt(licenseId, terms) : 0;
     }
 
     /// @inheritdoc ILicenseToken
@@ -284,7 +305,7 @@ contract LicenseToken is ERC721, AccessControl, Pausable, ILicenseToken, ITwinRe
 
     /// @inheritdoc ILicenseToken
     function offerCount() external view returns (uint256) {
-        return _offerCount;
+        return _book.offerCount;
     }
 
     /// @inheritdoc ILicenseToken
@@ -292,8 +313,22 @@ contract LicenseToken is ERC721, AccessControl, Pausable, ILicenseToken, ITwinRe
         return _licenseCount;
     }
 
+    /// @inheritdoc IERC5192
+    /// @dev A licence is locked when its terms do not let it change hands.
+    function locked(uint256 licenseId) external view returns (bool) {
+        _requireOwned(licenseId);
+        return !_terms[licenseId].transferable;
+    }
+
+    /// @notice Approves `to` to move a transferable licence; refused for a locked one (`LicenseTokenNotTransferable`).
+    function approve(address to, uint256 licenseId) public override {
+        _requireOwned(licenseId);
+        if (!_terms[licenseId].transferable) revert LicenseTokenNotTransferable(licenseId);
+        super.approve(to, licenseId);
+    }
+
     function supportsInterface(bytes4 interfaceId) public view override(ERC721, AccessControl) returns (bool) {
-        return super.supportsInterface(interfaceId);
+        return interfaceId == type(IERC5192).interfaceId || super.supportsInterface(interfaceId);
     }
 
     // ---------------------------------------------------------------- internals
@@ -308,9 +343,7 @@ contract LicenseToken is ERC721, AccessControl, Pausable, ILicenseToken, ITwinRe
     }
 
     function _buy(uint256 offerId, uint64 escrow) private returns (uint256 licenseId) {
-        TwinTypes.Offer memory offered = _offers[offerId];
-        if (offered.twinId == 0) revert LicenseTokenUnknownOffer(offerId);
-        if (!offered.active) revert LicenseTokenOfferInactive(offerId);
+        TwinTypes.Offer memory offered = OfferBook.take(_book, _registry, offerId);
         TwinLedger storage twin = _twins[offered.twinId];
         if (twin.revocationEffectiveAt != 0) revert LicenseTokenConsentNotGranted(offered.twinId);
         TwinTypes.OfferTerms memory terms = offered.terms;
@@ -318,7 +351,7 @@ contract LicenseToken is ERC721, AccessControl, Pausable, ILicenseToken, ITwinRe
         _requireFunds(msg.sender, total);
 
         uint40 expiry = uint40(block.timestamp + terms.duration);
-        _claimExclusivity(offered.twinId, terms, expiry);
+        OfferBook.claim(_book, offered.twinId, terms, expiry);
         licenseId = ++_licenseCount;
         _licenses[licenseId] = TwinTypes.LicenseState({
             escrow: escrow,
@@ -335,12 +368,14 @@ contract LicenseToken is ERC721, AccessControl, Pausable, ILicenseToken, ITwinRe
             categories: terms.categories,
             territories: terms.territories,
             exclusive: terms.exclusive,
-            transferable: terms.transferable
+            transferable: terms.transferable,
+            idleEndAfter: terms.idleEndAfter
         });
         twin.undistributed += terms.upfrontFee;
         _totalEscrow += escrow;
         _totalOwed += terms.upfrontFee;
         _mint(msg.sender, licenseId);
+        if (!terms.transferable) emit Locked(licenseId);
         emit LicensePurchased(licenseId, offerId, offered.twinId, msg.sender, terms.upfrontFee, escrow, expiry);
         if (total != 0) _token.safeTransferFrom(msg.sender, address(this), total);
     }
@@ -372,6 +407,7 @@ contract LicenseToken is ERC721, AccessControl, Pausable, ILicenseToken, ITwinRe
         _licenses[licenseId] = state;
         ledger.undistributed += uint128(amount);
         twin.undistributed = ledger.undistributed;
+        if (_terms[licenseId].exclusive) _lastSettledAt[licenseId] = uint40(block.timestamp);
         emit UsesSettled(licenseId, state.twinId, item.firstSeq, item.count, uint64(amount), item.usesRoot);
     }
 
@@ -422,48 +458,12 @@ contract LicenseToken is ERC721, AccessControl, Pausable, ILicenseToken, ITwinRe
         parts[0] = rest;
     }
 
-    /// @dev Rejects a purchase that collides with an exclusive licence (or, when exclusive, with any licence) of
-    /// the same twin, category and territory, and records this one until `expiry`. One slot read and write per
-    /// category, whatever the number of territories.
-    function _claimExclusivity(uint256 twinId, TwinTypes.OfferTerms memory terms, uint40 expiry) private {
-        // A cell holds a uint32 timestamp, which ends in 2106: a later expiry is recorded as that, and frees its cells
-        // then rather than at the real expiry.
-        uint256 until = expiry > type(uint32).max ? type(uint32).max : expiry;
-        for (uint8 category = 0; category < TwinTypes.CATEGORY_COUNT; ++category) {
-            if (terms.categories & (1 << category) == 0) continue;
-            uint256 exclusiveSlot = _exclusiveUntil[twinId][category];
-            uint256 licensedSlot = _licensedUntil[twinId][category];
-            for (uint8 territory = 0; territory < TwinTypes.TERRITORY_COUNT; ++territory) {
-                if (terms.territories & (1 << territory) == 0) continue;
-                uint256 exclusiveEnd = _territoryUntil(exclusiveSlot, territory);
-                if (exclusiveEnd > block.timestamp) {
-                    revert LicenseTokenExclusivityConflict(twinId, category, territory, uint40(exclusiveEnd));
-                }
-                uint256 licensedEnd = _territoryUntil(licensedSlot, territory);
-                if (terms.exclusive) {
-                    if (licensedEnd > block.timestamp) {
-                        revert LicenseTokenExclusivityConflict(twinId, category, territory, uint40(licensedEnd));
-                    }
-                    exclusiveSlot = _withTerritoryUntil(exclusiveSlot, territory, until);
-                }
-                // Keep the latest end: a shorter licence bought later must not shorten what an exclusive one waits for.
-                if (until > licensedEnd) licensedSlot = _withTerritoryUntil(licensedSlot, territory, until);
-            }
-            if (terms.exclusive) _exclusiveUntil[twinId][category] = exclusiveSlot;
-            _licensedUntil[twinId][category] = licensedSlot;
-        }
-    }
-
-    /// @dev Until when the packed per-twin, per-category slot `slot` says `territory` is taken: its 32 bits from
-    /// bit `32 * territory`. Zero, or any time not after now, means free.
-    function _territoryUntil(uint256 slot, uint8 territory) private pure returns (uint256) {
-        return (slot >> (uint256(territory) * 32)) & type(uint32).max;
-    }
-
-    /// @dev `slot` with the timestamp of `territory` replaced by `until` (at most uint32), the others unchanged.
-    function _withTerritoryUntil(uint256 slot, uint8 territory, uint256 until) private pure returns (uint256) {
-        uint256 shift = uint256(territory) * 32;
-        return (slot & ~(uint256(type(uint32).max) << shift)) | (until << shift);
+    /// @dev When the model may end exclusive licence `licenseId` (bought under `terms`): its idle period after its
+    /// purchase or its last settled use.
+    function _idleEndableAt(uint256 licenseId, TwinTypes.LicenseTerms memory terms) private view returns (uint40) {
+        uint40 lastSettled = _lastSettledAt[licenseId];
+        uint40 since = lastSettled > terms.startedAt ? lastSettled : terms.startedAt;
+        return since + terms.idleEndAfter;
     }
 
     function _requireLicense(uint256 licenseId) private view returns (TwinTypes.LicenseState storage state) {

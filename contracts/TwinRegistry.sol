@@ -4,6 +4,8 @@ pragma solidity ^0.8.28;
 import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 
 import {IERC5192} from "./interfaces/IERC5192.sol";
 import {ITwinRegistry} from "./interfaces/ITwinRegistry.sol";
@@ -12,8 +14,9 @@ import {TwinTypes} from "./libraries/TwinTypes.sol";
 
 /// @title Twin registry: one locked ERC-721 per digital twin, minted to the model it depicts.
 /// @dev Consent cannot be sold, so twins never move (ERC-5192). The money a twin earns lives in the licence
-/// contract; this contract tells it about payee and consent changes through `ITwinRegistryHooks`.
-contract TwinRegistry is ERC721, AccessControl, IERC5192, ITwinRegistry {
+/// contract; this contract tells it about payee and consent changes through `ITwinRegistryHooks`. Only an address
+/// the guild attests as a model registers a twin; attestations are made by a guild call or an EIP-712 signature.
+contract TwinRegistry is ERC721, AccessControl, EIP712, IERC5192, ITwinRegistry {
     using EnumerableSet for EnumerableSet.UintSet;
 
     bytes32 public constant GUILD_ROLE = keccak256("GUILD_ROLE");
@@ -23,9 +26,14 @@ contract TwinRegistry is ERC721, AccessControl, IERC5192, ITwinRegistry {
     uint16 public constant DEFAULT_AGENCY_CAP_BPS = 2_000; // New York Fashion Workers Act
     uint32 public constant DEFAULT_NOTICE_PERIOD = 72 hours;
     uint32 public constant MAX_NOTICE_PERIOD = 365 days;
+    uint16 public constant DEFAULT_NON_MODEL_CAP_BPS = 5_000; // the model keeps at least half
+    uint64 public constant DEFAULT_EXCLUSIVITY_MINIMUM = 1_000 * 10 ** 6; // 1 000 tokens of 6 decimals
+    bytes32 public constant ATTESTATION_TYPEHASH =
+        keccak256("Attestation(address subject,uint8 role,uint40 expiresAt,string label,uint256 nonce)");
 
     struct Consent {
         uint64 revocationEffectiveAt; // 0 while consent is granted
+        uint32 noticePeriod; // the notice period in force when this consent was granted
         bytes32 documentHash; // hash of the signed consent document
     }
 
@@ -33,14 +41,21 @@ contract TwinRegistry is ERC721, AccessControl, IERC5192, ITwinRegistry {
     address private _licenseContract;
     uint16 private _agencyCap = DEFAULT_AGENCY_CAP_BPS;
     uint32 private _noticePeriod = DEFAULT_NOTICE_PERIOD;
+    uint16 private _nonModelCap = DEFAULT_NON_MODEL_CAP_BPS;
+    uint64 private _exclusivityMinimum = DEFAULT_EXCLUSIVITY_MINIMUM;
+    uint256 private _attestationCount;
 
     mapping(uint256 twinId => string) private _uris;
     mapping(uint256 twinId => TwinTypes.Payee[]) private _payees;
     mapping(uint256 twinId => Consent) private _consents;
     mapping(address account => EnumerableSet.UintSet) private _twinsOfPayee;
     mapping(uint8 category => uint48) private _floors;
+    mapping(uint256 twinId => uint256) private _twinAttestations;
+    mapping(uint256 attestationId => TwinTypes.Attestation) private _attestations;
+    mapping(address subject => uint256) private _currentAttestations;
+    mapping(address subject => uint256) private _attestationNonces;
 
-    constructor(address admin, address guild) ERC721("Digital Twin", "TWIN") {
+    constructor(address admin, address guild) ERC721("Digital Twin", "TWIN") EIP712("TwinRegistry", "1") {
         if (admin == address(0) || guild == address(0)) revert TwinRegistryZeroAddress();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(GUILD_ROLE, guild);
@@ -61,12 +76,14 @@ contract TwinRegistry is ERC721, AccessControl, IERC5192, ITwinRegistry {
         returns (uint256 twinId)
     {
         if (_licenseContract == address(0)) revert TwinRegistryLicenseContractNotSet();
+        uint256 attestationId = requireAttested(msg.sender, TwinTypes.PayeeRole.Model);
         twinId = ++_twinCount;
         _uris[twinId] = uri;
-        _consents[twinId].documentHash = consentHash;
+        _consents[twinId] = Consent({revocationEffectiveAt: 0, noticePeriod: _noticePeriod, documentHash: consentHash});
+        _twinAttestations[twinId] = attestationId;
         _mint(msg.sender, twinId);
         emit Locked(twinId);
-        emit TwinRegistered(twinId, msg.sender, uri, consentHash);
+        emit TwinRegistered(twinId, msg.sender, uri, consentHash, attestationId);
         _writePayees(twinId, msg.sender, payees);
     }
 
@@ -87,7 +104,7 @@ contract TwinRegistry is ERC721, AccessControl, IERC5192, ITwinRegistry {
     function revokeConsent(uint256 twinId) external onlyModel(twinId) {
         Consent storage consent = _consents[twinId];
         if (consent.revocationEffectiveAt != 0) revert TwinRegistryConsentAlreadyRevoked(twinId);
-        uint64 effectiveAt = uint64(block.timestamp) + _noticePeriod;
+        uint64 effectiveAt = uint64(block.timestamp) + consent.noticePeriod;
         consent.revocationEffectiveAt = effectiveAt;
         emit ConsentRevoked(twinId, effectiveAt);
         ITwinRegistryHooks(_licenseContract).onConsentChanged(twinId, effectiveAt);
@@ -95,9 +112,75 @@ contract TwinRegistry is ERC721, AccessControl, IERC5192, ITwinRegistry {
 
     /// @inheritdoc ITwinRegistry
     function grantConsent(uint256 twinId, bytes32 consentHash) external onlyModel(twinId) {
-        _consents[twinId] = Consent({revocationEffectiveAt: 0, documentHash: consentHash});
+        _consents[twinId] = Consent({revocationEffectiveAt: 0, noticePeriod: _noticePeriod, documentHash: consentHash});
         emit ConsentGranted(twinId, consentHash);
         ITwinRegistryHooks(_licenseContract).onConsentChanged(twinId, 0);
+    }
+
+    // ---------------------------------------------------------------- payees
+
+    /// @inheritdoc ITwinRegistry
+    function acceptPayee(uint256 twinId) external {
+        _payeeIndex(twinId, msg.sender);
+        // add is false when the twin is already in the caller's set, i.e. it accepted before
+        if (!_twinsOfPayee[msg.sender].add(twinId)) revert TwinRegistryPayeeAlreadyAccepted(twinId, msg.sender);
+        emit PayeeAccepted(twinId, msg.sender);
+    }
+
+    /// @inheritdoc ITwinRegistry
+    function leavePayee(uint256 twinId) external {
+        uint256 index = _payeeIndex(twinId, msg.sender);
+        // Earnings so far belong to the payees as they were, the leaver included: split them first.
+        ITwinRegistryHooks(_licenseContract).onPayeesChanging(twinId);
+        TwinTypes.Payee[] storage stored = _payees[twinId];
+        uint16 share = stored[index].shareBps;
+        stored[0].shareBps += share;
+        stored[index] = stored[stored.length - 1];
+        stored.pop();
+        // slither-disable-next-line unused-return (false when it never accepted: nothing to remove then)
+        _twinsOfPayee[msg.sender].remove(twinId);
+        emit PayeeLeft(twinId, msg.sender, share);
+        _emitPayees(twinId);
+    }
+
+    // ---------------------------------------------------------------- guild attestations
+
+    /// @inheritdoc ITwinRegistry
+    function attest(address subject, TwinTypes.PayeeRole role, uint40 expiresAt, string calldata label)
+        external
+        onlyRole(GUILD_ROLE)
+        returns (uint256)
+    {
+        return _attest(subject, role, expiresAt, label, msg.sender);
+    }
+
+    /// @inheritdoc ITwinRegistry
+    function attestWithSig(
+        address subject,
+        TwinTypes.PayeeRole role,
+        uint40 expiresAt,
+        string calldata label,
+        uint256 nonce,
+        bytes calldata signature
+    ) external returns (uint256) {
+        uint256 expected = _attestationNonces[subject];
+        if (nonce != expected) revert TwinRegistryAttestationBadNonce(subject, nonce, expected);
+        // ECDSA.recover refuses malleable (high-s) and malformed signatures with its own named errors.
+        address signer = ECDSA.recover(attestationDigest(subject, role, expiresAt, label, nonce), signature);
+        if (!hasRole(GUILD_ROLE, signer)) revert TwinRegistryAttestationSignerNotGuild(signer);
+        return _attest(subject, role, expiresAt, label, signer);
+    }
+
+    /// @inheritdoc ITwinRegistry
+    function revokeAttestation(uint256 attestationId) external onlyRole(GUILD_ROLE) {
+        TwinTypes.Attestation storage stored = _attestations[attestationId];
+        address subject = stored.subject;
+        if (subject == address(0)) revert TwinRegistryUnknownAttestation(attestationId);
+        if (stored.revoked) revert TwinRegistryAttestationAlreadyRevoked(attestationId);
+        stored.revoked = true;
+        // A signature made before the revocation must not bring the subject back.
+        ++_attestationNonces[subject];
+        emit AttestationRevoked(attestationId, subject, msg.sender);
     }
 
     // ---------------------------------------------------------------- guild and admin
@@ -115,6 +198,20 @@ contract TwinRegistry is ERC721, AccessControl, IERC5192, ITwinRegistry {
         if (capBps > TwinTypes.TOTAL_SHARES_BPS) revert TwinRegistryCapAboveTotal(capBps);
         _agencyCap = capBps;
         emit AgencyCapSet(capBps);
+    }
+
+    /// @inheritdoc ITwinRegistry
+    /// @dev Applies to payees set from now on, as the agency cap does.
+    function setNonModelCap(uint16 capBps) external onlyRole(GUILD_ROLE) {
+        if (capBps > TwinTypes.TOTAL_SHARES_BPS) revert TwinRegistryCapAboveTotal(capBps);
+        _nonModelCap = capBps;
+        emit NonModelCapSet(capBps);
+    }
+
+    /// @inheritdoc ITwinRegistry
+    function setExclusivityMinimum(uint64 minimumUpfrontFee) external onlyRole(GUILD_ROLE) {
+        _exclusivityMinimum = minimumUpfrontFee;
+        emit ExclusivityMinimumSet(minimumUpfrontFee);
     }
 
     /// @inheritdoc ITwinRegistry
@@ -149,6 +246,80 @@ contract TwinRegistry is ERC721, AccessControl, IERC5192, ITwinRegistry {
     /// @inheritdoc ITwinRegistry
     function twinsOfPayee(address account) external view returns (uint256[] memory) {
         return _twinsOfPayee[account].values();
+    }
+
+    /// @inheritdoc ITwinRegistry
+    function isPayeeAccepted(uint256 twinId, address account) external view returns (bool) {
+        return _twinsOfPayee[account].contains(twinId);
+    }
+
+    /// @inheritdoc ITwinRegistry
+    function twinAttestation(uint256 twinId) external view returns (uint256) {
+        _requireOwned(twinId);
+        return _twinAttestations[twinId];
+    }
+
+    /// @inheritdoc ITwinRegistry
+    function noticePeriodOf(uint256 twinId) external view returns (uint32) {
+        _requireOwned(twinId);
+        return _consents[twinId].noticePeriod;
+    }
+
+    /// @inheritdoc ITwinRegistry
+    function attestation(uint256 attestationId) external view returns (TwinTypes.Attestation memory) {
+        TwinTypes.Attestation memory stored = _attestations[attestationId];
+        if (stored.subject == address(0)) revert TwinRegistryUnknownAttestation(attestationId);
+        return stored;
+    }
+
+    /// @inheritdoc ITwinRegistry
+    function attestationOf(address subject)
+        external
+        view
+        returns (uint256 attestationId, TwinTypes.Attestation memory current)
+    {
+        attestationId = _currentAttestations[subject];
+        current = _attestations[attestationId];
+    }
+
+    /// @inheritdoc ITwinRegistry
+    function isAttested(address account, TwinTypes.PayeeRole role) public view returns (bool) {
+        uint256 attestationId = _currentAttestations[account];
+        if (attestationId == 0) return false;
+        TwinTypes.Attestation storage stored = _attestations[attestationId];
+        return stored.role == role && !stored.revoked && block.timestamp < stored.expiresAt;
+    }
+
+    /// @inheritdoc ITwinRegistry
+    function requireAttested(address account, TwinTypes.PayeeRole role) public view returns (uint256 attestationId) {
+        attestationId = _currentAttestations[account];
+        TwinTypes.Attestation storage stored = _attestations[attestationId];
+        if (attestationId == 0 || stored.role != role) revert TwinRegistryNotAttested(account, role);
+        if (stored.revoked) revert TwinRegistryAttestationRevoked(attestationId);
+        if (block.timestamp >= stored.expiresAt) revert TwinRegistryAttestationExpired(attestationId, stored.expiresAt);
+    }
+
+    /// @inheritdoc ITwinRegistry
+    function attestationNonce(address subject) external view returns (uint256) {
+        return _attestationNonces[subject];
+    }
+
+    /// @inheritdoc ITwinRegistry
+    function attestationDigest(
+        address subject,
+        TwinTypes.PayeeRole role,
+        uint40 expiresAt,
+        string calldata label,
+        uint256 nonce
+    ) public view returns (bytes32) {
+        return _hashTypedDataV4(
+            keccak256(abi.encode(ATTESTATION_TYPEHASH, subject, uint8(role), expiresAt, keccak256(bytes(label)), nonce))
+        );
+    }
+
+    /// @inheritdoc ITwinRegistry
+    function attestationCount() external view returns (uint256) {
+        return _attestationCount;
     }
 
     /// @inheritdoc ITwinRegistry
@@ -191,6 +362,16 @@ contract TwinRegistry is ERC721, AccessControl, IERC5192, ITwinRegistry {
     }
 
     /// @inheritdoc ITwinRegistry
+    function nonModelCap() external view returns (uint16) {
+        return _nonModelCap;
+    }
+
+    /// @inheritdoc ITwinRegistry
+    function exclusivityMinimum() external view returns (uint64) {
+        return _exclusivityMinimum;
+    }
+
+    /// @inheritdoc ITwinRegistry
     function noticePeriod() external view returns (uint32) {
         return _noticePeriod;
     }
@@ -220,7 +401,48 @@ contract TwinRegistry is ERC721, AccessControl, IERC5192, ITwinRegistry {
         return interfaceId == type(IERC5192).interfaceId || super.supportsInterface(interfaceId);
     }
 
+    /// @notice Refused: a twin is locked to its model, so no one may be approved to move it.
+    function approve(address, uint256 twinId) public pure override {
+        revert TwinRegistryTwinLocked(twinId);
+    }
+
+    /// @notice Refused: every twin is locked, so no operator may be approved for them.
+    function setApprovalForAll(address operator, bool) public pure override {
+        revert TwinRegistryApprovalForAllRefused(operator);
+    }
+
     // ---------------------------------------------------------------- internals
+
+    function _attest(address subject, TwinTypes.PayeeRole role, uint40 expiresAt, string calldata label, address guild)
+        private
+        returns (uint256 attestationId)
+    {
+        if (subject == address(0)) revert TwinRegistryZeroAddress();
+        if (role == TwinTypes.PayeeRole.Crew) revert TwinRegistryAttestationRoleInvalid(role);
+        if (expiresAt <= block.timestamp) revert TwinRegistryAttestationExpiryInPast(expiresAt);
+        attestationId = ++_attestationCount;
+        _attestations[attestationId] = TwinTypes.Attestation({
+            subject: subject,
+            role: role,
+            issuedAt: uint40(block.timestamp),
+            expiresAt: expiresAt,
+            revoked: false
+        });
+        _currentAttestations[subject] = attestationId;
+        ++_attestationNonces[subject];
+        emit Attested(attestationId, subject, role, uint40(block.timestamp), expiresAt, label, guild);
+    }
+
+    /// @dev Where `account` is among the payees of `twinId`, which it must be, and not as its model.
+    function _payeeIndex(uint256 twinId, address account) private view returns (uint256) {
+        _requireOwned(twinId);
+        TwinTypes.Payee[] storage stored = _payees[twinId];
+        if (stored[0].account == account) revert TwinRegistryModelPayeeFixed(twinId);
+        for (uint256 i = 1; i < stored.length; ++i) {
+            if (stored[i].account == account) return i;
+        }
+        revert TwinRegistryNotPayee(twinId, account);
+    }
 
     /// @dev The one place a twin can move: only minting passes, every transfer reverts.
     function _update(address to, uint256 twinId, address auth) internal override returns (address) {
@@ -244,7 +466,11 @@ contract TwinRegistry is ERC721, AccessControl, IERC5192, ITwinRegistry {
             if (payee.account == address(0)) revert TwinRegistryZeroAddress();
             if (payee.shareBps == 0) revert TwinRegistryZeroShare(payee.account);
             if (i > 0 && payee.role == TwinTypes.PayeeRole.Model) revert TwinRegistryModelRoleMisplaced(i);
-            if (payee.role == TwinTypes.PayeeRole.Agency) {
+            // An agency is bound by the cap whatever role it is listed under: the guild's word, not the label.
+            if (
+                i > 0
+                    && (payee.role == TwinTypes.PayeeRole.Agency || isAttested(payee.account, TwinTypes.PayeeRole.Agency))
+            ) {
                 agencyTotal += payee.shareBps;
                 if (agencyTotal > cap) revert TwinRegistryAgencyShareAboveCap(agencyTotal, cap);
             }
@@ -254,25 +480,46 @@ contract TwinRegistry is ERC721, AccessControl, IERC5192, ITwinRegistry {
             total += payee.shareBps;
         }
         if (total != TwinTypes.TOTAL_SHARES_BPS) revert TwinRegistrySharesNotTotal(total);
+        uint256 nonModel = total - payees[0].shareBps;
+        if (nonModel > _nonModelCap) revert TwinRegistryNonModelShareAboveCap(nonModel, _nonModelCap);
 
         TwinTypes.Payee[] storage stored = _payees[twinId];
-        for (uint256 i = 0; i < stored.length; ++i) {
-            // A payee listed once per twin (duplicates are refused), so the twin is always in its set.
-            // slither-disable-next-line unused-return
-            _twinsOfPayee[stored[i].account].remove(twinId);
+        for (uint256 i = 1; i < stored.length; ++i) {
+            // A payee that stays listed keeps its acceptance; one that is dropped loses it (false if it never had it).
+            address old = stored[i].account;
+            if (!_listed(payees, old)) {
+                // slither-disable-next-line unused-return
+                _twinsOfPayee[old].remove(twinId);
+            }
         }
         delete _payees[twinId];
+        for (uint256 i = 0; i < count; ++i) {
+            stored.push(payees[i]);
+        }
+        // The model counts her own twin without accepting (false when she already did: set before).
+        // slither-disable-next-line unused-return
+        _twinsOfPayee[model].add(twinId);
+        _emitPayees(twinId);
+    }
 
+    function _listed(TwinTypes.Payee[] calldata payees, address account) private pure returns (bool) {
+        for (uint256 i = 1; i < payees.length; ++i) {
+            if (payees[i].account == account) return true;
+        }
+        return false;
+    }
+
+    /// @dev `PayeesSet` with the twin's whole list as stored, so that events alone always say who the payees are.
+    function _emitPayees(uint256 twinId) private {
+        TwinTypes.Payee[] storage stored = _payees[twinId];
+        uint256 count = stored.length;
         address[] memory accounts = new address[](count);
         uint16[] memory shares = new uint16[](count);
         TwinTypes.PayeeRole[] memory roles = new TwinTypes.PayeeRole[](count);
         for (uint256 i = 0; i < count; ++i) {
-            stored.push(payees[i]);
-            // slither-disable-next-line unused-return (false only if already present, which duplicates rule out)
-            _twinsOfPayee[payees[i].account].add(twinId);
-            accounts[i] = payees[i].account;
-            shares[i] = payees[i].shareBps;
-            roles[i] = payees[i].role;
+            accounts[i] = stored[i].account;
+            shares[i] = stored[i].shareBps;
+            roles[i] = stored[i].role;
         }
         emit PayeesSet(twinId, accounts, shares, roles);
     }

@@ -49,6 +49,10 @@ interface ILicenseToken {
     /// @notice A payee withdrew her claimable earnings.
     event Withdrawn(address indexed payee, uint256 amount);
 
+    /// @notice The model ended exclusive licence `licenseId`, idle for the period its offer stated: it expired at
+    /// `endedAt` (now), its exclusivity is released, and its holder may reclaim the escrow left.
+    event ExclusiveLicenseEnded(uint256 indexed licenseId, uint256 indexed twinId, uint40 endedAt);
+
     // ---------------------------------------------------------------- errors
 
     /// @notice The constructor was given the zero address as admin, registry or payment token.
@@ -67,11 +71,26 @@ interface ILicenseToken {
     error LicenseTokenOfferInactive(uint256 offerId);
 
     /// @notice The offer's terms are unusable; `reason` names the field ("no usage category", "no territory",
-    /// "zero duration", "zero per-use fee").
+    /// "zero duration", "zero per-use fee", "exclusive without idle period", "idle period without exclusivity").
     error LicenseTokenInvalidTerms(string reason);
 
     /// @notice The offer's `perUseFee` is below `floor`, the highest guild floor among its categories.
     error LicenseTokenFeeBelowFloor(uint48 perUseFee, uint48 floor);
+
+    /// @notice Offer `offerId` cannot be bought: its `perUseFee` is below `floor`, the highest guild floor of its
+    /// categories today (the guild raised a floor after it was published).
+    error LicenseTokenOfferBelowFloor(uint256 offerId, uint48 perUseFee, uint48 floor);
+
+    /// @notice An exclusive offer's `upfrontFee` is below the guild's exclusivity `minimum` (at publication, or at
+    /// purchase when the guild raised the minimum since).
+    error LicenseTokenExclusiveUpfrontTooLow(uint64 upfrontFee, uint64 minimum);
+
+    /// @notice Licence `licenseId` is not exclusive: only an exclusive licence can be ended for being idle.
+    error LicenseTokenNotExclusive(uint256 licenseId);
+
+    /// @notice Licence `licenseId` settled a use less than its offer's idle period ago (or was bought less than that
+    /// ago): the model may end it from `endableAt`.
+    error LicenseTokenNotIdle(uint256 licenseId, uint40 endableAt);
 
     /// @notice The model of `twinId` has revoked consent (pending or in effect): no offer or purchase until she
     /// grants it again.
@@ -96,7 +115,8 @@ interface ILicenseToken {
     /// @notice No licence has the id `licenseId`.
     error LicenseTokenUnknownLicense(uint256 licenseId);
 
-    /// @notice The licence `licenseId` was bought under terms that do not allow it to change hands.
+    /// @notice The licence `licenseId` was bought under terms that do not allow it to change hands (ERC-5192
+    /// locked): a transfer, or an `approve` of it, was attempted.
     error LicenseTokenNotTransferable(uint256 licenseId);
 
     /// @notice `caller` tried to reclaim the escrow of `licenseId` but does not hold the licence.
@@ -135,7 +155,9 @@ interface ILicenseToken {
 
     // ---------------------------------------------------------------- offers (the twin's model)
 
-    /// @notice Publishes terms for the caller's twin. The per-use fee must meet the guild floor of every category.
+    /// @notice Publishes terms for the caller's twin. The caller needs a valid guild attestation as a model (the
+    /// registry's errors say what is wrong with it). The per-use fee must meet the guild floor of every category; an
+    /// exclusive offer needs an upfront fee of at least the guild's exclusivity minimum and an idle period.
     function publishOffer(uint256 twinId, TwinTypes.OfferTerms calldata terms) external returns (uint256 offerId);
 
     /// @notice Withdraws an offer so that no further licence is bought under it.
@@ -144,6 +166,9 @@ interface ILicenseToken {
     // ---------------------------------------------------------------- licences (brands)
 
     /// @notice Buys a licence under `offerId`, paying its upfront fee and `escrow` for future uses (approve first).
+    /// Refused when the offer's per-use fee is below today's floor of one of its categories, or, for an exclusive
+    /// offer, its upfront fee below today's exclusivity minimum. A non-transferable licence is minted locked
+    /// (ERC-5192 `Locked`).
     function buyLicense(uint256 offerId, uint64 escrow) external returns (uint256 licenseId);
 
     /// @notice Same as `buyLicense`, authorising the payment with an EIP-2612 permit signed by the caller.
@@ -157,6 +182,11 @@ interface ILicenseToken {
     /// @notice Returns the unspent escrow to the holder once the licence expired or its consent was revoked.
     function reclaimEscrow(uint256 licenseId) external returns (uint64 amount);
 
+    /// @notice The twin's model ends exclusive licence `licenseId` that has settled no use for the idle period its
+    /// offer stated (counted from its purchase or its last settled use): it expires now, its exclusivity is released,
+    /// and its holder may reclaim the escrow left.
+    function endIdleExclusive(uint256 licenseId) external;
+
     // ---------------------------------------------------------------- settlement (recorder)
 
     /// @notice Pays settled uses from escrow to the twins' payees. Reverts as a whole if any item is invalid.
@@ -164,15 +194,22 @@ interface ILicenseToken {
 
     // ---------------------------------------------------------------- earnings (payees)
 
-    /// @notice Pays the caller everything she may claim.
+    /// @notice Pays the caller everything she may claim from the twins she counts (`twinsOfPayee`: her own and
+    /// those she accepted), and her balance already split from any twin.
     function withdraw() external returns (uint256 amount);
 
     /// @notice Splits the earnings of the given twins only, then pays the caller her whole split balance.
     /// @dev Bounds the work of a withdrawal for a payee named on very many twins (`withdraw` visits them all).
     function withdrawFrom(uint256[] calldata twinIds) external returns (uint256 amount);
 
-    /// @notice What `payee` may withdraw now.
+    /// @notice What `withdraw()` would pay `payee` now: her split balance plus her part of the undistributed earnings
+    /// of the twins she counts (`twinsOfPayee`). Parts of twins she has not accepted are not included (see
+    /// `claimableFrom`).
     function claimable(address payee) external view returns (uint256);
+
+    /// @notice What `withdrawFrom(twinIds)` would pay `payee` now: her split balance plus her part of the
+    /// undistributed earnings of `twinIds` (each counted once), accepted or not.
+    function claimableFrom(address payee, uint256[] calldata twinIds) external view returns (uint256);
 
     /// @notice Everything `payee` has earned: withdrawn plus claimable.
     function totalEarned(address payee) external view returns (uint256);
@@ -191,6 +228,11 @@ interface ILicenseToken {
     /// @notice The terms licence `licenseId` was bought under, snapshotted from its offer at purchase.
     /// @dev Reverts with `LicenseTokenUnknownLicense` when there is no such licence.
     function licenseTerms(uint256 licenseId) external view returns (TwinTypes.LicenseTerms memory);
+
+    /// @notice When the model may end exclusive licence `licenseId` for being idle: its offer's idle period after its
+    /// purchase or its last settled use, whichever is later. 0 when the licence is not exclusive.
+    /// @dev Reverts with `LicenseTokenUnknownLicense` when there is no such licence.
+    function idleEndableAt(uint256 licenseId) external view returns (uint40);
 
     /// @notice Earnings of a twin not yet split among its payees.
     function undistributed(uint256 twinId) external view returns (uint256);

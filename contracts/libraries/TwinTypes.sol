@@ -45,6 +45,9 @@ library TwinTypes {
         uint8 territories; // bitmask of allowed territories
         bool exclusive; // blocks other licences of the same twin, category and territory until expiry
         bool transferable; // whether the licence token may change hands
+        // Exclusive offers only (required there, 0 otherwise): seconds without a settled use after which the model
+        // may end an exclusive licence bought under the offer (`endIdleExclusive`).
+        uint32 idleEndAfter;
     }
 
     /// @notice A published offer.
@@ -73,6 +76,17 @@ library TwinTypes {
         uint8 territories;
         bool exclusive;
         bool transferable;
+        uint32 idleEndAfter; // from the offer: seconds without a settled use before the model may end it (exclusive)
+    }
+
+    /// @notice What the guild vouches for: that `subject` is a model or an agency (role Model or Agency), from
+    /// `issuedAt` until `expiresAt` unless revoked. One storage slot. Its label is in the `Attested` event only.
+    struct Attestation {
+        address subject;
+        PayeeRole role; // Model or Agency, never Crew
+        uint40 issuedAt;
+        uint40 expiresAt;
+        bool revoked;
     }
 
     /// @notice One item of a settlement batch: `count` uses of one licence, numbered from `firstSeq`.
