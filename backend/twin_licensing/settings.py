@@ -62,6 +62,12 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("DATABASE_URL", "TWIN_DATABASE_URL", "database_url")
     )
 
+    # Sign-in (Sign-In with Ethereum): the host name (and port) people reach the web client at, which every signed
+    # message must name. None: the Host the request came to, right when the API is reached directly (`twinctl
+    # serve`, `up`); behind a proxy that passes any Host through, set it, or a message signed for another site
+    # could be replayed here with that site's name as Host.
+    public_host: str | None = None
+
     # Local node (`twinctl node` / `twinctl up`): 0 picks a free port.
     node_port: int = 0
     node_startup_timeout: float = 60.0

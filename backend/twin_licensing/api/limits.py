@@ -1,12 +1,16 @@
 """What a request body may be: at most `MAX_BODY_BYTES` (413 otherwise, whether announced by Content-Length or
-streamed), and JSON that every part of the system can store and echo (422 otherwise)."""
+streamed), and JSON that every part of the system can store and echo (422 otherwise); and how often a client may
+call a write route open to anyone (`RateLimit`, 429 otherwise)."""
 
 from __future__ import annotations
 
 import json
 import math
 import re
+import threading
+import time
 
+from fastapi import HTTPException, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..errors import TwinLicensingError
 
@@ -169,3 +173,63 @@ async def _answer(send: Send, status: int, detail: str, code: str) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+# ------------------------------------------------------------------ rate limits of write routes
+
+
+class RateLimit:
+    """A FastAPI dependency allowing each client address `burst` requests at once on the routes that share `name`,
+    refilled at `per_minute`; past that the request is refused with 429, a sentence and `Retry-After`.
+
+    Write routes that any visitor may call (sign-in, storing a consent document) take one, so that nobody fills the
+    database or spends the server's CPU on signature checks in a loop: `dependencies=[Depends(SIGN_IN_LIMIT)]`.
+    The buckets live on the application (`app.state`), in memory: one API process, as `twinctl serve` runs it.
+    """
+
+    def __init__(self, name: str, per_minute: float, burst: int) -> None:
+        self.name = name
+        self.rate = per_minute / 60.0
+        self.burst = burst
+
+    async def __call__(self, request: Request) -> None:
+        buckets = _buckets(request.app)
+        key = (self.name, request.client.host if request.client else "")
+        now = time.monotonic()
+        with buckets.lock:
+            tokens, seen = buckets.levels.get(key, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + (now - seen) * self.rate)
+            if tokens < 1.0:
+                buckets.levels[key] = (tokens, now)
+                wait = max(1, math.ceil((1.0 - tokens) / self.rate))
+                raise HTTPException(
+                    429,
+                    f"Too many attempts from your address: wait {wait} seconds and try again.",
+                    headers={"Retry-After": str(wait)},
+                )
+            buckets.levels[key] = (tokens - 1.0, now)
+            if len(buckets.levels) > _MAX_BUCKETS:  # forget the fullest (idlest) buckets first
+                for stale in sorted(buckets.levels, key=lambda k: -buckets.levels[k][0])[: _MAX_BUCKETS // 4]:
+                    del buckets.levels[stale]
+
+
+_MAX_BUCKETS = 10_000
+
+
+class _Buckets:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.levels: dict[tuple[str, str], tuple[float, float]] = {}
+
+
+def _buckets(app) -> _Buckets:
+    found = getattr(app.state, "rate_limits", None)
+    if found is None:
+        found = app.state.rate_limits = _Buckets()
+    return found
+
+
+# Sign-in: a nonce and a signed message per attempt; a person signs in a few times a day, a test run a few dozen.
+SIGN_IN_LIMIT = RateLimit("sign-in", per_minute=60, burst=60)
+# Consent documents: a model stores one text per registration or consent change.
+CONSENT_DOCUMENT_LIMIT = RateLimit("consent-document", per_minute=20, burst=20)

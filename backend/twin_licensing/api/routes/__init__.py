@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import accounts, deployment, dev_rpc, docs, earnings, health, licenses, metrics, twins, uses
+from . import accounts, deployment, dev_rpc, docs, earnings, health, licenses, metrics, signin, twins, uses
 from .paths import API_PREFIX
 
 api_router = APIRouter(prefix=API_PREFIX)
-for module in (uses, twins, licenses, earnings, accounts, deployment, dev_rpc):
+for module in (uses, twins, licenses, earnings, accounts, deployment, dev_rpc, signin):
     api_router.include_router(module.router)
 
 operations_router = APIRouter()
