@@ -81,6 +81,22 @@ class Settings(BaseSettings):
     indexer_subscribe: bool | None = None  # wake on newHeads over WebSocket when offered (true)
     indexer_fetch_process: bool | None = None  # far behind, fetch and decode in a forked process (see IndexerConfig)
 
+    # Use assets (images attached to use reports) and their content credentials (C2PA).
+    asset_dir: Path | None = None  # default <var>/assets: the local content-addressed store
+    asset_s3_bucket: str | None = None  # set: assets go to this S3-compatible bucket instead
+    asset_s3_prefix: str = "assets/"
+    asset_s3_endpoint_url: str | None = None  # another S3-compatible service (MinIO, ...); None: AWS
+    asset_s3_region: str | None = None
+    # The operator's C2PA signing certificate (PEM: the signing certificate, then its intermediates), its EC P-256
+    # private key (PEM), and the CA certificate(s) verification trusts. None on the local chain: a local CA under
+    # <var>/c2pa, made once by `twinctl up` (or the API) and reused.
+    c2pa_cert_file: Path | None = None
+    c2pa_key_file: Path | None = None
+    c2pa_trust_anchors_file: Path | None = None
+    # Requests per minute and client address on the public image check and the unlicensed-use reports.
+    verify_rate_per_minute: int = 120
+    report_rate_per_minute: int = 10
+
     @model_validator(mode="after")
     def _fill_paths(self) -> "Settings":
         root = self.project_root
@@ -89,6 +105,7 @@ class Settings(BaseSettings):
         self.var_dir = self.var_dir or root / "var"
         self.media_dir = self.media_dir or self.var_dir / "media"
         self.log_dir = self.log_dir or self.var_dir / "log"
+        self.asset_dir = self.asset_dir or self.var_dir / "assets"
         if not self.database_url:
             self.database_url = f"sqlite:///{self.var_dir / 'twin_licensing.db'}"
         return self

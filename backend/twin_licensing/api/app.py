@@ -19,6 +19,7 @@ from .limits import MAX_BODY_BYTES, BodySizeLimit, StrictJsonBodies
 from .routes import api_router, docs_router, operations_router
 from .routes.metrics import ApiMetrics, IndexCollector, MetricsMiddleware
 from .routes.paths import OPENAPI_URL
+from .routes.provenance import IMAGE_BODY_LIMIT, IMAGE_BODY_PATHS
 
 
 def _find_deployment(settings: Settings) -> Deployment:
@@ -69,7 +70,8 @@ def create_app(
     install_error_handlers(app)
     # Outermost last: the size limit refuses a body before anything else reads it, and is itself counted.
     app.add_middleware(StrictJsonBodies)
-    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    image_bodies = [(pattern, IMAGE_BODY_LIMIT) for pattern in IMAGE_BODY_PATHS]  # images: 20 MB
+    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes, overrides=image_bodies)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     for router in (api_router, operations_router, docs_router):
         app.include_router(router)

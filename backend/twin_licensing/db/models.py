@@ -11,6 +11,7 @@ from .license_state import Earning, License, Offer, PayeeBalance, Settlement
 from .registry_state import ConsentChange, GuildFloor, ProtocolParam, RoleMember, Twin, TwinPayee
 from .submissions import SettleSubmission, SettleSubmissionItem, SettleTransaction, UseRejection  # noqa: F401 - the settler's
 from .uses import Use  # noqa: F401 - the use intake's
+from .assets import Asset, AssetUse, UnlicensedReport  # noqa: F401 - the API's use assets (provenance)
 from .usage_log import UsageLogVisit  # noqa: F401 - the API's usage log
 from .signin import SigninNonce, SigninSession  # noqa: F401 - the API's sign-in
 from .consent_documents import ConsentDocument  # noqa: F401 - the API's consent documents

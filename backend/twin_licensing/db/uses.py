@@ -163,6 +163,10 @@ class UsePublic(UseBase):
     payees: list[PayeeSharePublic] = Field(
         default_factory=list, description="who got what of the fee (settled uses): remainder to the model"
     )
+    asset: bool = Field(
+        default=False, description="an image is attached: GET /uses/{id}/asset/thumbnail (its holder and its twin's "
+        "model, payees and guild)"
+    )
 
 
 class UseRecordPublic(UseBase):
