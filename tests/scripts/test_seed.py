@@ -57,6 +57,22 @@ def test_payees_sum_to_10000_with_the_model_first_and_agency_within_cap(seeded, 
     assert 0 < twins_with_crew < 30
 
 
+def test_models_and_agencies_are_attested_and_payees_accepted(seeded, chain: Chain, agencies, crew) -> None:
+    result, _ = seeded
+    for agency in agencies:
+        assert chain.call("TwinRegistry", "isAttested", agency.address, AGENCY)
+    for twin in result.twins:
+        attestation_id = chain.call("TwinRegistry", "twinAttestation", twin.twin_id)
+        subject, role, issued_at, expires_at, revoked = chain.call("TwinRegistry", "attestation", attestation_id)
+        assert (subject, role, revoked) == (twin.model, MODEL, False)
+        assert expires_at - issued_at >= data.ATTESTATION_VALIDITY - 60
+        for account, _, _ in chain.call("TwinRegistry", "payeesOf", twin.twin_id):
+            assert chain.call("TwinRegistry", "isPayeeAccepted", twin.twin_id, account)
+            assert twin.twin_id in chain.call("TwinRegistry", "twinsOfPayee", account)
+    assert chain.call("TwinRegistry", "attestationCount") == 30 + len(agencies)
+    assert not any(chain.call("TwinRegistry", "isAttested", c.address, AGENCY) for c in crew)
+
+
 def test_floors_are_set_for_all_eight_categories(seeded, chain: Chain) -> None:
     floors = [chain.call("TwinRegistry", "categoryFloor", category) for category in range(8)]
     assert floors == [data.CATEGORY_FLOORS[c] for c in range(8)]
@@ -70,9 +86,13 @@ def test_offers_are_varied_and_meet_the_floors(seeded, chain: Chain) -> None:
         assert 1 <= len(twin.offer_ids) <= 3
         for offer_id in twin.offer_ids:
             twin_id, active, terms = chain.call("LicenseToken", "offer", offer_id)
-            upfront, per_use, duration, max_uses, categories, territories, exclusive, transferable = terms
+            upfront, per_use, duration, max_uses, categories, territories, exclusive, transferable, idle = terms
             assert twin_id == twin.twin_id and active
             assert per_use >= chain.call("TwinRegistry", "floorFor", categories)
+            if exclusive:  # bought as they are: the guild's exclusivity minimum and a stated idle period
+                assert upfront >= chain.call("TwinRegistry", "exclusivityMinimum") and idle == data.EXCLUSIVE_IDLE_END_AFTER
+            else:
+                assert idle == 0
             assert duration > 0 and categories and territories
             offers.append(terms)
     assert chain.call("LicenseToken", "offerCount") == len(offers) == result.offers

@@ -8,7 +8,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..errors import ArtifactNotFoundError
+from ..errors import ArtifactNotFoundError, ConfigurationError
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,26 @@ class Artifact:
     source_name: str
     abi: list[dict[str, Any]] = field(repr=False)
     bytecode: str = field(repr=False)  # 0x-hex creation code; "0x" for interfaces and abstract contracts
+    # Linked libraries: {source: {library: [{"start": byte offset, "length": 20}, ...]}}, placeholders in `bytecode`.
+    link_references: dict[str, dict[str, list[dict[str, int]]]] = field(default_factory=dict, repr=False)
+
+    @property
+    def libraries(self) -> list[str]:
+        """The names of the libraries whose addresses must be linked into the bytecode before deploying."""
+        return sorted({name for refs in self.link_references.values() for name in refs})
+
+    def linked(self, addresses: dict[str, str]) -> str:
+        """The creation code with each library's placeholder replaced by its address in `addresses` (by name)."""
+        hex_code = self.bytecode[2:]
+        for refs in self.link_references.values():
+            for name, places in refs.items():
+                if name not in addresses:
+                    raise ConfigurationError(f"{self.name} needs the address of library {name} to be deployed")
+                address = addresses[name].lower().removeprefix("0x")
+                for place in places:
+                    start = 2 * place["start"]
+                    hex_code = hex_code[:start] + address + hex_code[start + 2 * place["length"] :]
+        return "0x" + hex_code
 
 
 class ArtifactStore:
@@ -86,4 +106,5 @@ def _read(path: Path) -> Artifact:
         source_name=data.get("sourceName", ""),
         abi=data["abi"],
         bytecode=data.get("bytecode", "0x"),
+        link_references=data.get("linkReferences") or {},
     )

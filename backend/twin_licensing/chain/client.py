@@ -196,10 +196,14 @@ class Sender:
         """Sends a prepared contract function call (`contract.functions.f(args)`)."""
         return self._send(lambda params: call.build_transaction(params), value=value, gas=gas, wait=wait)
 
-    def deploy(self, artifact: Artifact, *args: Any, wait: bool = True) -> TxResult | str:
+    def deploy(
+        self, artifact: Artifact, *args: Any, libraries: dict[str, str] | None = None, wait: bool = True
+    ) -> TxResult | str:
+        """Deploys `artifact`, linking the `libraries` it needs (name -> address) into its bytecode."""
         if artifact.bytecode in ("", "0x"):
             raise ConfigurationError(f"{artifact.name} has no bytecode (an interface or abstract contract)")
-        factory = self.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+        bytecode = artifact.linked(libraries or {}) if artifact.link_references else artifact.bytecode
+        factory = self.w3.eth.contract(abi=artifact.abi, bytecode=bytecode)
         return self._send(lambda params: factory.constructor(*args).build_transaction(params), value=0, gas=None, wait=wait)
 
     def _send(self, build: Callable[[dict[str, Any]], dict[str, Any]], *, value: int, gas: int | None, wait: bool):
@@ -415,8 +419,11 @@ class Chain:
         call = getattr(self.contract(contract).functions, function)(*args)
         return self.sender(account).transact(call, value=value, gas=gas, wait=wait)
 
-    def deploy(self, account: LocalAccount, artifact_name: str, *args: Any) -> TxResult:
-        result = self.sender(account).deploy(self.artifacts.load(artifact_name), *args, wait=True)
+    def deploy(
+        self, account: LocalAccount, artifact_name: str, *args: Any, libraries: dict[str, str] | None = None
+    ) -> TxResult:
+        """Deploys contract `artifact_name`; `libraries` gives the addresses of the linked libraries it needs."""
+        result = self.sender(account).deploy(self.artifacts.load(artifact_name), *args, libraries=libraries, wait=True)
         assert isinstance(result, TxResult)
         return result
 

@@ -28,6 +28,7 @@ class Deployment:
     deployer: str = ""
     test_token: bool = False  # whether payment_token is the faucet-equipped TestStablecoin deployed here
     use_proof_verifier: str = ""  # stateless UseProofVerifier: anyone proves a settled use with it
+    offer_book: str = ""  # the OfferBook library linked into LicenseToken (runs on its storage; emits nothing itself)
 
     @property
     def addresses(self) -> dict[str, str]:
@@ -44,7 +45,11 @@ class Deployment:
             "chainId": self.chain_id,
             "genesisHash": self.genesis_hash,
             "blockNumber": self.block_number,
-            "contracts": {**self.addresses, **({"UseProofVerifier": self.use_proof_verifier} if self.use_proof_verifier else {})},
+            "contracts": {
+                **self.addresses,
+                **({"UseProofVerifier": self.use_proof_verifier} if self.use_proof_verifier else {}),
+                **({"OfferBook": self.offer_book} if self.offer_book else {}),
+            },
             "roles": {"admin": self.admin, "guild": self.guild, "recorder": self.recorder, "deployer": self.deployer},
             "testToken": self.test_token,
         }
@@ -66,6 +71,7 @@ class Deployment:
                 deployer=roles.get("deployer", ""),
                 test_token=bool(data.get("testToken", False)),
                 use_proof_verifier=contracts.get("UseProofVerifier", ""),
+                offer_book=contracts.get("OfferBook", ""),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigurationError(f"malformed deployment data: {exc!r}") from None

@@ -30,6 +30,10 @@ TERRITORIES: tuple[str, ...] = (
 # The on-chain masks are uint8: one bit per category / territory.
 MASK_BITS = 8
 
+# TwinTypes.PayeeRole, in its order: the role a model gives each payee, and what the guild attests (model, agency).
+PAYEE_ROLES: tuple[str, ...] = ("model", "agency", "crew")
+MODEL, AGENCY, CREW = range(len(PAYEE_ROLES))
+
 assert len(CATEGORIES) == MASK_BITS and len(TERRITORIES) == MASK_BITS
 
 

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 from ..domain.money import UNIT as USDC  # every amount here is in micro-units of the 6-decimal payment token
 from ..domain.shares import BPS
-from ..domain.vocabulary import mask
+from ..domain.vocabulary import AGENCY, MODEL, mask
+from ..domain.vocabulary import CREW as CREW_ROLE  # CREW below is the crew members
 
 DAY = 24 * 3600
 
@@ -134,8 +135,9 @@ class OfferPlan:
     territories: int
     exclusive: bool = False
     transferable: bool = False
+    idle_end_after: int = 0  # seconds; exclusive offers only: unused that long, the model may end the licence
 
-    def terms(self) -> tuple[int, int, int, int, int, int, bool, bool]:
+    def terms(self) -> tuple[int, int, int, int, int, int, bool, bool, int]:
         """The on-chain `OfferTerms` tuple, in the struct's field order."""
         return (
             self.upfront_fee,
@@ -146,6 +148,7 @@ class OfferPlan:
             self.territories,
             self.exclusive,
             self.transferable,
+            self.idle_end_after,
         )
 
 
@@ -153,7 +156,7 @@ class OfferPlan:
 class PayeePlan:
     index: int  # development account
     share_bps: int
-    role: int  # 0 model, 1 agency, 2 crew (TwinTypes.PayeeRole)
+    role: int  # MODEL, AGENCY or CREW (TwinTypes.PayeeRole)
 
 
 @dataclass(frozen=True)
@@ -184,6 +187,8 @@ _TERRITORY_SETS = (
     mask(4, 5, 7),  # Asia-Pacific
 )
 _EXCLUSIVE_TWINS = (4, 17)  # two twins sell one exclusive campaign
+EXCLUSIVE_IDLE_END_AFTER = 30 * DAY  # an exclusive licence unused for a month can be ended by the model
+ATTESTATION_VALIDITY = 365 * DAY  # the guild attests the demo's models and agencies for a year from seeding
 
 
 def floor_of(categories: int) -> int:
@@ -208,9 +213,9 @@ def twin_plans() -> tuple[TwinPlan, ...]:
         crew: list[PayeePlan] = []
         if number % 3 == 0:  # every third twin shares with the crew of the shoot that made it
             for member in rng.sample(CREW, rng.choice((1, 2))):
-                crew.append(PayeePlan(member.index, rng.choice((200, 300, 500)), 2))
+                crew.append(PayeePlan(member.index, rng.choice((200, 300, 500)), CREW_ROLE))
         model_bps = BPS - agency_bps - sum(c.share_bps for c in crew)
-        payees = (PayeePlan(model_index, model_bps, 0), PayeePlan(agency.index, agency_bps, 1), *crew)
+        payees = (PayeePlan(model_index, model_bps, MODEL), PayeePlan(agency.index, agency_bps, AGENCY), *crew)
 
         chosen = [_TEMPLATES[0], *rng.sample(_TEMPLATES[1:], rng.choice((0, 1, 2)))]
         offers = []
@@ -228,6 +233,7 @@ def twin_plans() -> tuple[TwinPlan, ...]:
                     territories=rng.choice(_TERRITORY_SETS),
                     exclusive=exclusive,
                     transferable=not exclusive and rng.random() < 0.35,
+                    idle_end_after=EXCLUSIVE_IDLE_END_AFTER if exclusive else 0,
                 )
             )
         plans.append(TwinPlan(number, name, model_index, agency, payees, tuple(offers)))

@@ -9,7 +9,7 @@ from pathlib import Path
 from ..chain.client import Chain, keccak
 from ..chain.deployment import AccountLabel, Deployment, write_account_labels
 from ..chain.keys import dev_account
-from ..domain.vocabulary import CATEGORIES, TERRITORIES
+from ..domain.vocabulary import AGENCY, CATEGORIES, MODEL, TERRITORIES
 from ..errors import SeedError
 from ..settings import LOCAL_CHAIN_ID
 from . import data
@@ -18,7 +18,14 @@ from .media import consent_document, twin_uri, write_twin_media
 
 # Fixed, generous gas limits: estimating each transaction would double the seed's time (Hardhat's estimate
 # searches), and on the local chain an unused limit costs nothing. A revert still surfaces, decoded, on sending.
-_GAS = {"setCategoryFloor": 200_000, "registerTwin": 2_000_000, "publishOffer": 500_000, "faucet": 200_000}
+_GAS = {
+    "setCategoryFloor": 200_000,
+    "attest": 300_000,
+    "registerTwin": 2_000_000,
+    "acceptPayee": 200_000,
+    "publishOffer": 500_000,
+    "faucet": 200_000,
+}
 
 
 @dataclass(frozen=True)
@@ -66,7 +73,8 @@ def account_labels() -> list[AccountLabel]:
 
 
 def seed(chain: Chain, deployment: Deployment, *, media_dir: Path, deployments_dir: Path) -> SeedResult:
-    """Sets floors, registers the 30 twins with their offers, funds the brands, writes media and labels.
+    """Sets floors, attests the models and agencies as the guild, registers the 30 twins with their offers (their
+    agencies and crew accept being payees), funds the brands, writes media and labels.
 
     Transactions go out without waiting for their receipts where nothing later depends on them (the local node
     mines each on arrival, and each sender tracks its own nonce); all receipts are checked before returning.
@@ -92,6 +100,17 @@ def seed(chain: Chain, deployment: Deployment, *, media_dir: Path, deployments_d
         pending.append(tx)
 
     plans = data.twin_plans()
+    # The guild vouches for every model and agency of the demo; a twin is registered only by an attested model.
+    expires_at = chain.timestamp() + data.ATTESTATION_VALIDITY
+    attested = [(dev_account(a.index).address, AGENCY, a.name) for a in data.AGENCIES]
+    attested += [(dev_account(p.model_index).address, MODEL, p.name) for p in plans]
+    attestations = [
+        chain.transact(guild, "TwinRegistry", "attest", address, role, expires_at, label, gas=_GAS["attest"], wait=False)
+        for address, role, label in attested
+    ]
+    for tx in attestations:
+        chain.wait(tx)  # registrations need them mined
+
     registrations = []
     for plan in plans:
         model = dev_account(plan.model_index)
@@ -116,6 +135,12 @@ def seed(chain: Chain, deployment: Deployment, *, media_dir: Path, deployments_d
                 model, "LicenseToken", "publishOffer", twin_id, offer.terms(), gas=_GAS["publishOffer"], wait=False
             )
             offer_txs.append((twin_id, tx))
+        # The agency and the crew accept their listing, so the twin counts in their withdraw() and claimable().
+        for listed in plan.payees[1:]:
+            tx = chain.transact(
+                dev_account(listed.index), "TwinRegistry", "acceptPayee", twin_id, gas=_GAS["acceptPayee"], wait=False
+            )
+            pending.append(tx)
 
     for brand in data.BRANDS:
         address = dev_account(brand.index).address
@@ -148,6 +173,6 @@ def seed(chain: Chain, deployment: Deployment, *, media_dir: Path, deployments_d
         brands=tuple(dev_account(b.index).address for b in data.BRANDS),
         floors=dict(data.CATEGORY_FLOORS),
         labels_path=labels_path,
-        transactions=len(pending) + len(registrations) + len(offer_txs),
+        transactions=len(pending) + len(attestations) + len(registrations) + len(offer_txs),
         seconds=time.monotonic() - started,
     )
