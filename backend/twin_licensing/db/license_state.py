@@ -28,6 +28,7 @@ class Offer(SQLModel, table=True):
     territories: int = 0  # bitmask
     exclusive: bool = False
     transferable: bool = False
+    idle_end_after: int = Field(default=0, sa_type=BigInteger)  # exclusive offers: seconds idle before the model may end
     active: bool = True
     licenses_sold: int = Field(default=0, sa_type=BigInteger)
     published_block: int = Field(default=0, sa_type=BigInteger)
@@ -60,6 +61,8 @@ class License(SQLModel, table=True):
     territories: int = 0
     exclusive: bool = False
     transferable: bool = False
+    idle_end_after: int = Field(default=0, sa_type=BigInteger)  # from the offer (exclusive licences only)
+    locked: bool = False  # ERC-5192: a non-transferable licence is minted locked
     started_at: int = Field(default=0, sa_type=BigInteger)  # unix seconds
     expiry: int = Field(default=0, sa_type=BigInteger)  # unix seconds; uses settle only before it
     escrow: int = Field(default=0, sa_type=Amount)
@@ -67,6 +70,9 @@ class License(SQLModel, table=True):
     escrow_spent: int = Field(default=0, sa_type=Amount)
     escrow_reclaimed: int = Field(default=0, sa_type=Amount)
     uses_settled: int = Field(default=0, sa_type=BigInteger)  # = the next settlement's firstSeq
+    last_settled_at: int = Field(default=0, sa_type=BigInteger)  # block time of its last settlement, 0 if none
+    # When the model ended it as an idle exclusive licence (its expiry became this time); None if she did not.
+    ended_at: int | None = Field(default=None, sa_type=BigInteger)
     purchased_block: int = Field(default=0, sa_type=BigInteger)
     purchased_tx: str = Field(default="", max_length=66)
     updated_block: int = Field(default=0, sa_type=BigInteger)

@@ -1,4 +1,4 @@
-"""Twins, their payees and consent, and the guild's rules, as the indexer derives them from the events.
+"""Twins, their payees and consent, the guild's attestations and rules, as the indexer derives them from the events.
 
 One writer: the indexer. Read by the use intake (consent) and the API (catalogue, consent history, payees).
 """
@@ -31,6 +31,10 @@ class Twin(SQLModel, table=True):
     registered_block: int = Field(default=0, sa_type=BigInteger)
     registered_time: int = Field(default=0, sa_type=BigInteger)
     registered_tx: str = Field(default="", max_length=66)
+    # The guild attestation (that the model is a model) the twin was registered under.
+    attestation_id: int = Field(default=0, sa_type=BigInteger)
+    # Seconds from a revocation to its effect: the registry's notice period when this consent was granted.
+    notice_period: int = Field(default=0, sa_type=BigInteger)
     updated_block: int = Field(default=0, sa_type=BigInteger)
 
 
@@ -47,6 +51,9 @@ class TwinPayee(SQLModel, table=True):
     share_bps: int
     role: str = Field(max_length=8)  # model | agency | crew
     since_block: int = Field(sa_type=BigInteger)
+    # Whether the twin counts in the account's withdraw() and claimable(): always for the model; for another payee
+    # once it accepted the listing (kept while it stays listed, lost when the model drops it).
+    accepted: bool = False
 
 
 class ConsentChange(SQLModel, table=True):
@@ -102,3 +109,24 @@ class RoleMember(SQLModel, table=True):
     account: str = Field(primary_key=True, max_length=42)
     role_name: str = Field(default="", max_length=32)
     block_number: int = Field(default=0, sa_type=BigInteger)
+
+
+class Attestation(SQLModel, table=True):
+    """The guild's word that an address is a model or an agency, until `expires_at` unless revoked. The latest
+    attestation of a subject (highest id) is its current one; earlier ones stay as history."""
+
+    __tablename__ = "attestations"
+    __table_args__ = (Index("ix_attestations_subject", "chain_id", "subject"),)
+
+    chain_id: int = Field(primary_key=True, sa_type=BigInteger)
+    attestation_id: int = Field(primary_key=True, sa_type=BigInteger)
+    subject: str = Field(default="", max_length=42)
+    role: str = Field(default="", max_length=8)  # model | agency
+    issued_at: int = Field(default=0, sa_type=BigInteger)  # unix seconds
+    expires_at: int = Field(default=0, sa_type=BigInteger)
+    label: str = Field(default="", sa_type=Text)  # who the subject is, as the guild wrote it (in the event only)
+    guild: str = Field(default="", max_length=42)  # the guild account that attested (caller or signer)
+    revoked: bool = False
+    revoked_at: int | None = Field(default=None, sa_type=BigInteger)  # block time of the revocation
+    block_number: int = Field(default=0, sa_type=BigInteger)
+    tx_hash: str = Field(default="", max_length=66)
