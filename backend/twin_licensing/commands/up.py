@@ -89,6 +89,11 @@ def run(args: argparse.Namespace) -> int:
             seed_command.report(seed_command.seed_with(settings), settings)
 
         say(f"database: {fresh_database(settings, keep=args.keep_database)}")
+        if not settings.c2pa_cert_file:  # content credentials (issue 13): the local CA, made once and reused
+            from ..provenance.certificates import ensure_local_identity
+
+            credentials = relative(ensure_local_identity(settings.var_dir), settings.project_root)
+            say(f"content credentials: local CA and signing certificate in {credentials}")
         api_port = args.api_port or free_port(API_HOST)
         for name, command in (("indexer", ("index",)), ("settler", ("settle",)),
                               ("api", ("serve", "--host", API_HOST, "--port", str(api_port)))):

@@ -203,6 +203,17 @@ class Verifier:
             return answer("outside_licence", "other_contract",
                           f"The content credential names licence contract {claim.license_token}, not this service's "
                           f"({self.license_token}): it does not show a licence here.")
+        lic = session.get(License, (self.scope.chain_id, claim.license_id))
+        if lic is None:
+            return answer("outside_licence", "unknown_use",
+                          f"The content credential names licence {claim.license_id}, which does not exist: the image "
+                          "is not shown to be licensed.")
+        # The terms first: a credential claiming a use its licence never allowed is outside it, whatever else.
+        outside = _outside_terms(claim, lic, session.get(Twin, (self.scope.chain_id, lic.twin_id)))
+        if outside is not None:
+            reason, words = outside
+            return answer("outside_licence", reason,
+                          f"The content credential names use {claim.seq} of licence {claim.license_id}, but {words}.")
         use = session.execute(
             select(Use).where(*self.scope.uses(), Use.license_id == claim.license_id, Use.seq == claim.seq)
         ).scalars().first()
@@ -211,19 +222,11 @@ class Verifier:
                           f"The content credential names use {claim.seq} of licence {claim.license_id}, which was "
                           "never reported: the image is not shown to be licensed.")
         ref = self._use_ref(session, use)
-        lic = session.get(License, (self.scope.chain_id, use.license_id))
-        if lic is None or not _claim_matches(claim, use, lic):
+        if not _claim_matches(claim, use, lic):
             return answer("outside_licence", "use_mismatch",
                           f"The content credential names use {claim.seq} of licence {claim.license_id}, but that "
                           "use was reported differently (another image, report, category, territory, time or twin): "
                           "the credential belongs to another use.", ref)
-        twin = session.get(Twin, (self.scope.chain_id, lic.twin_id))
-        outside = _outside_terms(claim, lic, twin)
-        if outside is not None:
-            reason, words = outside
-            return answer("outside_licence", reason,
-                          f"The image is credentialed as use {ref.seq} of licence {ref.license_id} ({ref.twin_name}, "
-                          f"reported by {ref.brand_label}), but {words}.", ref)
         if ref.status == "settled" and ref.proof_checked:
             return answer("licensed_paid", None,
                           f"Licensed and paid: this image is use {ref.seq} of licence {ref.license_id} for "
