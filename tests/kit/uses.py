@@ -141,19 +141,21 @@ def signed_report(
 
 
 def insert_uses(engine: Engine, chain: Chain, signer: LocalAccount, license_id: int, n: int, start_seq: int = 0,
-                tag: str = "u") -> list[Use]:
+                tag: str = "u", category: int = ECOMMERCE) -> list[Use]:
     """Uses as the intake stores them (for settler tests that do not go through the API)."""
     domain = domain_of(chain)
     scope = scope_of(chain)
+    twin_id = chain.call("LicenseToken", "licenseState", license_id)[5]  # the intake stores each use's twin
     rows = []
     with Session(engine) as session:
         for seq in range(start_seq, start_seq + n):
-            body = signed_report(signer, domain, license_id, f"{tag}-{license_id}-{seq}")
+            body = signed_report(signer, domain, license_id, f"{tag}-{license_id}-{seq}", category=category)
             report = UseReport(license_id, body["use_ref"], body["category"], body["territory"], body["used_at"])
             use = Use(
                 chain_id=scope.chain_id,
                 genesis_hash=scope.genesis_hash,
                 license_id=license_id,
+                twin_id=twin_id,
                 seq=seq,
                 use_ref=body["use_ref"],
                 category=body["category"],

@@ -22,6 +22,13 @@ def format_amount(micro: int, decimals: int = DECIMALS, *, min_fraction: int = 2
     return f"{sign}{whole:,}" + (f".{digits}" if digits else "")
 
 
+def plain_amount(micro: int, decimals: int = DECIMALS) -> str:
+    """For files that spreadsheets read: every decimal, no thousands separator. 12_500_000 -> "12.500000"."""
+    sign = "-" if micro < 0 else ""
+    whole, fraction = divmod(abs(micro), 10**decimals)
+    return f"{sign}{whole}" + (f".{fraction:0{decimals}d}" if decimals else "")
+
+
 def format_money(micro: int, decimals: int = DECIMALS, symbol: str = SYMBOL) -> str:
     """An amount with its symbol, for sentences: "12.50 USDC"."""
     return f"{format_amount(micro, decimals)} {symbol}"

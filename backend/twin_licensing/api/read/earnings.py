@@ -12,18 +12,16 @@ the history explains the totals, the totals come from the rule above.
 
 from __future__ import annotations
 
-import bisect
-import json
 from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlmodel import Session
 
-from ...db.chain_log import ChainEvent
 from ...db.license_state import Earning, License, PayeeBalance, Settlement
 from ...db.registry_state import Twin, TwinPayee
 from ...domain.shares import share_of
+from ...statements.payees import ShareSchedule, payee_changes
 from ..context import ApiContext
 from .catalogue import twin_ref
 from .schemas import (
@@ -111,42 +109,6 @@ class Credit:
     share_bps: int | None
 
 
-class _ShareSchedule:
-    """The payees of one twin over time, from its `PayeesSet` events (falls back to the current payees)."""
-
-    def __init__(self, changes: list[tuple[int, int, list[tuple[str, int]]]], current: list[tuple[str, int]]) -> None:
-        self.changes = sorted(changes, key=lambda c: (c[0], c[1]))
-        self.keys = [(c[0], c[1]) for c in self.changes]
-        self.current = current
-
-    def at(self, block: int, order: int) -> list[tuple[str, int]]:
-        i = bisect.bisect_right(self.keys, (block, order)) - 1
-        if i >= 0:
-            return self.changes[i][2]
-        return self.changes[0][2] if self.changes else self.current
-
-
-def _payee_changes(session: Session, chain_id: int, twin_ids: list[int]) -> dict[int, list]:
-    out: dict[int, list] = defaultdict(list)
-    if not twin_ids:
-        return out
-    rows = session.execute(
-        select(ChainEvent.twin_id, ChainEvent.block_number, ChainEvent.log_index, ChainEvent.args).where(
-            ChainEvent.chain_id == chain_id, ChainEvent.name == "PayeesSet", ChainEvent.twin_id.in_(twin_ids)
-        )
-    ).all()
-    for twin_id, block, log_index, raw in rows:
-        try:
-            args = json.loads(raw)
-            accounts = args.get("accounts") or []
-            shares = args.get("sharesBps") or args.get("shares_bps") or []
-            payees = [(str(a), int(s)) for a, s in zip(accounts, shares)]
-        except (ValueError, TypeError, AttributeError):
-            continue
-        out[twin_id].append((block, log_index, payees))
-    return out
-
-
 def _payee_twins(session: Session, chain_id: int, payee: str) -> list[int]:
     current = set(
         session.execute(
@@ -170,8 +132,8 @@ def credits(session: Session, chain_id: int, payee: str) -> list[Credit]:
     out: list[Credit] = []
     if twin_ids:
         current = _current_payees(session, chain_id, twin_ids)
-        changes = _payee_changes(session, chain_id, twin_ids)
-        schedules = {t: _ShareSchedule(changes.get(t, []), current.get(t, [])) for t in twin_ids}
+        changes = payee_changes(session, chain_id, twin_ids)
+        schedules = {t: ShareSchedule(changes.get(t, []), current.get(t, [])) for t in twin_ids}
 
         def part(twin_id: int, block: int, order: int, amount: int) -> tuple[int, int | None]:
             payees = schedules[twin_id].at(block, order)

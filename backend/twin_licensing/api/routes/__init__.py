@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import accounts, deployment, dev_rpc, docs, earnings, health, licenses, metrics, signin, twins, uses
+from . import accounts, deployment, dev_rpc, docs, earnings, health, licenses, metrics, signin, statements, twins, uses
 from . import provenance  # issue 13: use images, content credentials, the image check
 from .paths import API_PREFIX
 
 api_router = APIRouter(prefix=API_PREFIX)
-for module in (uses, twins, licenses, earnings, accounts, deployment, dev_rpc, signin):
+for module in (uses, twins, licenses, earnings, statements, accounts, deployment, dev_rpc, signin):
     api_router.include_router(module.router)
 api_router.include_router(provenance.router)
 

@@ -1,0 +1,204 @@
+"""Statements: a payee's totals over a period tie to the chain. Opening and closing claimable, earned and withdrawn
+equal what `twinctl audit` recomputes from the chain's events at the period's boundary blocks (and what the contract
+answers there), over a period with withdrawals and a payee change; the CSV adds up, the PDF parses; bad periods are
+refused with one sentence, by the API and by `twinctl statement`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import subprocess
+import zlib
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from twin_licensing.api.app import create_app
+from twin_licensing.api.deps import get_viewer
+from twin_licensing.api.visibility import Viewer
+from twin_licensing.audit.compare import audit
+from twin_licensing.chain.settlement import SettlementClient
+from twin_licensing.domain.periods import custom
+from twin_licensing.domain.shares import BPS
+from twin_licensing.settlement.config import SettlerConfig
+from twin_licensing.settlement.settler import Settler
+from twin_licensing.statements.compute import ROUNDING, USES, build_statement
+from twin_licensing.statements.render import Names, to_csv, to_pdf
+from kit.uses import AGENCY, CREW, DAY, MODEL, SOCIAL, TWINCTL, USDC, backend_env, insert_uses
+
+
+def _day(unix: int) -> datetime:
+    return datetime.fromtimestamp(unix, timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+@pytest.fixture
+def period_market(market, model, agency, brand, brand2, crew, chain, engine, recorder, sync_index):
+    """Activity before, inside and after a two-day period: settlements in two categories from two brands, the
+    agency's and the model's withdrawals, a payee change adding crew, a new licence's upfront fee."""
+    settler = Settler(engine, SettlementClient(chain, recorder), SettlerConfig(window_s=0.0))
+    settler.reconcile()
+    twin = market.twin(model, agency, agency_bps=1_750)
+    offer = market.offer(model, twin, per_use_fee=3 * USDC + 7)  # odd fee: per-line rounding differs from the sum's
+    a = market.licence(brand, offer, 200 * USDC)
+    b = market.licence(brand2, offer, 100 * USDC)
+    insert_uses(engine, chain, brand, a, 5, tag="before")
+    assert settler.step().uses == 5
+    market.tx(agency, "LicenseToken", "withdraw")  # before the period
+
+    head = chain.w3.eth.get_block("latest")["timestamp"]
+    start = _day(head) + timedelta(days=2)
+    period = custom(start.date().isoformat(), (start + timedelta(days=1)).date().isoformat())
+    chain.rpc("evm_setNextBlockTimestamp", [hex(period.start_unix + 3_600)])
+    insert_uses(engine, chain, brand, a, 4, start_seq=5, tag="in")
+    insert_uses(engine, chain, brand, a, 3, start_seq=9, tag="in-social", category=SOCIAL)
+    insert_uses(engine, chain, brand2, b, 3, tag="in")
+    assert settler.step().uses == 10
+    market.tx(model, "LicenseToken", "withdraw")
+    payees = [(model.address, BPS - 1_000 - 500, MODEL), (agency.address, 1_000, AGENCY), (crew[0].address, 500, CREW)]
+    market.tx(model, "TwinRegistry", "setPayees", twin, payees)
+    insert_uses(engine, chain, brand2, b, 7, start_seq=3, tag="after-change", category=SOCIAL)
+    assert settler.step().uses == 7
+    market.licence(brand2, offer, 10 * USDC)  # an upfront fee inside the period
+    market.tx(agency, "LicenseToken", "withdraw")
+
+    chain.rpc("evm_setNextBlockTimestamp", [hex(period.end_unix + 3_600)])
+    insert_uses(engine, chain, brand, a, 2, start_seq=12, tag="later")
+    assert settler.step().uses == 2
+    market.tx(crew[0], "LicenseToken", "withdraw")
+    sync_index(engine)
+    return {"period": period, "payees": [model.address, agency.address, crew[0].address]}
+
+
+def _books_claimable(chain, block: int, payee: str) -> tuple[int, int, int]:
+    """(claimable, total earned, withdrawn) of `payee` before `block`, as `twinctl audit` recomputes them from the
+    chain's events; the contract itself answers the same at that block."""
+    report = audit(chain, None, from_block=chain.deployment.block_number, to_block=block - 1)
+    rows = {(r.check, r.subject): r for r in report.rows}
+    if ("claimable", payee) not in rows:  # not yet a payee of anything
+        return 0, 0, 0
+    claimable, earned = rows[("claimable", payee)].events, rows[("total earned", payee)].events
+    views = chain.contract("LicenseToken").functions
+    assert views.claimable(payee).call(block_identifier=block - 1) == claimable
+    assert views.totalEarned(payee).call(block_identifier=block - 1) == earned
+    return claimable, earned, earned - claimable
+
+
+def test_statement_totals_equal_the_audits_recomputation(period_market, chain, engine):
+    period = period_market["period"]
+    with Session(engine) as session:
+        statements = [build_statement(session, chain.chain_id, p, period, now=0) for p in period_market["payees"]]
+    model_statement, agency_statement, crew_statement = statements
+    assert model_statement.withdrawals and len(agency_statement.withdrawals) == 1
+    assert crew_statement.earned > 0 and crew_statement.opening.total_earned == 0  # crew joined inside the period
+    for s in statements:
+        assert s.ties, s.payee
+        assert not s.closes_at_head and s.opening.block < s.closing.block
+        for balance in (s.opening, s.closing):
+            claimable, earned, withdrawn = _books_claimable(chain, balance.block, s.payee)
+            assert (balance.claimable, balance.total_earned, balance.withdrawn) == (claimable, earned, withdrawn)
+        assert sum(line.amount for line in s.lines) == s.earned
+        # The lines carry their proof; rounding lines only ever move micro-units.
+        for line in s.lines:
+            if line.kind == USES:
+                assert re.fullmatch(r"0x[0-9a-f]{64}", line.tx_hash) and re.fullmatch(r"0x[0-9a-f]{64}", line.uses_root)
+            if line.kind == ROUNDING:
+                assert abs(line.amount) < 10
+    # 17 uses paid in the period, 6 of them social; each line belongs to one category.
+    uses = [line for line in model_statement.lines if line.kind == USES]
+    assert sum(line.uses for line in uses) == 17
+    assert sum(line.uses for line in uses if line.category == SOCIAL) == 10
+    groups = model_statement.groups()
+    assert {(g.kind, g.category) for g in groups} >= {("uses", 0), ("uses", SOCIAL), ("upfront", None)}
+
+
+def test_csv_adds_up_and_pdf_parses(period_market, chain, engine):
+    period = period_market["period"]
+    with Session(engine) as session:
+        s = build_statement(session, chain.chain_id, period_market["payees"][1], period, now=0)
+    rows = list(csv.DictReader(io.StringIO(to_csv(s, Names()))))
+    assert rows[0]["kind"] == "opening claimable" and rows[-1]["kind"] == "closing claimable"
+    amounts = [Decimal(r["amount"]) for r in rows]
+    assert sum(amounts[:-1]) == amounts[-1] == Decimal(s.closing.claimable) / USDC
+    earned = sum(Decimal(r["amount"]) for r in rows if r["kind"] in ("upfront", "uses", "rounding"))
+    assert earned == Decimal(s.earned) / USDC
+    assert all(r["tx_hash"].startswith("0x") and r["uses_root"].startswith("0x") for r in rows if r["kind"] == "uses")
+
+    pdf = to_pdf(s, Names())
+    assert pdf.startswith(b"%PDF")
+    text = b"".join(zlib.decompress(m) for m in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S))
+    assert b"Totals check" in text and b"ties" in text
+    assert f"{s.closing.claimable // USDC:,}.".encode() in text
+
+
+def test_api_serves_the_payee_and_refuses_bad_periods(period_market, chain, engine, index_settings):
+    period = period_market["period"]
+    model, agency = period_market["payees"][:2]
+    app = create_app(index_settings, engine=engine)
+    viewer = {"who": Viewer(model)}
+    app.dependency_overrides[get_viewer] = lambda: viewer["who"]
+    query = {"period": "custom", "from": period.start.date().isoformat(),
+             "to": (period.end - timedelta(days=1)).date().isoformat()}
+    with TestClient(app, raise_server_exceptions=False) as client:
+        body = client.get(f"/api/v1/statements/{model}", params=query).json()
+        assert body["ties"] and body["earned"] == body["closing"]["total_earned"] - body["opening"]["total_earned"]
+        csv_answer = client.get(f"/api/v1/statements/{model}/csv", params=query)
+        assert csv_answer.status_code == 200 and csv_answer.headers["content-type"].startswith("text/csv")
+        pdf_answer = client.get(f"/api/v1/statements/{model}/pdf", params=query)
+        assert pdf_answer.status_code == 200 and pdf_answer.content.startswith(b"%PDF")
+        # Someone else, or nobody, gets the same 404 as for nothing at all; the guild sees it.
+        for who in (Viewer(agency), Viewer()):
+            viewer["who"] = who
+            refused = client.get(f"/api/v1/statements/{model}/csv", params=query)
+            assert refused.status_code == 404 and "sign in as that payee or the guild" in refused.json()["detail"]
+        viewer["who"] = Viewer("0x" + "9" * 40, guild=True)
+        assert client.get(f"/api/v1/statements/{model}", params=query).status_code == 200
+        future = (datetime.now(timezone.utc) + timedelta(days=400)).strftime("%Y-%m")
+        for bad, says in (
+            ({"period": "month", "value": future}, "starts after today"),
+            ({"period": "custom", "from": "2026-11-20", "to": "2026-11-03"}, "ends (2026-11-03) before it starts"),
+            ({"period": "month", "value": "2026-13"}, "is not a month"),
+            ({"period": "quarter", "value": "2026-Q5"}, "is not a quarter"),
+            ({"period": "custom", "from": "2026-11-01"}, "needs both"),
+            ({"period": "week", "value": "2026-11"}, "must be one of"),
+        ):
+            refused = client.get(f"/api/v1/statements/{model}/pdf", params=bad)
+            assert 400 <= refused.status_code < 500 and says in refused.json()["detail"], (bad, refused.text)
+            assert refused.json()["detail"].count(". ") == 0  # one sentence
+
+
+def test_cli_writes_both_files_and_refuses_bad_input(period_market, index_settings, tmp_path):
+    period = period_market["period"]
+    model = period_market["payees"][0]
+    env = backend_env(index_settings)
+    first = period.start.date().isoformat()
+    last = (period.end - timedelta(days=1)).date().isoformat()
+    done = subprocess.run([str(TWINCTL), "statement", "--payee", model, "--from", first, "--to", last,
+                           "--out", str(tmp_path / "out")], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    printed = done.stdout.strip().splitlines()
+    csv_path, pdf_path = printed[-2], printed[-1]
+    assert csv_path.endswith(".csv") and pdf_path.endswith(".pdf") and "ties" in printed[0]
+    assert open(pdf_path, "rb").read(4) == b"%PDF" and open(csv_path).readline().startswith("kind,")
+    for args, says in (
+        (["--payee", "0x1234", "--month", "2026-11"], "is not an address"),
+        (["--payee", model, "--month", "2026-13"], "is not a month"),
+        (["--payee", model, "--month", "2999-01"], "starts after today"),
+    ):
+        refused = subprocess.run([str(TWINCTL), "statement", *args, "--out", str(tmp_path / "no")], env=env,
+                                 capture_output=True, text=True, timeout=120)
+        assert refused.returncode != 0 and says in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+
+
+def test_a_running_period_closes_at_the_index_head(period_market, chain, engine):
+    head_day = _day(chain.w3.eth.get_block("latest")["timestamp"])
+    with Session(engine) as session:
+        s = build_statement(session, chain.chain_id, period_market["payees"][0],
+                            custom(head_day.date().isoformat(), (head_day + timedelta(days=DAY // DAY)).date().isoformat()),
+                            now=0)
+    assert s.closes_at_head and s.ties
+    claimable, _, _ = _books_claimable(chain, s.closing.block, s.payee)
+    assert s.closing.claimable == claimable
