@@ -14,6 +14,7 @@ import * as modelTwins from "./pages/model_twins.js";
 import * as manageTwin from "./pages/manage_twin.js";
 import * as registerTwin from "./pages/register_twin.js";
 import * as earnings from "./pages/earnings.js";
+import * as guild from "./pages/guild.js";
 
 const ROUTES = [
   [/^\/?$/, catalogue, "catalogue"],
@@ -25,6 +26,7 @@ const ROUTES = [
   [/^\/model\/twins\/new$/, registerTwin, "model-twins"],
   [/^\/model\/twins\/(\d+)$/, manageTwin, "model-twins"],
   [/^\/model\/earnings$/, earnings, "model-earnings"],
+  [/^\/guild$/, guild, "guild"],
 ];
 
 const main = () => document.getElementById("main");

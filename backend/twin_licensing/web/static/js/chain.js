@@ -51,6 +51,10 @@ export function contract(name, write = false) {
 export const registry = (write) => contract("TwinRegistry", write);
 export const licenses = (write) => contract("LicenseToken", write);
 export const token = (write) => contract("PaymentToken", write);
+/** The guild's attestations (models and agencies) live in the twin registry. */
+export const attestations = (write) => contract("TwinRegistry", write);
+/** Offers (publish, withdraw, the floors and exclusivity at purchase) live in the licence contract. */
+export const offers = (write) => contract("LicenseToken", write);
 
 // Gas limit = the node's estimate + 25 %. A node estimates on the latest block, but the transaction runs after
 // whatever is mined first: a purchase right after another of the same twin writes warm storage slots the estimate

@@ -38,7 +38,7 @@ const CONTRACT_ERRORS = {
   LicenseTokenInvalidTerms: (a) => `These terms are not valid: ${a.reason}.`,
   LicenseTokenNotModel: () => "Only the twin's model can do this. Switch to her wallet.",
   LicenseTokenNotHolder: () => "Only the holder of this licence can do this. Switch to the brand's wallet that holds it.",
-  LicenseTokenNotTransferable: () => "This licence was sold as non-transferable.",
+  LicenseTokenNotTransferable: () => "This licence is locked: it was sold as non-transferable, so it cannot change hands or be approved for transfer.",
   LicenseTokenEscrowTooLarge: () => "That escrow is larger than one licence can hold.",
   LicenseTokenZeroAmount: () => "Enter an amount greater than zero.",
   LicenseTokenMaxUsesExceeded: (a) => `This licence allows at most ${a.maxUses} uses.`,
@@ -49,6 +49,32 @@ const CONTRACT_ERRORS = {
     `Agencies may take at most ${pct(a.capBps)} of a twin's earnings together (the guild's cap); ` +
     `these payees give them ${pct(a.agencyShareBps ?? a.shareBps)}.`,
   TwinRegistryTwinLocked: () => "A twin cannot change hands: consent stays with the model.",
+  // Issue 10: the guild's attestations, payees who accept or leave, floors and exclusivity at purchase, locks.
+  LicenseTokenOfferBelowFloor: (a) =>
+    `The guild's minimum per-use fee for this offer's categories is now ${money(a.floor)}, above its ${money(a.perUseFee)}: ` +
+    "it can no longer be bought. Choose another offer, or ask the model to publish one at today's minimum.",
+  LicenseTokenExclusiveUpfrontTooLow: (a) =>
+    `An exclusive offer needs an upfront fee of at least ${money(a.minimum)} (the guild's exclusivity minimum); ` +
+    `this one has ${money(a.upfrontFee)}.`,
+  LicenseTokenNotExclusive: () => "Only an exclusive licence can be ended for being idle; this one is not exclusive.",
+  LicenseTokenNotIdle: (a) => `This licence settled a use too recently to be ended as idle: you may end it from ${date(a.endableAt)} if no use settles before then.`,
+  TwinRegistryNonModelShareAboveCap: (a) =>
+    `The payees other than the model may take at most ${pct(a.capBps)} together (the guild's bound); these give them ${pct(a.nonModelShareBps)}.`,
+  TwinRegistryApprovalForAllRefused: () => "Twins never change hands, so no one can be approved to move them.",
+  TwinRegistryNotAttested: (a) =>
+    `${who(a.account)} is not attested by the guild as ${Number(a.role) === 1 ? "an agency" : "a model"}: ask the guild to attest the wallet first.`,
+  TwinRegistryAttestationExpired: (a) => `The guild's attestation expired on ${date(a.expiresAt)}: ask the guild to renew it.`,
+  TwinRegistryAttestationRevoked: () => "The guild revoked this attestation: ask the guild to attest the wallet again.",
+  TwinRegistryUnknownAttestation: (a) => `There is no attestation #${a.attestationId}.`,
+  TwinRegistryAttestationAlreadyRevoked: (a) => `Attestation #${a.attestationId} is already revoked.`,
+  TwinRegistryAttestationRoleInvalid: () => "The guild attests models and agencies only.",
+  TwinRegistryAttestationExpiryInPast: (a) => `An attestation must expire in the future; ${date(a.expiresAt)} is not: choose a later day.`,
+  TwinRegistryAttestationBadNonce: () =>
+    "This signed attestation was already used, or the guild changed this address's attestation since it was signed: sign a new one.",
+  TwinRegistryAttestationSignerNotGuild: () => "This attestation was not signed by the guild's key.",
+  TwinRegistryNotPayee: (a) => `You are not a payee of twin #${a.twinId} (other than its model), so there is nothing to accept or leave.`,
+  TwinRegistryModelPayeeFixed: () => "The model is always her twin's first payee: she neither accepts nor leaves.",
+  TwinRegistryPayeeAlreadyAccepted: (a) => `You already accepted your share of twin #${a.twinId}.`,
   TwinRegistryUnknownCategory: (a) => `There is no usage category ${a.category}.`,
   LicenseTokenZeroCount: () => "A settlement must pay at least one use.",
   TwinRegistrySharesNotTotal: (a) => `The shares must add up to 100 %; they add up to ${pct(a.total)}.`,

@@ -5,7 +5,7 @@ import { state } from "../state.js";
 import { money, amountText, parseAmount, symbol } from "../format.js";
 import { h, mount, emptyState, errorBox, pager, spinner } from "../ui.js";
 import { explain } from "../errors.js";
-import { portrait, consentBadge } from "./common.js";
+import { portrait, consentBadge, verifiedBadge } from "./common.js";
 
 const LIMIT = 24;
 
@@ -135,6 +135,7 @@ function card(twin) {
     h("div", { class: "body" },
       h("div", { class: "name" }, twin.name),
       h("div", { class: "meta" }, twin.agency ? `${twin.agency}` : "Independent"),
+      verifiedBadge(twin),
       h("div", { class: "tags" }, [...categories].slice(0, 3).map((c) => h("span", { class: "tag" }, c))),
       h("div", { class: "price" },
         cheapest === null

@@ -2,10 +2,11 @@
 
 import { api, poll, INDEX_WAIT_MS } from "../api.js";
 import { state } from "../state.js";
-import { money, dateTime, plural, toBig, symbol } from "../format.js";
+import { money, dateTime, plural, toBig, symbol, bps, shortAddress } from "../format.js";
 import { h, mount, errorBox, runSteps, toast, table, pager, emptyState, badge } from "../ui.js";
 import { explain } from "../errors.js";
-import { licenses, send } from "../chain.js";
+import { licenses, registry, send } from "../chain.js";
+import { confirmDialog } from "./common.js";
 
 let charts = [];
 let timer = null;
@@ -48,11 +49,13 @@ export async function render(root, { params, isCurrent }) {
     ? badge("Index and chain agree", "ok")
     : earnings.agree === false ? badge("Index catching up with the chain", "warn") : badge("Chain not reachable: showing the index", "warn");
 
+  const listings = h("div", { id: "listings-slot" });
   mount(
     root,
     h("div", { class: "page-head" },
       h("div", {}, h("h1", {}, "Earnings"), h("p", {}, `${earnings.label || me}: what every use of your twins paid you, read from the chain.`)),
       h("div", { class: "row" }, agreement)),
+    listings,
     h("div", { class: "stats", id: "earnings-stats" },
       h("div", { class: "stat accent" }, h("div", { class: "label" }, "Claimable now"), h("div", { class: "value", id: "claimable" }, money(claimable)),
         h("div", { class: "hint" }, chain.available ? `on chain at block ${chain.block_number}` : "from the index")),
@@ -91,6 +94,7 @@ export async function render(root, { params, isCurrent }) {
       pager(offset, LIMIT, history.count, (o) => (location.hash = `#/model/earnings?offset=${o}`))),
   );
   drawCharts(earnings);
+  listingsCard(me).then((card) => isCurrent() && mount(listings, card)).catch((error) => isCurrent() && mount(listings, errorBox(explain(error))));
   // Earnings move whenever a use of her twins settles. Poll briskly while one of their licences has a use waiting to
   // settle; otherwise less often, to learn of uses that brands report later (the API has no push channel).
   const signature = JSON.stringify([earnings.chain, earnings.index]);
@@ -151,4 +155,61 @@ function drawCharts(earnings) {
       scales: { x: { beginAtZero: true } },
     },
   }));
+}
+
+/**
+ * The twins that list this account as a payee (an agency, a crew member) and wait for it to accept. Until it does,
+ * its share of their uses is credited but not counted in withdraw(); leaving gives the share back to the model and
+ * keeps what was already credited. Null when nothing waits.
+ */
+async function listingsCard(me) {
+  const page = await api(`/payees/${me}/listings`, { query: { accepted: "false", limit: 100 } });
+  if (!page.data.length) return null;
+  const slot = h("div");
+  const twinName = (l) => l.twin_name || `Twin #${l.twin_id}`;
+  const gone = (twinId) => async () => !(await api(`/payees/${me}/listings`, { query: { accepted: "false", limit: 100 } })).data.some((l) => l.twin_id === twinId);
+  const act = async (listing, accept) => {
+    mount(slot);
+    if (!accept && !(await confirmDialog({
+      title: `Leave ${twinName(listing)}?`,
+      intro: `You stop being a payee of this twin: your share of ${bps(listing.share_bps)} goes to the model from now on. ` +
+        "What you were already paid from it stays yours to withdraw.",
+      confirmLabel: "Leave",
+      danger: true,
+    }))) return;
+    try {
+      await runSteps(accept ? "Accepting the listing" : "Leaving the twin", [
+        {
+          label: accept ? `Accept your share of ${twinName(listing)}` : `Leave ${twinName(listing)}`,
+          run: (ctx, note) => send(registry(true), accept ? "acceptPayee" : "leavePayee", [listing.twin_id], note),
+        },
+        { label: "Update your listings", run: () => poll(gone(listing.twin_id), { timeoutMs: INDEX_WAIT_MS }) },
+      ], explain);
+      toast(accept ? `You accepted your share of ${twinName(listing)}: its earnings count in your withdrawals.`
+        : `You left ${twinName(listing)}: your share goes to the model.`, "ok");
+      window.dispatchEvent(new HashChangeEvent("hashchange"));
+    } catch (error) {
+      mount(slot, errorBox(explain(error)));
+    }
+  };
+  return h("section", { class: "card", id: "listings", style: "margin-bottom:20px" },
+    h("div", { class: "card-head" }, h("h3", {}, "Twins waiting for your answer"), h("span", { class: "muted small" }, plural(page.count, "listing"))),
+    h("p", { class: "small" }, "These models list you as a payee. Accept to have each twin's earnings counted when you withdraw, " +
+      "or leave it: your share then goes to the model, and what you were already paid stays yours."),
+    slot,
+    table(
+      [
+        { label: "Twin", render: (l) => h("a", { href: `#/twins/${l.twin_id}` }, twinName(l)) },
+        { label: "Model", render: (l) => l.model_label || shortAddress(l.model) },
+        { label: "Your role", render: (l) => badge(l.role) },
+        { label: "Your share", num: true, render: (l) => bps(l.share_bps) },
+        {
+          label: "",
+          render: (l) => h("div", { class: "row", style: "justify-content:flex-end;gap:6px" },
+            h("button", { type: "button", class: "btn small primary", "data-accept": l.twin_id, "aria-label": `Accept your share of ${twinName(l)}`, onclick: () => act(l, true) }, "Accept"),
+            h("button", { type: "button", class: "btn small danger", "data-leave": l.twin_id, "aria-label": `Leave ${twinName(l)}`, onclick: () => act(l, false) }, "Leave")),
+        },
+      ],
+      page.data,
+    ));
 }

@@ -166,8 +166,14 @@ function termsCard(l) {
       h("dt", {}, "Paid upfront"), h("dd", {}, money(l.terms.upfront_fee)),
       h("dt", {}, "Started"), h("dd", {}, dateTime(l.started_at)),
       h("dt", {}, "Expires"), h("dd", {}, dateTime(l.expiry)),
-      h("dt", {}, "Licence"), h("dd", {}, `${l.terms.exclusive ? "Exclusive" : "Non-exclusive"}, ${l.terms.transferable ? "transferable" : "not transferable"}`),
+      h("dt", {}, "Licence"), h("dd", { "data-lock": isLocked(l) ? "locked" : "transferable" },
+        `${l.terms.exclusive ? "Exclusive" : "Non-exclusive"}, ${isLocked(l) ? "locked (cannot be transferred)" : "transferable"}`),
       h("dt", {}, "Holder"), h("dd", { class: "addr" }, l.holder)));
+}
+
+/** A non-transferable licence is locked (ERC-5192): the API says so, or its terms do. */
+function isLocked(l) {
+  return l.locked ?? !l.terms.transferable;
 }
 
 /** Every use of this licence (all pages), to tell whether a label was reported before. */

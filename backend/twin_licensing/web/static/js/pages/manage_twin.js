@@ -5,8 +5,9 @@ import { state } from "../state.js";
 import { money, parseWhole, dateTime, duration, bps, names, plural, shortAddress, symbol } from "../format.js";
 import { h, mount, errorBox, runSteps, toast, badge, field } from "../ui.js";
 import { explain } from "../errors.js";
-import { licenses, registry, send, events, chainTime } from "../chain.js";
-import { portrait, consentBadge, offerTerms, offerTitle, confirmDialog, amountField } from "./common.js";
+import { licenses, registry, offers, send, events, chainTime } from "../chain.js";
+import { portrait, consentBadge, verifiedBadge, payeeAcceptance, offerTerms, offerTitle, confirmDialog, amountField, exclusivityMinimum,
+  exclusivityMinimumText, rulesProblem, offerTermsArg } from "./common.js";
 
 let timer = null;
 const POLL_MS = 1000;
@@ -23,7 +24,7 @@ export async function render(root, { args, isCurrent }) {
       api(`/twins/${args[0]}`),
       api("/licenses", { query: { twin_id: args[0], limit: 100 } }).catch(() => ({ data: [] })),
     ]);
-    return { twin, pending: sold.data.some((l) => l.uses_pending > 0) };
+    return { twin, sold: sold.data, pending: sold.data.some((l) => l.uses_pending > 0) };
   };
   const first = await load();
   const twin = first.twin;
@@ -58,13 +59,13 @@ export async function render(root, { args, isCurrent }) {
     h("div", { class: "page-head" },
       h("div", { class: "row" },
         h("div", { class: "portrait", style: "width:72px;border-radius:8px;overflow:hidden" }, portrait(twin)),
-        h("div", {}, h("h1", {}, twin.name), h("div", { class: "row" }, consentBadge(twin.consent), numbers))),
+        h("div", {}, h("h1", {}, twin.name), h("div", { class: "row" }, consentBadge(twin.consent), verifiedBadge(twin), numbers))),
       h("div", { class: "row" },
         h("a", { class: "btn", href: `#/twins/${twin.twin_id}` }, "See it as brands do"),
         h("a", { class: "btn", href: "#/model/earnings", title: "Your own share, after the other payees'" }, "Your earnings"))),
     isModel ? null : errorBox("Only the twin's model can change its offers and consent. Switch to her wallet (top right)."),
     h("div", { class: "grid-2" },
-      h("div", { class: "stack" }, offersCard(twin, isModel, reload), consentCard(twin, isModel, reload)),
+      h("div", { class: "stack" }, offersCard(twin, isModel, reload), exclusiveCard(first.sold, isModel, reload), consentCard(twin, isModel, reload)),
       h("div", { class: "stack" }, publishCard(twin, isModel, reload), payeesCard(twin))),
   );
   follow(first.pending);
@@ -98,6 +99,71 @@ function offersCard(twin, isModel, reload) {
           h("button", { class: "btn small danger", style: "margin-top:10px", disabled: !isModel, onclick: () => withdraw(offer) }, "Withdraw"))))
       : h("p", { class: "muted" }, "No active offer: brands cannot license this twin until you publish one."),
     withdrawn.length ? h("p", { class: "muted small", style: "margin-top:12px" }, `${plural(withdrawn.length, "withdrawn offer")}: #${withdrawn.map((o) => o.offer_id).join(", #")}`) : null);
+}
+
+/**
+ * The exclusive licences of this twin still running, and for each whether the model may end it now because it
+ * settled no use for the idle period her offer stated (the button shows only then; otherwise, why not yet).
+ */
+function exclusiveCard(sold, isModel, reload) {
+  const running = sold.filter((l) => l.terms.exclusive && (l.status === "active" || l.status === "exhausted"));
+  if (!running.length) return null;
+  const slot = h("div");
+  const end = async (l) => {
+    mount(slot);
+    const confirmed = await confirmDialog({
+      title: `End licence #${l.license_id}?`,
+      intro: `${l.holder_label || shortAddress(l.holder)} settled no use of it for ${duration(l.idleEndAfter)}, the idle period your offer ` +
+        "stated. Ending it stops the licence now: its categories and territories are free for other brands, and the brand takes back its unspent escrow.",
+      rows: [["Brand", l.holder_label || l.holder], ["Usage", l.terms.category_names.join(", ")], ["Uses settled", String(l.uses_settled)], ["Would run until", dateTime(l.expiry)]],
+      confirmLabel: "End the licence",
+      danger: true,
+    });
+    if (!confirmed) return;
+    try {
+      await runSteps("Ending the idle licence", [
+        { label: `End licence #${l.license_id}`, run: (ctx, note) => send(licenses(true), "endIdleExclusive", [l.license_id], note) },
+        { label: "Update the licences", run: () => poll(async () => (await api(`/licenses/${l.license_id}`)).status !== l.status, { timeoutMs: INDEX_WAIT_MS }) },
+      ], explain);
+      toast(`Licence #${l.license_id} has ended: the twin is free for other brands in ${l.terms.category_names.join(", ")}.`, "ok");
+      reload();
+    } catch (error) {
+      mount(slot, errorBox(explain(error)));
+    }
+  };
+  return h("section", { class: "card", id: "exclusive-licences" },
+    h("div", { class: "card-head" }, h("h3", {}, "Exclusive licences"), h("span", { class: "muted small" }, plural(running.length, "running"))),
+    h("p", { class: "muted small" }, "You may end an exclusive licence that has settled no use for the idle period of its offer."),
+    slot,
+    running.map((l) => {
+      const action = h("div", { class: "fee", "data-end-idle-slot": l.license_id }, h("span", { class: "muted small" }, "Checking…"));
+      idleState(l).then(({ endable, reason }) => mount(action, endable
+        ? h("button", { type: "button", class: "btn small danger", "data-end-idle": l.license_id, disabled: !isModel, onclick: () => end(l) }, "End the licence")
+        : h("p", { class: "muted small", "data-end-idle-reason": l.license_id, style: "max-width:260px;margin:0" }, reason)))
+        .catch((error) => mount(action, h("p", { class: "muted small" }, explain(error))));
+      return h("article", { class: "offer", "data-license-id": l.license_id },
+        h("div", {},
+          h("h3", {}, `Licence #${l.license_id} · ${l.terms.category_names.join(" · ")}`),
+          h("div", { class: "muted small" }, `${l.holder_label || shortAddress(l.holder)} · ${plural(l.uses_settled, "use")} settled · until ${dateTime(l.expiry)}`)),
+        action);
+    }));
+}
+
+/**
+ * Whether the model may end this exclusive licence now, from the chain: its offer's idle period after its purchase
+ * or its last settled use has passed (`idleEndableAt`). Otherwise, from when she may, in plain words.
+ */
+async function idleState(l) {
+  const contract = licenses();
+  const [endableAt, terms, now] = await Promise.all([contract.idleEndableAt(l.license_id), contract.licenseTerms(l.license_id), chainTime()]);
+  l.idleEndAfter = Number(terms.idleEndAfter);
+  const from = Number(endableAt);
+  if (from && now >= from) return { endable: true };
+  if (from > Number(l.expiry)) return { endable: false, reason: "It settled a use recently enough to run to the end of its term." };
+  return {
+    endable: false,
+    reason: `You may end it from ${dateTime(from)} if it settles no use before then: your offer's idle period is ${duration(l.idleEndAfter)}.`,
+  };
 }
 
 function consentCard(twin, isModel, reload) {
@@ -186,7 +252,13 @@ function publishCard(twin, isModel, reload) {
       throw new Error(`The per-use fee of ${money(value)} is below the guild's minimum of ${money(floor)} for ${names(cats, dep.categories).join(", ")}. Raise it to at least ${money(floor)}.`);
     }
   });
-  const upfrontFee = amountField(upfrontField, upfront, "upfront fee");
+  // An exclusive offer reserves its categories and territories: the guild asks an upfront fee of at least its minimum.
+  let minimum = exclusivityMinimum(dep);
+  const upfrontHint = h("small", { id: "exclusive-minimum-hint" });
+  upfrontField.append(upfrontHint);
+  const upfrontFee = amountField(upfrontField, upfront, "upfront fee", (value) => {
+    if (exclusive.checked && value < minimum) throw new Error(exclusivityMinimumText(value, minimum));
+  });
   const whole = (el, box, what, limits) => {
     const read = () => parseWhole(el.value, what, limits);
     el.addEventListener("input", () => { try { read(); box.setError(""); } catch (e) { box.setError(e.message); } });
@@ -194,6 +266,20 @@ function publishCard(twin, isModel, reload) {
   };
   const readDays = whole(days, daysField, "duration in days", { min: 1, max: 3650 });
   const readMaxUses = whole(maxUses, maxUsesField, "maximum number of uses", { max: 4_000_000_000 });
+  // The model may end an exclusive licence that settled no use for this long (it is part of the offer's terms).
+  const idleDays = h("input", { type: "text", name: "idle_days", inputmode: "numeric", value: "30" });
+  const idleField = field("End it if unused for (days)", idleDays,
+    "If the brand settles no use for this long, you may end the exclusive licence and free the twin for others.");
+  const readIdleDays = whole(idleDays, idleField, "idle period in days", { min: 1, max: 3650 });
+  const showIdle = () => {
+    idleField.hidden = !exclusive.checked;
+    upfrontHint.textContent = exclusive.checked && minimum > 0n ? `An exclusive offer needs at least ${money(minimum)} upfront (the guild's minimum).` : "";
+    if (upfront.value.trim()) upfrontFee.validate();
+  };
+  exclusive.addEventListener("change", showIdle);
+  showIdle();
+  // Today's minimum, from the chain (the deployment was read when the page loaded).
+  registry().exclusivityMinimum().then((value) => { minimum = BigInt(value); showIdle(); }).catch(() => {});
   const updateFloor = () => {
     const cats = mask(catBoxes);
     floorHint.textContent = cats ? `The guild's minimum for ${names(cats, dep.categories).join(", ")} is ${money(floorOf(cats))} per use.` : "";
@@ -207,8 +293,8 @@ function publishCard(twin, isModel, reload) {
     mount(slot);
     const categories = mask(catBoxes);
     const territories = mask(terrBoxes);
-    const checks = [() => fee.read(), () => upfrontFee.read(), readDays, readMaxUses];
-    const boxes = [perUseField, upfrontField, daysField, maxUsesField];
+    const checks = [() => fee.read(), () => upfrontFee.read(), readDays, readMaxUses, () => (exclusive.checked ? readIdleDays() : 0)];
+    const boxes = [perUseField, upfrontField, daysField, maxUsesField, idleField];
     let bad = false;
     const values = checks.map((read, i) => {
       try {
@@ -226,8 +312,23 @@ function publishCard(twin, isModel, reload) {
       return;
     }
     if (bad) return;
-    const [perUseFee, upfrontValue, dayCount, usesCap] = values;
-    const terms = [upfrontValue, perUseFee, dayCount * 86400, usesCap, categories, territories, exclusive.checked, transferable.checked];
+    const [perUseFee, upfrontValue, dayCount, usesCap, idleDayCount] = values;
+    if (exclusive.checked && idleDayCount >= dayCount) {
+      idleField.setError(`The idle period (${plural(idleDayCount, "day")}) must be shorter than the term (${plural(dayCount, "day")}), or it could never end the licence.`);
+      return;
+    }
+    // The rules as the chain holds them now (the guild may have changed them since this page loaded).
+    try {
+      const problem = await rulesProblem({ categories, perUseFee, upfront: upfrontValue, exclusive: exclusive.checked });
+      if (problem) {
+        mount(slot, errorBox(problem));
+        return;
+      }
+    } catch { /* the chain could not be read: the contract still refuses, and says why */ }
+    const terms = offerTermsArg({
+      upfrontFee: upfrontValue, perUseFee, duration: dayCount * 86400, maxUses: usesCap, categories, territories,
+      exclusive: exclusive.checked, transferable: transferable.checked, idleEndAfter: idleDayCount * 86400,
+    });
     const confirmed = await confirmDialog({
       title: "Publish this offer",
       intro: `${twin.name}: brands can buy licences under these terms as soon as it is published.`,
@@ -238,8 +339,9 @@ function publishCard(twin, isModel, reload) {
         ["Term", duration(dayCount * 86400)],
         ["Usage", names(categories, dep.categories).join(", ")],
         ["Territories", names(territories, dep.territories).join(", ")],
-        ["Licence", `${exclusive.checked ? "Exclusive" : "Non-exclusive"}, ${transferable.checked ? "transferable" : "not transferable"}`],
-      ],
+        ["Licence", `${exclusive.checked ? "Exclusive" : "Non-exclusive"}, ${transferable.checked ? "transferable" : "locked (cannot be transferred)"}`],
+        exclusive.checked ? ["Idle end", `you may end it after ${plural(idleDayCount, "day")} without a settled use`] : null,
+      ].filter(Boolean),
       confirmLabel: "Publish the offer",
     });
     if (!confirmed) return;
@@ -248,7 +350,7 @@ function publishCard(twin, isModel, reload) {
         {
           label: "Publish the offer on chain",
           run: async (c, note) => {
-            const receipt = await send(licenses(true), "publishOffer", [twin.twin_id, terms], note);
+            const receipt = await send(offers(true), "publishOffer", [twin.twin_id, terms], note);
             c.offerId = events(receipt, "LicenseToken", "OfferPublished")[0].offerId.toString();
           },
         },
@@ -267,15 +369,19 @@ function publishCard(twin, isModel, reload) {
     h("div", { class: "inline-fields" }, upfrontField, perUseField),
     h("div", { class: "inline-fields" }, daysField, maxUsesField),
     h("label", { class: "checkline" }, exclusive, "Exclusive: no other licence in these categories and territories while it runs"),
+    idleField,
     h("label", { class: "checkline" }, transferable, "Transferable: the brand may pass the licence on"),
     slot,
     h("button", { class: "btn primary", type: "submit", disabled: !isModel }, "Publish"));
 }
 
 function payeesCard(twin) {
-  return h("section", { class: "card" },
+  const waiting = twin.payees.filter((p) => p.role !== "model" && p.accepted === false);
+  return h("section", { class: "card", id: "payees" },
     h("h3", {}, "Payees"),
+    waiting.length ? h("p", { class: "muted small" }, `${plural(waiting.length, "payee")} ${waiting.length === 1 ? "has" : "have"} not accepted yet: ` +
+      "each is paid its share as uses settle, and withdraws it once it accepts the listing (or leaves it, and its share comes back to you).") : null,
     h("table", { class: "list" }, h("tbody", {}, twin.payees.map((p) =>
-      h("tr", {}, h("td", {}, p.label || shortAddress(p.account), h("div", { class: "muted small addr" }, shortAddress(p.account))),
-        h("td", {}, badge(p.role)), h("td", { class: "num" }, bps(p.share_bps)))))));
+      h("tr", { "data-payee": p.account }, h("td", {}, p.label || shortAddress(p.account), h("div", { class: "muted small addr" }, shortAddress(p.account))),
+        h("td", {}, badge(p.role)), h("td", {}, payeeAcceptance(p, twin.twin_id)), h("td", { class: "num" }, bps(p.share_bps)))))));
 }

@@ -4,8 +4,8 @@ import { api, poll, INDEX_WAIT_MS } from "../api.js";
 import { state } from "../state.js";
 import { h, mount, errorBox, runSteps, toast, field } from "../ui.js";
 import { explain } from "../errors.js";
-import { registry, send, events, ethers, isAddress, checksum } from "../chain.js";
-import { bps, shortAddress } from "../format.js";
+import { registry, send, events, ethers, isAddress, checksum, chainTime } from "../chain.js";
+import { bps, date, shortAddress } from "../format.js";
 
 const CONSENT_TEMPLATE = (name) =>
   `CONSENT TO THE CREATION AND LICENSED USE OF A DIGITAL TWIN\n\nModel: ${name || "…"}\n\n` +
@@ -33,6 +33,23 @@ export async function render(root) {
     return;
   }
   const cap = state.deployment.agency_cap_bps ?? 2000;
+  const otherCap = await nonModelCap();
+  // Who the guild vouches for, read from the chain: her own attestation as a model (before the form is shown), and
+  // whether each payee is an attested agency (the cap binds those whatever role they are listed under).
+  const standing = await modelStanding(state.wallet.address);
+  const agencies = new Map(); // lower-case address -> Promise<boolean>, then the boolean
+  const attestedAgency = (account) => {
+    const key = account.toLowerCase();
+    if (!agencies.has(key)) {
+      agencies.set(key, registry().isAttested(account, AGENCY).then((yes) => {
+        agencies.set(key, Boolean(yes));
+        update();
+        return Boolean(yes);
+      }, () => { agencies.delete(key); return false; }));
+    }
+    const known = agencies.get(key);
+    return known === true;
+  };
   const name = h("input", { type: "text", name: "name", placeholder: "Your name as brands will see it", maxlength: 80 });
   const description = h("textarea", { name: "description", placeholder: "Who you are, your look, the work you do." });
   const consent = h("textarea", { name: "consent", style: "min-height:160px" }, CONSENT_TEMPLATE(""));
@@ -83,6 +100,7 @@ export async function render(root) {
     const out = [];
     let total = 0;
     let agencies = 0;
+    let listedOtherwise = null; // an attested agency listed as crew: its share still counts toward the cap
     for (const row of rows) {
       const account = row.address();
       const text = row.share.value.trim().replace(",", ".");
@@ -94,15 +112,28 @@ export async function render(root) {
       const value = Number(whole) * 100 + Number(frac.padEnd(2, "0"));
       out.push([checksum(account), value, ROLE[row.roleName()]]);
       total += value;
-      if (row.roleName() === "agency") agencies += value;
+      if (row.roleName() === "agency" || attestedAgency(account)) {
+        agencies += value;
+        if (row.roleName() !== "agency") listedOtherwise ??= account;
+      }
     }
     if (agencies > cap) {
-      throw new Error(`Agencies may take at most ${bps(cap)} of a twin's earnings together (the guild's cap); these shares give them ${bps(agencies)}.`);
+      const why = listedOtherwise
+        ? ` ${labelOf(listedOtherwise)} is an agency the guild attested: its share counts toward the cap even listed as ${rows.find((r) => r.address() === listedOtherwise).roleName()}.`
+        : "";
+      throw new Error(`Agencies may take at most ${bps(cap)} of a twin's earnings together (the guild's cap); these shares give them ${bps(agencies)}.${why}`);
     }
     if (total >= 10000) throw new Error("The other payees' shares must leave you something: they add up to 100 % or more.");
+    if (otherCap !== null && total > otherCap) {
+      throw new Error(`Your payees may take at most ${bps(otherCap)} together (the guild's bound on everyone but the model); these shares give them ${bps(total)}.`);
+    }
     return [[state.wallet.address, 10000 - total, 0], ...out];
   }
   function update() {
+    if (standing) {
+      submitButton.disabled = true;
+      return;
+    }
     try {
       const list = shares();
       summary.textContent = `You keep ${bps(list[0][1])}. ` + list.slice(1).map((p) => `${labelOf(p[0])} ${bps(p[1])}`).join(", ");
@@ -122,9 +153,12 @@ export async function render(root) {
     event.preventDefault();
     mount(errorSlot);
     nameField.setError("");
+    if (standing) return mount(errorSlot, errorBox(standing));
     if (!name.value.trim()) return nameField.setError("Give the twin your name, as brands will see it.");
     let payees;
     try {
+      // Every payee's attestation known before the last check: an agency listed as crew is counted as an agency.
+      await Promise.all(rows.map((r) => (isAddress(r.address()) ? agencies.get(r.address().toLowerCase()) : null)));
       payees = shares();
     } catch (error) {
       update();
@@ -162,6 +196,7 @@ export async function render(root) {
     root,
     h("div", { class: "crumbs" }, h("a", { href: "#/model/twins" }, "My twins"), " / Register a twin"),
     h("h1", {}, "Register a digital twin"),
+    standing ? h("div", { class: "form-error", role: "alert", id: "not-attested", style: "margin-bottom:16px" }, standing) : null,
     h("form", { class: "grid-2", onsubmit: submit, id: "register-twin" },
       h("div", { class: "card" },
         h("h3", {}, "The twin"),
@@ -170,7 +205,8 @@ export async function render(root) {
         field("Consent document", consent, "Its hash goes on chain with the twin: the record of what you agreed to.")),
       h("div", { class: "card" },
         h("h3", {}, "Who is paid"),
-        h("p", { class: "muted small" }, `You are the first payee and keep the rest. Agencies may take at most ${bps(cap)} together (the guild's cap).`),
+        h("p", { class: "muted small" }, `You are the first payee and keep the rest. Agencies may take at most ${bps(cap)} together (the guild's cap)` +
+          (otherCap !== null ? `, and all your payees at most ${bps(otherCap)}.` : ".") + " Each payee accepts its listing before it can withdraw."),
         payeeRows,
         h("div", { class: "row" },
           h("button", { type: "button", class: "btn small", onclick: () => addRow("agency") }, "+ Agency"),
@@ -181,6 +217,37 @@ export async function render(root) {
         h("div", { style: "margin-top:16px" }, submitButton))),
   );
   update();
+}
+
+/** The guild's bound on the shares of everyone but the model, in basis points, as the registry holds it now (the
+ * deployment's when the chain cannot be read; null when neither says). */
+async function nonModelCap() {
+  try {
+    return Number(await registry().nonModelCap());
+  } catch {
+    const value = state.deployment.non_model_cap_bps;
+    return value === undefined || value === null ? null : Number(value);
+  }
+}
+
+const MODEL = 0; // TwinTypes.PayeeRole, as the guild's attestations use it
+const AGENCY = 1;
+
+/**
+ * Why this account may not register a twin, in plain words (null when it may), from its current attestation on
+ * chain: the guild has not attested it as a model, or its attestation expired or was revoked.
+ */
+async function modelStanding(address) {
+  const [[id, current], now] = await Promise.all([registry().attestationOf(address), chainTime()]);
+  const ask = "Ask the guild to attest your wallet as a model; you can register your twin once it has.";
+  if (!id || Number(current.role) !== MODEL) {
+    return `The guild has not attested this account as a model: only a model the guild vouches for can register a twin of herself. ${ask}`;
+  }
+  if (current.revoked) return `The guild revoked your attestation as a model: you cannot register a new twin. ${ask}`;
+  if (Number(current.expiresAt) <= now) {
+    return `Your attestation as a model expired on ${date(current.expiresAt)}: you cannot register a new twin until the guild renews it. ${ask}`;
+  }
+  return null;
 }
 
 /** A payee's name when the account is known (its seed name, or its label), else its short address. */

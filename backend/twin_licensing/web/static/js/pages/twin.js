@@ -6,7 +6,8 @@ import { money, amountText, date, dateTime, duration, bps, plural, shortAddress,
 import { h, mount, errorBox, runSteps, toast, badge, field } from "../ui.js";
 import { explain } from "../errors.js";
 import { licenses, token, send, events, signPermit, balanceOf } from "../chain.js";
-import { portrait, consentBadge, offerTerms, offerTitle, confirmDialog, faucetButton, amountField } from "./common.js";
+import { portrait, consentBadge, verifiedBadge, payeeAcceptance, offerTerms, offerTitle, confirmDialog, faucetButton, amountField,
+  rulesProblem } from "./common.js";
 
 export async function render(root, { args }) {
   const twin = await api(`/twins/${args[0]}`);
@@ -22,7 +23,7 @@ export async function render(root, { args }) {
       h("div", { class: "stack" },
         h("div", {},
           h("h1", { id: "twin-name" }, twin.name),
-          h("div", { class: "row" }, consentBadge(twin.consent), twin.agency ? h("span", { class: "muted" }, `Represented by ${twin.agency}`) : null),
+          h("div", { class: "row" }, consentBadge(twin.consent), verifiedBadge(twin), twin.agency ? h("span", { class: "muted" }, `Represented by ${twin.agency}`) : null),
         ),
         twin.description ? h("p", {}, twin.description) : null,
         isModel ? h("p", {}, h("a", { class: "btn", href: `#/model/twins/${twin.twin_id}` }, "Manage this twin")) : null,
@@ -48,6 +49,7 @@ export async function render(root, { args }) {
                 h("tr", {},
                   h("td", {}, h("div", {}, p.label || shortAddress(p.account)), h("div", { class: "muted small addr" }, shortAddress(p.account))),
                   h("td", {}, badge(p.role)),
+                  h("td", {}, payeeAcceptance(p, twin.twin_id)),
                   h("td", { class: "num" }, bps(p.share_bps)))))),
           ),
           h("section", { class: "card" },
@@ -149,6 +151,19 @@ function buyForm(twin, offer) {
   const balanceLine = h("div", { class: "row small muted" }, balanceText, faucetButton(showBalance));
   const pay = h("button", { class: "btn primary", type: "submit" }, "Pay and license");
   let clash = null;
+  let refused = null; // what today's rules refuse in this offer (a floor raised since it was published)
+  const rulesSlot = h("div", { "data-rules-slot": "" });
+  const checkRules = async () => {
+    try {
+      refused = await rulesProblem({ categories: offer.categories, perUseFee: perUse, upfront, exclusive: offer.exclusive, buying: true });
+    } catch {
+      refused = null; // the chain could not be read: the contract still refuses, and says why
+    }
+    mount(rulesSlot, refused ? h("div", { class: "form-error", role: "alert", "data-rules": "" }, refused) : null);
+    pay.disabled = Boolean(clash || refused);
+    return refused;
+  };
+  checkRules();
 
   const update = () => {
     try {
@@ -176,7 +191,7 @@ function buyForm(twin, offer) {
   api("/licenses", { query: { twin_id: twin.twin_id, limit: 100 } }).then((page) => {
     clash = exclusivityClash(offer, page.data);
     mount(clashSlot, clash ? h("div", { class: "form-error", role: "alert", "data-clash": "" }, clash) : null);
-    pay.disabled = Boolean(clash);
+    pay.disabled = Boolean(clash || refused);
   }).catch(() => { /* the contract still refuses a clash; its message says why */ });
 
   const submit = async (event) => {
@@ -186,7 +201,7 @@ function buyForm(twin, offer) {
       mount(errorSlot, errorBox("Choose a wallet first (top right): a brand's account buys the licence."));
       return;
     }
-    if (clash) return;
+    if (clash || (await checkRules())) return;
     if (!escrow.validate()) {
       escrowInput.focus();
       return;
@@ -263,6 +278,7 @@ function buyForm(twin, offer) {
 
   const form = h("form", { class: "card", onsubmit: submit, "data-buy-form": offer.offer_id, style: "margin-top:12px; box-shadow:none" },
     h("h3", {}, "Buy a licence"),
+    rulesSlot,
     clashSlot,
     h("div", { class: "inline-fields" },
       h("div", {}, escrowField, h("div", { class: "row", style: "margin-top:6px" }, quick)),
