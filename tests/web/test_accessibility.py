@@ -35,7 +35,7 @@ def licensed(system) -> dict:
     for n in range(2):
         report_use(system, chain, brand, license_id, "0x" + f"{0xa11 + n:064x}", offer)
     wait_for(lambda: system.get(f"/api/v1/licenses/{license_id}")["uses_settled"] == 2, what="the uses to settle")
-    return {"brand": brand, "model": model, "license_id": license_id}
+    return {"brand": brand, "model": model, "guild": system.account("guild"), "license_id": license_id}
 
 
 # Each page as its user sees it, and what shows it is fully drawn.
@@ -46,6 +46,7 @@ PAGES = [
     ("my-twins", "model", "/model/twins", "#my-twins .twin-card"),
     ("earnings", "model", "/model/earnings", "#earnings-history table"),
     ("register", "model", "/model/twins/new", "#register-twin"),
+    ("guild", "guild", "/guild", "#attestations table"),
 ]
 
 

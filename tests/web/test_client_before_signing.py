@@ -17,6 +17,15 @@ pytestmark = pytest.mark.timeout(240)
 SIGNING = ("eth_sendTransaction", "eth_signTypedData_v4", "personal_sign", "eth_sign")
 
 
+def publish_exclusive(chain, model: dict, twin_id: int, seeded: dict) -> None:
+    """An exclusive offer over the same categories and territories as `seeded`, at the guild's exclusivity minimum
+    upfront and with an idle period of 30 days (both required of an exclusive offer)."""
+    minimum = chain.call("TwinRegistry", "exclusivityMinimum")
+    chain.transact(dev_account(model["index"]), "LicenseToken", "publishOffer", twin_id,
+                   (minimum, seeded["per_use_fee"], 30 * 86400, 0, seeded["categories"], seeded["territories"], True,
+                    False, 30 * 86400))
+
+
 def test_an_exclusivity_clash_is_shown_before_any_signature(page, system):
     model, first, second = system.account("model", 17), system.account("brand", 3), system.account("brand", 4)
     twin_id = 18
@@ -24,8 +33,7 @@ def test_an_exclusivity_clash_is_shown_before_any_signature(page, system):
     chain = chain_of(system)
     seeded = system.get(f"/api/v1/twins/{twin_id}")["offers"][0]
     # An exclusive offer over the same categories and territories as the seeded one, which a brand then buys.
-    chain.transact(dev_account(model["index"]), "LicenseToken", "publishOffer", twin_id,
-                   (0, seeded["per_use_fee"], 30 * 86400, 0, seeded["categories"], seeded["territories"], True, False))
+    publish_exclusive(chain, model, twin_id, seeded)
     offer_id = chain.call("LicenseToken", "offerCount")
     exclusive = wait_for(lambda: next((o for o in system.get(f"/api/v1/twins/{twin_id}")["offers"]
                                        if o["offer_id"] == offer_id), None), what="the exclusive offer")
@@ -104,8 +112,7 @@ def test_buying_exclusive_over_a_running_licence_is_refused_before_signing(page,
     chain = chain_of(system)
     seeded = system.get(f"/api/v1/twins/{twin_id}")["offers"][0]
     buy(system, chain, first, seeded, escrow=seeded["per_use_fee"])  # an ordinary licence, running
-    chain.transact(dev_account(model["index"]), "LicenseToken", "publishOffer", twin_id,
-                   (0, seeded["per_use_fee"], 30 * 86400, 0, seeded["categories"], seeded["territories"], True, False))
+    publish_exclusive(chain, model, twin_id, seeded)
     offer_id = chain.call("LicenseToken", "offerCount")
     wait_for(lambda: any(o["offer_id"] == offer_id for o in system.get(f"/api/v1/twins/{twin_id}")["offers"]),
              what="the exclusive offer")

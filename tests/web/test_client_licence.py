@@ -24,7 +24,7 @@ def publish(system, chain, model: dict, twin_id: int, **changes) -> dict:
     terms.update(changes)
     chain.transact(dev_account(model["index"]), "LicenseToken", "publishOffer", twin_id,
                    (terms["upfront"], terms["fee"], terms["duration"], terms["max_uses"], terms["categories"],
-                    terms["territories"], terms["exclusive"], False))
+                    terms["territories"], terms["exclusive"], False, 0))
     offer_id = chain.call("LicenseToken", "offerCount")
     return wait_for(lambda: next((o for o in system.get(f"/api/v1/twins/{twin_id}")["offers"]
                                   if o["offer_id"] == offer_id), None), what="the offer in the index")

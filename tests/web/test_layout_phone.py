@@ -30,7 +30,7 @@ def licensed(system) -> dict:
     license_id = buy(system, chain, brand, offer, escrow=offer["per_use_fee"] * 5)
     report_use(system, chain, brand, license_id, "0x" + f"{0x390:064x}", offer)
     wait_for(lambda: system.get(f"/api/v1/licenses/{license_id}")["uses_settled"] == 1, what="the use to settle")
-    return {"brand": brand, "model": model, "license_id": license_id}
+    return {"brand": brand, "model": model, "guild": system.account("guild"), "license_id": license_id}
 
 
 # Every route of the client, as the person it is for, and what shows it is fully drawn.
@@ -43,6 +43,7 @@ ROUTES = [
     ("model", f"/model/twins/{TWIN_ID}", "#publish-offer"),
     ("model", "/model/twins/new", "#register-twin"),
     ("model", "/model/earnings", "#earnings-history table"),
+    ("guild", "/guild", "#attestations table"),
 ]
 
 

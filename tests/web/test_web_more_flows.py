@@ -163,7 +163,7 @@ def test_brand_tops_up_escrow_and_reclaims_it_after_expiry(page, system):
     seeded = system.get(f"/api/v1/twins/{twin_id}")["offers"][0]
     # A five-minute licence: the model publishes it on chain, the brand buys it with 4 uses of escrow.
     terms = (seeded["upfront_fee"], seeded["per_use_fee"], 300, 0, seeded["categories"], seeded["territories"],
-             False, False)
+             False, False, 0)
     chain.transact(dev_account(model["index"]), "LicenseToken", "publishOffer", twin_id, terms)
     offer_id = chain.call("LicenseToken", "offerCount")
     wait_for(lambda: any(o["offer_id"] == offer_id for o in system.get(f"/api/v1/twins/{twin_id}")["offers"]),
