@@ -315,6 +315,12 @@ class TokenPublic(BaseModel):
     decimals: int | None = Field(description="read from the token contract; null while the node cannot be read")
 
 
+class AssetRulesPublic(BaseModel):
+    max_bytes: int = Field(description="the largest image a use report may attach, or an image check take, in bytes")
+    media_types: list[str] = Field(description="the kinds of image taken, judged by content")
+    note_max: int = Field(description="the longest note of an unlicensed-use report, in characters")
+
+
 class DeploymentPublic(BaseModel):
     chain_id: int
     genesis_hash: str
@@ -334,6 +340,7 @@ class DeploymentPublic(BaseModel):
         "be read and the index holds no change of it"
     )
     use_report: UseReportSpecPublic
+    assets: AssetRulesPublic = Field(description="the rules of images attached to uses and checked (issue 13)")
     index: IndexStatePublic
 
 

@@ -18,8 +18,12 @@ from ...chain.artifacts import ArtifactStore
 from ...chain.use_reports import DOMAIN_FIELDS, USE_REPORT_FIELDS
 from ...db.registry_state import GuildFloor, ProtocolParam
 from ...domain.vocabulary import CATEGORIES, TERRITORIES
+from ...provenance.images import MAX_ASSET_BYTES, MEDIA_TYPES
+from ...provenance.reports import NOTE_MAX
 from ..deps import ContextDep
-from ..read.schemas import DeploymentPublic, FloorPublic, IndexStatePublic, TokenPublic, UseReportSpecPublic
+from ..read.schemas import (
+    AssetRulesPublic, DeploymentPublic, FloorPublic, IndexStatePublic, TokenPublic, UseReportSpecPublic,
+)
 
 router = APIRouter(prefix="/deployment", tags=["deployment"])
 
@@ -72,6 +76,7 @@ def read_deployment(context: ContextDep) -> DeploymentPublic:
             types={"EIP712Domain": DOMAIN_FIELDS, "UseReport": USE_REPORT_FIELDS},
             primary_type="UseReport",
         ),
+        assets=AssetRulesPublic(max_bytes=MAX_ASSET_BYTES, media_types=list(MEDIA_TYPES.values()), note_max=NOTE_MAX),
         index=IndexStatePublic(
             block_number=version.block_number, events=version.events, ready=version.block_number is not None
         ),

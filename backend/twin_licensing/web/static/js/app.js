@@ -14,6 +14,8 @@ import * as modelTwins from "./pages/model_twins.js";
 import * as manageTwin from "./pages/manage_twin.js";
 import * as registerTwin from "./pages/register_twin.js";
 import * as earnings from "./pages/earnings.js";
+import * as checkImage from "./pages/check_image.js";
+import * as unlicensedUses from "./pages/unlicensed_uses.js";
 import * as guild from "./pages/guild.js";
 
 const ROUTES = [
@@ -26,6 +28,8 @@ const ROUTES = [
   [/^\/model\/twins\/new$/, registerTwin, "model-twins"],
   [/^\/model\/twins\/(\d+)$/, manageTwin, "model-twins"],
   [/^\/model\/earnings$/, earnings, "model-earnings"],
+  [/^\/check$/, checkImage, "check"],
+  [/^\/guild\/unlicensed$/, unlicensedUses, "guild-unlicensed"],
   [/^\/guild$/, guild, "guild"],
 ];
 

@@ -17,9 +17,14 @@ const KINDS = [
 ];
 const ascii = (bytes, from, to) => String.fromCharCode(...bytes.slice(from, to));
 
-/** The largest image the server takes, in bytes, as the deployment publishes it. */
+/** The largest image the server takes, in bytes, as the deployment publishes it (`assets.max_bytes`). */
 export function maxImageBytes() {
-  return Number(state.deployment?.assets?.max_bytes ?? 20 * 1024 * 1024);
+  return Number(state.deployment.assets.max_bytes);
+}
+
+/** The longest note of a report of unlicensed use, as the deployment publishes it. */
+export function noteMax() {
+  return Number(state.deployment.assets.note_max);
 }
 
 export function sizeText(bytes) {

@@ -5,8 +5,8 @@
 import { h, mount, errorBox, okBox, field, badge, spinner } from "../ui.js";
 import { explain } from "../errors.js";
 import { labelOf } from "../state.js";
-import { shortAddress } from "../format.js";
-import { checkImage, verifyImage, reportUnlicensed, sizeText } from "../assets.js";
+import { shortAddress, dateTime } from "../format.js";
+import { checkImage, verifyImage, reportUnlicensed, sizeText, noteMax } from "../assets.js";
 
 let preview = null; // the object URL of the image on screen, released when it changes or the page goes
 
@@ -68,56 +68,74 @@ export async function render(root) {
       result));
 }
 
-// Each verdict the server gives, in plain words: a headline and the badge's colour.
+// Each verdict the server gives (with its reason where two answers share one), in plain words: a headline and the
+// colour of its badge.
 const VERDICTS = {
   licensed_paid: ["Licensed and paid", "ok"],
   licensed_pending: ["Licensed, payment pending", "info"],
   credential_invalid: ["The credential is not valid", "bad"],
   outside_licence: ["The credential names a use outside its licence", "bad"],
-  likely_derived: ["No credential, but it looks derived from a licensed image", "warn"],
-  no_licensed_match: ["No licensed match", "bad"],
+  "no_credential/likely_derived": ["No credential, but likely derived from a licensed image", "warn"],
+  "no_credential/no_licensed_match": ["No licensed match", "bad"],
 };
 
+/** The answer's key in VERDICTS, also set on the card for tests and styles: "licensed_paid", "no_credential/…". */
+export function verdictKey(answer) {
+  return answer.verdict === "no_credential" ? `no_credential/${answer.reason}` : answer.verdict;
+}
+
 function verdictCard(answer, file) {
-  const [headline, kind] = VERDICTS[answer.verdict] || [answer.verdict, ""];
-  const facts = factsOf(answer);
-  return h("section", { class: `card verdict verdict-${kind}`, id: "verdict", "data-verdict": answer.verdict },
+  const key = verdictKey(answer);
+  const [headline, kind] = VERDICTS[key] || ["Checked", ""];
+  const facts = factsOf(answer.use);
+  return h("section", { class: `card verdict verdict-${kind}`, id: "verdict", "data-verdict": key },
     h("div", { class: "row" }, badge(headline, kind)),
     h("p", { class: "verdict-sentence" }, answer.sentence),
     facts.length ? h("dl", { class: "kv" }, facts.map(([label, value]) => [h("dt", {}, label), h("dd", {}, value)])) : null,
-    answer.verdict === "no_licensed_match" ? reportForm(file) : null);
+    key === "no_credential/no_licensed_match" ? reportForm(file) : null);
 }
 
-/** Twin, brand, licence, use and transaction, each where the answer names it. */
-function factsOf(a) {
-  const out = [];
-  if (a.twin) out.push(["Twin", h("a", { href: `#/twins/${a.twin.twin_id}` }, a.twin.name || `Twin #${a.twin.twin_id}`)]);
-  if (a.brand) {
-    const label = a.brand.label || labelOf(a.brand.address);
-    out.push(["Brand", h("span", { title: a.brand.address }, label || shortAddress(a.brand.address))]);
+/** Twin, brand, licence, use and transaction of the use the answer names (its own, or the image it resembles). */
+function factsOf(use) {
+  if (!use) return [];
+  const out = [
+    ["Twin", h("a", { href: `#/twins/${use.twin_id}` }, use.twin_name || `Twin #${use.twin_id}`)],
+    ["Brand", h("span", { title: use.brand }, use.brand_label || labelOf(use.brand) || shortAddress(use.brand))],
+    ["Licence", h("a", { href: `#/licenses/${use.license_id}` }, `Licence #${use.license_id}`)],
+    ["Use", `Use #${use.seq + 1}: ${use.category_name}, ${use.territory_name}, ${dateTime(use.used_at)}`],
+  ];
+  if (use.tx_hash) {
+    out.push(["Paid in", h("span", {}, h("span", { class: "addr", "data-tx": "" }, use.tx_hash),
+      use.block_number ? h("span", { class: "muted small" }, ` (block ${use.block_number}${use.proof_checked ? ", proof checked" : ""})`) : null)]);
+  } else {
+    out.push(["Paid in", h("span", { class: "muted" }, "Not settled yet")]);
   }
-  if (a.license_id) out.push(["Licence", h("a", { href: `#/licenses/${a.license_id}` }, `Licence #${a.license_id}`)]);
-  if (a.use_seq !== null && a.use_seq !== undefined) out.push(["Use", `Use #${a.use_seq + 1} of the licence`]);
-  if (a.tx_hash) out.push(["Transaction", h("span", { class: "addr" }, a.tx_hash)]);
   return out;
 }
 
 function reportForm(file) {
-  const note = h("textarea", { name: "note", maxlength: 1000, placeholder: "Where did you find it? (a link, a shop, a magazine and page)" });
-  const noteField = field("Note for the guild (optional)", note);
+  const note = h("textarea", { name: "note", maxlength: noteMax(), placeholder: "e.g. a banner on example.com/shop, seen on 3 March" });
+  const noteField = field("Where did you see it?", note, "The guild reads this to follow it up: a link, a shop, a magazine and page.");
+  note.addEventListener("input", () => noteField.setError(""));
   const slot = h("div");
   const button = h("button", { class: "btn primary", type: "submit" }, "Report unlicensed use");
   const form = h("form", { class: "report-unlicensed", id: "report-unlicensed" },
     h("h3", {}, "Seen this image used without a licence?"),
-    h("p", { class: "muted small" }, "The guild, which stands for the models, gets your report with the image's fingerprint (not the image) and your note."),
+    h("p", { class: "muted small" }, "Report it to the guild, which stands for the models: it gets the image's fingerprints (not the image) and your note."),
     noteField, slot, button);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     mount(slot);
+    const text = note.value.trim();
+    if (!text) {
+      noteField.setError("Say where you saw the image, so the guild can follow it up.");
+      note.focus();
+      return;
+    }
     button.disabled = true;
     try {
-      await reportUnlicensed(file, note.value.trim());
-      mount(form, okBox("Reported to the guild. Thank you: the guild reviews every report of unlicensed use."));
+      await reportUnlicensed(file, text);
+      mount(form, okBox("Reported to the guild, with your note. Thank you: the guild follows up every report of unlicensed use."));
     } catch (error) {
       mount(slot, errorBox(explain(error)));
       button.disabled = false;

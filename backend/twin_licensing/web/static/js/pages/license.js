@@ -281,7 +281,7 @@ function reportCard(view, isHolder, onReported) {
       ].filter(Boolean), explain);
       reference.value = "";
       attach.clear();
-      if (image) mount(credential, h("div", { class: "form-ok", role: "status" }, `The image of use #${Number(ctx.use.seq) + 1} is attached. `, credentialLink(ctx.use, image.file.name)));
+      if (image) mount(credential, h("div", { class: "form-ok", role: "status" }, `The image of use #${Number(ctx.use.seq) + 1} is attached. `, credentialLink(ctx.use)));
       view.reported = Number(ctx.use.seq);
       toast(`Use accepted: ${money(license.terms.per_use_fee)} will be paid to the model when it settles.`, "ok");
       onReported();
