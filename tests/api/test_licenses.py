@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from kit.read_api import USDC, app_client, app_settings, market  # noqa: F401
+from kit.read_api import USDC, addr, app_client, app_settings, market  # noqa: F401
+from kit.signin import open_session
+
+
+@pytest.fixture(autouse=True)
+def as_guild(app_client, market):
+    """Licences are private (tests/api/test_visibility.py): these tests read them as the guild, which sees all."""
+    app_client.cookies.update(open_session(market.engine, addr("0x" + "06" * 20)))
 
 
 def test_licences_by_holder_newest_first(app_client, market):

@@ -56,7 +56,7 @@ def test_missing_things_are_named(app_client):
     assert sentence(app_client.get("/api/v1/twins/999")) == (
         "There is no twin 999: check the number, or wait a moment if it was just registered."
     )
-    assert app_client.get("/api/v1/licenses/999").json()["detail"].startswith("There is no licence 999:")
+    assert app_client.get("/api/v1/licenses/999").json()["detail"].startswith("There is no licence 999 you can see:")
     nowhere = app_client.get("/api/v1/nothing-here")
     assert nowhere.status_code == 404 and "nothing at this address" in sentence(nowhere)
     wrong_method = app_client.delete("/api/v1/twins")

@@ -11,6 +11,7 @@ from twin_licensing.chain.merkle import UseRecord, verify
 from twin_licensing.chain.settlement import SettlementClient
 from twin_licensing.settlement.config import SettlerConfig
 from twin_licensing.settlement.settler import Settler
+from kit.signin import sign_in
 from kit.uses import DAY, PRINT, USDC, domain_of, signed_report
 
 
@@ -22,9 +23,10 @@ def licence(market, model, agency, brand):
 
 
 @pytest.fixture
-def api(index_settings, deployment, engine, licence, sync_index):
+def api(index_settings, deployment, engine, licence, sync_index, brand):
     sync_index(engine)
     with TestClient(create_app(index_settings, deployment=deployment, engine=engine)) as client:
+        sign_in(client, brand.key)  # a use is seen by its licence's holder (and its twin's model, payees, guild)
         yield client
 
 

@@ -120,6 +120,17 @@ def visible_license(session: Session, chain_id: int, viewer: Viewer, license_id:
     raise not_found(f"licence {license_id}", LICENCE_AUDIENCE)
 
 
+def can_see_use_of(session: Session, chain_id: int, viewer: Viewer, license_id: int, signer: str) -> bool:
+    """A reported use: whoever may see its licence (its signer, the holder, while the index lacks the licence)."""
+    lic = session.get(License, (chain_id, license_id))
+    if lic is None:
+        return viewer.is_account(signer)
+    return can_see_license(viewer, lic.holder) or can_see_twin_uses_of(session, chain_id, viewer, lic.twin_id)
+
+
+USE_AUDIENCE = "the holder of its licence, or the model, a payee or the guild of its twin"
+
+
 def _twins_of(session: Session, chain_id: int, address: str) -> list[int]:
     """The twins whose model or current payee `address` is."""
     as_model = select(Twin.twin_id).where(Twin.chain_id == chain_id, Twin.model == address)

@@ -87,9 +87,14 @@ def list_licenses(
     twin_id: int | None,
     offset: int,
     limit: int,
+    visible=None,
 ) -> Page[LicensePublic]:
+    """The licences of `holder` and/or `twin_id` that satisfy `visible` (a condition on `License`: the viewer's,
+    `api.visibility.visible_licences`), newest first."""
     chain_id = ctx.chain_id
     conditions = [License.chain_id == chain_id]
+    if visible is not None:
+        conditions.append(visible)
     if holder:
         conditions.append(License.holder == holder)
     if twin_id is not None:

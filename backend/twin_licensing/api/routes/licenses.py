@@ -1,4 +1,7 @@
-"""Licences: by holder (or twin), one licence with its status, escrow and uses, and a licence's uses."""
+"""Licences: by holder (or twin), one licence with its status, escrow and uses, and a licence's uses.
+
+Private (`api.visibility`): a licence, its uses and their labels are seen by its holder and by the model, the
+payees and the guild of its twin; lists show only those, and one licence is a 404 to anyone else."""
 
 from __future__ import annotations
 
@@ -7,11 +10,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from ...db.license_state import License
-from ...errors import InvalidRequestError, NotFoundError
-from ..deps import ContextDep
+from ...errors import InvalidRequestError
+from ..deps import ContextDep, ViewerDep
 from ..read.http import respond
 from ..read.licenses import get_license, license_uses, list_licenses
+from ..visibility import LICENCE_AUDIENCE, not_found, visible_licences, visible_license
 from ..read.schemas import (
     ID_MAX,
     LicenseIdPath,
@@ -29,6 +32,7 @@ router = APIRouter(prefix="/licenses", tags=["licenses"])
 @router.get("", response_model=Page[LicensePublic], summary="Licences, by holder or twin, newest first")
 async def read_licenses(
     context: ContextDep,
+    viewer: ViewerDep,
     holder: Annotated[OptionalAddress, Query(description="the brand holding the licences")] = None,
     twin_id: Annotated[int | None, Query(ge=1, le=ID_MAX, description="only licences of this twin")] = None,
     offset: Offset = 0,
@@ -41,7 +45,8 @@ async def read_licenses(
         context,
         None,
         lambda session, now, _: list_licenses(
-            session, context, now, holder=holder, twin_id=twin_id, offset=offset, limit=limit
+            session, context, now, holder=holder, twin_id=twin_id, offset=offset, limit=limit,
+            visible=visible_licences(session, context.chain_id, viewer),
         ),
     )
 
@@ -52,13 +57,12 @@ async def read_licenses(
     summary="One licence: terms, expiry, escrow, uses settled and pending, status",
     responses={404: {"description": "no licence with this id (yet: the index may be catching up)"}},
 )
-async def read_license(license_id: LicenseIdPath, context: ContextDep) -> Response:
+async def read_license(license_id: LicenseIdPath, context: ContextDep, viewer: ViewerDep) -> Response:
     def build(session, now, _):
+        visible_license(session, context.chain_id, viewer, license_id)
         found = get_license(session, context, license_id, now)
         if found is None:
-            raise NotFoundError(
-                f"There is no licence {license_id}: check the number, or wait a moment if it was just bought."
-            )
+            raise not_found(f"licence {license_id}", LICENCE_AUDIENCE)
         return found
 
     return await respond(context, None, build)
@@ -73,6 +77,7 @@ async def read_license(license_id: LicenseIdPath, context: ContextDep) -> Respon
 async def read_license_uses(
     license_id: LicenseIdPath,
     context: ContextDep,
+    viewer: ViewerDep,
     status: Annotated[
         Literal["settled", "unsettled"] | None,
         Query(description="settled, or unsettled (pending, submitted or rejected)"),
@@ -81,11 +86,7 @@ async def read_license_uses(
     limit: Limit = 20,
 ) -> Response:
     def build(session, now, _):
-        lic = session.get(License, (context.chain_id, license_id))
-        if lic is None:
-            raise NotFoundError(
-                f"There is no licence {license_id}: check the number, or wait a moment if it was just bought."
-            )
+        lic = visible_license(session, context.chain_id, viewer, license_id)
         return license_uses(session, context, lic, status=status, offset=offset, limit=limit)
 
     return await respond(context, None, build)

@@ -3,6 +3,9 @@
 The bodies and answers are the use model family of `db.uses` (`UseCreate`, `UseUnsigned`, `UsePublic`,
 `UseRecordPublic`); a request that does not fit them is answered 422 with one sentence naming the field and its
 rule (`usage.errors.malformed`), like every other refusal of the intake.
+
+Reporting needs no session (the report's signature is the holder's); reading a use or its proof does: its licence's
+holder, or the model, a payee or the guild of its twin (`api.visibility`); anyone else gets a 404.
 """
 
 from __future__ import annotations
@@ -20,10 +23,11 @@ from sqlmodel import Session
 from ...chain.use_reports import report_digest, typed_data
 from ...db.uses import MAX_DB_INT, UseCreate, UsePublic, UseRecordPublic, UseUnsigned
 from ...domain.use_record import record_of
-from ...usage.errors import malformed
+from ...usage.errors import UseNotFound, malformed
 from ...usage.intake import report_of
 from ...usage.status import fresh_view, get_use, use_proof, use_views
-from ..deps import ContextDep, SessionDep
+from ..deps import ContextDep, SessionDep, ViewerDep
+from ..visibility import USE_AUDIENCE, Viewer, can_see_use_of, not_found
 
 
 class SentenceValidationRoute(APIRoute):
@@ -105,14 +109,25 @@ def report_typed_data(body: UseUnsigned, context: ContextDep) -> TypedDataOut:
     return TypedDataOut(digest=report_digest(context.domain, report), typed_data=typed_data(context.domain, report))
 
 
+def _visible_use(session: Session, context, viewer: Viewer, use_id: int):
+    """The use, if it exists and the viewer may see it; the same 404 otherwise."""
+    try:
+        use = get_use(session, context.scope, use_id)
+    except UseNotFound:
+        use = None
+    if use is None or not can_see_use_of(session, context.chain_id, viewer, use.license_id, use.signer):
+        raise not_found(f"use {use_id}", USE_AUDIENCE)
+    return use
+
+
 @router.get("/{use_id}", response_model=UsePublic, summary="A use and its settlement status")
-def read_use(use_id: UseId, session: SessionDep, context: ContextDep) -> UsePublic:
-    return use_views(session, context.index, [get_use(session, context.scope, use_id)])[0]
+def read_use(use_id: UseId, session: SessionDep, context: ContextDep, viewer: ViewerDep) -> UsePublic:
+    return use_views(session, context.index, [_visible_use(session, context, viewer, use_id)])[0]
 
 
 @router.get("/{use_id}/proof", response_model=UseProofPublic, summary="The use's Merkle proof against its settlement")
-def read_use_proof(use_id: UseId, session: SessionDep, context: ContextDep) -> UseProofPublic:
-    proven = use_proof(session, context.index, get_use(session, context.scope, use_id))
+def read_use_proof(use_id: UseId, session: SessionDep, context: ContextDep, viewer: ViewerDep) -> UseProofPublic:
+    proven = use_proof(session, context.index, _visible_use(session, context, viewer, use_id))
     settlement = proven.settlement
     return UseProofPublic(
         use_id=proven.use.use_id,

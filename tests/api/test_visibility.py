@@ -1,0 +1,173 @@
+"""Who sees what, on every route of the application, as six viewers: anonymous, the licence's holder, another brand,
+the twin's model, a payee of the twin, and the guild.
+
+`RULES` names the rule of each route (`app.routes` enumerated, so a route added without a rule here fails
+`test_every_route_has_a_rule`), with a request to try it. A private object is a 404 with a sentence to those who
+may not see it, the same answer as for one that does not exist; lists show each viewer only what it may see.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlmodel import Session
+from starlette.routing import Mount
+
+from kit.read_api import addr, app_client, app_settings, market  # noqa: F401
+from kit.signin import open_session
+from twin_licensing.db.uses import Use
+
+VIEWERS = ("anonymous", "holder", "other_brand", "model", "payee", "guild")
+GUILD = addr("0x" + "06" * 20)  # the read-API fixtures' deployment guild
+
+
+def _who(market) -> dict[str, str | None]:
+    return {"anonymous": None, "holder": market.brand_1, "other_brand": market.brand_2, "model": market.model_a,
+            "payee": market.agency, "guild": GUILD}
+
+
+# Rules. PUBLIC: every viewer gets the same answer. PRIVATE: the viewers in the set get the object, the others a
+# 404 (licence 1 and its uses: held by brand 1, of twin 1, whose model is A and payees A, the agency, the crew).
+# LIST: each viewer sees its own count. SAME: writes open to anyone, whose answer does not depend on the viewer.
+PUBLIC, PRIVATE, LIST, SAME = "public", "private", "list", "same"
+LICENCE_1_AUDIENCE = {"holder", "model", "payee", "guild"}
+USE = {"license_id": 1, "use_ref": "0x" + "ab" * 32, "category": 0, "territory": 0, "used_at": 1_700_000_000}
+
+RULES: dict[tuple[str, str], tuple] = {
+    # Public: the catalogue, twin pages, chain facts, earnings (every number is read from public chain events).
+    ("GET", "/api/v1/twins"): (PUBLIC, "/api/v1/twins"),
+    ("GET", "/api/v1/twins/{twin_id}"): (PUBLIC, "/api/v1/twins/1"),
+    ("GET", "/api/v1/earnings/{payee}"): (PUBLIC, "/api/v1/earnings/{model}"),
+    ("GET", "/api/v1/earnings/{payee}/history"): (PUBLIC, "/api/v1/earnings/{model}/history"),
+    ("GET", "/api/v1/deployment"): (PUBLIC, "/api/v1/deployment"),
+    ("GET", "/api/v1/deployment/abi"): (PUBLIC, "/api/v1/deployment/abi"),
+    ("GET", "/api/v1/accounts"): (PUBLIC, "/api/v1/accounts"),
+    ("GET", "/health"): (PUBLIC, "/health"),
+    ("GET", "/metrics"): (PUBLIC, "/metrics"),
+    ("GET", "/api/v1/openapi.json"): (PUBLIC, "/api/v1/openapi.json"),
+    ("GET", "/api/v1/docs"): (PUBLIC, "/api/v1/docs"),
+    ("GET", "/api/v1/docs/static/{name}"): (PUBLIC, "/api/v1/docs/static/swagger-ui.css"),
+    ("GET", "/"): (PUBLIC, "/"),
+    ("GET", "/vendor/{name}"): (PUBLIC, "/vendor/ethers.min.js"),
+    ("MOUNT", "/static"): (PUBLIC, "/static/js/app.js"),
+    ("MOUNT", "/media"): (PUBLIC, "/media/twins/1.json"),
+    # Licences, their uses and labels: the holder, and the twin's model, payees and guild.
+    ("GET", "/api/v1/licenses/{license_id}"): (PRIVATE, "/api/v1/licenses/1", LICENCE_1_AUDIENCE),
+    ("GET", "/api/v1/licenses/{license_id}/uses"): (PRIVATE, "/api/v1/licenses/1/uses", LICENCE_1_AUDIENCE),
+    ("GET", "/api/v1/uses/{use_id}"): (PRIVATE, "/api/v1/uses/{use}", LICENCE_1_AUDIENCE),
+    ("GET", "/api/v1/uses/{use_id}/proof"): (PRIVATE, "/api/v1/uses/{use}/proof", LICENCE_1_AUDIENCE),
+    # Brand 1 holds licences 1, 3 (twin 2, model B) and 4; brand 2 licence 2; twin 1's audience sees 1, 2 and 4.
+    ("GET", "/api/v1/licenses"): (LIST, "/api/v1/licenses?holder={holder}",
+                                  {"anonymous": 0, "holder": 3, "other_brand": 0, "model": 2, "payee": 2, "guild": 3}),
+    # Writes anyone may send: a report is authorised by its signature, sign-in by its message.
+    ("POST", "/api/v1/uses"): (SAME, "/api/v1/uses", {**USE, "signature": "0x" + "00" * 65}),
+    ("POST", "/api/v1/uses/typed-data"): (SAME, "/api/v1/uses/typed-data", USE),
+    ("POST", "/api/v1/dev/rpc"): (SAME, "/api/v1/dev/rpc", {"jsonrpc": "2.0", "id": 1, "method": "evm_mine"}),
+    ("POST", "/api/v1/auth/nonce"): (SAME, "/api/v1/auth/nonce", {}),
+    ("POST", "/api/v1/auth/sign-in"): (SAME, "/api/v1/auth/sign-in", {"message": "x", "signature": "0x00"}),
+    # Who am I / sign out: about the viewer's own session only.
+    ("GET", "/api/v1/auth/me"): ("self", "/api/v1/auth/me"),
+    ("POST", "/api/v1/auth/sign-out"): ("self", "/api/v1/auth/sign-out", {}),
+}
+
+
+def app_routes(app) -> set[tuple[str, str]]:
+    """(method, path) of every route the application serves, with routers included in routers walked; a mounted
+    application is ("MOUNT", its path)."""
+    found: set[tuple[str, str]] = set()
+
+    def add(route) -> None:
+        if isinstance(route, Mount):
+            found.add(("MOUNT", route.path))
+            return
+        for method in getattr(route, "methods", None) or ():
+            if method != "HEAD":
+                found.add((method, route.path))
+
+    for route in app.routes:
+        contexts = getattr(route, "effective_route_contexts", None)
+        if contexts is not None:
+            for context in contexts():
+                add(context)
+        else:
+            add(route)
+    return found
+
+
+def test_every_route_has_a_rule(app_client):
+    routes = app_routes(app_client.app)
+    assert routes - set(RULES) == set(), "routes without a visibility rule: add each to RULES"
+    assert set(RULES) - routes == set(), "rules of routes that no longer exist"
+
+
+@pytest.fixture
+def viewers(app_client, market) -> dict[str, dict[str, str]]:
+    return {name: (open_session(market.engine, address) if address else {}) for name, address in _who(market).items()}
+
+
+def _url(template: str, market) -> str:
+    with Session(market.engine) as session:
+        use_id = session.execute(select(Use.use_id).where(Use.license_id == 1, Use.seq == 0)).scalar_one()
+    return template.format(model=market.model_a, holder=market.brand_1, use=use_id)
+
+
+@pytest.mark.parametrize("key", sorted(RULES), ids=lambda k: f"{k[0]} {k[1]}")
+def test_the_rule_of_each_route(app_client, market, viewers, key):
+    method, _ = key
+    rule, template, *extra = RULES[key]
+    url = _url(template, market)
+    answers = {}
+    for name in VIEWERS:
+        app_client.cookies.clear()
+        app_client.cookies.update(viewers[name])
+        if method == "POST":
+            answers[name] = app_client.post(url, json=extra[0])
+        else:
+            answers[name] = app_client.get(url)
+    statuses = {name: a.status_code for name, a in answers.items()}
+    assert all(s < 500 for s in statuses.values()), statuses
+    if rule in (PUBLIC, SAME):
+        assert len(set(statuses.values())) == 1, statuses
+        if rule == PUBLIC:
+            assert statuses["anonymous"] == 200, statuses
+    elif rule == PRIVATE:
+        audience = extra[0]
+        # Those who may see it get the same answer (200, or a 409 such as "no proof yet" that names the object).
+        assert len({statuses[name] for name in audience}) == 1 and statuses["guild"] != 404, statuses
+        for name, answer in answers.items():
+            if name in audience:
+                continue
+            else:
+                assert answer.status_code == 404, (name, answer.text)
+                detail = answer.json()["detail"]
+                assert "you can see" in detail and "sign in as" in detail, detail
+    elif rule == LIST:
+        counts = {name: a.json()["count"] for name, a in answers.items()}
+        assert counts == extra[0]
+    else:  # self
+        assert all(s == 200 for s in statuses.values()), statuses
+
+
+def test_a_hidden_object_is_answered_like_a_missing_one(app_client, market, viewers):
+    """The 404 of a licence that exists but is not the viewer's says exactly what a missing one says."""
+    app_client.cookies.update(viewers["other_brand"])
+    hidden = app_client.get("/api/v1/licenses/1").json()["detail"]
+    missing = app_client.get("/api/v1/licenses/999").json()["detail"]
+    assert hidden == missing.replace("999", "1")
+    hidden_use = app_client.get(_url("/api/v1/uses/{use}", market))
+    assert hidden_use.status_code == 404 and app_client.get("/api/v1/uses/99999").status_code == 404
+
+
+def test_the_guild_sees_every_licence_and_a_brand_only_its_own(app_client, market, viewers):
+    app_client.cookies.update(viewers["guild"])
+    assert app_client.get("/api/v1/licenses", params={"twin_id": 2}).json()["count"] == 1
+    app_client.cookies.clear()
+    app_client.cookies.update(viewers["other_brand"])
+    page = app_client.get("/api/v1/licenses", params={"twin_id": 1}).json()
+    assert [lic["license_id"] for lic in page["data"]] == [2] and page["count"] == 1
+    # The model of twin 1 sees its three licences, not twin 2's.
+    app_client.cookies.clear()
+    app_client.cookies.update(viewers["model"])
+    assert app_client.get("/api/v1/licenses", params={"twin_id": 1}).json()["count"] == 3
+    assert app_client.get("/api/v1/licenses", params={"twin_id": 2}).json()["count"] == 0
+    assert app_client.get("/api/v1/licenses/3").status_code == 404
