@@ -14,6 +14,7 @@ from PIL import Image
 def picture(seed: int, size: int = 256) -> Image.Image:
     """A colourful scene: low-frequency waves plus a few shapes, different for every seed."""
     rng = np.random.default_rng(seed)
+    full, size = size, min(size, 256)  # drawn at 256 px at most, then enlarged: smooth, and fast at 1024 px
     y, x = np.mgrid[0:size, 0:size] / size
     channels = []
     for _ in range(3):
@@ -29,7 +30,8 @@ def picture(seed: int, size: int = 256) -> Image.Image:
         w, h = rng.integers(size // 10, size // 3, 2)
         img[y0:y0 + h, x0:x0 + w] = rng.uniform(-2, 2, 3)
     img = (img - img.min()) / (img.max() - img.min() + 1e-9) * 255
-    return Image.fromarray(img.astype(np.uint8), "RGB")
+    image = Image.fromarray(img.astype(np.uint8), "RGB")
+    return image if full == size else image.resize((full, full), Image.BICUBIC)
 
 
 def encoded(image: Image.Image, fmt: str = "PNG", **options) -> bytes:
@@ -84,3 +86,18 @@ def png_bomb(width: int = 30_000, height: int = 30_000) -> bytes:
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     rows = zlib.compress(b"\x00" * (width + 1) * 64, 9)
     return _png([(b"IHDR", header), (b"IDAT", rows), (b"IEND", b"")])
+
+
+def jpeg_with_scan_altered(signed_jpeg: bytes) -> bytes:
+    """The signed JPEG with bytes in the middle of its compressed pixels changed (the manifest segments kept)."""
+    data = bytearray(signed_jpeg)
+    sos = data.rfind(b"\xff\xda")
+    start = sos + 2 + int.from_bytes(data[sos + 2:sos + 4], "big")
+    end = data.rfind(b"\xff\xd9")
+    changed, pos = 0, start + (end - start) // 2
+    while changed < 8 and pos < end - 1:
+        if data[pos] not in (0xFF, 0x00) and data[pos - 1] != 0xFF and data[pos] ^ 0x24 not in (0xFF, 0x00):
+            data[pos] ^= 0x24
+            changed += 1
+        pos += 97
+    return bytes(data)

@@ -41,8 +41,9 @@ def too_large_sentence() -> str:
     return f"the image is larger than {MAX_ASSET_BYTES // (1024 * 1024)} MB: send a smaller file"
 
 
-def open_image(data: bytes) -> tuple[Image.Image, str]:
-    """The decoded image and its media type; a refusal in words for anything that is not a whole, sane image."""
+def sniff(data: bytes) -> tuple[Image.Image, str]:
+    """The image (header read, pixels not decoded yet) and its media type; a refusal in words for anything that is
+    not a JPEG, PNG or WebP of sane dimensions."""
     if len(data) > MAX_ASSET_BYTES:
         raise ImageTooLarge(too_large_sentence())
     if not data:
@@ -51,24 +52,44 @@ def open_image(data: bytes) -> tuple[Image.Image, str]:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=list(MEDIA_TYPES))
-            width, height = image.size
-            if width * height > MAX_PIXELS:
-                raise BadImage(
-                    f"the image has {width} x {height} pixels, more than the {MAX_PIXELS // 1_000_000} megapixels "
-                    "accepted: send a smaller image"
-                )
-            image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise BadImage(
-            f"the image claims more than {MAX_PIXELS // 1_000_000} megapixels: send a smaller image"
-        ) from None
+        raise _bomb() from None
     except UnidentifiedImageError:
         raise NotAnImage(
             "the file is not a JPEG, PNG or WebP image (whatever its name or declared type says): send one of those"
         ) from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise BadImage(f"the image cannot be decoded completely ({_short(exc)}): it may be truncated; send it again") from None
+        raise BadImage(f"the image cannot be read ({_short(exc)}): it may be damaged; send it again") from None
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        raise BadImage(
+            f"the image has {width} x {height} pixels, more than the {MAX_PIXELS // 1_000_000} megapixels "
+            "accepted: send a smaller image"
+        )
     return image, MEDIA_TYPES[image.format]
+
+
+def decode(image: Image.Image) -> Image.Image:
+    """The image with every pixel decoded; a refusal for a truncated or corrupt one."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _bomb() from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise BadImage(f"the image cannot be decoded completely ({_short(exc)}): it may be truncated; send it again") from None
+    return image
+
+
+def open_image(data: bytes) -> tuple[Image.Image, str]:
+    """The decoded image and its media type (`sniff`, then `decode`)."""
+    image, media_type = sniff(data)
+    return decode(image), media_type
+
+
+def _bomb() -> BadImage:
+    return BadImage(f"the image claims more than {MAX_PIXELS // 1_000_000} megapixels: send a smaller image")
 
 
 def _short(exc: Exception) -> str:
@@ -112,6 +133,3 @@ def thumbnail(data: bytes, px: int = THUMBNAIL_PX) -> bytes:
     small.save(out, "JPEG", quality=80)
     return out.getvalue()
 
-
-def hamming(a: str, b: str) -> int:
-    return (int(a, 16) ^ int(b, 16)).bit_count()

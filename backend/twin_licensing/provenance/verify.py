@@ -33,7 +33,8 @@ from ..usage.index_view import IndexView
 from ..usage.status import use_proof
 from .certificates import SigningIdentity
 from .credentials import Reading, UnreadableCredential, UseClaim, read_credential
-from .images import ImageFacts, open_image, perceptual_hash, sha256_hex
+from .errors import ProvenanceRefused
+from .images import decode, perceptual_hash, sha256_hex, sniff
 from .similarity import MATCH_THRESHOLD, PhashIndex
 
 Verdict = Literal["licensed_paid", "licensed_pending", "credential_invalid", "outside_licence", "no_credential"]
@@ -43,7 +44,7 @@ LICENSED = ("licensed_paid", "licensed_pending")
 
 class ImagePublic(BaseModel):
     sha256: str = Field(description="SHA-256 of the bytes sent, 0x-hex")
-    phash: str = Field(description="64-bit perceptual hash, 16 hex digits")
+    phash: str | None = Field(description="64-bit perceptual hash, 16 hex digits (null if the pixels do not decode)")
     media_type: str
     width: int
     height: int
@@ -121,13 +122,22 @@ class Verifier:
         self.phashes = PhashIndex()
 
     def verify(self, data: bytes) -> VerifyResult:
-        image, media_type = open_image(data)  # 4xx for what is not a whole JPEG, PNG or WebP
-        facts = ImageFacts(sha256_hex(data), media_type, len(data), image.width, image.height, perceptual_hash(image))
-        shown = ImagePublic(sha256=facts.sha256, phash=facts.phash, media_type=media_type, width=facts.width,
-                            height=facts.height)
+        image, media_type = sniff(data)  # 4xx for what is not a JPEG, PNG or WebP of sane dimensions
+        shown = ImagePublic(sha256=sha256_hex(data), phash=None, media_type=media_type, width=image.width,
+                            height=image.height)
         try:
             reading = read_credential(self.identity.trust_anchors_pem, data, media_type)
+            unreadable = False
         except UnreadableCredential:
+            reading, unreadable = None, True
+        # Only now are the pixels decoded: an altered credentialed image whose pixels no longer decode is answered
+        # with its credential's verdict; without a readable credential, a truncated image is a 4xx.
+        try:
+            shown.phash = perceptual_hash(decode(image))
+        except ProvenanceRefused:
+            if reading is None:
+                raise
+        if unreadable:
             return VerifyResult(
                 verdict="credential_invalid", reason="unreadable", image=shown, credential=None, use=None,
                 match=None, sentence="This image carries content-credential data that cannot be read: it is "
@@ -135,13 +145,13 @@ class Verifier:
             )
         with Session(self.engine) as session:
             if reading is None:
-                return self._similar(session, facts, shown)
+                return self._similar(session, shown)
             return self._credential(session, reading, shown)
 
     # ------------------------------------------------------------------ no credential: similarity
 
-    def _similar(self, session: Session, facts: ImageFacts, shown: ImagePublic) -> VerifyResult:
-        match = self.phashes.nearest(session, facts.phash)
+    def _similar(self, session: Session, shown: ImagePublic) -> VerifyResult:
+        match = self.phashes.nearest(session, shown.phash)
         if match is None:
             return VerifyResult(
                 verdict="no_credential", reason="no_licensed_match", image=shown, credential=None, use=None,
