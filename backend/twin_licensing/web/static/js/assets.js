@@ -104,7 +104,7 @@ export function credentialedUrl(useId) {
 
 /** A small picture of the image attached to a use, or null when the use has none. */
 export function thumbnailUrl(use) {
-  return use?.asset ? `${BASE}/uses/${use.use_id}/asset/thumbnail` : null;
+  return use?.asset ? `${BASE}/uses/${use.id}/asset/thumbnail` : null;
 }
 
 /** Records for the guild that this image (its fingerprint, not the image) was found used without a licence. */

@@ -270,7 +270,7 @@ function reportCard(view, isHolder, onReported) {
           run: async (c, n) => {
             n(`${image.file.name}…`);
             try {
-              await uploadAsset(c.use.use_id, image.file);
+              await uploadAsset(c.use.id, image.file);
             } catch (error) {
               const failed = new Error(`Use #${Number(c.use.seq) + 1} was accepted, but its image was not attached: ${explain(error)}`);
               failed.userMessage = failed.message;

@@ -67,7 +67,7 @@ export function attachField() {
 /** The link to download the copy of a use's image that carries its content credential (C2PA manifest). */
 export function credentialLink(use) {
   // The server names the file (Content-Disposition): licence-<id>-use-<seq>.<extension>.
-  return h("a", { class: "btn small", href: credentialedUrl(use.use_id), download: "", "data-credentialed": "" },
+  return h("a", { class: "btn small", href: credentialedUrl(use.id), download: "", "data-credentialed": "" },
     "Download the credentialed copy");
 }
 
