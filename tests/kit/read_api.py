@@ -21,7 +21,7 @@ from twin_licensing.api.app import create_app
 from twin_licensing.chain.deployment import AccountLabel, Deployment, write_account_labels
 from twin_licensing.db.chain_log import ChainEvent, IndexCursor, IndexedBlock
 from twin_licensing.db.license_state import Earning, License, Offer, PayeeBalance, Settlement
-from twin_licensing.db.registry_state import ConsentChange, GuildFloor, ProtocolParam, Twin, TwinPayee
+from twin_licensing.db.registry_state import Attestation, ConsentChange, GuildFloor, ProtocolParam, Twin, TwinPayee
 from twin_licensing.db.submissions import MINED, SettleSubmission, SettleSubmissionItem, UseRejection
 from twin_licensing.db.uses import Use
 from twin_licensing.settings import get_settings
@@ -90,6 +90,21 @@ def populate(engine, media_dir: Path) -> Market:
         rows.append(GuildFloor(chain_id=CHAIN_ID, category=category, min_per_use_fee=fee * USDC, block_number=2))
     rows.append(ProtocolParam(chain_id=CHAIN_ID, name="agency_cap_bps", value="2000", block_number=2))
     rows.append(ProtocolParam(chain_id=CHAIN_ID, name="notice_period", value=str(3 * DAY), block_number=2))
+    rows.append(ProtocolParam(chain_id=CHAIN_ID, name="non_model_cap_bps", value="4000", block_number=2))
+    rows.append(ProtocolParam(chain_id=CHAIN_ID, name="exclusivity_minimum", value=str(2_000 * USDC), block_number=2))
+    # The guild's attestations: A valid; the agency valid; B's revoked; C's expired, then C again (current, valid).
+    for attestation_id, subject, role, issued, expires, revoked in (
+        (1, m.model_a, "model", NOW - 100 * DAY, NOW + 265 * DAY, False),
+        (2, m.agency, "agency", NOW - 100 * DAY, NOW + 265 * DAY, False),
+        (3, m.model_b, "model", NOW - 95 * DAY, NOW + 270 * DAY, True),
+        (4, m.model_c, "model", NOW - 95 * DAY, NOW - DAY, False),
+        (5, m.model_c, "model", NOW - 2 * DAY, NOW + 363 * DAY, False),
+    ):
+        rows.append(Attestation(chain_id=CHAIN_ID, attestation_id=attestation_id, subject=subject, role=role,
+                                issued_at=issued, expires_at=expires, label=f"label {attestation_id}",
+                                guild=addr("0x" + "06" * 20), revoked=revoked,
+                                revoked_at=NOW - 10 * DAY if revoked else None, block_number=attestation_id + 2,
+                                tx_hash=tx(900 + attestation_id)))
 
     twins = [
         (1, m.model_a, "/media/twins/1.json", 0),
@@ -99,7 +114,8 @@ def populate(engine, media_dir: Path) -> Market:
     for twin_id, model, uri, revoked in twins:
         if twin_id != 1:  # twin 1 is added below, with its earnings
             rows.append(Twin(chain_id=CHAIN_ID, twin_id=twin_id, model=model, uri=uri, consent_hash=tx(500 + twin_id),
-                             revocation_effective_at=revoked, registered_block=10 + twin_id,
+                             revocation_effective_at=revoked, attestation_id=twin_id + 1,
+                             notice_period=3 * DAY, registered_block=10 + twin_id,
                              registered_time=NOW - 90 * DAY, registered_tx=tx(10 + twin_id)))
         rows.append(ConsentChange(chain_id=CHAIN_ID, tx_hash=tx(10 + twin_id), log_index=0, twin_id=twin_id,
                                   kind="registered", consent_hash=tx(500 + twin_id), block_number=10 + twin_id,
@@ -108,16 +124,17 @@ def populate(engine, media_dir: Path) -> Market:
             rows.append(ConsentChange(chain_id=CHAIN_ID, tx_hash=tx(20 + twin_id), log_index=0, twin_id=twin_id,
                                       kind="revoked", effective_at=revoked, block_number=20 + twin_id,
                                       block_time=revoked - 3 * DAY))
-    # Twin 1: model 80 %, agency 15 %, crew 5 %; earlier (block 11) model 80 %, agency 20 %.
+    # Twin 1: model 80 %, agency 15 % (accepted), crew 5 % (not accepted: pending); earlier (block 11) model 80 %,
+    # agency 20 %.
     payees_1 = [(m.model_a, 8_000, "model"), (m.agency, 1_500, "agency"), (m.crew, 500, "crew")]
     for n, (account, bps, role) in enumerate(payees_1):
         rows.append(TwinPayee(chain_id=CHAIN_ID, twin_id=1, position=n, account=account, share_bps=bps, role=role,
-                              since_block=50))
+                              since_block=50, accepted=role != "crew"))
     rows.append(_payees_event(1, 11, [m.model_a, m.agency], [8_000, 2_000]))
     rows.append(_payees_event(1, 50, [a for a, _, _ in payees_1], [b for _, b, _ in payees_1]))
     for twin_id, model in ((2, m.model_b), (3, m.model_c)):
         rows.append(TwinPayee(chain_id=CHAIN_ID, twin_id=twin_id, position=0, account=model, share_bps=10_000,
-                              role="model", since_block=10 + twin_id))
+                              role="model", since_block=10 + twin_id, accepted=True))
         rows.append(_payees_event(twin_id, 10 + twin_id, [model], [10_000]))
 
     def offer(offer_id, twin_id, per_use, upfront, categories, territories, active=True, max_uses=0):
@@ -161,7 +178,7 @@ def populate(engine, media_dir: Path) -> Market:
     # Twin 1 earned 1 000 (upfronts) + 16 (uses). At block 50 (payee change) the 1 006 earned so far was split
     # 80/20; the rest (10) is undistributed. The model withdrew at block 70.
     rows.append(Twin(chain_id=CHAIN_ID, twin_id=1, model=m.model_a, uri="/media/twins/1.json", consent_hash=tx(501),
-                     revocation_effective_at=0, earned=1_016 * USDC, distributed=1_006 * USDC,
+                     revocation_effective_at=0, attestation_id=1, notice_period=3 * DAY, earned=1_016 * USDC, distributed=1_006 * USDC,
                      undistributed=10 * USDC, uses_settled=8, licenses_sold=3, registered_block=11,
                      registered_time=NOW - 90 * DAY, registered_tx=tx(11)))
     model_part = 1_006 * USDC * 8_000 // 10_000

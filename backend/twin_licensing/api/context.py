@@ -24,7 +24,7 @@ from ..chain.deployment import Deployment, accounts_path, read_account_labels
 from ..chain.relay import RpcRelay
 from ..chain.use_reports import UseReportDomain
 from ..db.chain_log import IndexCursor, IndexedBlock
-from ..db.registry_state import Twin
+from ..db.registry_state import Attestation, Twin
 from ..db.uses import ChainScope
 from ..settings import LOCAL_CHAIN_ID, Settings
 from ..usage.index_view import IndexView
@@ -125,14 +125,16 @@ class ApiContext:
                 self._cache.popitem(last=False)
 
     def next_consent_change(self, session: Session, now: int) -> float:
-        """When the next revocation takes effect (a twin turns from "revocation pending" to "revoked"); now + 60 s
-        at the latest, so that time-dependent answers are never older than a minute."""
-        nearest = session.execute(
-            select(func.min(Twin.revocation_effective_at)).where(
-                Twin.chain_id == self.chain_id, Twin.revocation_effective_at > now
-            )
-        ).scalar_one_or_none()
+        """When the next revocation takes effect (a twin turns from "revocation pending" to "revoked") or the next
+        guild attestation expires (a model stops being verified); now + 60 s at the latest, so that time-dependent
+        answers are never older than a minute."""
+        moments = [
+            session.execute(select(func.min(column)).where(table.chain_id == self.chain_id, column > now))
+            .scalar_one_or_none()
+            for table, column in ((Twin, Twin.revocation_effective_at), (Attestation, Attestation.expires_at))
+        ]
         horizon = time.time() + 60
+        nearest = min((m for m in moments if m is not None), default=None)
         if nearest is None:
             return horizon
         return min(horizon, time.time() + (nearest - now))

@@ -10,6 +10,7 @@ from sqlmodel import Session
 from ...db.license_state import Offer
 from ...db.registry_state import ConsentChange, Twin, TwinPayee
 from ..context import ApiContext
+from .guild import verifications
 from .schemas import (
     ConsentChangePublic,
     ConsentPublic,
@@ -20,6 +21,7 @@ from .schemas import (
     TwinPublic,
     TwinRefPublic,
     TwinSummaryPublic,
+    VerificationPublic,
 )
 
 
@@ -77,14 +79,16 @@ def twin_ref(ctx: ApiContext, twin: Twin | None, twin_id: int) -> TwinRefPublic:
     return TwinRefPublic(twin_id=twin_id, name=meta.name or f"Twin #{twin_id}", image=meta.image)
 
 
-def _twin_overlay(ctx: ApiContext, twin: Twin, offers: list[Offer], now: int, **more: object) -> Overlay:
-    """The twin's row with what its summary adds: metadata, consent state, active offers."""
+def _twin_overlay(ctx: ApiContext, twin: Twin, offers: list[Offer], now: int, verification: VerificationPublic,
+                  **more: object) -> Overlay:
+    """The twin's row with what its summary adds: metadata, the guild's verification, consent state, active offers."""
     meta = ctx.metadata.get(twin.uri)
     return Overlay(
         twin,
         name=meta.name or f"Twin #{twin.twin_id}",
         image=meta.image,
         agency=meta.agency,
+        verification=verification,
         consent=consent_of(twin, now),
         offers=[OfferPublic.model_validate(o, from_attributes=True) for o in offers if o.active],
         **more,
@@ -122,10 +126,11 @@ def list_twins(session: Session, ctx: ApiContext, f: CatalogueFilter, now: int) 
         ).scalars()
         for offer in rows:
             offers_by_twin[offer.twin_id].append(offer)
+    verified = verifications(session, chain_id, page, now)
     return Page[TwinSummaryPublic](
         data=[
             TwinSummaryPublic.model_validate(
-                _twin_overlay(ctx, t, offers_by_twin[t.twin_id], now), from_attributes=True
+                _twin_overlay(ctx, t, offers_by_twin[t.twin_id], now, verified[t.twin_id]), from_attributes=True
             )
             for t in page
         ],
@@ -157,6 +162,7 @@ def get_twin(session: Session, ctx: ApiContext, twin_id: int, now: int) -> TwinP
         twin,
         offers,
         now,
+        verifications(session, chain_id, [twin], now)[twin_id],
         uri=twin.uri if len(twin.uri) <= 2048 else twin.uri[:2048] + "…",
         description=meta.description,
         consent_document=meta.consent_document,

@@ -1,5 +1,5 @@
 """The few contract views the API shows beside the index: a payee's `claimable` and `totalEarned`, the payment
-token's symbol and decimals, and the registry's notice period and agency cap.
+token's symbol and decimals, and the registry's rules (notice period, agency and non-model caps, exclusivity minimum).
 
 Read through the chain package (the only one that imports web3). Earnings are read at the index's block, so that
 index and chain are compared at the same height; the token's facts once (they never change), the registry's rules
@@ -39,6 +39,8 @@ class TokenFacts:
 class RegistryRules:
     notice_period: int  # seconds between a revocation of consent and its effect
     agency_cap_bps: int  # the most all agency payees of a twin may share, basis points
+    non_model_cap_bps: int  # the most all payees but the model may share, basis points
+    exclusivity_minimum: int  # the smallest upfront fee of an exclusive offer
 
 
 class ChainReader:
@@ -115,7 +117,7 @@ class ChainReader:
         return self._token
 
     def rules(self) -> RegistryRules | None:
-        """The registry's notice period and agency cap now (at most RULES_TTL old); None if the node cannot say."""
+        """The registry's rules now (at most RULES_TTL old); None if the node cannot say."""
         if self._rules is not None and time.monotonic() - self._rules[0] < RULES_TTL:
             return self._rules[1]
         chain = self._connected()
@@ -125,6 +127,8 @@ class ChainReader:
             rules = RegistryRules(
                 notice_period=int(chain.call("TwinRegistry", "noticePeriod")),
                 agency_cap_bps=int(chain.call("TwinRegistry", "agencyCap")),
+                non_model_cap_bps=int(chain.call("TwinRegistry", "nonModelCap")),
+                exclusivity_minimum=int(chain.call("TwinRegistry", "exclusivityMinimum")),
             )
         except Exception:  # noqa: BLE001 - unavailable, as above
             self._fail()

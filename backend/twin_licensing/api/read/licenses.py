@@ -8,6 +8,7 @@ from sqlmodel import Session
 from ...db.license_state import License
 from ...db.registry_state import Twin
 from ...db.uses import Use
+from ...domain.guild import idle_endable_at, idle_since
 from ...domain.times import when
 from ...usage.status import licence_uses
 from ..context import ApiContext
@@ -35,6 +36,8 @@ def license_public(ctx: ApiContext, lic: License, twin: Twin | None, pending: in
     exhausted = bool(lic.max_uses) and lic.uses_settled >= lic.max_uses
     if revoked:
         status = "revoked"
+    elif lic.ended_at is not None:
+        status = "ended"
     elif expired:
         status = "expired"
     elif exhausted:
@@ -48,14 +51,22 @@ def license_public(ctx: ApiContext, lic: License, twin: Twin | None, pending: in
     blocked = None
     if revoked:
         blocked = f"The model revoked her consent (in effect since {when(consent.effective_at or 0)}): no more uses can be reported."
+    elif lic.ended_at is not None:
+        blocked = (f"The model ended this exclusive licence on {when(lic.ended_at)}, after it had settled no use for "
+                   "the idle period of its offer: no more uses can be reported.")
     elif expired:
         blocked = f"This licence expired on {when(lic.expiry)}: no more uses can be reported."
     elif uses_left == 0:
         blocked = f"All {lic.max_uses} uses this licence allows are used or pending."
     elif escrow_uses_left == 0:
         blocked = "The escrow left does not cover another use (pending uses counted): top up the escrow first."
+    idle = idle_since(lic.started_at, lic.last_settled_at) if lic.exclusive else None
+    endable_at = idle_endable_at(lic.started_at, lic.last_settled_at, lic.idle_end_after) if lic.exclusive else None
     view = Overlay(
         lic,
+        idle_since=idle,
+        endable_at=endable_at,
+        endable_now=endable_at is not None and not expired and now >= endable_at,
         twin=twin_ref(ctx, twin, lic.twin_id),
         holder_label=ctx.label(lic.holder),
         terms=lic,  # the licence keeps the terms of its offer: TermsPublic reads them from the row

@@ -109,6 +109,11 @@ class TermsPublic(RowModel):
     territories: int = Field(description="bitmask of territories")
     exclusive: bool
     transferable: bool
+    idle_end_after: int = Field(
+        default=0,
+        description="exclusive terms: seconds without a settled use after which the model may end the licence; 0 "
+        "otherwise",
+    )
 
     @computed_field
     @property
@@ -147,6 +152,44 @@ class PayeePublic(RowModel):
     share_bps: int
     role: str
     label: str = Field(description="who the account is, when known (development accounts of the local chain)")
+    accepted: bool = Field(
+        default=False,
+        description="whether the twin counts in the account's withdraw() and claimable(): always for the model, for "
+        "another payee once it accepted being one (until then its part is reached by withdrawFrom)",
+    )
+
+
+AttestationStateName = Literal["valid", "expired", "revoked"]
+
+
+class AttestationPublic(RowModel):
+    """The guild's attestation that an address is a model or an agency."""
+
+    attestation_id: int
+    subject: str
+    subject_label: str = Field(description="who the subject is, when known (development accounts)")
+    role: Literal["model", "agency"]
+    label: str = Field(description="who the subject is, as the guild wrote it when attesting")
+    issued_at: int
+    expires_at: int
+    revoked: bool
+    revoked_at: int | None = Field(description="when the guild revoked it; null if it did not")
+    state: AttestationStateName = Field(description="valid (unexpired, unrevoked), expired or revoked, now")
+    current: bool = Field(description="whether it is the subject's latest attestation (the one the contracts check)")
+    guild: str = Field(description="the guild account that attested (the caller, or the signer of attestWithSig)")
+    block_number: int
+    tx_hash: str
+
+
+class VerificationPublic(BaseModel):
+    """"Verified by the guild": the model's current attestation, and the one her twin was registered under."""
+
+    verified: bool = Field(description="the model's current attestation is a valid model attestation")
+    attestation_id: int | None = Field(description="the model's current attestation; null if the index has none")
+    issued_at: int | None = Field(description="when the guild issued it: the date to show")
+    expires_at: int | None
+    state: AttestationStateName | None
+    registered_under: int = Field(description="the attestation the twin was registered under (0 before issue 10)")
 
 
 class TwinSummaryPublic(RowModel):
@@ -155,6 +198,7 @@ class TwinSummaryPublic(RowModel):
     image: str | None
     agency: str | None
     model: str
+    verification: VerificationPublic = Field(description="whether the guild vouches for the model, and since when")
     consent: ConsentPublic
     offers: list[OfferPublic] = Field(description="the twin's active offers")
     licenses_sold: int
@@ -172,6 +216,11 @@ class TwinPublic(TwinSummaryPublic):
     earned: int = Field(description="all the twin earned: upfront fees and settled uses")
     registered_at: int = Field(validation_alias=AliasChoices("registered_at", "registered_time"))
     registered_block: int
+    notice_period: int = Field(
+        description="seconds from a revocation of consent to its effect for this twin: the registry's notice period "
+        "when its consent was granted (0 if the index does not know it)"
+    )
+
 
 
 # ------------------------------------------------------------------ licences and their uses
@@ -183,7 +232,22 @@ class TwinRefPublic(BaseModel):
     image: str | None
 
 
-LicenseStatus = Literal["active", "revocation_pending", "expired", "revoked", "exhausted"]
+class PayeeListingPublic(BaseModel):
+    """A twin that lists an account among its payees (not as its model)."""
+
+    twin: TwinRefPublic
+    model: str
+    model_label: str
+    share_bps: int
+    role: str
+    accepted: bool = Field(description="false: the twin is pending, it does not count in withdraw() or claimable()")
+    since_block: int = Field(description="the block of the payee list that names the account")
+    undistributed_share: int = Field(
+        description="the account's part of the twin's earnings not split yet: what withdrawFrom([twin]) would add"
+    )
+
+
+LicenseStatus = Literal["active", "revocation_pending", "expired", "ended", "revoked", "exhausted"]
 
 
 class LicensePublic(RowModel):
@@ -204,9 +268,17 @@ class LicensePublic(RowModel):
     uses_pending: int = Field(description="uses accepted but not yet settled on chain")
     uses_left: int | None = Field(description="uses the licence still allows, pending ones counted; null if unlimited")
     escrow_uses_left: int | None = Field(description="uses the escrow still pays for, pending ones counted")
-    status: LicenseStatus
+    status: LicenseStatus = Field(description="ended: the model ended this idle exclusive licence (ended_at)")
     consent: ConsentPublic
     reclaimable: bool = Field(description="whether the holder may take back the unspent escrow now")
+    locked: bool = Field(description="ERC-5192: a non-transferable licence is locked (it can be neither moved nor "
+                         "approved)")
+    idle_since: int | None = Field(description="exclusive licences: the purchase or the last settled use, whichever "
+                                   "is later; null for others")
+    endable_at: int | None = Field(description="exclusive licences: from when the model may end it if it stays idle "
+                                   "(idle_since + terms.idle_end_after); null for others")
+    endable_now: bool = Field(description="whether the twin's model may end this exclusive licence now")
+    ended_at: int | None = Field(description="when the model ended it for being idle (it expired then); null if not")
     can_report: bool
     report_blocked_reason: str | None
     purchased_block: int
@@ -335,6 +407,14 @@ class DeploymentPublic(BaseModel):
     territories: list[str]
     floors: list[FloorPublic]
     agency_cap_bps: int | None = Field(description="the most all agency payees of a twin may share, basis points")
+    non_model_cap_bps: int | None = Field(
+        description="the most all payees but the model may share, basis points; null only while the node cannot be "
+        "read and the index holds no change of it"
+    )
+    exclusivity_minimum: int | None = Field(
+        description="the smallest upfront fee of an exclusive offer, at publication and at purchase (micro-units); "
+        "null only while the node cannot be read and the index holds no change of it"
+    )
     notice_period: int | None = Field(
         description="seconds from a model's revocation of consent to its effect; null only while the node cannot "
         "be read and the index holds no change of it"

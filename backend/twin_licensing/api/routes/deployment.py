@@ -41,14 +41,14 @@ def read_deployment(context: ContextDep) -> DeploymentPublic:
             p.name: p.value
             for p in session.execute(select(ProtocolParam).where(ProtocolParam.chain_id == context.chain_id)).scalars()
         }
-    # The index holds a rule once the admin changed it (an event); until then the contract's default is in force,
-    # which only the contract can tell.
-    notice_period, agency_cap = _int(params.get("notice_period")), _int(params.get("agency_cap_bps"))
-    if notice_period is None or agency_cap is None:
+    # The index holds a rule once the admin or the guild changed it (an event); until then the contract's default is
+    # in force, which only the contract can tell.
+    indexed = {name: _int(params.get(name))
+               for name in ("notice_period", "agency_cap_bps", "non_model_cap_bps", "exclusivity_minimum")}
+    if None in indexed.values():
         rules = context.chain_reader.rules()
         if rules is not None:
-            notice_period = rules.notice_period if notice_period is None else notice_period
-            agency_cap = rules.agency_cap_bps if agency_cap is None else agency_cap
+            indexed = {name: getattr(rules, name) if value is None else value for name, value in indexed.items()}
     token = context.chain_reader.token()
     return DeploymentPublic(
         chain_id=deployment.chain_id,
@@ -69,8 +69,10 @@ def read_deployment(context: ContextDep) -> DeploymentPublic:
         floors=[
             FloorPublic(category=i, name=name, min_per_use_fee=floors.get(i, 0)) for i, name in enumerate(CATEGORIES)
         ],
-        agency_cap_bps=agency_cap,
-        notice_period=notice_period,
+        agency_cap_bps=indexed["agency_cap_bps"],
+        non_model_cap_bps=indexed["non_model_cap_bps"],
+        exclusivity_minimum=indexed["exclusivity_minimum"],
+        notice_period=indexed["notice_period"],
         use_report=UseReportSpecPublic(
             domain=context.domain.as_dict(),
             types={"EIP712Domain": DOMAIN_FIELDS, "UseReport": USE_REPORT_FIELDS},
