@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from kit.guild import ensure_attested
 from kit.twin_env import AGENCY, MODEL, USDC, Env, Terms, payee
 
 # ---------------------------------------------------------------------------------------------- fixtures
@@ -33,7 +34,11 @@ def contract_accounts(admin, guild, recorder, models, agencies, crew, brands) ->
 
 @pytest.fixture
 def env(chain, contract_accounts, reverts) -> Env:
-    return Env(chain, contract_accounts, reverts)
+    """The facade, with `model` and `model2` attested by the guild as models (`stranger` is not)."""
+    env = Env(chain, contract_accounts, reverts)
+    for model in (contract_accounts.model, contract_accounts.model2):
+        ensure_attested(chain, model)
+    return env
 
 
 @pytest.fixture

@@ -129,12 +129,29 @@ def test_grant_after_effective_revocation_reopens_purchases(env, a, twin, offer)
     assert env.call("TwinRegistry", "consentOf", twin)[0] == PENDING
 
 
-def test_notice_period_set_by_the_admin_applies_to_later_revocations(env, a, twin, license):
+def test_notice_period_set_by_the_admin_applies_to_consent_granted_after(env, a, twin, license):
+    """Issue 10: a twin keeps the notice period of its consent; the admin's change applies to consent granted later."""
+    assert env.call("TwinRegistry", "noticePeriodOf", twin) == NOTICE
+    env.tx(a.admin, "TwinRegistry", "setNoticePeriod", 365 * DAY)
+    assert env.call("TwinRegistry", "noticePeriodOf", twin) == NOTICE  # the 72 h she agreed to
+    result, effective_at = revoke(env, a, twin)
+    assert env.event(result, "TwinRegistry", "ConsentRevoked")["effectiveAt"] == effective_at  # now + 72 h
+    # Consent granted again is granted under the period in force now: a year.
+    env.tx(a.model, "TwinRegistry", "grantConsent", twin, b"\x08" * 32)
+    assert env.call("TwinRegistry", "noticePeriodOf", twin) == 365 * DAY
+    result = env.tx(a.model, "TwinRegistry", "revokeConsent", twin)
+    assert env.event(result, "TwinRegistry", "ConsentRevoked")["effectiveAt"] == env.block_time(result) + 365 * DAY
+    # And a twin registered after a change to no notice at all is revoked at once.
     env.tx(a.admin, "TwinRegistry", "setNoticePeriod", 0)
-    result, _ = revoke(env, a, twin)
-    effective_at = env.block_time(result)  # no notice: effective at once
-    assert env.call("TwinRegistry", "consentOf", twin)[:2] == (REVOKED, effective_at)
-    env.refused(a.recorder, "LicenseToken", "settle", [item(license, 0, 1)],
-                error="LicenseTokenConsentRevoked", error_args=(twin, effective_at))
-    env.tx(a.brand, "LicenseToken", "reclaimEscrow", license)
-    assert env.balance(a.brand) == USDC
+    second = env.register(a.model2, uri="ipfs://twin-2")
+    assert env.call("TwinRegistry", "noticePeriodOf", second) == 0
+    offer = env.publish(a.model2, second)
+    license2 = env.buy(a.brand, offer, USDC)
+    result = env.tx(a.model2, "TwinRegistry", "revokeConsent", second)
+    effective_at = env.block_time(result)
+    assert env.call("TwinRegistry", "consentOf", second)[:2] == (REVOKED, effective_at)
+    env.refused(a.recorder, "LicenseToken", "settle", [item(license2, 0, 1)],
+                error="LicenseTokenConsentRevoked", error_args=(second, effective_at))
+    before = env.balance(a.brand)
+    env.tx(a.brand, "LicenseToken", "reclaimEscrow", license2)
+    assert env.balance(a.brand) == before + USDC

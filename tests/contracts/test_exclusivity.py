@@ -3,16 +3,22 @@ bought until it expires, and is itself refused while an overlapping licence is a
 
 import pytest
 
-from kit.twin_env import DAY, ECOMMERCE, EU, PRINT, SOCIAL, US, ASIA, VIDEO, GAS, USDC, Terms, MODEL, payee
+from kit.twin_env import DAY, ECOMMERCE, EU, IDLE, PRINT, SOCIAL, US, ASIA, VIDEO, GAS, USDC, Terms, MODEL, payee
 
 # Categories and territories are bit masks; the error names the first colliding (category, territory) bit index.
 BIT = {ECOMMERCE: 0, SOCIAL: 1, PRINT: 2, VIDEO: 3, EU: 0, US: 1, ASIA: 2}
 
 
+@pytest.fixture(autouse=True)
+def cheap_exclusivity(env, a):
+    """These tests are about which cells a licence holds, not its price: the guild sets no exclusivity minimum."""
+    env.tx(a.guild, "TwinRegistry", "setExclusivityMinimum", 0)
+
+
 @pytest.fixture
 def exclusive(env, a, twin):
     """An exclusive 10-day licence for social and video in the EU, held by `brand`; returns (id, expiry)."""
-    offer_id = env.publish(a.model, twin, Terms(categories=SOCIAL | VIDEO, territories=EU, duration=10 * DAY, exclusive=True))
+    offer_id = env.publish(a.model, twin, Terms(categories=SOCIAL | VIDEO, territories=EU, duration=10 * DAY, exclusive=True, idle_end_after=IDLE))
     license_id = env.buy(a.brand, offer_id, USDC)
     return license_id, env.state(license_id).expiry
 
@@ -64,7 +70,7 @@ def test_exclusive_purchase_is_refused_while_an_overlapping_licence_is_active(en
     second = env.buy(a.brand, longer, 0)
     until = env.state(second).expiry  # the latest expiry of the overlapping licences counts
 
-    exclusive_offer = env.publish(a.model, twin, Terms(categories=PRINT | SOCIAL, territories=US | EU, exclusive=True))
+    exclusive_offer = env.publish(a.model, twin, Terms(categories=PRINT | SOCIAL, territories=US | EU, exclusive=True, idle_end_after=IDLE))
     env.fund(a.brand2, 10 * USDC)
     env.refused(a.brand2, "LicenseToken", "buyLicense", exclusive_offer, USDC,
                 error="LicenseTokenExclusivityConflict", error_args=(twin, BIT[PRINT], BIT[US], until))
@@ -78,7 +84,7 @@ def test_exclusive_purchase_is_refused_while_an_overlapping_licence_is_active(en
 
 def test_exclusive_purchase_is_refused_against_another_exclusive(env, a, twin, exclusive):
     _, until = exclusive
-    rival = env.publish(a.model, twin, Terms(categories=VIDEO, territories=EU | US, exclusive=True))
+    rival = env.publish(a.model, twin, Terms(categories=VIDEO, territories=EU | US, exclusive=True, idle_end_after=IDLE))
     env.fund(a.brand2, 10 * USDC)
     env.refused(a.brand2, "LicenseToken", "buyLicense", rival, USDC,
                 error="LicenseTokenExclusivityConflict", error_args=(twin, BIT[VIDEO], BIT[EU], until))
@@ -86,6 +92,6 @@ def test_exclusive_purchase_is_refused_against_another_exclusive(env, a, twin, e
 
 def test_exclusive_purchase_next_to_a_non_overlapping_licence_is_allowed(env, a, twin):
     env.buy(a.brand, env.publish(a.model, twin, Terms(categories=SOCIAL, territories=US)), 0)
-    env.buy(a.brand2, env.publish(a.model, twin, Terms(categories=SOCIAL, territories=EU, exclusive=True)), 0)
-    env.buy(a.brand2, env.publish(a.model, twin, Terms(categories=PRINT, territories=US, exclusive=True)), 0)
+    env.buy(a.brand2, env.publish(a.model, twin, Terms(categories=SOCIAL, territories=EU, exclusive=True, idle_end_after=IDLE)), 0)
+    env.buy(a.brand2, env.publish(a.model, twin, Terms(categories=PRINT, territories=US, exclusive=True, idle_end_after=IDLE)), 0)
     assert env.call("LicenseToken", "licenseCount") == 3

@@ -2,7 +2,9 @@
 
 from kit.twin_env import (
     DAY,
+    EXCLUSIVITY_MINIMUM,
     GAS,
+    IDLE,
     UINT32_MAX,
     UINT64_MAX,
     USDC,
@@ -64,11 +66,13 @@ def test_licence_token_metadata_and_interfaces(env):
 
 
 def test_max_uses_and_terms_are_snapshotted_at_purchase(env, a, twin):
-    offer_id = env.publish(a.model, twin, Terms(max_uses=3, exclusive=True, transferable=True))
+    terms = Terms(upfront_fee=EXCLUSIVITY_MINIMUM, max_uses=3, exclusive=True, transferable=True, idle_end_after=IDLE)
+    offer_id = env.publish(a.model, twin, terms)
     license_id = env.buy(a.brand, offer_id, USDC)
     env.tx(a.model, "LicenseToken", "withdrawOffer", offer_id)
     assert env.state(license_id).max_uses == 3
     assert (env.terms(license_id).exclusive, env.terms(license_id).transferable) == (True, True)
+    assert env.terms(license_id).idle_end_after == IDLE
 
 
 def test_a_free_licence_moves_no_money(env, a, twin):
@@ -215,7 +219,10 @@ def test_non_transferable_licence_cannot_move(env, a, license):
     for function in ("transferFrom", "safeTransferFrom"):
         env.refused(a.brand, "LicenseToken", function, a.brand.address, a.brand2.address, license,
                     error="LicenseTokenNotTransferable", error_args=(license,))
-    env.tx(a.brand, "LicenseToken", "approve", a.brand2.address, license)
+    # Issue 10: nor can anyone be approved to move it (ERC-5192 locked); an operator for all still cannot move it.
+    env.refused(a.brand, "LicenseToken", "approve", a.brand2.address, license,
+                error="LicenseTokenNotTransferable", error_args=(license,))
+    env.tx(a.brand, "LicenseToken", "setApprovalForAll", a.brand2.address, True)
     env.refused(a.brand2, "LicenseToken", "transferFrom", a.brand.address, a.brand2.address, license,
                 error="LicenseTokenNotTransferable", error_args=(license,))
     assert env.call("LicenseToken", "ownerOf", license) == a.brand.address

@@ -1,10 +1,11 @@
 """Offers: only the twin's model publishes and withdraws them; terms must be sane and meet the guild floors."""
 
-from kit.twin_env import ECOMMERCE, EU, PRINT, SOCIAL, US, VIDEO, Terms, item
+from kit.twin_env import ECOMMERCE, EU, EXCLUSIVITY_MINIMUM, IDLE, PRINT, SOCIAL, US, VIDEO, Terms, item
 
 
 def test_model_publishes_an_offer(env, a, twin):
-    terms = Terms(upfront_fee=5_000_000, per_use_fee=70_000, max_uses=100, exclusive=True, transferable=True)
+    terms = Terms(upfront_fee=EXCLUSIVITY_MINIMUM, per_use_fee=70_000, max_uses=100, exclusive=True, transferable=True,
+                  idle_end_after=IDLE)
     result = env.tx(a.model, "LicenseToken", "publishOffer", twin, terms.tuple())
     assert env.call("LicenseToken", "offerCount") == 1
     assert env.call("LicenseToken", "offer", 1) == (twin, True, terms.tuple())
@@ -12,7 +13,7 @@ def test_model_publishes_an_offer(env, a, twin):
         "offerId": 1,
         "twinId": twin,
         "terms": {
-            "upfrontFee": 5_000_000,
+            "upfrontFee": EXCLUSIVITY_MINIMUM,
             "perUseFee": 70_000,
             "duration": terms.duration,
             "maxUses": 100,
@@ -20,6 +21,7 @@ def test_model_publishes_an_offer(env, a, twin):
             "territories": terms.territories,
             "exclusive": True,
             "transferable": True,
+            "idleEndAfter": IDLE,
         },
     }
 
@@ -48,6 +50,8 @@ def test_insane_terms_are_refused(env, a, twin):
         (Terms(territories=0), "no territory"),
         (Terms(duration=0), "zero duration"),
         (Terms(per_use_fee=0), "zero per-use fee"),
+        (Terms(upfront_fee=EXCLUSIVITY_MINIMUM, exclusive=True), "exclusive without idle period"),
+        (Terms(idle_end_after=IDLE), "idle period without exclusivity"),
     ):
         env.refused(a.model, "LicenseToken", "publishOffer", twin, terms.tuple(),
                     error="LicenseTokenInvalidTerms", error_args=(reason,))

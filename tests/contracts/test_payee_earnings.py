@@ -9,6 +9,7 @@ from kit.twin_env import AGENCY, CREW, MODEL, USDC, Terms, item, payee
 def thirds(env, a):
     """A twin shared 3334 / 3333 / 3333 between model, agency and crew, with a 7-micro-unit per-use offer."""
     env.tx(a.guild, "TwinRegistry", "setAgencyCap", 3_333)
+    env.tx(a.guild, "TwinRegistry", "setNonModelCap", 6_666)
     twin_id = env.register(
         a.model2, [payee(a.model2, 3_334, MODEL), payee(a.agency2, 3_333, AGENCY), payee(a.crew, 3_333, CREW)]
     )
@@ -124,6 +125,7 @@ def test_payee_change_pays_earlier_earnings_under_the_old_shares(env, a, twin, l
         (a.model.address, earned * 8 // 10),
         (a.agency.address, earned * 2 // 10),
     }
+    env.tx(a.crew, "TwinRegistry", "acceptPayee", twin)  # so that the twin counts in its claimable()
     # The agency, no longer a payee, keeps what it earned; the new crew payee gets none of it.
     assert env.claimable(a.agency) == earned * 2 // 10
     assert env.claimable(a.crew) == 0

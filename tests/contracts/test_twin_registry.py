@@ -39,12 +39,16 @@ def test_register_twin_mints_a_locked_token_to_the_model(env, a):
         (a.agency.address, 2_000, AGENCY),
     )
     assert env.call("TwinRegistry", "twinsOfPayee", a.model.address) == (1,)
-    assert env.call("TwinRegistry", "twinsOfPayee", a.agency.address) == (1,)
+    # The agency counts the twin only once it accepts being its payee.
+    assert env.call("TwinRegistry", "twinsOfPayee", a.agency.address) == ()
     assert env.call("TwinRegistry", "consentOf", 1) == (GRANTED, 0, consent)
     assert env.call("TwinRegistry", "consentEffective", 1) is True
+    attestation_id = env.call("TwinRegistry", "attestationOf", a.model.address)[0]
+    assert attestation_id > 0 and env.call("TwinRegistry", "twinAttestation", 1) == attestation_id
 
     assert env.event(result, "TwinRegistry", "TwinRegistered") == {
         "twinId": 1, "model": a.model.address, "uri": "ipfs://anna", "consentHash": hx(consent),
+        "attestationId": attestation_id,
     }
     assert env.event(result, "TwinRegistry", "Locked") == {"tokenId": 1}
     assert env.event(result, "TwinRegistry", "PayeesSet") == {
@@ -91,9 +95,14 @@ def test_twin_transfer_reverts_as_locked(env, a, twin):
     assert env.call("TwinRegistry", "ownerOf", twin) == a.model.address
 
 
-def test_approved_operator_cannot_move_a_twin_either(env, a, twin):
-    env.tx(a.model, "TwinRegistry", "setApprovalForAll", a.stranger.address, True)
-    env.tx(a.model, "TwinRegistry", "approve", a.stranger.address, twin)
+def test_no_operator_can_be_approved_for_a_twin(env, a, twin):
+    """Issue 10: approvals of locked twins are refused, so no marketplace lists one."""
+    env.refused(a.model, "TwinRegistry", "setApprovalForAll", a.stranger.address, True,
+                error="TwinRegistryApprovalForAllRefused", error_args=(a.stranger.address,))
+    env.refused(a.model, "TwinRegistry", "approve", a.stranger.address, twin,
+                error="TwinRegistryTwinLocked", error_args=(twin,))
+    assert env.call("TwinRegistry", "getApproved", twin) == ZERO_ADDRESS
+    assert env.call("TwinRegistry", "isApprovedForAll", a.model.address, a.stranger.address) is False
     env.refused(
         a.stranger, "TwinRegistry", "transferFrom", a.model.address, a.stranger.address, twin,
         error="TwinRegistryTwinLocked", error_args=(twin,),
@@ -117,7 +126,7 @@ def test_registration_accepts_model_agency_at_cap_and_crew(env, a):
 
 
 def test_registration_accepts_eight_payees(env, a, accounts8):
-    payees = [payee(a.model, 3_000, MODEL)] + [payee(x, 1_000, CREW) for x in accounts8[1:]]
+    payees = [payee(a.model, 5_100, MODEL)] + [payee(x, 700, CREW) for x in accounts8[1:]]
     twin_id = env.register(a.model, payees)
     assert len(env.call("TwinRegistry", "payeesOf", twin_id)) == 8
 
@@ -176,7 +185,7 @@ def test_set_payees_replaces_the_list_and_the_payee_index(env, a, twin):
     result = env.tx(a.model, "TwinRegistry", "setPayees", twin, new)
     assert env.call("TwinRegistry", "payeesOf", twin) == tuple(new)
     assert env.call("TwinRegistry", "twinsOfPayee", a.agency.address) == ()
-    assert env.call("TwinRegistry", "twinsOfPayee", a.crew.address) == (twin,)
+    assert env.call("TwinRegistry", "twinsOfPayee", a.crew.address) == ()  # listed, not accepted yet
     assert env.call("TwinRegistry", "twinsOfPayee", a.model.address) == (twin,)
     assert env.event(result, "TwinRegistry", "PayeesSet") == {
         "twinId": twin, "accounts": [a.model.address, a.crew.address], "sharesBps": [9_000, 1_000], "roles": [MODEL, CREW],
@@ -317,7 +326,7 @@ def test_constructors_refuse_zero_addresses(env, a):
         (a.admin.address, env.address("TwinRegistry"), ZERO_ADDRESS),
     ):
         with env.reverts("LicenseTokenZeroAddress"):
-            env.chain.deploy(a.admin, "LicenseToken", *args)
+            env.chain.deploy(a.admin, "LicenseToken", *args, libraries={"OfferBook": env.chain.deployment.offer_book})
 
 
 def test_registry_hooks_answer_only_the_registry(env, a, twin):

@@ -21,6 +21,8 @@ from twin_licensing.db.license_state import PayeeBalance
 from twin_licensing.db.registry_state import Twin, TwinPayee
 from twin_licensing.seed import data
 
+from kit.guild import accept, ensure_attested
+
 USDC = 10**6
 MODEL_ROLE, AGENCY_ROLE, CREW_ROLE = 0, 1, 2
 SETTLE_SELECTOR = keccak(text="settle((uint256,uint32,uint32,bytes32)[])")[:4]
@@ -54,12 +56,15 @@ class Scenario:
 
     def twin(self, agency_bps: int = 1_500) -> int:
         payees = [(self.model.address, 10_000 - agency_bps, MODEL_ROLE), (self.agency.address, agency_bps, AGENCY_ROLE)]
+        ensure_attested(self.chain, self.model)
         self.tx(self.model, "TwinRegistry", "registerTwin", "ipfs://twin-a", b"\x01" * 32, payees, gas=900_000)
-        return self.call("TwinRegistry", "twinCount")
+        twin_id = self.call("TwinRegistry", "twinCount")
+        accept(self.chain, twin_id, self.agency)
+        return twin_id
 
     def offer(self, twin_id: int, *, per_use: int = 2 * USDC, upfront: int = 10 * USDC, duration: int = 86_400,
               max_uses: int = 0, transferable: bool = True) -> int:
-        terms = (upfront, per_use, duration, max_uses, 0b1, 0b1, False, transferable)
+        terms = (upfront, per_use, duration, max_uses, 0b1, 0b1, False, transferable, 0)
         self.tx(self.model, "LicenseToken", "publishOffer", twin_id, terms, gas=400_000)
         return self.call("LicenseToken", "offerCount")
 

@@ -17,6 +17,9 @@ from eth_utils import function_abi_to_4byte_selector
 from eth_utils.abi import collapse_if_tuple
 from web3 import Web3
 
+from kit.guild import accept as accept_listing
+from kit.guild import ensure_attested
+
 # ---------------------------------------------------------------------------------------------- constants
 
 MODEL, AGENCY, CREW = 0, 1, 2  # TwinTypes.PayeeRole
@@ -38,6 +41,8 @@ RECORDER_ROLE = Web3.keccak(text="RECORDER_ROLE")
 ADMIN_ROLE = b"\x00" * 32
 
 USDC = 10**6  # one token in micro-units
+EXCLUSIVITY_MINIMUM = 1_000 * USDC  # TwinRegistry.DEFAULT_EXCLUSIVITY_MINIMUM: the smallest upfront of an exclusive offer
+IDLE = 7 * DAY  # the idle period the exclusive offers of the tests state
 
 
 def hx(value: bytes) -> str:
@@ -62,6 +67,7 @@ class Terms:
     territories: int = EU | US
     exclusive: bool = False
     transferable: bool = False
+    idle_end_after: int = 0  # required on exclusive offers, zero on others
 
     def tuple(self) -> tuple:
         return (
@@ -73,6 +79,7 @@ class Terms:
             self.territories,
             self.exclusive,
             self.transferable,
+            self.idle_end_after,
         )
 
 
@@ -267,10 +274,19 @@ class Env:
 
     # -------------------------------------------------------------- domain steps
 
-    def register(self, model: LocalAccount, payees: list[tuple] | None = None, uri: str = "ipfs://twin") -> int:
+    def register(
+        self, model: LocalAccount, payees: list[tuple] | None = None, uri: str = "ipfs://twin", *, accept: bool = True
+    ) -> int:
+        """Registers a twin of `model` (whom the guild attests first if needed); with `accept`, every listed payee
+        that is one of the test accounts accepts its listing."""
         payees = payees if payees is not None else [payee(model, 10_000, MODEL)]
+        ensure_attested(self.chain, model)
         self.tx(model, "TwinRegistry", "registerTwin", uri, Web3.keccak(text=f"consent {uri}"), payees)
-        return self.call("TwinRegistry", "twinCount")
+        twin_id = self.call("TwinRegistry", "twinCount")
+        if accept:
+            known = {a.address: a for a in vars(self.accounts).values() if isinstance(a, LocalAccount)}
+            accept_listing(self.chain, twin_id, *(known[p[0]] for p in payees[1:] if p[0] in known))
+        return twin_id
 
     def publish(self, model: LocalAccount, twin_id: int, terms: Terms | None = None) -> int:
         self.tx(model, "LicenseToken", "publishOffer", twin_id, (terms or Terms()).tuple())
@@ -302,6 +318,7 @@ class Env:
             territories=t[4],
             exclusive=t[5],
             transferable=t[6],
+            idle_end_after=t[7],
         )
 
     def conserved(self) -> None:

@@ -23,6 +23,8 @@ from twin_licensing.db.uses import ChainScope, Use
 from twin_licensing.domain.money import UNIT as USDC
 from twin_licensing.domain.shares import BPS
 
+from kit.guild import accept, ensure_attested
+
 DAY = 24 * 3600
 MODEL, AGENCY, CREW = 0, 1, 2
 ECOMMERCE, SOCIAL, PRINT, VIDEO = 0, 1, 2, 3  # category bit numbers
@@ -51,8 +53,12 @@ class Market:
         payees = [(model.address, BPS - (agency_bps if agency else 0), MODEL)]
         if agency is not None:
             payees.append((agency.address, agency_bps, AGENCY))
+        ensure_attested(self.chain, model)
         self.tx(model, "TwinRegistry", "registerTwin", "ipfs://twin", b"\x01" * 32, payees)
-        return self.chain.call("TwinRegistry", "twinCount")
+        twin_id = self.chain.call("TwinRegistry", "twinCount")
+        if agency is not None:
+            accept(self.chain, twin_id, agency)
+        return twin_id
 
     def offer(
         self,
@@ -66,7 +72,7 @@ class Market:
         categories: int = mask(ECOMMERCE, SOCIAL),
         territories: int = mask(EUROPE, UK),
     ) -> int:
-        terms = (upfront_fee, per_use_fee, duration, max_uses, categories, territories, False, False)
+        terms = (upfront_fee, per_use_fee, duration, max_uses, categories, territories, False, False, 0)
         self.tx(model, "LicenseToken", "publishOffer", twin_id, terms)
         return self.chain.call("LicenseToken", "offerCount")
 
