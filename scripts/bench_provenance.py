@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import time
@@ -35,7 +34,7 @@ import httpx  # noqa: E402
 from bench_settlement import log, spawn, stop, wait_http  # noqa: E402
 from kit.images import encoded, jpeg_with_scan_altered, picture, stripped_copy  # noqa: E402
 from kit.signin import sign_in  # noqa: E402
-from kit.uses import USDC, Market, signed_report  # noqa: E402
+from kit.uses import USDC, Market, backend_env, signed_report  # noqa: E402
 from twin_licensing.chain.client import Chain  # noqa: E402
 from twin_licensing.chain.deploy import deploy  # noqa: E402
 from twin_licensing.chain.keys import dev_account  # noqa: E402
@@ -45,6 +44,7 @@ from twin_licensing.db.engine import make_engine  # noqa: E402
 from twin_licensing.db.migrate import upgrade_database  # noqa: E402
 from twin_licensing.provenance.images import sha256_hex  # noqa: E402
 from twin_licensing.seed import data  # noqa: E402
+from twin_licensing.settings import get_settings  # noqa: E402
 
 USES_PER_LICENCE = 50
 FEE = 2 * USDC
@@ -88,15 +88,10 @@ def main() -> int:
         db_path = workdir / "twin.db"
         engine = make_engine(f"sqlite:///{db_path}")
         upgrade_database(engine)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TWIN_") and k != "DATABASE_URL"}
-        env.update({
-            "TWIN_RPC_URL": node.url,
-            "TWIN_DEPLOYMENTS_DIR": str(workdir / "deployments"),
-            "TWIN_ARTIFACTS_DIR": str(ROOT / "artifacts"),
-            "TWIN_VAR_DIR": str(workdir),
-            "DATABASE_URL": f"sqlite:///{db_path}",
-            "TWIN_VERIFY_RATE_PER_MINUTE": "1000000",  # the benchmark is one client
-        })
+        env = backend_env(get_settings(rpc_url=node.url, deployments_dir=workdir / "deployments",
+                                       artifacts_dir=ROOT / "artifacts", var_dir=workdir,
+                                       database_url=f"sqlite:///{db_path}"))
+        env["TWIN_VERIFY_RATE_PER_MINUTE"] = "1000000"  # the benchmark is one client
         port = free_port()
         try:
             processes.append(spawn(["index"], env, workdir / "indexer.log"))

@@ -6,6 +6,7 @@ oversized, truncated, non-image and bomb uploads: 4xx, nothing stored)."""
 from __future__ import annotations
 
 import io
+from argparse import Namespace
 from dataclasses import replace
 
 import pytest
@@ -15,6 +16,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from twin_licensing.api.app import create_app
+from twin_licensing.commands import verify_image
 from twin_licensing.chain.settlement import SettlementClient
 from twin_licensing.db.assets import Asset, AssetUse, UnlicensedReport
 from twin_licensing.provenance.certificates import identity_from, load_identity, make_ca, make_signer
@@ -24,7 +26,7 @@ from twin_licensing.settlement.config import SettlerConfig
 from twin_licensing.settlement.settler import Settler
 from kit.images import encoded, picture, png_bomb, png_with_pixel_changed, stripped_copy
 from kit.signin import sign_in
-from kit.uses import PRINT, USDC, domain_of, signed_report
+from kit.uses import PRINT, USDC, backend_env, domain_of, signed_report
 
 API = "/api/v1"
 
@@ -68,7 +70,7 @@ def verdict(client, data: bytes) -> dict:
 
 
 def test_image_use_from_upload_to_paid_credential(system, brand, guild, chain, licences, engine, recorder,
-                                                   index_settings, sync_index):
+                                                   index_settings, sync_index, tmp_path, monkeypatch, capsys):
     anonymous, holder = system
     first, second = licences
     sign_in(holder, brand.key)
@@ -177,3 +179,16 @@ def test_image_use_from_upload_to_paid_credential(system, brand, guild, chain, l
     assert listed["total"] == 1 and listed["items"][0]["note"] == "Seen on a billboard in Lyon"
     with Session(engine) as session:
         assert session.execute(select(func.count()).select_from(UnlicensedReport)).scalar_one() == 1
+
+    # The console says the same: exit 0 for licensed, 1 otherwise, 2 for a file it cannot check.
+    for name, value in backend_env(index_settings).items():
+        monkeypatch.setenv(name, value)
+    files = {"signed.png": signed, "other.jpg": encoded(picture(999), "JPEG"), "notes.txt": b"not an image"}
+    for name, content in files.items():
+        (tmp_path / name).write_bytes(content)
+    capsys.readouterr()
+    codes = [verify_image.run(Namespace(file=tmp_path / name, json=False, rpc_url=None)) for name in files]
+    assert codes == [0, 1, 2]
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == paid["sentence"] and lines[1] == unrelated["sentence"]
+    assert len(lines) == 3 and "not a JPEG, PNG or WebP" in lines[2]

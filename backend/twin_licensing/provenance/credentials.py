@@ -18,6 +18,7 @@ from typing import Any
 import c2pa
 
 from .. import __version__
+from ..errors import TwinLicensingError
 from .certificates import SigningIdentity
 
 LICENCE_ASSERTION = "org.twinlicensing.licence"
@@ -137,7 +138,7 @@ class Reading:
         return any(code in UNTRUSTED_CODES for code in self.failures) or self.state not in ("Trusted",)
 
 
-class UnreadableCredential(Exception):
+class UnreadableCredential(TwinLicensingError, ValueError):
     """Raised by `read_credential` when the image holds C2PA data that cannot be parsed at all."""
 
 

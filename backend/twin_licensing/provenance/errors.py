@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from ..errors import TwinLicensingError
+from ..errors import RequestRefused
 from ..usage.errors import sentence
 
 
-class ProvenanceRefused(TwinLicensingError):
+class ProvenanceRefused(RequestRefused):
     """An image or request the provenance endpoints will not take; nothing was stored."""
 
     status_code = 422
     code = "provenance_refused"
 
     def __init__(self, reason: str) -> None:
-        reason = sentence(reason)
-        super().__init__(reason)
-        self.reason = reason
+        super().__init__(sentence(reason))
 
 
 class ImageTooLarge(ProvenanceRefused, ValueError):
@@ -46,7 +44,3 @@ class CredentialsNotConfigured(ProvenanceRefused, LookupError):
     status_code = 503
     code = "credentials_not_configured"
 
-
-class RateLimited(ProvenanceRefused):
-    status_code = 429
-    code = "rate_limited"
