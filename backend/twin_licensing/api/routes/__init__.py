@@ -10,15 +10,14 @@ from fastapi import APIRouter
 
 from . import accounts, deployment, dev_rpc, docs, earnings, health, licenses, metrics, signin, statements, twins, uses
 from . import provenance  # issue 13: use images, content credentials, the image check
-from . import attestations, payees  # issue 10: the guild's attestations, payees' pending listings
+from . import consent_documents  # issue 12: consent texts, content-addressed
 from .paths import API_PREFIX
 
 api_router = APIRouter(prefix=API_PREFIX)
 for module in (uses, twins, licenses, earnings, statements, accounts, deployment, dev_rpc, signin):
     api_router.include_router(module.router)
 api_router.include_router(provenance.router)
-api_router.include_router(attestations.router)
-api_router.include_router(payees.router)
+api_router.include_router(consent_documents.router)
 
 operations_router = APIRouter()
 for module in (health, metrics):
