@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from . import accounts, deployment, dev_rpc, docs, earnings, health, licenses, metrics, signin, statements, twins, uses
 from . import provenance  # issue 13: use images, content credentials, the image check
 from . import consent_documents  # issue 12: consent texts, content-addressed
+from . import attestations, payees  # issue 10: the guild's attestations, payees' pending listings
 from .paths import API_PREFIX
 
 api_router = APIRouter(prefix=API_PREFIX)
@@ -18,6 +19,8 @@ for module in (uses, twins, licenses, earnings, statements, accounts, deployment
     api_router.include_router(module.router)
 api_router.include_router(provenance.router)
 api_router.include_router(consent_documents.router)
+api_router.include_router(attestations.router)
+api_router.include_router(payees.router)
 
 operations_router = APIRouter()
 for module in (health, metrics):
