@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import pytest
 from kit.read_api import USDC, app_client, app_settings, market  # noqa: F401
+from sqlalchemy import update
+from sqlmodel import Session
 
 from twin_licensing.api.read.chain_reader import ChainEarnings
 from twin_licensing.api.read.earnings import share_of
+from twin_licensing.db.registry_state import TwinPayee
 
 MODEL_SPLIT = 1_006 * USDC * 8_000 // 10_000  # split to the model at the payee change
 
@@ -45,6 +48,16 @@ def test_index_totals_match_the_contract_rule(app_client, market):
     assert index["claimable"] == 8 * USDC and index["total_earned"] == MODEL_SPLIT + 8 * USDC
     agency = app_client.get(f"/api/v1/earnings/{market.agency}").json()["index"]
     assert agency["claimable"] == 1_006 * USDC - MODEL_SPLIT + 1_500_000
+    # The crew never accepted its listing: twin 1 does not count in its claimable() (its 0.5 USDC part waits for
+    # withdrawFrom or an acceptance); once accepted, it does.
+    crew = app_client.get(f"/api/v1/earnings/{market.crew}").json()["index"]
+    assert crew["claimable"] == crew["total_earned"] == 0
+
+
+def test_an_accepted_listing_counts_in_the_index_totals(market, app_client):
+    with Session(market.engine) as session:
+        session.execute(update(TwinPayee).where(TwinPayee.account == market.crew).values(accepted=True))
+        session.commit()
     crew = app_client.get(f"/api/v1/earnings/{market.crew}").json()["index"]
     assert crew["claimable"] == crew["total_earned"] == 500_000
 

@@ -3,7 +3,9 @@
 Totals. The contract credits a twin's earnings to the twin (`undistributed`) and splits them among its payees only
 when a payee withdraws or the payees change. So what a payee may claim is what was split to her (`distributed`)
 minus what she withdrew, plus her share of each of her twins' undistributed earnings, split now by the current
-shares with the remainder to the model: exactly `LicenseToken.claimable`.
+shares with the remainder to the model: exactly `LicenseToken.claimable`. Her twins are those she is the model of and
+those she accepted being a payee of; a twin that lists her without her acceptance adds nothing here (its part is
+reached by `withdrawFrom`, and `/payees/{address}/listings` shows it).
 
 History. Each upfront fee and each settled item is attributed to the payee by the shares in force at its block
 (the twin's `PayeesSet` events); a rounding unit may land differently than in the contract's split of the sum, so
@@ -70,9 +72,12 @@ def _current_payees(session: Session, chain_id: int, twin_ids: list[int]) -> dic
 
 def index_totals(session: Session, chain_id: int, payee: str) -> IndexTotals:
     balance = session.get(PayeeBalance, (chain_id, payee))
+    # The twins that count in the contract's claimable(): her own, and those she accepted being a payee of.
     twin_ids = list(
         session.execute(
-            select(TwinPayee.twin_id).where(TwinPayee.chain_id == chain_id, TwinPayee.account == payee)
+            select(TwinPayee.twin_id).where(
+                TwinPayee.chain_id == chain_id, TwinPayee.account == payee, TwinPayee.accepted.is_(True)
+            )
         ).scalars()
     )
     pending = 0
