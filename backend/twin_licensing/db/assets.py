@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, Index
-from sqlmodel import Field, SQLModel
+from sqlalchemy import BigInteger, Column, DateTime, Index, select
+from sqlmodel import Field, Session, SQLModel
 
 from .uses import utcnow
 
@@ -50,3 +50,10 @@ class UnlicensedReport(SQLModel, table=True):
     note: str = Field(max_length=2000)
     reporter: str | None = Field(default=None, max_length=42)  # the signed-in account, when there was one
     reported_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+def attached_images(session: Session, use_ids: list[int]) -> set[int]:
+    """Which of these uses have an image attached (one query)."""
+    if not use_ids:
+        return set()
+    return set(session.execute(select(AssetUse.use_id).where(AssetUse.use_id.in_(use_ids))).scalars())

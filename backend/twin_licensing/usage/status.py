@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from ..chain.merkle import MerkleProof, UseTree
-from ..db.assets import AssetUse
+from ..db.assets import attached_images
 from ..db.license_state import License, Settlement
 from ..db.submissions import MINED, SENDING, SettleSubmission, SettleSubmissionItem
 from ..db.uses import ChainScope, PayeeSharePublic, Use, UsePublic
@@ -79,8 +79,7 @@ def use_views(session: Session, index: IndexView, uses: Sequence[Any], licence: 
         lic = licence if licence is not None and licence.license_id == license_id else None
         for use, view in zip(group, _licence_views(session, index, group, lic)):
             views[id(use)] = view
-    ids = [use.use_id for use in uses]
-    with_image = set(session.execute(select(AssetUse.use_id).where(AssetUse.use_id.in_(ids))).scalars()) if ids else ()
+    with_image = attached_images(session, [use.use_id for use in uses])
     for use in uses:
         views[id(use)].asset = use.use_id in with_image
     return [views[id(use)] for use in uses]
