@@ -195,7 +195,12 @@ function reportCard(view, isHolder, onReported) {
   const reference = h("input", { type: "text", name: "reference", placeholder: "e.g. SS26 lookbook, image 14", maxlength: 200 });
   const refField = field("What did you make?", reference, "Your name for the asset or campaign item, shown in your history. Its hash is what is signed.");
   reference.addEventListener("input", () => refField.setError(""));
-  const attach = attachField();
+  // With an image attached, the image is the use's reference (its SHA-256 is signed), so no name is asked for it:
+  // the intake keeps a label only when the reference is the label's own hash.
+  const attach = attachField((attached) => {
+    reference.disabled = attached;
+    if (attached) refField.setError("");
+  });
   const credential = h("div"); // the credentialed copy of the image attached to the use reported last
   const blocked = h("div");
   const note = h("div"); // what became of the use reported from this page, painted from the loader's numbers
@@ -213,7 +218,7 @@ function reportCard(view, isHolder, onReported) {
     } catch {
       return;
     }
-    const label = reference.value.trim() || (image ? image.file.name : "");
+    const label = image ? image.file.name : reference.value.trim();
     if (!label) {
       refField.setError("Describe the use (e.g. the campaign and image number) so it can be traced later.");
       return;
@@ -256,7 +261,7 @@ function reportCard(view, isHolder, onReported) {
               method: "POST",
               body: {
                 // A 0x-hash typed as the reference is the use_ref itself, not a label whose hash it is.
-                license_id: Number(report.licenseId), use_ref: report.useRef, label: isHash(label) ? undefined : label,
+                license_id: Number(report.licenseId), use_ref: report.useRef, label: image || isHash(label) ? undefined : label,
                 category: report.category,
                 territory: report.territory, used_at: Number(report.usedAt), signature: c.signature,
               },

@@ -7,9 +7,10 @@ import { checkImage, sha256Of, sizeText, maxImageBytes, credentialedUrl, thumbna
 
 /**
  * The "Attach the image" field. `read()` gives {file, sha256} for an attached image that passed the browser's
- * checks (null when none is attached) or throws the field's sentence; `clear()` empties it.
+ * checks (null when none is attached) or throws the field's sentence; `clear()` empties it. `onChange(attached)`
+ * hears whether a file is chosen.
  */
-export function attachField() {
+export function attachField(onChange = () => {}) {
   const input = h("input", { type: "file", name: "asset", id: "use-asset", accept: "image/jpeg,image/png,image/webp" });
   const error = h("div", { class: "field-error", hidden: true });
   const chosen = h("div", { class: "muted small", "data-asset-chosen": "" });
@@ -28,11 +29,12 @@ export function attachField() {
     setError("");
     mount(chosen);
     const file = input.files[0];
+    onChange(Boolean(file));
     if (!file) return (checked = null);
     const attempt = inspect(file);
     checked = attempt;
     attempt.then(
-      (done) => checked === attempt && mount(chosen, `${file.name}, ${sizeText(file.size)}: its SHA-256 ${done.sha256.slice(0, 12)}… is the use's reference.`),
+      (done) => checked === attempt && mount(chosen, `${file.name}, ${sizeText(file.size)}: the image is the use's reference (its SHA-256 ${done.sha256.slice(0, 12)}… is what you sign).`),
       (problem) => checked === attempt && setError(problem.message),
     );
   });
@@ -58,6 +60,7 @@ export function attachField() {
     clear() {
       input.value = "";
       checked = null;
+      onChange(false);
       mount(chosen);
       setError("");
     },
