@@ -26,12 +26,11 @@ export function consentBadge(consent) {
  * none to show: a twin registered before attestations existed). */
 export function verifiedBadge(twin) {
   const v = twin.verification;
-  if (!v) return null;
-  if (v.state && v.state !== "valid") {
+  if (!v || !v.attestation_id) return null;
+  if (!v.verified) {
     return badge(`Guild attestation ${v.state === "revoked" ? "revoked" : "expired"} (verified ${date(v.issued_at)})`, "warn");
   }
-  return h("span", { class: "badge ok verified", "data-verified": "", title: v.label ? `Attested as “${v.label}”` : null },
-    `Verified by the guild · ${date(v.issued_at)}`);
+  return h("span", { class: "badge ok verified", "data-verified": "" }, `Verified by the guild · ${date(v.issued_at)}`);
 }
 
 /** Whether a listed payee (not the model) accepted her listing: until she does, the twin does not count in her
@@ -51,6 +50,7 @@ export function payeeAcceptance(p, twinId) {
 export const ATTESTATION_ROLE = { model: 0, agency: 1 };
 
 export function attestationBadge(a) {
+  if (a.state === "valid" && a.current === false) return badge("Replaced", "");
   if (a.state === "valid") return badge("Valid", "ok");
   if (a.state === "revoked") return badge(`Revoked${a.revoked_at ? ` ${date(a.revoked_at)}` : ""}`, "bad");
   return badge("Expired", "warn");
@@ -72,6 +72,7 @@ const LICENSE_STATUS = {
   revoked: ["Consent revoked", "bad"],
   revocation_pending: ["Consent being revoked", "warn"],
   exhausted: ["All uses spent", "info"],
+  ended: ["Ended by the model (idle)", ""],
   reclaimed: ["Escrow reclaimed", ""],
 };
 

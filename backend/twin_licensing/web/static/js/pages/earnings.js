@@ -163,11 +163,11 @@ function drawCharts(earnings) {
  * keeps what was already credited. Null when nothing waits.
  */
 async function listingsCard(me) {
-  const page = await api(`/payees/${me}/listings`, { query: { accepted: "false", limit: 100 } });
+  const page = await api(`/payees/${me}/listings`, { query: { status: "pending", limit: 100 } });
   if (!page.data.length) return null;
   const slot = h("div");
-  const twinName = (l) => l.twin_name || `Twin #${l.twin_id}`;
-  const gone = (twinId) => async () => !(await api(`/payees/${me}/listings`, { query: { accepted: "false", limit: 100 } })).data.some((l) => l.twin_id === twinId);
+  const twinName = (l) => l.twin.name || `Twin #${l.twin.twin_id}`;
+  const gone = (twinId) => async () => !(await api(`/payees/${me}/listings`, { query: { status: "pending", limit: 100 } })).data.some((l) => l.twin.twin_id === twinId);
   const act = async (listing, accept) => {
     mount(slot);
     if (!accept && !(await confirmDialog({
@@ -181,9 +181,9 @@ async function listingsCard(me) {
       await runSteps(accept ? "Accepting the listing" : "Leaving the twin", [
         {
           label: accept ? `Accept your share of ${twinName(listing)}` : `Leave ${twinName(listing)}`,
-          run: (ctx, note) => send(registry(true), accept ? "acceptPayee" : "leavePayee", [listing.twin_id], note),
+          run: (ctx, note) => send(registry(true), accept ? "acceptPayee" : "leavePayee", [listing.twin.twin_id], note),
         },
-        { label: "Update your listings", run: () => poll(gone(listing.twin_id), { timeoutMs: INDEX_WAIT_MS }) },
+        { label: "Update your listings", run: () => poll(gone(listing.twin.twin_id), { timeoutMs: INDEX_WAIT_MS }) },
       ], explain);
       toast(accept ? `You accepted your share of ${twinName(listing)}: its earnings count in your withdrawals.`
         : `You left ${twinName(listing)}: your share goes to the model.`, "ok");
@@ -199,15 +199,16 @@ async function listingsCard(me) {
     slot,
     table(
       [
-        { label: "Twin", render: (l) => h("a", { href: `#/twins/${l.twin_id}` }, twinName(l)) },
+        { label: "Twin", render: (l) => h("a", { href: `#/twins/${l.twin.twin_id}` }, twinName(l)) },
         { label: "Model", render: (l) => l.model_label || shortAddress(l.model) },
         { label: "Your role", render: (l) => badge(l.role) },
         { label: "Your share", num: true, render: (l) => bps(l.share_bps) },
+        { label: "Credited so far", num: true, render: (l) => money(l.undistributed_share) },
         {
           label: "",
           render: (l) => h("div", { class: "row", style: "justify-content:flex-end;gap:6px" },
-            h("button", { type: "button", class: "btn small primary", "data-accept": l.twin_id, "aria-label": `Accept your share of ${twinName(l)}`, onclick: () => act(l, true) }, "Accept"),
-            h("button", { type: "button", class: "btn small danger", "data-leave": l.twin_id, "aria-label": `Leave ${twinName(l)}`, onclick: () => act(l, false) }, "Leave")),
+            h("button", { type: "button", class: "btn small primary", "data-accept": l.twin.twin_id, "aria-label": `Accept your share of ${twinName(l)}`, onclick: () => act(l, true) }, "Accept"),
+            h("button", { type: "button", class: "btn small danger", "data-leave": l.twin.twin_id, "aria-label": `Leave ${twinName(l)}`, onclick: () => act(l, false) }, "Leave")),
         },
       ],
       page.data,

@@ -57,11 +57,11 @@ export async function render(root, { params, isCurrent }) {
     }
   };
 
-  const roleSelect = h("select", { id: "filter-role", "aria-label": "Show role" },
+  const roleSelect = h("select", { id: "filter-role", "aria-label": "Show role", style: "width:auto" },
     h("option", { value: "" }, "Models and agencies"), h("option", { value: "model" }, "Models"), h("option", { value: "agency" }, "Agencies"));
   roleSelect.value = roleFilter;
   roleSelect.addEventListener("change", () => go({ role: roleSelect.value }));
-  const stateSelect = h("select", { id: "filter-state", "aria-label": "Show state" },
+  const stateSelect = h("select", { id: "filter-state", "aria-label": "Show state", style: "width:auto" },
     h("option", { value: "" }, "Any state"), h("option", { value: "valid" }, "Valid"), h("option", { value: "expired" }, "Expired"), h("option", { value: "revoked" }, "Revoked"));
   stateSelect.value = stateFilter;
   stateSelect.addEventListener("change", () => go({ state: stateSelect.value }));
@@ -85,7 +85,7 @@ export async function render(root, { params, isCurrent }) {
         slot,
         table(
           [
-            { label: "Who", render: (a) => h("div", {}, h("div", {}, a.subject_label || shortAddress(a.subject)), h("div", { class: "muted small addr" }, shortAddress(a.subject))) },
+            { label: "Who", render: (a) => h("div", {}, h("div", {}, nameOf(a)), h("div", { class: "muted small addr" }, shortAddress(a.subject))) },
             { label: "Role", render: (a) => roleName(a.role) },
             { label: "Label", render: (a) => a.label || "—" },
             { label: "Issued", render: (a) => date(a.issued_at) },
@@ -93,7 +93,7 @@ export async function render(root, { params, isCurrent }) {
             { label: "State", render: (a) => attestationBadge(a) },
             {
               label: "",
-              render: (a) => (a.state === "valid" && guild
+              render: (a) => (a.state === "valid" && a.current && guild
                 ? h("button", { type: "button", class: "btn small danger", "data-revoke": a.attestation_id, "aria-label": `Revoke the attestation of ${a.label || a.subject}`, onclick: () => revoke(a) }, "Revoke")
                 : null),
             },
@@ -103,6 +103,12 @@ export async function render(root, { params, isCurrent }) {
         ),
         pager(offset, LIMIT, page.count, (o) => go({ offset: String(o) })))),
   );
+}
+
+/** Who the subject is: its development account's name, else the API's label for it, else its short address. */
+function nameOf(a) {
+  const known = state.accounts.find((x) => x.address.toLowerCase() === a.subject.toLowerCase());
+  return known?.name || a.subject_label || shortAddress(a.subject);
 }
 
 function roleName(role) {
@@ -198,7 +204,7 @@ function attestForm(guild, reload) {
     // An address holds one attestation at a time: a new one replaces the current one, which the guild is told.
     let current = null;
     try {
-      current = (await api("/attestations", { query: { subject: wanted.subject, state: "valid", limit: 1 } })).data[0] || null;
+      current = (await api("/attestations", { query: { subject: wanted.subject, current: "true", state: "valid", limit: 1 } })).data[0] || null;
     } catch { /* the contract still decides */ }
     const who = state.accounts.find((a) => a.address === wanted.subject)?.label || wanted.subject;
     const confirmed = await confirmDialog({

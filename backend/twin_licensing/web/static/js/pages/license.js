@@ -74,7 +74,7 @@ export async function render(root, { args, params, isCurrent }) {
       stat("Escrow left", money(l.escrow), l.escrow_uses_left === null || !l.can_report ? "" : `covers ${plural(l.escrow_uses_left, "more use")}`, "accent"),
       stat("Uses settled", String(l.uses_settled), l.uses_pending ? `${l.uses_pending} pending` : "none pending"),
       stat("Uses left", l.uses_left === null ? "Unlimited" : String(l.uses_left), l.terms.max_uses ? `of ${l.terms.max_uses}` : ""),
-      stat("Expires", date(l.expiry), l.status === "expired" ? "expired" : dateTime(l.expiry)));
+      stat("Expires", date(l.expiry), l.status === "expired" ? "expired" : l.status === "ended" ? "ended by the model" : dateTime(l.expiry)));
     mount(statusSlot, licenseBadge(l.status));
     mount(consentSlot, consentNotice(l));
     report.paint();
@@ -437,7 +437,7 @@ function escrowCard(view, isHolder, onChanged) {
     left.textContent = money(l.escrow);
     // Escrow can be added while the licence runs, and taken back once it expired or the revocation took effect.
     const canTopUp = isHolder && (l.status === "active" || l.status === "exhausted" || l.status === "revocation_pending");
-    const ended = l.status === "expired" || l.status === "revoked";
+    const ended = l.status === "expired" || l.status === "revoked" || l.status === "ended";
     const cap = topUpCap(l);
     capHint.textContent = canTopUp ? `You can add at most ${money(cap)}: what the ${l.terms.max_uses ? "uses left" : "licence"} can still spend, less the escrow held.` : "";
     topUpButton.disabled = !canTopUp || cap === 0n;
@@ -447,7 +447,8 @@ function escrowCard(view, isHolder, onChanged) {
     const canReclaim = isHolder && l.reclaimable;
     let text;
     if (l.reclaimable) {
-      text = `The licence has ${l.status === "expired" ? "expired" : "lost the model's consent"}: you can take back the ${money(l.escrow)} left.`;
+      const why = { expired: "expired", ended: "been ended by the model (no use settled for its idle period)" }[l.status] || "lost the model's consent";
+      text = `The licence has ${why}: you can take back the ${money(l.escrow)} left.`;
     } else if (ended) {
       text = Number(l.escrow_reclaimed) > 0
         ? `You took back ${money(l.escrow_reclaimed)} of unspent escrow: nothing is left on this licence.`

@@ -119,7 +119,7 @@ export async function render(root) {
     }
     if (agencies > cap) {
       const why = listedOtherwise
-        ? ` ${labelOf(listedOtherwise)} is an agency the guild attested: its share counts toward the cap even listed as ${rows.find((r) => r.address() === listedOtherwise).roleName()}.`
+        ? ` ${labelOf(listedOtherwise, true)} is an agency the guild attested: its share counts toward the cap even listed as ${rows.find((r) => r.address() === listedOtherwise).roleName()}.`
         : "";
       throw new Error(`Agencies may take at most ${bps(cap)} of a twin's earnings together (the guild's cap); these shares give them ${bps(agencies)}.${why}`);
     }
