@@ -163,33 +163,54 @@ class Env:
     # -------------------------------------------------------------- state digest
 
     def digest(self) -> dict[str, Any]:
-        """Everything a refused call could have changed: balances, totals, counts, licences, twins, earnings."""
+        """Everything a refused call could have changed: balances, totals, counts, licences, twins, earnings, the
+        guild's parameters and attestations, and which twins each person counts as an accepted payee."""
         people = [a.address for a in vars(self.accounts).values() if isinstance(a, LocalAccount)]
         lic, reg, tok = self.license, self.registry, self.token
+        totals = [
+            lic.functions.totalEscrow(),
+            lic.functions.totalOwed(),
+            lic.functions.paused(),
+            tok.functions.totalSupply(),
+            reg.functions.agencyCap(),
+            reg.functions.nonModelCap(),
+            reg.functions.exclusivityMinimum(),
+            reg.functions.noticePeriod(),
+        ]
+        counts = [
+            lic.functions.offerCount(),
+            lic.functions.licenseCount(),
+            reg.functions.twinCount(),
+            reg.functions.attestationCount(),
+        ]
         head = read_many(
             self.w3,
             [tok.functions.balanceOf(x) for x in [*people, lic.address]]
-            + [lic.functions.claimable(x) for x in people]
-            + [
-                lic.functions.totalEscrow(),
-                lic.functions.totalOwed(),
-                lic.functions.offerCount(),
-                lic.functions.licenseCount(),
-                reg.functions.twinCount(),
-                tok.functions.totalSupply(),
-                lic.functions.paused(),
-            ],
+            + [f for x in people for f in (lic.functions.claimable(x), reg.functions.twinsOfPayee(x))]
+            + [f for x in people for f in (reg.functions.attestationOf(x), reg.functions.attestationNonce(x))]
+            + totals
+            + counts,
         )
-        offers, licenses, twins = head[-5], head[-4], head[-3]
+        offers, licenses, twins, attestations = head[-4:]
         objects = read_many(
             self.w3,
-            [f for i in range(1, licenses + 1) for f in (lic.functions.licenseState(i), lic.functions.ownerOf(i))]
+            [
+                f
+                for i in range(1, licenses + 1)
+                for f in (lic.functions.licenseState(i), lic.functions.licenseTerms(i), lic.functions.ownerOf(i))
+            ]
             + [
                 f
                 for i in range(1, twins + 1)
-                for f in (reg.functions.payeesOf(i), reg.functions.consentOf(i), lic.functions.undistributed(i))
+                for f in (
+                    reg.functions.payeesOf(i),
+                    reg.functions.consentOf(i),
+                    reg.functions.noticePeriodOf(i),
+                    lic.functions.undistributed(i),
+                )
             ]
-            + [lic.functions.offer(i) for i in range(1, offers + 1)],
+            + [lic.functions.offer(i) for i in range(1, offers + 1)]
+            + [reg.functions.attestation(i) for i in range(1, attestations + 1)],
         )
         # consentOf's state depends on the clock, which a refused call does move: compare its stored fields only.
         objects = [o[1:] if isinstance(o, tuple) and len(o) == 3 and isinstance(o[2], bytes) else o for o in objects]
