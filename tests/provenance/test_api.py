@@ -69,7 +69,7 @@ def verdict(client, data: bytes) -> dict:
     return body
 
 
-def test_image_use_from_upload_to_paid_credential(system, brand, guild, chain, licences, engine, recorder,
+def test_image_use_from_upload_to_paid_credential(system, brand, brand2, model, agency, guild, chain, licences, engine, recorder,
                                                    index_settings, sync_index, tmp_path, monkeypatch, capsys):
     anonymous, holder = system
     first, second = licences
@@ -105,7 +105,11 @@ def test_image_use_from_upload_to_paid_credential(system, brand, guild, chain, l
     assert stored(engine, index_settings) == (1, 1, 1)
     assert holder.get(f"{API}/uses/{use['id']}").json()["asset"] is True
 
-    # Who may fetch it: the holder (and the twin's audience), not an anonymous visitor.
+    # Who may fetch it: the holder, the twin's model and payees, the guild; not another brand, not anonymously.
+    for who, status in ((model, 200), (agency, 200), (guild, 200), (brand2, 404)):
+        with TestClient(anonymous.app) as other:
+            sign_in(other, who.key)
+            assert other.get(f"{url}/thumbnail").status_code == status, who.address
     assert anonymous.get(url).status_code == 404
     assert holder.get(url).content == image
     thumb = Image.open(io.BytesIO(holder.get(f"{url}/thumbnail").content))
