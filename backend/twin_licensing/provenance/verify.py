@@ -21,7 +21,7 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from ..chain.merkle import verify as verify_proof
-from ..db.assets import Asset, AssetUse
+from ..db.assets import AssetUse
 from ..db.license_state import License
 from ..db.registry_state import Twin
 from ..db.uses import ChainScope, Use
