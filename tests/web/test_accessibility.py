@@ -47,6 +47,7 @@ PAGES = [
     ("earnings", "model", "/model/earnings", "#earnings-history table"),
     ("register", "model", "/model/twins/new", "#register-twin"),
     ("guild", "guild", "/guild", "#attestations table"),
+    ("check-image", "brand", "/check", "#drop-zone"),
 ]
 
 
@@ -131,6 +132,7 @@ def test_focus_is_visible_on_every_control(open_page, system, licensed, size):
         ("brand", "/licenses", "#license-list tbody tr", 20),  # row links
         ("model", "/model/twins/new", "#register-twin", 30),  # text fields, text areas, selects, buttons
         ("model", f"/model/twins/{TWIN_ID}", "#publish-offer", 45),  # chips (hidden checkboxes)
+        ("brand", "/check", "#drop-zone", 20),  # the drop zone (a hidden file input)
     ]
     weak = []
     reached = 0

@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 
 from client_support import chain_of, open_as, wait_for
 from conftest import PHONE, first_load
+from test_accessibility import axe_violations, readable
 from kit.images import encoded, picture, png_with_pixel_changed
 from kit.signin import sign_in as kit_sign_in
 
@@ -159,6 +160,8 @@ def test_attach_report_download_and_check(open_page, system, licence):
     report = verdict.locator("#report-unlicensed")
     report.get_by_role("button", name="Report unlicensed use").click()
     expect(report.locator(".field-error")).to_have_text("Say where you saw the image, so the guild can follow it up.")
+    violations = axe_violations(anyone)  # the verdict with the report form and its error
+    assert not violations, readable(violations)
     note = f"Poster at the Gare du Nord, {TWIN_ID}"
     report.locator("textarea[name=note]").fill(note)
     report.get_by_role("button", name="Report unlicensed use").click()
@@ -185,14 +188,25 @@ def test_the_pages_on_a_phone(open_page, system, licence):
     page.goto(f"{system.url}/#/check")
     expect(page.locator("#drop-zone")).to_be_visible()
     shoot(page, "check-390")
-    verdict = check(page, system, "street-poster.jpg", encoded(picture(9_999_002), "JPEG", quality=90), "image/jpeg")
-    expect(verdict).to_have_attribute("data-verdict", "no_credential/no_licensed_match")
+    # Dropped on the zone rather than chosen: the same check.
+    page.evaluate("""async (bytes) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([new Uint8Array(bytes)], "dropped.jpg", { type: "image/jpeg" }));
+      document.getElementById("drop-zone").dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    }""", list(encoded(picture(9_999_002), "JPEG", quality=90)))
+    verdict = page.locator("#verdict")
+    expect(verdict).to_have_attribute("data-verdict", "no_credential/no_licensed_match", timeout=30_000)
+    expect(page.locator("#check-picked")).to_contain_text("dropped.jpg")
     shoot(page, "check-verdict-390")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE[0]
+    violations = axe_violations(page)
+    assert not violations, readable(violations)
     sign_in(page, system, licence["brand"])
     open_as(page, system, licence["brand"], f"/licenses/{licence['license_id']}")
     expect(page.locator("#attach-image")).to_be_visible()
     page.wait_for_load_state("networkidle")
     shoot(page, "licence-390")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE[0]
+    violations = axe_violations(page)
+    assert not violations, readable(violations)
     assert not page.js_errors, page.js_errors
