@@ -33,6 +33,7 @@ def shots(page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     for width, height in ((1400, 900), (390, 844)):
         page.set_viewport_size({"width": width, "height": height})
+        page.evaluate("window.scrollTo(0, 0)")  # the sticky header would show where the page was scrolled to
         page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
     page.set_viewport_size({"width": 1400, "height": 900})
 
@@ -183,6 +184,9 @@ def test_exclusive_offers_idle_end_floor_at_purchase_and_locked_licences(page, s
     floor = chain.call("TwinRegistry", "categoryFloor", 0)
 
     # The catalogue and the twin page say the guild verified her.
+    open_as(page, system, brand, f"/catalogue?q={twin['name'].split()[0]}")
+    expect(page.locator(f'.twin-card[data-twin-id="{twin_id}"] [data-verified]')).to_contain_text("Verified by the guild")
+    shots(page, "catalogue-verified")
     open_as(page, system, brand, f"/twins/{twin_id}")
     expect(page.locator(".twin-hero [data-verified]")).to_contain_text("Verified by the guild")
 
@@ -223,6 +227,7 @@ def test_exclusive_offers_idle_end_floor_at_purchase_and_locked_licences(page, s
     # The brand's licence is locked, and says so.
     open_as(page, system, brand, f"/licenses/{license_id}")
     expect(page.locator("[data-lock]")).to_contain_text("locked (cannot be transferred)")
+    shots(page, "licence-locked")
     assert chain.call("LicenseToken", "locked", license_id)
 
     open_as(page, system, model, f"/model/twins/{twin_id}")

@@ -6,7 +6,7 @@ import { money, amountText, date, dateTime, duration, bps, plural, shortAddress,
 import { h, mount, errorBox, runSteps, toast, badge, field } from "../ui.js";
 import { explain } from "../errors.js";
 import { licenses, token, send, events, signPermit, balanceOf } from "../chain.js";
-import { portrait, consentBadge, verifiedBadge, payeeAcceptance, offerTerms, offerTitle, confirmDialog, faucetButton, amountField,
+import { portrait, consentBadge, verifiedBadge, offerTerms, offerTitle, confirmDialog, faucetButton, amountField,
   rulesProblem } from "./common.js";
 
 export async function render(root, { args }) {
@@ -49,7 +49,6 @@ export async function render(root, { args }) {
                 h("tr", {},
                   h("td", {}, h("div", {}, p.label || shortAddress(p.account)), h("div", { class: "muted small addr" }, shortAddress(p.account))),
                   h("td", {}, badge(p.role)),
-                  h("td", {}, payeeAcceptance(p, twin.twin_id)),
                   h("td", { class: "num" }, bps(p.share_bps)))))),
           ),
           h("section", { class: "card" },
