@@ -147,3 +147,13 @@ def visible_licences(session: Session, chain_id: int, viewer: Viewer):
     twins = _twins_of(session, chain_id, viewer.address)
     holder = License.holder == viewer.address
     return or_(holder, License.twin_id.in_(twins)) if twins else holder
+
+
+def visible_twins(session: Session, chain_id: int, viewer: Viewer) -> list[int] | None:
+    """The twins whose every use the viewer sees (the usage log): None for the guild, meaning every twin; none for
+    an anonymous viewer."""
+    if viewer.guild:
+        return None
+    if not viewer.signed_in:
+        return []
+    return _twins_of(session, chain_id, viewer.address)

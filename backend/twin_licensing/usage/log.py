@@ -34,7 +34,7 @@ from ..db.usage_log import UsageLogVisit
 from ..db.uses import ChainScope, Use
 from ..domain.times import aware, from_unix
 from ..domain.vocabulary import CATEGORIES, TERRITORIES, category_name, territory_name
-from ..errors import TwinLicensingError
+from ..errors import RequestRefused
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -42,15 +42,11 @@ _CURSOR = struct.Struct(">qq")  # accepted_at in microseconds since the epoch, u
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
-class UsageLogError(TwinLicensingError, ValueError):
+class UsageLogError(RequestRefused, ValueError):
     """A usage-log request that cannot be answered (a bad filter or cursor); the message is one sentence."""
 
     status_code = 422
     code = "bad_usage_log_request"
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -119,7 +115,7 @@ def _vocabulary_index(vocabulary: Sequence[str], what: str, value: str | int | N
     for index, name in enumerate(vocabulary):
         if name.lower() == text.lower():
             return index
-    raise UsageLogError(f"there is no {what} \"{text[:40]}\": choose one of {', '.join(vocabulary)}.")
+    raise UsageLogError(f"There is no {what} \"{text[:40]}\": choose one of {', '.join(vocabulary)}.")
 
 
 def category_filter(value: str | int | None) -> int | None:
@@ -139,18 +135,18 @@ def period_filter(first_day: str | None, last_day: str | None, now: datetime) ->
         try:
             parsed = datetime.strptime(text.strip(), "%Y-%m-%d")
         except ValueError:
-            raise UsageLogError(f"the {what} date \"{text[:40]}\" is not a date: write it as YYYY-MM-DD.") from None
+            raise UsageLogError(f"The {what} date \"{text[:40]}\" is not a date: write it as YYYY-MM-DD.") from None
         return parsed.replace(tzinfo=timezone.utc)
 
     since, last = day(first_day, "from"), day(last_day, "to")
     until = last + timedelta(days=1) if last is not None else None
     if since is not None and last is not None and last < since:
         raise UsageLogError(
-            f"the period ends on {last.date()} before it starts on {since.date()}: put the earlier date first."
+            f"The period ends on {last.date()} before it starts on {since.date()}: put the earlier date first."
         )
     if since is not None and since > now:
         raise UsageLogError(
-            f"the period starts on {since.date()}, after today ({now.date()}): no use can have been reported then."
+            f"The period starts on {since.date()}, after today ({now.date()}): no use can have been reported then."
         )
     return since, until
 
@@ -167,7 +163,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         return _EPOCH + timedelta(microseconds=micros), use_id
     except (binascii.Error, struct.error, ValueError, OverflowError):
         raise UsageLogError(
-            "the page cursor is not one this log gave out: open the log again from its first page."
+            "The page cursor is not one this log gave out: open the log again from its first page."
         ) from None
 
 
@@ -218,14 +214,8 @@ def _conditions(scope: ChainScope, twins: Iterable[int] | None, filters: LogFilt
     return conditions
 
 
-def log_query(scope: ChainScope, twins: Iterable[int] | None, filters: LogFilters, cursor: str | None, limit: int):
-    """The SELECT of one page (`limit` + 1 rows, to know whether an older page exists); for EXPLAIN too."""
+def _select(conditions: list, limit: int):
     s, on = _settlement_columns()
-    conditions = _conditions(scope, twins, filters)
-    if cursor is not None:
-        at, use_id = decode_cursor(cursor)
-        conditions.append(Use.accepted_at <= at)
-        conditions.append(or_(Use.accepted_at < at, Use.use_id < use_id))
     return (
         select(
             Use.use_id, Use.twin_id, Use.license_id, Use.seq, Use.signer, Use.category, Use.territory, Use.label,
@@ -235,8 +225,31 @@ def log_query(scope: ChainScope, twins: Iterable[int] | None, filters: LogFilter
         .outerjoin(s, on)
         .where(*conditions)
         .order_by(Use.accepted_at.desc(), Use.use_id.desc())
-        .limit(limit + 1)
+        .limit(limit)
     )
+
+
+def _entries(rows) -> list[LogEntry]:
+    return [
+        LogEntry(
+            use_id=row.use_id, twin_id=row.twin_id, license_id=row.license_id, seq=row.seq, brand=row.signer,
+            category=row.category, territory=row.territory, label=row.label, use_ref=row.use_ref,
+            used_at=row.used_at, accepted_at=aware(row.accepted_at),
+            settled_at=from_unix(row.block_time) if row.block_time is not None else None,
+            tx_hash=row.tx_hash, uses_root=row.uses_root, block_number=row.block_number,
+        )
+        for row in rows
+    ]
+
+
+def log_query(scope: ChainScope, twins: Iterable[int] | None, filters: LogFilters, cursor: str | None, limit: int):
+    """The SELECT of one page (`limit` + 1 rows, to know whether an older page exists); for EXPLAIN too."""
+    conditions = _conditions(scope, twins, filters)
+    if cursor is not None:
+        at, use_id = decode_cursor(cursor)
+        conditions.append(Use.accepted_at <= at)
+        conditions.append(or_(Use.accepted_at < at, Use.use_id < use_id))
+    return _select(conditions, limit + 1)
 
 
 def usage_log_page(
@@ -261,16 +274,7 @@ def usage_log_page(
                 decode_cursor(cursor)
             return LogPage([], None)
     rows = session.execute(log_query(scope, twins, filters, cursor, limit)).all()
-    entries = [
-        LogEntry(
-            use_id=row.use_id, twin_id=row.twin_id, license_id=row.license_id, seq=row.seq, brand=row.signer,
-            category=row.category, territory=row.territory, label=row.label, use_ref=row.use_ref,
-            used_at=row.used_at, accepted_at=aware(row.accepted_at),
-            settled_at=from_unix(row.block_time) if row.block_time is not None else None,
-            tx_hash=row.tx_hash, uses_root=row.uses_root, block_number=row.block_number,
-        )
-        for row in rows[:limit]
-    ]
+    entries = _entries(rows[:limit])
     more = len(rows) > limit
     return LogPage(entries, encode_cursor(entries[-1]) if more and entries else None)
 
@@ -302,3 +306,54 @@ def mark_visit(session: Session, chain_id: int, viewer: str, at: datetime) -> No
         visit.seen_at = at
         session.add(visit)
     session.commit()
+
+
+# ---------------------------------------------------------------------------------------------- live updates
+
+SettlementMark = tuple[int, int]  # (block number, log index) of the newest settlement already announced
+
+
+def settlement_mark(session: Session, chain_id: int) -> SettlementMark:
+    """Where a live stream starts: after the newest indexed settlement."""
+    row = session.execute(
+        select(Settlement.block_number, Settlement.log_index)
+        .where(Settlement.chain_id == chain_id)
+        .order_by(Settlement.block_number.desc(), Settlement.log_index.desc())
+        .limit(1)
+    ).first()
+    return (row.block_number, row.log_index) if row is not None else (-1, -1)
+
+
+def settled_since(
+    session: Session, scope: ChainScope, twins: Iterable[int] | None, after: SettlementMark, *, max_settlements: int = 20
+) -> tuple[list[LogEntry], SettlementMark]:
+    """The uses of `twins` paid by settlements indexed after `after`, oldest settlement first, and the new mark."""
+    block, log_index = after
+    conditions = [
+        Settlement.chain_id == scope.chain_id,
+        or_(Settlement.block_number > block, and_(Settlement.block_number == block, Settlement.log_index > log_index)),
+    ]
+    if twins is not None:
+        twins = list(twins)
+        if not twins:
+            return [], after
+        conditions.append(Settlement.twin_id.in_(twins))
+    settlements = session.execute(
+        select(Settlement.license_id, Settlement.first_seq, Settlement.count, Settlement.block_number,
+               Settlement.log_index)
+        .where(*conditions)
+        .order_by(Settlement.block_number, Settlement.log_index)
+        .limit(max_settlements)
+    ).all()
+    if not settlements:
+        return [], after
+    entries: list[LogEntry] = []
+    for paid in settlements:
+        rows = session.execute(_select(
+            [*scope.uses(), Use.license_id == paid.license_id, Use.seq >= paid.first_seq,
+             Use.seq < paid.first_seq + paid.count],
+            paid.count,
+        )).all()
+        entries.extend(reversed(_entries(rows)))
+    last = settlements[-1]
+    return entries, (last.block_number, last.log_index)

@@ -12,11 +12,13 @@ from . import accounts, deployment, dev_rpc, docs, earnings, health, licenses, m
 from . import provenance  # issue 13: use images, content credentials, the image check
 from . import consent_documents  # issue 12: consent texts, content-addressed
 from . import attestations, payees  # issue 10: the guild's attestations, payees' pending listings
+from . import usage_log  # issue 12: the usage log of a twin's model, payees and guild
 from .paths import API_PREFIX
 
 api_router = APIRouter(prefix=API_PREFIX)
 for module in (uses, twins, licenses, earnings, statements, accounts, deployment, dev_rpc, signin):
     api_router.include_router(module.router)
+api_router.include_router(usage_log.router)
 api_router.include_router(provenance.router)
 api_router.include_router(consent_documents.router)
 api_router.include_router(attestations.router)
