@@ -26,7 +26,7 @@ from twin_licensing.domain.periods import custom
 from twin_licensing.domain.shares import BPS
 from twin_licensing.settlement.config import SettlerConfig
 from twin_licensing.settlement.settler import Settler
-from twin_licensing.statements.compute import ROUNDING, USES, build_statement
+from twin_licensing.statements.compute import ROUNDING, UNACCEPTED, USES, build_statement
 from twin_licensing.statements.render import Names, to_csv, to_pdf
 from kit.uses import AGENCY, CREW, DAY, MODEL, SOCIAL, TWINCTL, USDC, backend_env, insert_uses
 
@@ -38,7 +38,8 @@ def _day(unix: int) -> datetime:
 @pytest.fixture
 def period_market(market, model, agency, brand, brand2, crew, chain, engine, recorder, sync_index):
     """Activity before, inside and after a two-day period: settlements in two categories from two brands, the
-    agency's and the model's withdrawals, a payee change adding crew, a new licence's upfront fee."""
+    agency's and the model's withdrawals, a payee change adding crew (who accepts only after the period), a new
+    licence's upfront fee, earnings still undistributed at the close."""
     settler = Settler(engine, SettlementClient(chain, recorder), SettlerConfig(window_s=0.0))
     settler.reconcile()
     twin = market.twin(model, agency, agency_bps=1_750)
@@ -64,10 +65,13 @@ def period_market(market, model, agency, brand, brand2, crew, chain, engine, rec
     assert settler.step().uses == 7
     market.licence(brand2, offer, 10 * USDC)  # an upfront fee inside the period
     market.tx(agency, "LicenseToken", "withdraw")
+    insert_uses(engine, chain, brand, a, 2, start_seq=12, tag="pending")  # undistributed when the period closes:
+    assert settler.step().uses == 2  # the crew's part of it is not in her claimable, she has not accepted
 
     chain.rpc("evm_setNextBlockTimestamp", [hex(period.end_unix + 3_600)])
-    insert_uses(engine, chain, brand, a, 2, start_seq=12, tag="later")
+    insert_uses(engine, chain, brand, a, 2, start_seq=14, tag="later")
     assert settler.step().uses == 2
+    market.tx(crew[0], "TwinRegistry", "acceptPayee", twin)  # after the period: its pending part counts from now
     market.tx(crew[0], "LicenseToken", "withdraw")
     sync_index(engine)
     return {"period": period, "payees": [model.address, agency.address, crew[0].address]}
@@ -96,7 +100,7 @@ def test_statement_totals_equal_the_audits_recomputation(period_market, chain, e
     assert crew_statement.earned > 0 and crew_statement.opening.total_earned == 0  # crew joined inside the period
     for s in statements:
         assert s.ties, s.payee
-        assert not s.closes_at_head and s.opening.block < s.closing.block
+        assert not s.closes_at_head and not s.running and s.opening.block < s.closing.block
         for balance in (s.opening, s.closing):
             claimable, earned, withdrawn = _books_claimable(chain, balance.block, s.payee)
             assert (balance.claimable, balance.total_earned, balance.withdrawn) == (claimable, earned, withdrawn)
@@ -107,9 +111,12 @@ def test_statement_totals_equal_the_audits_recomputation(period_market, chain, e
                 assert re.fullmatch(r"0x[0-9a-f]{64}", line.tx_hash) and re.fullmatch(r"0x[0-9a-f]{64}", line.uses_root)
             if line.kind == ROUNDING:
                 assert abs(line.amount) < 10
-    # 17 uses paid in the period, 6 of them social; each line belongs to one category.
+    # The crew's part of what was still undistributed at the close is on her lines but not in her claimable.
+    (unaccepted,) = [line for line in crew_statement.lines if line.kind == UNACCEPTED]
+    assert unaccepted.amount < 0 and crew_statement.closing.undistributed_share == 0
+    # 19 uses paid in the period, 10 of them social; each line belongs to one category.
     uses = [line for line in model_statement.lines if line.kind == USES]
-    assert sum(line.uses for line in uses) == 17
+    assert sum(line.uses for line in uses) == 19
     assert sum(line.uses for line in uses if line.category == SOCIAL) == 10
     groups = model_statement.groups()
     assert {(g.kind, g.category) for g in groups} >= {("uses", 0), ("uses", SOCIAL), ("upfront", None)}
@@ -199,6 +206,6 @@ def test_a_running_period_closes_at_the_index_head(period_market, chain, engine)
         s = build_statement(session, chain.chain_id, period_market["payees"][0],
                             custom(head_day.date().isoformat(), (head_day + timedelta(days=DAY // DAY)).date().isoformat()),
                             now=0)
-    assert s.closes_at_head and s.ties
+    assert s.closes_at_head and s.running and s.ties
     claimable, _, _ = _books_claimable(chain, s.closing.block, s.payee)
     assert s.closing.claimable == claimable

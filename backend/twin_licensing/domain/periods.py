@@ -133,3 +133,46 @@ def not_in_future(period: Period, now: int) -> Period:
             "choose a period that has begun."
         )
     return period
+
+
+# ------------------------------------------------------------------ chart buckets
+
+DAY = 86_400
+DAILY_UP_TO_DAYS = 62  # a range longer than this is shown per week
+WEEKLY_UP_TO_DAYS = 2 * 366  # and longer than this per month
+MIN_DAYS_SHOWN = 7  # a day chart shows at least a week, so that its axis reads as time
+
+
+def bucket_unit(first: int, last: int) -> str:
+    """"day", "week" or "month": the bucket that shows [first, last] (unix seconds) in a few dozen bars."""
+    days = (last - first) / DAY
+    return "day" if days <= DAILY_UP_TO_DAYS else "week" if days <= WEEKLY_UP_TO_DAYS else "month"
+
+
+def bucket_start(unix: int, unit: str) -> int:
+    """The UTC start of the day, week (Monday) or month holding `unix`."""
+    day = datetime.fromtimestamp(unix - unix % DAY, timezone.utc)
+    if unit == "week":
+        day -= timedelta(days=day.weekday())
+    elif unit == "month":
+        day = day.replace(day=1)
+    return int(day.timestamp())
+
+
+def bucket_starts(first: int, last: int) -> tuple[str, list[int]]:
+    """The unit and the start of every bucket from the one holding `first` to the one holding `last`, empty ones
+    included (a time axis has no gaps)."""
+    unit = bucket_unit(first, last)
+    if unit == "day":
+        first = min(first, last - (MIN_DAYS_SHOWN - 1) * DAY)
+    start, end = bucket_start(first, unit), bucket_start(last, unit)
+    starts = []
+    while start <= end:
+        starts.append(start)
+        moment = datetime.fromtimestamp(start, timezone.utc)
+        if unit == "month":
+            start = int(datetime(moment.year + moment.month // 12, moment.month % 12 + 1, 1, tzinfo=timezone.utc)
+                        .timestamp())
+        else:
+            start += 7 * DAY if unit == "week" else DAY
+    return unit, starts

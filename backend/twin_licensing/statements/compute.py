@@ -15,7 +15,9 @@ Lines. Each upfront fee and each settlement of one of her twins in the period, w
 at its log, split per usage category by the uses each settlement paid (the `uses` table; uses not recorded there
 are one line without a category). The contract splits sums, not lines: her part of a sum can differ from the sum
 of her parts by a few micro-units, so each twin whose lines do not add up to its exact earnings gets one "rounding"
-line with the difference. The lines therefore sum to `earned` exactly.
+line with the difference. A twin that lists her without her acceptance (issue 10) credits her its lines, but its
+undistributed part counts in her claimable only once she accepts: an "unaccepted" line takes that part out (and puts
+it back in the period she accepts). The lines therefore sum to `earned` exactly.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from ..domain.shares import share_of
 from ..errors import NotFoundError
 from .payees import ShareSchedule, payee_changes
 
-UPFRONT, USES, ROUNDING, WITHDRAWAL = "upfront", "uses", "rounding", "withdrawal"
+UPFRONT, USES, ROUNDING, UNACCEPTED, WITHDRAWAL = "upfront", "uses", "rounding", "unaccepted", "withdrawal"
 _END_OF_BLOCK = 1 << 30  # a log index after every real one
 
 
@@ -63,7 +65,7 @@ class Balance:
 
 @dataclass(frozen=True)
 class Line:
-    kind: str  # upfront | uses | rounding | withdrawal
+    kind: str  # upfront | uses | rounding | unaccepted | withdrawal
     block_number: int
     log_index: int
     block_time: int
@@ -104,8 +106,14 @@ class Statement:
     closes_at_head: bool  # the period has not ended: the closing balance is the index's latest
     head_block: int
     head_time: int
+    as_of: int  # the statement's "now": the later of the clock and the index's latest block time
     lines: list[Line] = field(default_factory=list)  # earnings, oldest first
     withdrawals: list[Line] = field(default_factory=list)
+
+    @property
+    def running(self) -> bool:
+        """The period has not ended yet (its closing balance is the latest, and will still move)."""
+        return self.period.end_unix > self.as_of
 
     @property
     def earned(self) -> int:
@@ -137,7 +145,7 @@ class Statement:
             row[1] += line.gross
             row[2] += line.amount
             row[3] += 1
-        order = {UPFRONT: 0, USES: 1, ROUNDING: 2}
+        order = {UPFRONT: 0, USES: 1, UNACCEPTED: 2, ROUNDING: 3}
         keys = sorted(sums, key=lambda k: (k[0] or 0, k[1] or "~", order.get(k[3], 3), -1 if k[2] is None else k[2]))
         return [Group(k[0], k[1], k[2], k[3], *sums[k]) for k in keys]
 
@@ -201,6 +209,29 @@ class _Ledger:
         schedules = {t: ShareSchedule(changes.get(t, []), current.get(t, [])) for t in set(changes) | set(current)}
         self.schedules = {t: s for t, s in schedules.items() if s.ever_lists(payee)}
         self.twin_ids = sorted(self.schedules)
+        self.accepted: dict[int, list[tuple[int, int]]] = defaultdict(list)  # twin -> (block, log) of her acceptances
+        for twin_id, block, log_index in session.execute(
+            select(ChainEvent.twin_id, ChainEvent.block_number, ChainEvent.log_index)
+            .where(ChainEvent.chain_id == chain_id, ChainEvent.account == payee, ChainEvent.name == "PayeeAccepted")
+        ).all():
+            if twin_id is not None:
+                self.accepted[int(twin_id)].append((int(block), int(log_index)))
+
+    def counts(self, twin_id: int, block: int) -> bool:
+        """Whether the twin counts in her `claimable()` before `block`: she is its model, or she accepted being its
+        payee and no later `PayeesSet` dropped her (`TwinRegistry.twinsOfPayee`)."""
+        schedule = self.schedules[twin_id]
+        payees = schedule.at(block, -1)
+        if not payees or not any(a == self.payee for a, _ in payees):
+            return False
+        if payees[0][0] == self.payee:
+            return True
+        accepts = [key for key in self.accepted.get(twin_id, []) if key < (block, 0)]
+        if not accepts:
+            return False
+        since = max(accepts)
+        return all(any(a == self.payee for a, _ in listed) for b, i, listed in schedule.changes
+                   if since < (b, i) < (block, 0))
 
     def part(self, twin_id: int, block: int, order: int, amount: int) -> tuple[int, int | None]:
         payees = self.schedules[twin_id].at(block, order)
@@ -210,8 +241,10 @@ class _Ledger:
     def _sum_by_twin(self, query) -> dict[int, int]:
         return {int(t): int(v or 0) for t, v in self.session.execute(query).all() if t is not None}
 
-    def balance(self, block: int) -> tuple[Balance, dict[int, int]]:
-        """Her balance before `block`, and her total earned per twin (distributed + share of undistributed)."""
+    def balance(self, block: int) -> tuple[Balance, dict[int, int], dict[int, int]]:
+        """Her balance before `block`; per twin, her total earned (distributed + her share of the undistributed
+        earnings of a twin that counts for her), and her share of a twin's undistributed earnings that does not count
+        yet (a listing she has not accepted: credited to her, but not in her claimable until she accepts)."""
         c = self.chain_id
         mine = self._sum_by_twin(
             select(Earning.twin_id, func.sum(Earning.amount))
@@ -242,14 +275,17 @@ class _Ledger:
             .group_by(Earning.twin_id)
         ) if twins else {}
         earned: dict[int, int] = {}
+        uncounted: dict[int, int] = {}
         for twin_id in set(twins) | set(mine):
             undistributed = settled.get(twin_id, 0) + upfront.get(twin_id, 0) - split.get(twin_id, 0)
             share = 0
             if undistributed and twin_id in self.schedules:
                 share = share_of(self.schedules[twin_id].at(block, -1), undistributed, self.payee)
+                if share and not self.counts(twin_id, block):
+                    uncounted[twin_id], share = share, 0
             earned[twin_id] = mine.get(twin_id, 0) + share
         distributed = sum(mine.values())
-        return Balance(block, distributed, int(withdrawn or 0), sum(earned.values()) - distributed), earned
+        return Balance(block, distributed, int(withdrawn or 0), sum(earned.values()) - distributed), earned, uncounted
 
 
 def build_statement(session: Session, chain_id: int, payee: str, period: Period, *, now: int) -> Statement:
@@ -262,7 +298,8 @@ def build_statement(session: Session, chain_id: int, payee: str, period: Period,
         select(ChainEvent.block_time).where(ChainEvent.chain_id == chain_id).order_by(
             ChainEvent.block_number.desc()).limit(1)
     ).scalar() or 0
-    not_in_future(period, max(now, int(head_time)))
+    as_of = max(now, int(head_time))
+    not_in_future(period, as_of)
 
     opening = boundary_block(session, chain_id, period.start_unix, head)
     closing = boundary_block(session, chain_id, period.end_unix, head)
@@ -270,18 +307,18 @@ def build_statement(session: Session, chain_id: int, payee: str, period: Period,
     close_block = closing[0] if closing else head + 1
 
     ledger = _Ledger(session, chain_id, payee)
-    open_balance, open_twins = ledger.balance(open_block)
-    close_balance, close_twins = ledger.balance(close_block)
+    open_balance, open_twins, open_uncounted = ledger.balance(open_block)
+    close_balance, close_twins, close_uncounted = ledger.balance(close_block)
     statement = Statement(
         chain_id=chain_id, payee=payee, period=period, opening=open_balance, closing=close_balance,
         opening_time=opening[1] if opening else None, closing_time=closing[1] if closing else None,
-        closes_at_head=closing is None, head_block=head, head_time=int(head_time),
+        closes_at_head=closing is None, head_block=head, head_time=int(head_time), as_of=as_of,
     )
     if open_block < close_block:
         statement.lines = _earning_lines(session, ledger, chain_id, open_block, close_block,
                                          cursor.genesis_hash)
         statement.withdrawals = _withdrawals(session, chain_id, payee, open_block, close_block)
-    _add_rounding(statement, open_twins, close_twins)
+    _add_adjustments(statement, open_twins, close_twins, open_uncounted, close_uncounted)
     return statement
 
 
@@ -349,15 +386,25 @@ def _withdrawals(session: Session, chain_id: int, payee: str, first: int, end: i
                  None, -w.amount, None) for w in rows]
 
 
-def _add_rounding(statement: Statement, opening: dict[int, int], closing: dict[int, int]) -> None:
+def _add_adjustments(statement: Statement, opening: dict[int, int], closing: dict[int, int],
+                     open_uncounted: dict[int, int], close_uncounted: dict[int, int]) -> None:
+    """Per twin, what its lines do not explain of its exact earnings: her part of a listing she has not accepted
+    (credited to her on the lines, not counted in her claimable until she accepts), then the split's rounding."""
     explained: dict[int, int] = defaultdict(int)
     for line in statement.lines:
         if line.twin_id is not None:
             explained[line.twin_id] += line.amount
-    last_time = statement.closing_time if statement.closing_time is not None else statement.period.end_unix
+    when = min(statement.closing_time if statement.closing_time is not None else statement.head_time,
+               statement.period.end_unix - 1)
+
+    def add(kind: str, twin_id: int, amount: int) -> None:
+        statement.lines.append(Line(kind, statement.closing.block, _END_OF_BLOCK, when, "", twin_id, None, None, None,
+                                    None, 0, 0, None, amount, None))
+
     for twin_id in sorted(set(opening) | set(closing) | set(explained)):
         difference = closing.get(twin_id, 0) - opening.get(twin_id, 0) - explained.get(twin_id, 0)
-        if difference:
-            statement.lines.append(Line(ROUNDING, statement.closing.block, _END_OF_BLOCK,
-                                        min(last_time, statement.period.end_unix - 1), "", twin_id, None, None,
-                                        None, None, 0, 0, None, difference, None))
+        pending = open_uncounted.get(twin_id, 0) - close_uncounted.get(twin_id, 0)
+        if pending:
+            add(UNACCEPTED, twin_id, pending)
+        if difference - pending:
+            add(ROUNDING, twin_id, difference - pending)

@@ -20,7 +20,7 @@ from ..db.registry_state import Twin
 from ..domain.money import DECIMALS, SYMBOL, format_amount, plain_amount
 from ..domain.times import when
 from ..domain.vocabulary import category_name
-from .compute import ROUNDING, UPFRONT, WITHDRAWAL, Line, Statement
+from .compute import ROUNDING, UNACCEPTED, UPFRONT, WITHDRAWAL, Line, Statement
 
 CSV_COLUMNS = (
     "kind", "time", "block", "twin_id", "twin", "brand", "brand_name", "category", "licence", "first_seq", "uses",
@@ -65,14 +65,14 @@ def _iso(unix: int) -> str:
 def _category(line: Line) -> str:
     if line.kind == UPFRONT:
         return "upfront fee"
-    if line.kind in (ROUNDING, WITHDRAWAL):
+    if line.kind in (ROUNDING, WITHDRAWAL, UNACCEPTED):
         return ""
     return category_name(line.category) if line.category is not None else "not recorded"
 
 
 def ordered_lines(statement: Statement) -> list[Line]:
     """Earning lines grouped by twin, brand and category (oldest first within a group), then the withdrawals."""
-    order = {UPFRONT: 0, ROUNDING: 2}
+    order = {UPFRONT: 0, UNACCEPTED: 2, ROUNDING: 3}
     grouped = sorted(
         statement.lines,
         key=lambda l: (l.twin_id or 0, l.brand or "~", order.get(l.kind, 1),
@@ -159,8 +159,9 @@ def to_pdf(statement: Statement, names: Names) -> bytes:
     pdf.cell(0, 5, f"Period: {when(s.period.start_unix)[:10]} to {when(last_day)[:10]} (UTC), chain {s.chain_id}",
              new_x="LMARGIN", new_y="NEXT")
     opening = f"before block {s.opening.block}" + (f" ({when(s.opening_time)})" if s.opening_time else " (the index's head)")
-    closing = (f"at the index's head, block {s.head_block} (the period has not ended)" if s.closes_at_head
-               else f"before block {s.closing.block} ({when(s.closing_time)})" if s.closing_time else "")
+    closing = (f"before block {s.closing.block} ({when(s.closing_time)})" if not s.closes_at_head
+               else f"at the index's latest block, {s.head_block}"
+               + (" (the period has not ended)" if s.running else " (no later block has an event)"))
     pdf.set_text_color(*_MUTED)
     pdf.multi_cell(0, 4.5, _latin(f"Balances from the chain's events: opening {opening}; closing {closing}."),
                    new_x="LMARGIN", new_y="NEXT")
@@ -253,6 +254,7 @@ def _groups_table(pdf: FPDF, s: Statement, names: Names) -> None:
     for g in s.groups():
         brand = names.account(g.brand) or (g.brand[:10] + "..." if g.brand else "")
         category = ("upfront fee" if g.kind == UPFRONT else "split rounding" if g.kind == ROUNDING
+                    else "until accepted" if g.kind == UNACCEPTED
                     else category_name(g.category) if g.category is not None else "not recorded")
         for w, text, right in ((widths[0], names.twin(g.twin_id), False), (widths[1], brand, False),
                                (widths[2], category, False), (widths[3], str(g.uses), True),
@@ -277,7 +279,8 @@ def _lines_table(pdf: FPDF, s: Statement, names: Names) -> None:
         pdf.set_font("Helvetica", size=7)
         pdf.set_text_color(*_INK)
         brand = names.account(line.brand) or (line.brand[:10] + "..." if line.brand else "")
-        kind = "withdrawal" if line.kind == WITHDRAWAL else "split rounding" if line.kind == ROUNDING else _category(line)
+        kind = ("withdrawal" if line.kind == WITHDRAWAL else "split rounding" if line.kind == ROUNDING
+                else "until accepted" if line.kind == UNACCEPTED else _category(line))
         share = f"{line.share_bps / 100:g} %" if line.share_bps is not None else ""
         cells = (
             (datetime.fromtimestamp(line.block_time, timezone.utc).strftime("%Y-%m-%d %H:%M"), False),

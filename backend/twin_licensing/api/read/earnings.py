@@ -14,6 +14,7 @@ the history explains the totals, the totals come from the rule above.
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ from sqlmodel import Session
 
 from ...db.license_state import Earning, License, PayeeBalance, Settlement
 from ...db.registry_state import Twin, TwinPayee
+from ...domain.periods import bucket_starts
 from ...domain.shares import share_of
 from ...statements.payees import ShareSchedule, payee_changes
 from ..context import ApiContext
@@ -36,7 +38,6 @@ from .schemas import (
     TwinRefPublic,
 )
 
-MAX_POINTS = 200
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,7 @@ def credits(session: Session, chain_id: int, payee: str) -> list[Credit]:
 
 
 def summarise(ctx: ApiContext, session: Session, items: list[Credit]) -> dict:
-    """Per brand, per twin, and a time series (at most MAX_POINTS points) of the payee's earnings."""
+    """Per brand, per twin, and a time series (per day, week or month) of the payee's earnings."""
     brands: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     twins: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
     brand_licenses: dict[str, set] = defaultdict(set)
@@ -205,26 +206,22 @@ def summarise(ctx: ApiContext, session: Session, items: list[Credit]) -> dict:
 
 
 def _series(earned: list[Credit]) -> list[EarningsPointPublic]:
+    """The payee's earnings per day, week or month (by the range they span), every bucket from the first to the
+    last: a time axis with one date per bar, never two bars of the same date."""
     if not earned:
         return []
-    first, last = earned[0].timestamp, earned[-1].timestamp
-    if len(earned) <= MAX_POINTS or last == first:
-        buckets = [(c.timestamp, c.amount, c.uses) for c in earned]
-    else:
-        width = (last - first) / (MAX_POINTS - 1)
-        merged: dict[int, list[int]] = {}
-        for c in earned:
-            slot = int((c.timestamp - first) / width)
-            row = merged.setdefault(slot, [int(first + slot * width), 0, 0])
-            row[0] = max(row[0], c.timestamp)
-            row[1] += c.amount
-            row[2] += c.uses
-        buckets = [tuple(v) for _, v in sorted(merged.items())]
+    _, starts = bucket_starts(earned[0].timestamp, earned[-1].timestamp)
+    sums = {start: [0, 0] for start in starts}
+    for c in earned:
+        row = sums[starts[bisect.bisect_right(starts, c.timestamp) - 1]]
+        row[0] += c.amount
+        row[1] += c.uses
     total = 0
     points = []
-    for timestamp, amount, uses in buckets:
+    for start in starts:
+        amount, uses = sums[start]
         total += amount
-        points.append(EarningsPointPublic(timestamp=timestamp, amount=amount, uses=uses, cumulative=total))
+        points.append(EarningsPointPublic(timestamp=start, amount=amount, uses=uses, cumulative=total))
     return points
 
 

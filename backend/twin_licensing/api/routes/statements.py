@@ -38,7 +38,7 @@ class BalancePublic(BaseModel):
 
 
 class StatementLinePublic(BaseModel):
-    kind: str = Field(description="upfront | uses | rounding | withdrawal")
+    kind: str = Field(description="upfront | uses | rounding | unaccepted | withdrawal")
     time: int = Field(description="the block's time, unix seconds")
     block_number: int
     tx_hash: str
@@ -76,7 +76,8 @@ class StatementPublic(BaseModel):
     kind: str
     start: int = Field(description="unix seconds, included")
     end: int = Field(description="unix seconds, excluded")
-    closes_at_head: bool = Field(description="the period has not ended: closing is the index's latest state")
+    closes_at_head: bool = Field(description="no block after the period holds an event: closing is the latest state")
+    running: bool = Field(description="the period has not ended: its closing balance will still move")
     opening: BalancePublic
     closing: BalancePublic
     earned: int
@@ -134,7 +135,7 @@ def _public(s: Statement, names: Names) -> StatementPublic:
 
     return StatementPublic(
         payee=s.payee, label=names.account(s.payee), period=s.period.label, kind=s.period.kind,
-        start=s.period.start_unix, end=s.period.end_unix, closes_at_head=s.closes_at_head,
+        start=s.period.start_unix, end=s.period.end_unix, closes_at_head=s.closes_at_head, running=s.running,
         opening=balance(s.opening), closing=balance(s.closing), earned=s.earned, withdrawn=s.withdrawn, uses=s.uses,
         ties=s.ties, check=totals_check(s, names),
         groups=[StatementGroupPublic(kind=g.kind, twin_id=g.twin_id, twin_name=names.twin(g.twin_id) or None,

@@ -7,6 +7,7 @@ import { h, mount, errorBox, runSteps, toast, table, pager, emptyState, badge } 
 import { explain } from "../errors.js";
 import { licenses, registry, send } from "../chain.js";
 import { confirmDialog } from "./common.js";
+import { statementCard } from "./statement.js";
 
 let charts = [];
 let timer = null;
@@ -69,11 +70,12 @@ export async function render(root, { params, isCurrent }) {
       slot),
     earnings.series.length
       ? h("div", { class: "grid-2" },
-        h("section", { class: "card" }, h("h3", {}, "Over time"), h("p", { class: "muted small" }, "Each bar is a payment (a licence fee or a batch of settled uses); the line is the running total."),
+        h("section", { class: "card" }, h("h3", {}, "Over time"), h("p", { class: "muted small" }, `Each bar is what you earned in a ${bucketOf(earnings.series)}, on one scale from zero.`),
           h("div", { class: "chart-box" }, h("canvas", { id: "chart-time", "aria-label": "Earnings over time" }))),
         h("section", { class: "card" }, h("h3", {}, "Per brand"), h("p", { class: "muted small" }, "What each brand's licences and uses paid you."),
           h("div", { class: "chart-box" }, h("canvas", { id: "chart-brands", "aria-label": "Earnings per brand" }))))
       : emptyState("No earnings yet", "When a brand licenses one of your twins, or reports a use, your share appears here within seconds."),
+    statementCard(me),
     earnings.by_twin.length > 1 ? h("section", { class: "card", style: "margin-top:20px" }, h("h3", {}, "Per twin"),
       table([{ label: "Twin", render: (t) => t.label }, { label: "Licences", num: true, render: (t) => String(t.licenses) },
         { label: "Uses", num: true, render: (t) => String(t.uses) }, { label: "Your share", num: true, render: (t) => money(t.amount) }], earnings.by_twin)) : null,
@@ -126,20 +128,27 @@ function drawCharts(earnings) {
   const Chart = window.Chart;
   if (!Chart || !earnings.series.length) return;
   const usdc = (v) => Number(toBig(v)) / 1e6;
-  const labels = earnings.series.map((p) => new Date(p.timestamp * 1000).toLocaleDateString("en-GB", { day: "numeric", month: "short" }));
-  const accent = "#7a2e3a";
+  const unit = bucketOf(earnings.series);
+  const labels = earnings.series.map((p) => bucketLabel(p.timestamp, unit));
+  const points = earnings.series;
   charts.push(new Chart(document.getElementById("chart-time"), {
+    type: "bar",
     data: {
       labels,
-      datasets: [
-        { type: "bar", label: "Paid", data: earnings.series.map((p) => usdc(p.amount)), backgroundColor: "rgba(122,46,58,.35)", yAxisID: "y" },
-        { type: "line", label: "Total", data: earnings.series.map((p) => usdc(p.cumulative)), borderColor: accent, backgroundColor: accent, tension: 0.25, pointRadius: 2, yAxisID: "y1" },
-      ],
+      // One dataset on one linear scale from zero: a small payment is a short bar, never hidden by a second axis;
+      // a bucket that earned anything keeps a visible bar however small (an empty one has none: null, not 0).
+      datasets: [{ label: `Earned per ${unit}`, data: points.map((p) => (toBig(p.amount) === 0n ? null : usdc(p.amount))), backgroundColor: "#7a2e3a", minBarLength: 3 }],
     },
     options: {
       maintainAspectRatio: false, animation: false,
-      plugins: { legend: { position: "bottom" }, tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${c.parsed.y.toFixed(2)} ${symbol()}` } } },
-      scales: { y: { beginAtZero: true, title: { display: true, text: `${symbol()} per payment` } }, y1: { beginAtZero: true, position: "right", grid: { drawOnChartArea: false }, title: { display: true, text: `${symbol()} total` } } },
+      plugins: {
+        legend: { display: false },
+        tooltip: { callbacks: { label: (c) => `${money(points[c.dataIndex].amount)} · ${plural(points[c.dataIndex].uses, "use")} · ${money(points[c.dataIndex].cumulative)} in all` } },
+      },
+      scales: {
+        x: { title: { display: true, text: unit === "month" ? "Month" : unit === "week" ? "Week starting" : "Day (UTC)" }, ticks: { autoSkip: true, maxRotation: 0 } },
+        y: { beginAtZero: true, title: { display: true, text: `${symbol()} per ${unit}` } },
+      },
     },
   }));
   const brands = earnings.by_brand.slice(0, 8);
@@ -213,4 +222,17 @@ async function listingsCard(me) {
       ],
       page.data,
     ));
+}
+
+/** "day", "week" or "month": the API buckets the series by the range it spans; consecutive points are one apart. */
+function bucketOf(series) {
+  if (series.length < 2) return "day";
+  const gap = series[1].timestamp - series[0].timestamp;
+  return gap >= 28 * 86400 ? "month" : gap >= 7 * 86400 ? "week" : "day";
+}
+
+function bucketLabel(timestamp, unit) {
+  const d = new Date(timestamp * 1000);
+  if (unit === "month") return d.toLocaleDateString("en-GB", { month: "short", year: "numeric", timeZone: "UTC" });
+  return d.toLocaleDateString("en-GB", { day: "numeric", month: "short", timeZone: "UTC" });
 }
