@@ -1,7 +1,8 @@
 """Issue 13 in the browser: a brand attaches the image to a use report (its SHA-256 is the use_ref she signs), gets
 the copy carrying its content credential, and sees its thumbnail in her uses; anyone checks an image on "Check an
-image": the credentialed copy is licensed and paid, an altered copy's credential is not valid, an unrelated image has
-no licensed match and is reported to the guild, which reads the report. Screenshots at 1400 and 390 px in
+image": the credentialed copy is licensed and paid, an altered copy's credential is not valid, a stripped and
+rescaled copy is likely derived from it, an unrelated image has no licensed match and is reported to the guild, which
+reads the report. Screenshots at 1400 and 390 px in
 /tmp/shots/H2/."""
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from playwright.sync_api import expect
 from client_support import chain_of, open_as, wait_for
 from conftest import PHONE, first_load
 from test_accessibility import axe_violations, readable
-from kit.images import encoded, picture, png_with_pixel_changed
+from kit.images import encoded, picture, png_with_pixel_changed, stripped_copy
 from kit.signin import sign_in as kit_sign_in
 
 from twin_licensing.chain.keys import dev_account
@@ -151,6 +152,14 @@ def test_attach_report_download_and_check(open_page, system, licence):
     expect(verdict).to_contain_text("The credential is not valid")
     expect(verdict.locator("#report-unlicensed")).to_have_count(0)
     shoot(anyone, "check-altered-1400")
+
+    # The manifest stripped, re-encoded and scaled down: no credential, but likely derived from the licensed image.
+    verdict = check(anyone, system, "reposted.jpg", stripped_copy(credentialed), "image/jpeg")
+    expect(verdict).to_have_attribute("data-verdict", "no_credential/likely_derived")
+    expect(verdict).to_contain_text("likely derived from a licensed image")
+    expect(verdict.get_by_role("link", name=f"Licence #{license_id}")).to_be_visible()
+    expect(verdict.locator("#report-unlicensed")).to_have_count(0)
+    shoot(anyone, "check-derived-1400")
 
     # An unrelated image: no licensed match; reported to the guild, a note required first.
     unrelated = encoded(picture(9_999_001), "JPEG", quality=90)
