@@ -131,6 +131,8 @@ def test_attach_report_download_and_check(open_page, system, licence):
     thumb = page.locator("#uses tbody tr").first.locator("img.asset-thumb")
     expect(thumb).to_be_visible(timeout=30_000)
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumb.element_handle())
+    expect(page.locator("#uses tbody tr").first.get_by_role("link", name="Credentialed copy")).to_have_attribute(
+        "href", f"/api/v1/uses/{use['id']}/asset/credentialed")
     expect(page.locator("#uses .tracker").first).to_have_attribute("data-status", "settled", timeout=60_000)
     shoot(page, "licence-attached-1400")
 

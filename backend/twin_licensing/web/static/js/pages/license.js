@@ -10,7 +10,7 @@ import { h, mount, errorBox, okBox, runSteps, toast, table, pager, field } from 
 import { explain } from "../errors.js";
 import { licenses, token, send, signUseReport, useRefOf, chainTime, balanceOf } from "../chain.js";
 import { licenseBadge, useBadge, tracker, confirmDialog, faucetButton, amountField } from "./common.js";
-import { attachField, credentialLink, useThumb } from "./use_asset.js";
+import { attachField, credentialLink, useThumb, useCredentialLink } from "./use_asset.js";
 import { uploadAsset } from "../assets.js";
 
 let timer = null;
@@ -89,7 +89,7 @@ export async function render(root, { args, params, isCurrent }) {
       table(
         [
           { label: "#", render: (u) => String(u.seq + 1) },
-          { label: "Use", render: (u) => h("div", { class: "row use-cell" }, useThumb(u), h("div", {}, h("div", {}, useName(u)), h("div", { class: "muted small" }, `${u.category_name} · ${u.territory_name}`))) },
+          { label: "Use", render: (u) => h("div", { class: "row use-cell" }, useThumb(u), h("div", {}, h("div", {}, useName(u)), h("div", { class: "muted small" }, `${u.category_name} · ${u.territory_name}`), useCredentialLink(u))) },
           { label: "When", render: (u) => h("div", { class: "small" }, h("div", {}, `Reported ${dateTime(toSeconds(u.accepted_at))}`),
             u.status === "settled" ? h("div", { class: "muted" }, settledWhen(u)) : null) },
           { label: "Progress", render: (u) => (u.status === "held" || u.status === "rejected" ? h("div", {}, useBadge(u.status), h("div", { class: "small", style: "color:var(--bad)" }, u.reason || "")) : tracker(u.status)) },

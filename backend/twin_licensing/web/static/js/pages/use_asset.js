@@ -79,3 +79,10 @@ export function useThumb(use) {
   const src = thumbnailUrl(use);
   return src ? h("img", { class: "thumb asset-thumb", src, alt: `Image of use #${use.seq + 1}`, loading: "lazy" }) : null;
 }
+
+/** Under a use in a list: the link to its image's credentialed copy, or nothing when no image was attached. */
+export function useCredentialLink(use) {
+  return use.asset
+    ? h("a", { class: "small", href: credentialedUrl(use.id), download: "", "data-credentialed-row": "" }, "Credentialed copy")
+    : null;
+}
