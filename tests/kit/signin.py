@@ -6,12 +6,16 @@ the read-API fixtures' made-up addresses that have no key, by opening a session 
     other.get("/api/v1/licenses/1", cookies=cookies)        # or pass it
 
     cookies = open_session(market.engine, market.brand_1)   # read_api's market: no private keys
+
+    cookie = session_cookie("http://127.0.0.1:8000", key)   # a live server through urllib: a Cookie header
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
+import urllib.request
 
 from eth_account import Account
 from sqlmodel import Session
@@ -50,6 +54,26 @@ def sign_out(client) -> None:
     """Signs `client` out and forgets its cookie."""
     client.post(f"{API}/auth/sign-out")
     client.cookies.clear()
+
+
+def session_cookie(base_url: str, private_key) -> str:
+    """Signs in to the live server at `base_url` as `private_key`'s account with urllib; the `Cookie` header value
+    that carries the session."""
+
+    def post(path: str, body: dict) -> urllib.request.addinfourl:
+        request = urllib.request.Request(base_url.rstrip("/") + API + path, data=json.dumps(body).encode(),
+                                         headers={"content-type": "application/json"}, method="POST")
+        return urllib.request.urlopen(request, timeout=10)
+
+    address = Account.from_key(private_key).address
+    with post("/auth/nonce", {"address": address}) as answer:
+        message = json.loads(answer.read())["message"]
+    with post("/auth/sign-in", {"message": message, "signature": sign_message(private_key, message)}) as answer:
+        for header in answer.headers.get_all("set-cookie") or []:
+            name, _, rest = header.partition("=")
+            if name.strip() == COOKIE_NAME:
+                return f"{COOKIE_NAME}={rest.split(';', 1)[0]}"
+    raise AssertionError("the sign-in answer set no session cookie")
 
 
 def open_session(engine, address: str, chain_id: int = 31337) -> dict[str, str]:

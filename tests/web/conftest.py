@@ -22,6 +22,9 @@ from typing import Callable, Iterator
 
 import pytest
 
+from kit.signin import session_cookie
+from twin_licensing.chain.keys import dev_account
+from twin_licensing.seed.data import GUILD
 from twin_licensing.settings import find_project_root
 
 ROOT = find_project_root()
@@ -53,12 +56,19 @@ class System:
     env: dict[str, str]
     deployments_dir: Path
     accounts: list[dict]
+    _cookie: str | None = None  # the guild's session (get)
 
     def account(self, role: str, n: int = 0) -> dict:
         return [a for a in self.accounts if a["role"] == role][n]
 
-    def get(self, path: str) -> dict:
-        with urllib.request.urlopen(self.url + path, timeout=10) as response:
+    def get(self, path: str, anonymous: bool = False) -> dict:
+        """GET `path` as the guild (signed in once: it may see every licence and use), or `anonymous`."""
+        request = urllib.request.Request(self.url + path)
+        if not anonymous:
+            if self._cookie is None:
+                self._cookie = session_cookie(self.url, dev_account(GUILD).key)
+            request.add_header("Cookie", self._cookie)
+        with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
 
 

@@ -5,6 +5,7 @@ export const state = {
   abis: null, // GET /api/v1/deployment/abi
   wallet: null, // { kind: "injected" | "dev", address, label, signer, provider }
   accounts: [], // labelled development accounts (local chain only)
+  session: null, // GET /api/v1/auth/me: { signed_in, address, label, guild } (session.js)
 };
 
 const listeners = new Set();

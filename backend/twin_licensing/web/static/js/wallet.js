@@ -1,5 +1,7 @@
 // The wallet: an injected EIP-1193 wallet when the browser has one; on the local chain, a picker of the
 // development accounts (labelled "Model: …", "Brand: …" from the seed) so a developer can act as anyone.
+// Beside it, the sign-in control (session.js): picking a development account signs in as it (one click); with a
+// browser wallet, "Sign in" asks it to sign the server's EIP-4361 message.
 
 import { ethers } from "./chain.js";
 import { api } from "./api.js";
@@ -7,6 +9,7 @@ import { state, walletChanged } from "./state.js";
 import { h, mount, toast } from "./ui.js";
 import { explain } from "./errors.js";
 import { shortAddress } from "./format.js";
+import { loadSession, signIn, signOut, signedInAs, signInControl } from "./session.js";
 
 const STORAGE_KEY = "twin-licence.dev-account";
 const ROLE_ORDER = ["brand", "model", "agency", "crew", "guild", "admin", "recorder"];
@@ -20,6 +23,7 @@ function el() {
 
 export async function initWallet() {
   const dep = state.deployment;
+  await loadSession();
   if (dep.local) {
     try {
       const accounts = await api("/accounts");
@@ -32,7 +36,7 @@ export async function initWallet() {
   if (window.ethereum && !wantsDev) {
     await initInjected();
   } else if (dep.local && state.accounts.length) {
-    initDev();
+    await initDev();
   } else {
     state.wallet = null;
     mount(el(), h("span", { class: "muted small" }, "No wallet found: install a browser wallet to buy or manage licences."));
@@ -87,7 +91,7 @@ async function useInjected(provider) {
     ),
     wrongChain
       ? h("button", { class: "btn small", onclick: () => switchChain(provider) }, `Switch to chain ${state.deployment.chain_id}`)
-      : null,
+      : signInControl(walletChanged),
   );
   walletChanged();
 }
@@ -102,7 +106,7 @@ async function switchChain(provider) {
 
 // ---------------------------------------------------------------- development accounts (local chain)
 
-function initDev() {
+async function initDev() {
   const rpcUrl = new URL("/api/v1/dev/rpc", location.href).href;
   const provider = new ethers.JsonRpcProvider(rpcUrl, state.deployment.chain_id, { staticNetwork: true, batchMaxCount: 1 });
   provider.pollingInterval = 250;
@@ -116,24 +120,29 @@ function initDev() {
       return h("optgroup", { label: ROLE_TITLE[role] }, members.map((a) => h("option", { value: a.address }, a.label)));
     }),
   );
-  const choose = (address) => {
+  const control = h("span");
+  const choose = async (address) => {
     if (!address) {
       state.wallet = null;
       localStorage.removeItem(STORAGE_KEY);
+      if (state.session?.signed_in) await signOut().catch(() => {});
     } else {
       const signer = new ethers.JsonRpcSigner(provider, address);
       state.wallet = { kind: "dev", address, signer, provider, label: labelFor(address) };
       localStorage.setItem(STORAGE_KEY, address);
+      // One click: picking a development account signs in as it (the dev relay signs, as for transactions).
+      if (!signedInAs(address)) await signIn().catch((error) => toast(explain(error), "bad"));
     }
+    mount(control, signInControl(walletChanged));
     walletChanged();
   };
   select.addEventListener("change", () => choose(select.value));
-  mount(el(), h("span", { class: "badge info", title: "Local chain: act as any development account" }, "Dev account"), select);
+  mount(el(), h("span", { class: "badge info", title: "Local chain: act as any development account" }, "Dev account"), select, control);
   const params = new URLSearchParams(location.search);
   const wanted = params.get("as") || localStorage.getItem(STORAGE_KEY);
   const known = state.accounts.find((a) => wanted && a.address.toLowerCase() === wanted.toLowerCase());
   if (known) select.value = known.address;
-  choose(known ? known.address : "");
+  await choose(known ? known.address : "");
 }
 
 /** Switches the development account (used by the picker and by links such as "act as the model"). */

@@ -4,7 +4,8 @@
 // the same number everywhere and follows each settlement. It polls while a use is pending and stops when none is.
 
 import { api, poll, INDEX_WAIT_MS } from "../api.js";
-import { state } from "../state.js";
+import { state, walletChanged } from "../state.js";
+import { privateNotFound } from "../session.js";
 import { money, date, dateTime, plural, toSeconds, duration, symbol } from "../format.js";
 import { h, mount, errorBox, okBox, runSteps, toast, table, pager, field } from "../ui.js";
 import { explain } from "../errors.js";
@@ -37,7 +38,14 @@ export async function render(root, { args, params, isCurrent }) {
     view.uses = uses;
     return view;
   };
-  await load();
+  try {
+    await load();
+  } catch (error) {
+    // A licence is private (its holder, the twin's model, payees and guild): a 404 asks to sign in, or says so.
+    mount(root, h("div", { class: "crumbs" }, h("a", { href: "#/licenses" }, "My licences"), " / ", `Licence #${licenseId}`),
+      privateNotFound(error, "this licence, its uses and their labels", walletChanged));
+    return;
+  }
   const license = view.license;
   const isHolder = Boolean(state.wallet && state.wallet.address.toLowerCase() === license.holder.toLowerCase());
 

@@ -1,7 +1,8 @@
 // Brand: the licences the connected wallet holds.
 
 import { api } from "../api.js";
-import { state } from "../state.js";
+import { state, walletChanged } from "../state.js";
+import { signedInAs, signInPrompt } from "../session.js";
 import { money, date, plural } from "../format.js";
 import { h, mount, emptyState, table, pager } from "../ui.js";
 import { licenseBadge } from "./common.js";
@@ -11,6 +12,10 @@ const LIMIT = 20;
 export async function render(root, { params }) {
   if (!state.wallet) {
     mount(root, emptyState("Choose a wallet", "Connect a wallet (or pick a brand's development account, top right) to see its licences."));
+    return;
+  }
+  if (!signedInAs()) {
+    mount(root, h("div", { class: "page-head" }, h("h1", {}, "My licences")), signInPrompt("the licences you hold", walletChanged));
     return;
   }
   const offset = Number(params.get("offset") || 0);

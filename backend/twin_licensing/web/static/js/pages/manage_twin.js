@@ -8,6 +8,7 @@ import { explain } from "../errors.js";
 import { licenses, registry, offers, send, events, chainTime } from "../chain.js";
 import { portrait, consentBadge, verifiedBadge, payeeAcceptance, offerTerms, offerTitle, confirmDialog, amountField, exclusivityMinimum,
   exclusivityMinimumText, rulesProblem, offerTermsArg } from "./common.js";
+import { consentTimeline, readConsent, storeConsent } from "./consent.js";
 
 let timer = null;
 const POLL_MS = 1000;
@@ -193,11 +194,22 @@ function consentCard(twin, isModel, reload) {
       mount(slot, errorBox(explain(error)));
     }
   };
+  // Granting again may amend the document: the text is stored first, then its hash goes on chain.
+  const text = h("textarea", { name: "consent-text", id: "consent-text", style: "min-height:140px" });
+  const textField = field("Consent document", text, "You may amend it: brands read this text, and its hash goes on chain with the grant.");
+  if (twin.consent.state !== "granted" && twin.consent.consent_hash) {
+    readConsent(twin.consent.consent_hash).then((doc) => { if (doc && !text.value) text.value = doc.text; }, () => {});
+  }
   const grant = async () => {
     mount(slot);
+    if (!text.value.trim()) {
+      textField.setError("Write the consent document you grant (or keep the previous one).");
+      return;
+    }
     try {
       await runSteps("Granting consent", [
-        { label: "Grant consent on chain", run: (ctx, note) => send(registry(true), "grantConsent", [twin.twin_id, twin.consent.consent_hash], note) },
+        { label: "Store the consent document", run: async (ctx) => { ctx.consentHash = await storeConsent(text.value); } },
+        { label: "Grant consent on chain", run: (ctx, note) => send(registry(true), "grantConsent", [twin.twin_id, ctx.consentHash], note) },
         { label: "Update the catalogue", run: () => poll(async () => (await api(`/twins/${twin.twin_id}`)).consent.state === "granted", { timeoutMs: INDEX_WAIT_MS }) },
       ], explain);
       toast("Consent granted: brands can license the twin again.", "ok");
@@ -213,12 +225,12 @@ function consentCard(twin, isModel, reload) {
       ? `Brands may license this twin. If you revoke consent, new licences stop at once and uses stop after ${noticeText}; brands then reclaim their unspent escrow.`
       : `Consent is revoked${twin.consent.effective_at ? ` (uses stop ${dateTime(twin.consent.effective_at)})` : ""}. Granting it again reopens the twin to licensing under your offers.`),
     slot,
+    granted || !isModel ? null : textField,
     granted
       ? h("button", { class: "btn danger", id: "revoke-consent", disabled: !isModel, onclick: revoke }, "Revoke consent")
       : h("button", { class: "btn primary", id: "grant-consent", disabled: !isModel, onclick: grant }, "Grant consent again"),
-    h("ul", { class: "timeline", style: "margin-top:16px" }, twin.consent_history.slice().reverse().map((c) =>
-      h("li", { class: c.kind === "revoked" ? "bad" : "ok" }, h("strong", {}, c.kind === "revoked" ? "Revoked" : c.kind === "registered" ? "Registered with consent" : "Granted"),
-        h("span", { class: "muted small" }, ` · ${dateTime(c.timestamp)}`)))));
+    h("h4", { style: "margin:16px 0 0" }, "Consent timeline"),
+    consentTimeline(twin));
 }
 
 function publishCard(twin, isModel, reload) {

@@ -6,6 +6,7 @@ import { h, mount, errorBox, runSteps, toast, field } from "../ui.js";
 import { explain } from "../errors.js";
 import { registry, send, events, ethers, isAddress, checksum, chainTime } from "../chain.js";
 import { bps, date, shortAddress } from "../format.js";
+import { storeConsent } from "./consent.js";
 
 const CONSENT_TEMPLATE = (name) =>
   `CONSENT TO THE CREATION AND LICENSED USE OF A DIGITAL TWIN\n\nModel: ${name || "…"}\n\n` +
@@ -175,6 +176,8 @@ export async function render(root) {
     const consentHash = ethers.keccak256(ethers.toUtf8Bytes(consent.value));
     try {
       const ctx = await runSteps("Registering your twin", [
+        // The text first: the server keeps it under the hash that goes on chain, for brands to read.
+        { label: "Store the consent document", run: () => storeConsent(consent.value) },
         {
           label: "Register the twin on chain",
           run: async (c, note) => {

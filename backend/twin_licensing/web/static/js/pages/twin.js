@@ -8,6 +8,7 @@ import { explain } from "../errors.js";
 import { licenses, token, send, events, signPermit, balanceOf } from "../chain.js";
 import { portrait, consentBadge, verifiedBadge, offerTerms, offerTitle, confirmDialog, faucetButton, amountField,
   rulesProblem } from "./common.js";
+import { consentDocumentSection } from "./consent.js";
 
 export async function render(root, { args }) {
   const twin = await api(`/twins/${args[0]}`);
@@ -63,6 +64,7 @@ export async function render(root, { args }) {
                     c.kind === "revoked" ? ` · uses stop ${dateTime(c.effective_at)}` : "")))),
           ),
         ),
+        consentDocumentSection(twin),
       ),
     ),
   );
