@@ -110,6 +110,9 @@ def test_image_use_from_upload_to_paid_credential(system, brand, brand2, model, 
         with TestClient(anonymous.app) as other:
             sign_in(other, who.key)
             assert other.get(f"{url}/thumbnail").status_code == status, who.address
+            if who is model:  # her usage log says which uses carry an image
+                log = other.get(f"{API}/usage-log").json()["data"]
+                assert [(e["id"], e["asset"]) for e in log] == [(use["id"], True)]
     assert anonymous.get(url).status_code == 404
     assert holder.get(url).content == image
     thumb = Image.open(io.BytesIO(holder.get(f"{url}/thumbnail").content))
