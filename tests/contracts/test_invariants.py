@@ -2,14 +2,17 @@
 
 Six models register twins with agencies and crew as payees, publish and withdraw offers, revoke and re-grant
 consent; five brands buy licences (approve and permit), top up, transfer and reclaim; the recorder settles
-batches, valid and deliberately invalid; payees withdraw; the guild and the admin change floors, the agency cap,
-the notice period and pause. Before each transaction the model predicts its outcome: success, or the exact custom
-error and its arguments. After each step it checks against the chain:
+batches, valid and deliberately invalid; payees accept their listings, leave them, withdraw (all, or from chosen
+twins); models end idle exclusive licences; the guild attests and revokes models and agencies (by call and by
+EIP-712 signature), changes floors between publication and purchase, the agency and non-model caps and the
+exclusivity minimum; the admin changes the notice period and pauses. Before each transaction the model predicts its
+outcome: success, or the exact custom error and its arguments. After each step it checks against the chain:
 
 - token.balanceOf(LicenseToken) == totalEscrow() + totalOwed()
-  == sum of every licence's escrow + sum over payees of claimable() (the model's, checked item by item for
-  everything the step touched, and read from the chain for every licence and payee every SWEEP steps);
-- withdrawn + claimable over all payees == upfront fees paid + settled amounts.
+  == sum of every licence's escrow + sum over payees of claimableFrom(payee, every twin listing it) (the model's,
+  checked item by item for everything the step touched, and read from the chain for every licence and payee every
+  SWEEP steps); claimable() counts only the twins a payee accepted (or owns);
+- withdrawn + claimableFrom over all payees == upfront fees paid + settled amounts.
 
 The seed is fixed, and the model sets every block's timestamp, so the run is the same on every machine.
 """
@@ -46,13 +49,24 @@ class Twin:
     payees: list[tuple[str, int, int]]  # (account, bps, role)
     revoked_at: int = 0  # revocationEffectiveAt; 0 while granted
     pool: int = 0  # undistributed
+    notice: int = 72 * 3600  # the notice period of its consent
+
+
+@dataclass
+class Attestation:
+    subject: str
+    role: int
+    issued_at: int
+    expires_at: int
+    revoked: bool = False
 
 
 @dataclass
 class Offer:
     twin: int
     active: bool
-    terms: tuple  # OfferTerms: upfront, perUse, duration, maxUses, categories, territories, exclusive, transferable
+    terms: tuple  # OfferTerms: upfront, perUse, duration, maxUses, categories, territories, exclusive, transferable,
+    # idleEndAfter
 
 
 @dataclass
@@ -65,6 +79,33 @@ class Licence:
     expiry: int
     fee: int
     transferable: bool
+    exclusive: bool = False
+    idle: int = 0  # idleEndAfter
+    started: int = 0
+    last_settled: int = 0  # exclusive licences only
+    categories: int = 0
+    territories: int = 0
+
+
+ROLE_NAMES = ("model", "agency", "crew")
+
+
+def sign_attestation(domain: dict, signer, subject: str, role: int, expires_at: int, label: str, nonce: int) -> bytes:
+    """An EIP-712 attestation of `subject` signed with `signer`'s key, in TwinRegistry's `domain`."""
+    message = signer.sign_typed_data(
+        domain_data=domain,
+        message_types={
+            "Attestation": [
+                {"name": "subject", "type": "address"},
+                {"name": "role", "type": "uint8"},
+                {"name": "expiresAt", "type": "uint40"},
+                {"name": "label", "type": "string"},
+                {"name": "nonce", "type": "uint256"},
+            ]
+        },
+        message_data={"subject": subject, "role": role, "expiresAt": expires_at, "label": label, "nonce": nonce},
+    )
+    return bytes(message.signature)
 
 
 class Refused(Exception):
@@ -86,12 +127,17 @@ class Model:
     licences: dict[int, Licence] = field(default_factory=dict)
     split: dict[str, int] = field(default_factory=dict)  # distributed, not withdrawn (_balances)
     withdrawn: dict[str, int] = field(default_factory=dict)
-    twins_of: dict[str, list[int]] = field(default_factory=dict)
+    twins_of: dict[str, list[int]] = field(default_factory=dict)  # the twins a payee counts: own or accepted
     exclusive_until: dict[tuple[int, int, int], int] = field(default_factory=dict)
     licensed_until: dict[tuple[int, int, int], int] = field(default_factory=dict)
     floors: dict[int, int] = field(default_factory=dict)
     agency_cap: int = 2_000
+    non_model_cap: int = 5_000
+    exclusivity_minimum: int = 1_000 * 10**6
     notice: int = 72 * HOUR
+    attestations: dict[int, Attestation] = field(default_factory=dict)
+    current: dict[str, int] = field(default_factory=dict)  # subject -> its current attestation
+    attestation_nonces: dict[str, int] = field(default_factory=dict)
     paused: bool = False
     credited: int = 0  # upfront fees + settled amounts, ever
     paid_out: int = 0  # withdrawn, ever
@@ -110,12 +156,34 @@ class Model:
         return out
 
     def claimable(self, payee: str) -> int:
+        return self.claimable_from(payee, self.twins_of.get(payee, []))
+
+    def claimable_from(self, payee: str, twin_ids) -> int:
         amount = self.split.get(payee, 0)
-        for twin_id in self.twins_of.get(payee, []):
-            twin = self.twins[twin_id]
-            if twin.pool:
+        for twin_id in set(twin_ids):
+            twin = self.twins.get(twin_id)
+            if twin and twin.pool:
                 amount += self.shares(twin.payees, twin.pool).get(payee, 0)
         return amount
+
+    def listing(self, payee: str) -> list[int]:
+        """Every twin that lists `payee`, accepted or not."""
+        return [i for i, t in self.twins.items() if any(p[0] == payee for p in t.payees)]
+
+    def is_attested(self, account: str, role: int, now: int) -> bool:
+        x = self.attestations.get(self.current.get(account, 0))
+        return x is not None and x.role == role and not x.revoked and now < x.expires_at
+
+    def require_attested(self, account: str, role: int, now: int) -> int:
+        attestation_id = self.current.get(account, 0)
+        x = self.attestations.get(attestation_id)
+        if x is None or x.role != role:
+            raise Refused("TwinRegistryNotAttested", account, role)
+        if x.revoked:
+            raise Refused("TwinRegistryAttestationRevoked", attestation_id)
+        if now >= x.expires_at:
+            raise Refused("TwinRegistryAttestationExpired", attestation_id, x.expires_at)
+        return attestation_id
 
     def total_escrow(self) -> int:
         return sum(lic.escrow for lic in self.licences.values())
@@ -150,7 +218,7 @@ class Model:
         if balance < amount:
             raise Refused("LicenseTokenInsufficientBalance", amount, balance)
 
-    def check_payees(self, model: str, payees: list[tuple[str, int, int]]) -> None:
+    def check_payees(self, model: str, payees: list[tuple[str, int, int]], now: int) -> None:
         if not payees:
             raise Refused("TwinRegistryNoPayees")
         if len(payees) > 8:
@@ -165,8 +233,8 @@ class Model:
                 raise Refused("TwinRegistryZeroShare", account)
             if i > 0 and role == MODEL:
                 raise Refused("TwinRegistryModelRoleMisplaced", i)
-            if role == AGENCY:
-                agency_total += bps  # the cap bounds the agencies together
+            if i > 0 and (role == AGENCY or self.is_attested(account, AGENCY, now)):
+                agency_total += bps  # the cap bounds the agencies together, attested ones under any role
                 if agency_total > self.agency_cap:
                     raise Refused("TwinRegistryAgencyShareAboveCap", agency_total, self.agency_cap)
             if any(p[0] == account for p in payees[:i]):
@@ -174,15 +242,33 @@ class Model:
             total += bps
         if total != 10_000:
             raise Refused("TwinRegistrySharesNotTotal", total)
+        if total - payees[0][1] > self.non_model_cap:
+            raise Refused("TwinRegistryNonModelShareAboveCap", total - payees[0][1], self.non_model_cap)
 
     def write_payees(self, twin_id: int, payees: list[tuple[str, int, int]]) -> None:
+        """A payee that stays listed keeps its acceptance, one dropped loses it; the model counts her twin."""
         twin = self.twins[twin_id]
-        for account, _, _ in twin.payees:
-            self.twins_of[account].remove(twin_id)
+        staying = {p[0] for p in payees[1:]}
+        for account, _, _ in twin.payees[1:]:
+            if account not in staying and twin_id in self.twins_of.get(account, []):
+                self.twins_of[account].remove(twin_id)
         twin.payees = list(payees)
+        counted = self.twins_of.setdefault(payees[0][0], [])
+        if twin_id not in counted:
+            counted.append(twin_id)
         for account, _, _ in payees:
-            self.twins_of.setdefault(account, []).append(twin_id)
             self.ever_payees.add(account)
+
+    def payee_index(self, twin_id: int, account: str) -> int:
+        twin = self.twins.get(twin_id)
+        if twin is None:
+            raise Refused("ERC721NonexistentToken", twin_id)
+        if twin.payees[0][0] == account:
+            raise Refused("TwinRegistryModelPayeeFixed", twin_id)
+        for i, p in enumerate(twin.payees[1:], start=1):
+            if p[0] == account:
+                return i
+        raise Refused("TwinRegistryNotPayee", twin_id, account)
 
     def model_of(self, twin_id: int, caller: str) -> Twin:
         twin = self.twins.get(twin_id)
@@ -213,6 +299,17 @@ class Model:
                 writes.append((cell, exclusive, max(licensed, until), until))
         return writes
 
+    def release(self, lic: Licence) -> None:
+        """Frees the cells of an exclusive licence ended early: those still holding its end."""
+        until = min(lic.expiry, UINT32_MAX)
+        for category in range(8):
+            for territory in range(8):
+                if lic.categories >> category & 1 and lic.territories >> territory & 1:
+                    cell = (lic.twin, category, territory)
+                    for cells in (self.exclusive_until, self.licensed_until):
+                        if cells.get(cell, 0) == until:
+                            cells[cell] = 0
+
 
 # ---------------------------------------------------------------------------------------------- the run
 
@@ -238,6 +335,20 @@ class Run:
         self.touched_licences: set[int] = set()
         self.touched_accounts: set[str] = set()
         self.keys = {acct.address: acct for acct in accounts.everyone}
+        # The attestations already on chain (the contract tests' fixture attests two of the models).
+        for attestation_id in range(1, env.call("TwinRegistry", "attestationCount") + 1):
+            self.m.attestations[attestation_id] = Attestation(*env.call("TwinRegistry", "attestation", attestation_id))
+        for acct in accounts.everyone:
+            current = env.call("TwinRegistry", "attestationOf", acct.address)[0]
+            if current:
+                self.m.current[acct.address] = current
+            self.m.attestation_nonces[acct.address] = env.call("TwinRegistry", "attestationNonce", acct.address)
+        self.domain = {
+            "name": "TwinRegistry",
+            "version": "1",
+            "chainId": env.w3.eth.chain_id,
+            "verifyingContract": env.address("TwinRegistry"),
+        }
 
     # -------------------------------------------------------------- sending
 
@@ -350,12 +461,12 @@ class Run:
         uri = f"ipfs://twin-{self.steps}"
 
         def predict(now):
-            self.m.check_payees(model, payees)
+            self.m.require_attested(model, MODEL, now)
+            self.m.check_payees(model, payees, now)
 
             def effects():
                 twin_id = len(self.m.twins) + 1
-                self.m.twins[twin_id] = Twin(model=model, payees=[])
-                self.m.twins_of.setdefault(model, [])
+                self.m.twins[twin_id] = Twin(model=model, payees=[], notice=self.m.notice)
                 self.m.write_payees(twin_id, payees)
 
             return effects
@@ -371,7 +482,7 @@ class Run:
 
         def predict(now):
             self.m.model_of(twin_id, caller)
-            self.m.check_payees(caller, payees)
+            self.m.check_payees(caller, payees, now)
 
             def effects():
                 self.m.distribute(twin_id)
@@ -387,16 +498,27 @@ class Run:
 
     def random_terms(self) -> tuple:
         bits = lambda: sum(1 << b for b in self.rng.sample(range(8), self.rng.choice((1, 1, 1, 2, 3))))  # noqa: E731
+        exclusive = self.chance(0.15)
+        if exclusive:  # mostly at or above the minimums the guild sets (0, 1 or 1 000 tUSDC), now and then below
+            upfront = self.rng.choice((0, 10**6, 10**6, 2 * 10**6, 1_000 * 10**6))
+            idle = self.rng.choice((HOUR, DAY, DAY, 3 * DAY)) if self.chance(0.95) else 0
+        else:
+            upfront = self.rng.choice((0, 0, 1, 999, 10**6, 3_333_333))
+            idle = 0 if self.chance(0.97) else DAY
         return (
-            self.rng.choice((0, 0, 1, 999, 10**6, 3_333_333)),  # upfront
+            upfront,
             self.rng.choice((1, 7, 13, 50_000, 123_457)) if self.chance(0.97) else 0,  # per use
             self.rng.choice((HOUR, DAY, 7 * DAY, 30 * DAY, 30 * DAY, 90 * DAY)),
             self.rng.choice((0, 0, 1, 5, 50)),
             bits() if self.chance(0.98) else 0,
             bits(),
-            self.chance(0.12),
-            self.chance(0.4),
+            exclusive,
+            self.chance(0.4) and not exclusive,
+            idle,
         )
+
+    def floor_of(self, categories: int) -> int:
+        return max([self.m.floors.get(c, 0) for c in range(8) if categories >> c & 1], default=0)
 
     def op_publish(self) -> None:
         twin_id = self.pick(self.m.twins) or 1
@@ -409,14 +531,21 @@ class Run:
                 raise Refused("ERC721NonexistentToken", twin_id)
             if twin.model != caller:
                 raise Refused("LicenseTokenNotModel", twin_id, caller)
+            self.m.require_attested(caller, MODEL, now)
             if twin.revoked_at != 0:
                 raise Refused("LicenseTokenConsentNotGranted", twin_id)
             for index, reason in ((4, "no usage category"), (5, "no territory"), (2, "zero duration"), (1, "zero per-use fee")):
                 if terms[index] == 0:
                     raise Refused("LicenseTokenInvalidTerms", reason)
-            floor = max([self.m.floors.get(c, 0) for c in range(8) if terms[4] >> c & 1], default=0)
+            if terms[6] and terms[8] == 0:
+                raise Refused("LicenseTokenInvalidTerms", "exclusive without idle period")
+            if not terms[6] and terms[8] != 0:
+                raise Refused("LicenseTokenInvalidTerms", "idle period without exclusivity")
+            floor = self.floor_of(terms[4])
             if terms[1] < floor:
                 raise Refused("LicenseTokenFeeBelowFloor", terms[1], floor)
+            if terms[6] and terms[0] < self.m.exclusivity_minimum:
+                raise Refused("LicenseTokenExclusiveUpfrontTooLow", terms[0], self.m.exclusivity_minimum)
 
             def effects():
                 self.m.offers[len(self.m.offers) + 1] = Offer(twin=twin_id, active=True, terms=terms)
@@ -462,6 +591,11 @@ class Run:
                 raise Refused("LicenseTokenUnknownOffer", offer_id)
             if not offer.active:
                 raise Refused("LicenseTokenOfferInactive", offer_id)
+            floor = self.floor_of(offer.terms[4])  # today's floors, whatever they were at publication
+            if offer.terms[1] < floor:
+                raise Refused("LicenseTokenOfferBelowFloor", offer_id, offer.terms[1], floor)
+            if offer.terms[6] and offer.terms[0] < m.exclusivity_minimum:
+                raise Refused("LicenseTokenExclusiveUpfrontTooLow", offer.terms[0], m.exclusivity_minimum)
             if m.twins[offer.twin].revoked_at != 0:
                 raise Refused("LicenseTokenConsentNotGranted", offer.twin)
             total = offer.terms[0] + escrow
@@ -491,6 +625,11 @@ class Run:
                 expiry=expiry,
                 fee=terms[1],
                 transferable=terms[7],
+                exclusive=terms[6],
+                idle=terms[8],
+                started=now,
+                categories=terms[4],
+                territories=terms[5],
             )
             m.twins[offer.twin].pool += terms[0]
             m.credited += terms[0]
@@ -652,6 +791,8 @@ class Run:
                     raise Refused("LicenseTokenConsentRevoked", lic.twin, m.twins[lic.twin].revoked_at)
                 lic.escrow -= amount
                 lic.used += count
+                if lic.exclusive:
+                    lic.last_settled = now  # restarts its idle clock
                 pools[lic.twin] = pools.get(lic.twin, 0) + amount
 
             def effects():
@@ -682,7 +823,7 @@ class Run:
                 raise Refused("TwinRegistryConsentAlreadyRevoked", twin_id)
 
             def effects():
-                t.revoked_at = now + self.m.notice
+                t.revoked_at = now + t.notice  # the notice period of the twin's consent, not today's
 
             return effects
 
@@ -699,6 +840,7 @@ class Run:
 
             def effects():
                 t.revoked_at = 0
+                t.notice = self.m.notice
 
             return effects
 
@@ -775,6 +917,200 @@ class Run:
         call = self.lic.transferFrom(lic.holder, to, licence_id)
         self.send(lic.holder, call, predict, "transfer")
 
+    # -------------------------------------------------------------- issue 10: guild, payees, idle exclusivity
+
+    def op_attest(self, subject: str | None = None, role: int | None = None, days: int | None = None) -> None:
+        m = self.m
+        kind = self.rng.random()
+        if subject is None:
+            if kind < 0.5:
+                subject, role = self.pick(self.a.models), MODEL
+            elif kind < 0.8:
+                subject, role = self.pick(self.a.agencies), AGENCY
+            else:  # crew the guild knows as an agency: the agency cap binds it under the role Crew too
+                subject, role = self.pick(self.a.crew[:2]), AGENCY
+            if self.chance(0.04):
+                role = CREW
+        expires_at = self.now + (days * DAY if days else self.rng.choice((HOUR, DAY, 10 * DAY, 60 * DAY)))
+        if self.chance(0.04):
+            expires_at = self.now  # not after the next block's time
+        guild_role = self.env_role("GUILD_ROLE")
+        label = f"{ROLE_NAMES[role]} {subject[:8]}"
+        if days is None and self.chance(0.4):  # by signature, submitted by a brand
+            expected = m.attestation_nonces.get(subject, 0)
+            nonce = expected if self.chance(0.9) else expected + self.rng.choice((-1, 1))
+            nonce = max(nonce, 0)
+            signer = self.a.guild if self.chance(0.92) else self.pick(self.a.brands)
+            signature = sign_attestation(self.domain, self.keys[signer], subject, role, expires_at, label, nonce)
+            caller, call, name = self.pick(self.a.brands), self.reg.attestWithSig(
+                subject, role, expires_at, label, nonce, signature), "attestWithSig"
+        else:
+            nonce, signer = None, None
+            caller = self.a.guild if self.chance(0.95) else self.a.admin
+            call, name = self.reg.attest(subject, role, expires_at, label), "attest"
+
+        def predict(now):
+            if nonce is not None:
+                expected = m.attestation_nonces.get(subject, 0)
+                if nonce != expected:
+                    raise Refused("TwinRegistryAttestationBadNonce", subject, nonce, expected)
+                if signer != self.a.guild:
+                    raise Refused("TwinRegistryAttestationSignerNotGuild", signer)
+            elif caller != self.a.guild:
+                raise Refused("AccessControlUnauthorizedAccount", caller, guild_role)
+            if role == CREW:
+                raise Refused("TwinRegistryAttestationRoleInvalid", CREW)
+            if expires_at <= now:
+                raise Refused("TwinRegistryAttestationExpiryInPast", expires_at)
+
+            def effects():
+                attestation_id = len(m.attestations) + 1
+                m.attestations[attestation_id] = Attestation(subject, role, now, expires_at)
+                m.current[subject] = attestation_id
+                m.attestation_nonces[subject] = m.attestation_nonces.get(subject, 0) + 1
+
+            return effects
+
+        self.send(caller, call, predict, name)
+
+    def op_revoke_attestation(self) -> None:
+        m = self.m
+        live = [i for i, x in m.attestations.items() if not x.revoked]
+        attestation_id = self.pick(live) if live and self.chance(0.85) else (self.pick(m.attestations) or 1)
+        if self.chance(0.04):
+            attestation_id = len(m.attestations) + 9
+        caller = self.a.guild if self.chance(0.95) else self.a.admin
+
+        def predict(now):
+            if caller != self.a.guild:
+                raise Refused("AccessControlUnauthorizedAccount", caller, self.env_role("GUILD_ROLE"))
+            x = m.attestations.get(attestation_id)
+            if x is None:
+                raise Refused("TwinRegistryUnknownAttestation", attestation_id)
+            if x.revoked:
+                raise Refused("TwinRegistryAttestationAlreadyRevoked", attestation_id)
+
+            def effects():
+                x.revoked = True
+                m.attestation_nonces[x.subject] = m.attestation_nonces.get(x.subject, 0) + 1
+
+            return effects
+
+        self.send(caller, self.reg.revokeAttestation(attestation_id), predict, "revokeAttestation")
+
+    def pick_listing(self, accepted: bool) -> tuple[int, str]:
+        """A (twin, payee) pair, mostly one whose acceptance is `accepted`; now and then anyone on any twin."""
+        m = self.m
+        pairs = [
+            (t, p[0]) for t, twin in m.twins.items() for p in twin.payees[1:] if (t in m.twins_of.get(p[0], [])) == accepted
+        ]
+        if pairs and self.chance(0.9):
+            return self.pick(pairs)
+        twin_id = self.pick(m.twins) or 1
+        return twin_id, self.pick(self.a.models + self.a.agencies + self.a.crew)
+
+    def op_accept(self) -> None:
+        m = self.m
+        twin_id, who = self.pick_listing(accepted=False)
+
+        def predict(now):
+            m.payee_index(twin_id, who)
+            if twin_id in m.twins_of.get(who, []):
+                raise Refused("TwinRegistryPayeeAlreadyAccepted", twin_id, who)
+
+            def effects():
+                m.twins_of.setdefault(who, []).append(twin_id)
+                self.touched_accounts.add(who)
+
+            return effects
+
+        self.send(who, self.reg.acceptPayee(twin_id), predict, "accept")
+
+    def op_leave(self) -> None:
+        m = self.m
+        twin_id, who = self.pick_listing(accepted=self.chance(0.6))
+
+        def predict(now):
+            index = m.payee_index(twin_id, who)
+
+            def effects():
+                twin = m.twins[twin_id]
+                m.distribute(twin_id)  # earnings so far under the old shares, the leaver's part included
+                share = twin.payees[index][1]
+                model, model_bps, role = twin.payees[0]
+                twin.payees[0] = (model, model_bps + share, role)
+                twin.payees[index] = twin.payees[-1]
+                twin.payees.pop()
+                if twin_id in m.twins_of.get(who, []):
+                    m.twins_of[who].remove(twin_id)
+                self.touched_accounts.update([who, model])
+
+            return effects
+
+        if twin_id in m.twins:
+            self.touched_accounts.update(p[0] for p in m.twins[twin_id].payees)
+        self.send(who, self.reg.leavePayee(twin_id), predict, "leave")
+
+    def op_withdraw_from(self) -> None:
+        m = self.m
+        payees = sorted(m.ever_payees) or self.a.models
+        who = self.pick(payees)
+        listing = m.listing(who)
+        twin_ids = self.rng.sample(listing, min(len(listing), self.rng.choice((1, 2, 5))))
+        if self.chance(0.3):
+            twin_ids.append(self.pick(m.twins) or 1)  # someone else's twin: splitting it is harmless
+        if self.chance(0.1):
+            twin_ids.append(len(m.twins) + 4)  # no such twin: nothing to split
+
+        def predict(now):
+            amount = m.claimable_from(who, twin_ids)
+            if amount == 0:
+                raise Refused("LicenseTokenNothingToWithdraw", who)
+
+            def effects():
+                for twin_id in twin_ids:
+                    if twin_id in m.twins:
+                        self.touched_accounts.update(p[0] for p in m.twins[twin_id].payees)
+                        m.distribute(twin_id)
+                m.split[who] = 0
+                m.withdrawn[who] = m.withdrawn.get(who, 0) + amount
+                m.paid_out += amount
+                m.token[who] = m.token.get(who, 0) + amount
+
+            return effects
+
+        self.send(who, self.lic.withdrawFrom(twin_ids), predict, "withdrawFrom")
+
+    def op_end_idle(self) -> None:
+        m = self.m
+        exclusive = [i for i, lic in m.licences.items() if lic.exclusive and lic.expiry > self.now]
+        licence_id = self.pick(exclusive) if exclusive and self.chance(0.85) else (self.pick(m.licences) or 1)
+        lic = m.licences.get(licence_id)
+        owner = m.twins[lic.twin].model if lic else self.pick(self.a.models)
+        caller = owner if self.chance(0.9) else self.pick(self.a.brands + self.a.models)
+
+        def predict(now):
+            if lic is None:
+                raise Refused("LicenseTokenUnknownLicense", licence_id)
+            if caller != owner:
+                raise Refused("LicenseTokenNotModel", lic.twin, caller)
+            if not lic.exclusive:
+                raise Refused("LicenseTokenNotExclusive", licence_id)
+            if now >= lic.expiry:
+                raise Refused("LicenseTokenExpired", licence_id, lic.expiry)
+            endable = max(lic.last_settled, lic.started) + lic.idle
+            if now < endable:
+                raise Refused("LicenseTokenNotIdle", licence_id, endable)
+
+            def effects():
+                m.release(lic)
+                lic.expiry = now
+                self.touched_licences.add(licence_id)
+
+            return effects
+
+        self.send(caller, self.lic.endIdleExclusive(licence_id), predict, "endIdle")
+
     def op_governance(self) -> None:
         m = self.m
         choice = self.rng.random()
@@ -790,14 +1126,28 @@ class Run:
                 return lambda: m.floors.__setitem__(category, fee)
 
             self.send(caller, self.reg.setCategoryFloor(category, fee), predict, "setFloor")
-        elif choice < 0.45:
+        elif choice < 0.37:
             cap = self.rng.choice((1_500, 2_000, 2_500))
 
             def predict(now):
                 return lambda: setattr(m, "agency_cap", cap)
 
             self.send(self.a.guild, self.reg.setAgencyCap(cap), predict, "setAgencyCap")
-        elif choice < 0.6:
+        elif choice < 0.43:
+            cap = self.rng.choice((3_000, 5_000, 6_000))
+
+            def predict(now):
+                return lambda: setattr(m, "non_model_cap", cap)
+
+            self.send(self.a.guild, self.reg.setNonModelCap(cap), predict, "setNonModelCap")
+        elif choice < 0.5:
+            minimum = self.rng.choice((0, 10**6, 10**6, 1_000 * 10**6))
+
+            def predict(now):
+                return lambda: setattr(m, "exclusivity_minimum", minimum)
+
+            self.send(self.a.guild, self.reg.setExclusivityMinimum(minimum), predict, "setExclusivityMinimum")
+        elif choice < 0.62:
             notice = self.rng.choice((0, HOUR, 72 * HOUR))
 
             def predict(now):
@@ -838,28 +1188,32 @@ class Run:
         calls = [tok.balanceOf(self.lic_address), lic.totalEscrow(), lic.totalOwed(), lic.licenseCount()]
         calls += [lic.licenseState(i) for i in licences] + [lic.ownerOf(i) for i in licences]
         calls += [lic.claimable(x) for x in payees] + [lic.totalEarned(x) for x in payees]
+        calls += [lic.claimableFrom(x, m.listing(x)) for x in payees]
         calls += [tok.balanceOf(x) for x in accounts]
         values = self.node.read(calls)
         held, escrow, owed, count = values[:4]
         rest = values[4:]
         states, owners = rest[: len(licences)], rest[len(licences) : 2 * len(licences)]
         rest = rest[2 * len(licences) :]
-        claimables, earned, balances = rest[: len(payees)], rest[len(payees) : 2 * len(payees)], rest[2 * len(payees) :]
+        n = len(payees)
+        claimables, earned, reachable, balances = rest[:n], rest[n : 2 * n], rest[2 * n : 3 * n], rest[3 * n :]
 
         where = f"after step {self.steps} ({self.transactions} transactions)"
+        everything = sum(m.claimable_from(x, m.listing(x)) for x in m.ever_payees)  # accepted or not
         assert held == escrow + owed, where
         assert escrow == m.total_escrow(), where
-        assert owed == m.total_owed() == sum(m.claimable(x) for x in m.ever_payees), where
-        assert held == m.total_escrow() + sum(m.claimable(x) for x in m.ever_payees), where
+        assert owed == m.total_owed() == everything, where
+        assert held == m.total_escrow() + everything, where
         assert m.paid_out + owed == m.credited, where
         assert count == len(m.licences), where
         for i, state, owner in zip(licences, states, owners):
             x = m.licences[i]
             assert state == (x.escrow, x.used, x.max_uses, x.expiry, x.fee, x.twin), f"licence {i} {where}"
             assert owner == x.holder, f"licence {i} {where}"
-        for x, c, e in zip(payees, claimables, earned):
+        for x, c, e, r in zip(payees, claimables, earned, reachable):
             assert c == m.claimable(x), f"claimable of {x} {where}"
             assert e == m.withdrawn.get(x, 0) + c, f"totalEarned of {x} {where}"
+            assert r == m.claimable_from(x, m.listing(x)), f"claimableFrom of {x} {where}"
         for x, b in zip(accounts, balances):
             assert b == m.token.get(x, 0), f"token balance of {x} {where}"
         self.touched_licences.clear()
@@ -874,14 +1228,18 @@ class Run:
             [self.tok.balanceOf(self.lic_address)]
             + [lic.licenseState(i) for i in m.licences]
             + [lic.claimable(x) for x in payees]
-            + [lic.totalEarned(x) for x in payees],
+            + [lic.totalEarned(x) for x in payees]
+            + [lic.claimableFrom(x, m.listing(x)) for x in payees],
         )
         held, rest = values[0], values[1:]
         states, rest = rest[: len(m.licences)], rest[len(m.licences) :]
-        claimables, earned = rest[: len(payees)], rest[len(payees) :]
+        n = len(payees)
+        claimables, earned, reachable = rest[:n], rest[n : 2 * n], rest[2 * n :]
         where = f"sweep after step {self.steps}"
-        assert held == sum(s[0] for s in states) + sum(claimables), where
-        assert sum(earned) == m.credited, where  # paid out + claimable = upfront fees + settled amounts
+        # Every payee's earnings, from the twins it accepted or not: with the escrow, all the contract holds.
+        assert held == sum(s[0] for s in states) + sum(reachable), where
+        withdrawn = [e - c for e, c in zip(earned, claimables)]  # totalEarned = withdrawn + claimable
+        assert sum(withdrawn) + sum(reachable) == m.credited, where  # = upfront fees + settled amounts
         assert [s[:2] for s in states] == [(x.escrow, x.used) for x in m.licences.values()], where
         assert claimables == [m.claimable(x) for x in payees], where
 
@@ -904,14 +1262,21 @@ class Run:
         ("op_withdraw", 8),
         ("op_reclaim", 5),
         ("op_transfer", 3),
-        ("op_governance", 1.5),
+        ("op_governance", 2),
+        ("op_attest", 2),
+        ("op_revoke_attestation", 0.7),
+        ("op_accept", 3),
+        ("op_leave", 1),
+        ("op_withdraw_from", 2),
+        ("op_end_idle", 1.5),
     )
 
     def run(self, transactions: int) -> None:
         names = [n for n, _ in self.OPERATIONS]
         weights = [w for _, w in self.OPERATIONS]
-        # A cast to start from: every model registers a twin and publishes an offer.
+        # A cast to start from: the guild attests every model for a month, each registers a twin and publishes an offer.
         for model in self.a.models:
+            self.op_attest(model, MODEL, 30)
             self.rng_register(model)
         while self.transactions < transactions:
             self.steps += 1
@@ -932,7 +1297,7 @@ class Run:
             if self.m.twins and self.m.twins[len(self.m.twins)].model == model:
                 twin_id = len(self.m.twins)
                 terms = self.random_terms()
-                terms = (terms[0], max(terms[1], 1), terms[2], terms[3], terms[4] or 1, terms[5], False, terms[7])
+                terms = (terms[0], max(terms[1], 1), terms[2], terms[3], terms[4] or 1, terms[5], False, terms[7], 0)
                 self.m_publish(model, twin_id, terms)
         finally:
             self.a.models = saved
@@ -967,8 +1332,11 @@ def test_random_operations_keep_the_books_balanced(env, chain, cast, local_node)
         run.node.close()
     assert run.transactions >= TRANSACTIONS
     # The run exercised what it is meant to: purchases, settlements, withdrawals, reclaims, and refusals of each kind.
-    for label in ("buy", "buyWithPermit", "settle", "withdraw", "reclaim", "topUp", "transfer", "setPayees", "revoke", "grant"):
+    for label in ("buy", "buyWithPermit", "settle", "withdraw", "reclaim", "topUp", "transfer", "setPayees", "revoke", "grant",
+                  "attest", "attestWithSig", "revokeAttestation", "accept", "leave", "withdrawFrom", "endIdle",
+                  "setFloor", "setExclusivityMinimum"):
         assert run.successes.get(label, 0) > 0, (label, run.successes)
+    assert sum(lic.exclusive for lic in run.m.licences.values()) > 0, "exclusive purchases"
     for error in (
         "LicenseTokenSequenceMismatch",
         "LicenseTokenInsufficientEscrow",
@@ -976,6 +1344,12 @@ def test_random_operations_keep_the_books_balanced(env, chain, cast, local_node)
         "LicenseTokenConsentNotGranted",
         "LicenseTokenNothingToWithdraw",
         "LicenseTokenStillActive",
+        "LicenseTokenOfferBelowFloor",
+        "LicenseTokenExclusiveUpfrontTooLow",
+        "LicenseTokenNotIdle",
+        "TwinRegistryAttestationExpired",
+        "TwinRegistryAttestationBadNonce",
+        "TwinRegistryPayeeAlreadyAccepted",
     ):
         assert run.refusals.get(error, 0) > 0, (error, run.refusals)
     print(f"\n{run.transactions} transactions in {run.steps} steps; successes {run.successes}; refusals {run.refusals}")
