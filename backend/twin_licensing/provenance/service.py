@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -15,7 +16,10 @@ from ..db.uses import ChainScope, Use
 from ..settings import LOCAL_CHAIN_ID, Settings
 from .certificates import SigningIdentity, load_identity
 from .credentials import UseClaim, sign_copy
+from .images import thumbnail
 from .storage import AssetStore, store_from_settings
+
+THUMBNAILS_KEPT = 1024  # ~10 KB each: a usage log's pages of thumbnails are decoded once
 from .verify import Names, Verifier
 
 
@@ -30,6 +34,7 @@ class Provenance:
         self._identity: SigningIdentity | None = None
         self._verifier: Verifier | None = None
         self._lock = threading.Lock()
+        self._thumbnails: OrderedDict[str, bytes] = OrderedDict()
 
     @property
     def identity(self) -> SigningIdentity:
@@ -45,6 +50,20 @@ class Provenance:
             if self._verifier is None:
                 self._verifier = Verifier(self.engine, self.scope, self.deployment.license_token, identity, self.names)
             return self._verifier
+
+    def thumbnail(self, asset: Asset) -> bytes:
+        """A small JPEG of the asset, made once and kept (the asset never changes)."""
+        with self._lock:
+            found = self._thumbnails.get(asset.sha256)
+            if found is not None:
+                self._thumbnails.move_to_end(asset.sha256)
+                return found
+        made = thumbnail(self.store.get(asset.sha256))
+        with self._lock:
+            self._thumbnails[asset.sha256] = made
+            while len(self._thumbnails) > THUMBNAILS_KEPT:
+                self._thumbnails.popitem(last=False)
+        return made
 
     def credentialed_copy(self, session: Session, use: Use, asset: Asset) -> bytes:
         """The use's image with a C2PA manifest naming the use, signed now with the operator's certificate."""

@@ -27,7 +27,7 @@ from ...db.uses import UtcDateTime
 from ...provenance import assets as asset_rules
 from ...provenance import reports
 from ...provenance.errors import ImageTooLarge
-from ...provenance.images import MAX_ASSET_BYTES, sha256_hex, thumbnail, too_large_sentence
+from ...provenance.images import MAX_ASSET_BYTES, sha256_hex, too_large_sentence
 from ...provenance.service import Provenance
 from ...provenance.verify import Names, VerifyResult
 from ...usage.status import get_use
@@ -185,7 +185,7 @@ def read_asset(use_id: UseId, session: SessionDep, context: ContextDep, viewer: 
 def read_thumbnail(use_id: UseId, session: SessionDep, context: ContextDep, viewer: ViewerDep,
                    provenance: ProvenanceDep) -> Response:
     _, asset = _visible_asset(session, context, viewer, use_id)
-    return Response(thumbnail(provenance.store.get(asset.sha256)), media_type="image/jpeg",
+    return Response(provenance.thumbnail(asset), media_type="image/jpeg",
                     headers={"Cache-Control": "private, max-age=3600"})
 
 
