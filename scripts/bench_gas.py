@@ -26,12 +26,13 @@ from twin_licensing.chain.client import Chain  # noqa: E402
 from twin_licensing.chain.deploy import deploy  # noqa: E402
 from twin_licensing.chain.keys import dev_account  # noqa: E402
 from twin_licensing.chain.node import LocalNode  # noqa: E402
+from twin_licensing.seed.seeder import attest_as_guild  # noqa: E402
 
 ITEMS = 20
 USES_PER_ITEM = (1, 10, 100, 1000)
 PER_USE_FEE = 10_000  # 0.01 tUSDC
 UPFRONT_FEE = 1_000_000
-MODEL, AGENCY, CREW = 0, 1, 2
+MODEL, AGENCY = 0, 1  # TwinTypes.PayeeRole
 
 
 def main() -> None:
@@ -51,11 +52,13 @@ def main() -> None:
         chain.transact(brand, "PaymentToken", "faucet", brand.address, ITEMS * (escrow + UPFRONT_FEE))
         chain.transact(brand, "PaymentToken", "approve", license_address, 2**256 - 1)
         license_ids = []
+        attest_as_guild(chain, [(model.address, MODEL, f"bench model {i}") for i, model in enumerate(models)])
         for index, model in enumerate(models):
             payees = [(model.address, 8_000, MODEL), (agency.address, 2_000, AGENCY)]
             chain.transact(model, "TwinRegistry", "registerTwin", f"/media/twins/{index + 1}.json", b"\x01" * 32, payees)
             twin_id = chain.call("TwinRegistry", "twinCount")
-            terms = (UPFRONT_FEE, PER_USE_FEE, 365 * 24 * 3600, 0, 0b1, 0b1, False, False)
+            chain.transact(agency, "TwinRegistry", "acceptPayee", twin_id)
+            terms = (UPFRONT_FEE, PER_USE_FEE, 365 * 24 * 3600, 0, 0b1, 0b1, False, False, 0)
             chain.transact(model, "LicenseToken", "publishOffer", twin_id, terms)
             offer_id = chain.call("LicenseToken", "offerCount")
             chain.transact(brand, "LicenseToken", "buyLicense", offer_id, escrow)

@@ -40,7 +40,9 @@ from twin_licensing.chain.keys import dev_account  # noqa: E402
 from twin_licensing.chain.logs import RpcClient, parse_logs  # noqa: E402
 from twin_licensing.chain.node import LocalNode  # noqa: E402
 from twin_licensing.indexer.service import build_indexer  # noqa: E402
+from twin_licensing.domain.vocabulary import AGENCY, MODEL  # noqa: E402
 from twin_licensing.seed import data  # noqa: E402
+from twin_licensing.seed.seeder import attest_as_guild  # noqa: E402
 from twin_licensing.settings import get_settings  # noqa: E402
 
 SETTLE = keccak(text="settle((uint256,uint32,uint32,bytes32)[])")[:4]
@@ -68,9 +70,11 @@ class Emitter:
 
     def setup(self) -> None:
         c = self.chain
-        payees = [(self.model.address, 8_000, 0), (self.agency.address, 2_000, 1)]
+        payees = [(self.model.address, 8_000, MODEL), (self.agency.address, 2_000, AGENCY)]
+        attest_as_guild(c, [(self.model.address, MODEL, "bench model")])
         c.transact(self.model, "TwinRegistry", "registerTwin", "ipfs://bench", b"\x01" * 32, payees, gas=900_000)
-        c.transact(self.model, "LicenseToken", "publishOffer", 1, (0, 1, 10**8, 0, 1, 1, False, False), gas=400_000)
+        c.transact(self.agency, "TwinRegistry", "acceptPayee", 1, gas=200_000)
+        c.transact(self.model, "LicenseToken", "publishOffer", 1, (0, 1, 10**8, 0, 1, 1, False, False, 0), gas=400_000)
         c.transact(self.brand, "PaymentToken", "faucet", self.brand.address, 10**12)
         c.transact(self.brand, "PaymentToken", "approve", self.token, 2**255)
         for license_id in range(1, LICENSES + 1):

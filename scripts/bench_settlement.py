@@ -34,7 +34,9 @@ from twin_licensing.chain.node import LocalNode, free_port
 from twin_licensing.chain.use_reports import UseReport, UseReportDomain, sign_report
 from twin_licensing.db.engine import make_engine
 from twin_licensing.db.migrate import upgrade_database
+from twin_licensing.domain.vocabulary import AGENCY, MODEL
 from twin_licensing.seed import data
+from twin_licensing.seed.seeder import attest_as_guild
 from twin_licensing.settings import find_project_root
 
 ROOT = find_project_root()
@@ -52,10 +54,12 @@ def setup_market(chain: Chain, uses: int) -> list[tuple[int, object]]:
     model, model2, agency = dev_account(data.MODEL_INDICES[0]), dev_account(data.MODEL_INDICES[1]), dev_account(3)
     brands = [dev_account(b.index) for b in data.BRANDS]
     token = chain.deployment.license_token
-    for who, payees in ((model, [(model.address, 8_000, 0), (agency.address, 2_000, 1)]),
-                        (model2, [(model2.address, 10_000, 0)])):
+    attest_as_guild(chain, [(model.address, MODEL, "bench model"), (model2.address, MODEL, "bench model 2")])
+    for who, payees in ((model, [(model.address, 8_000, MODEL), (agency.address, 2_000, AGENCY)]),
+                        (model2, [(model2.address, 10_000, MODEL)])):
         chain.transact(who, "TwinRegistry", "registerTwin", "ipfs://bench", b"\x01" * 32, payees)
-    terms = (10 * 10**6, FEE, 365 * 24 * 3600, 0, 0b11, 0b11, False, False)
+    chain.transact(agency, "TwinRegistry", "acceptPayee", 1)
+    terms = (10 * 10**6, FEE, 365 * 24 * 3600, 0, 0b11, 0b11, False, False, 0)
     chain.transact(model, "LicenseToken", "publishOffer", 1, terms)
     chain.transact(model2, "LicenseToken", "publishOffer", 2, terms)
     escrow = (uses // LICENCES + 10) * FEE

@@ -72,6 +72,20 @@ def account_labels() -> list[AccountLabel]:
     return labels
 
 
+def attest_as_guild(chain: Chain, subjects: list[tuple[str, int, str]], validity: int = data.ATTESTATION_VALIDITY) -> list[str]:
+    """The development guild attests each (address, role, label) for `validity` seconds from now, and waits for them
+    (a twin is registered only by an attested model). Local chain only, as the guild's key is a development key."""
+    guild = dev_account(data.GUILD)
+    expires_at = chain.timestamp() + validity
+    txs = [
+        chain.transact(guild, "TwinRegistry", "attest", address, role, expires_at, label, gas=_GAS["attest"], wait=False)
+        for address, role, label in subjects
+    ]
+    for tx in txs:
+        chain.wait(tx)
+    return txs
+
+
 def seed(chain: Chain, deployment: Deployment, *, media_dir: Path, deployments_dir: Path) -> SeedResult:
     """Sets floors, attests the models and agencies as the guild, registers the 30 twins with their offers (their
     agencies and crew accept being payees), funds the brands, writes media and labels.
@@ -101,15 +115,9 @@ def seed(chain: Chain, deployment: Deployment, *, media_dir: Path, deployments_d
 
     plans = data.twin_plans()
     # The guild vouches for every model and agency of the demo; a twin is registered only by an attested model.
-    expires_at = chain.timestamp() + data.ATTESTATION_VALIDITY
     attested = [(dev_account(a.index).address, AGENCY, a.name) for a in data.AGENCIES]
     attested += [(dev_account(p.model_index).address, MODEL, p.name) for p in plans]
-    attestations = [
-        chain.transact(guild, "TwinRegistry", "attest", address, role, expires_at, label, gas=_GAS["attest"], wait=False)
-        for address, role, label in attested
-    ]
-    for tx in attestations:
-        chain.wait(tx)  # registrations need them mined
+    attestations = attest_as_guild(chain, attested)
 
     registrations = []
     for plan in plans:
