@@ -12,6 +12,7 @@ from kit.signin import sign_in
 from playwright.sync_api import expect
 
 from twin_licensing.chain.keys import dev_account
+from twin_licensing.settings import find_project_root
 from client_support import chain_of, open_as, report_use, wait_for
 
 pytestmark = pytest.mark.timeout(300)
@@ -69,6 +70,12 @@ def test_model_reads_downloads_and_checks_her_statement(open_page, system):
     }""")
     assert chart["datasets"] == 1 and "y1" not in chart["scales"]
     assert len(chart["labels"]) >= 7 and len(set(chart["labels"])) == len(chart["labels"])
+    # The statement card and the chart pass axe-core (labels, contrast) with nothing serious or critical.
+    page.add_script_tag(path=str(find_project_root() / "node_modules" / "axe-core" / "axe.min.js"))
+    found = page.evaluate("""async () => (await axe.run({ include: [['#statement'], ['#chart-time']] },
+                                                       { resultTypes: ['violations'] })).violations""")
+    serious = [f"{v['id']}: {v['help']}" for v in found if v["impact"] in ("serious", "critical")]
+    assert not serious, serious
     page.locator("#statement").scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "earnings-statement-1400.png"), full_page=True)
 

@@ -89,7 +89,7 @@ function statementView(me, s, query) {
       h("div", { class: "stat" }, h("div", { class: "label" }, "− Withdrawn"), h("div", { class: "value", id: "statement-withdrawn" }, money(s.withdrawn)),
         h("div", { class: "hint" }, plural(s.withdrawals.length, "withdrawal"))),
       h("div", { class: "stat accent" }, h("div", { class: "label" }, `= ${closing}`), h("div", { class: "value", id: "statement-closing" }, money(s.closing.claimable)),
-        h("div", { class: "hint" }, `before block ${s.closing.block_number}`))),
+        h("div", { class: "hint" }, s.running ? `at block ${s.closing.block_number - 1}, the latest indexed` : `before block ${s.closing.block_number}`))),
     h("p", { class: "row statement-check", id: "statement-check" },
       s.ties ? badge("Totals tie to the chain", "ok") : badge("Totals do not tie", "warn"),
       h("span", { class: "small" }, `${money(s.opening.claimable)} + ${money(s.earned)} − ${money(s.withdrawn)} = ${money(s.closing.claimable)}`)),
