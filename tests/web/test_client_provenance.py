@@ -2,7 +2,7 @@
 the copy carrying its content credential, and sees its thumbnail in her uses; anyone checks an image on "Check an
 image": the credentialed copy is licensed and paid, an altered copy's credential is not valid, a stripped and
 rescaled copy is likely derived from it, an unrelated image has no licensed match and is reported to the guild, which
-reads the report. Screenshots at 1400 and 390 px in
+reads the report. Picking a development account signs in as it (session.js). Screenshots at 1400 and 390 px in
 /tmp/shots/H2/."""
 
 from __future__ import annotations
@@ -10,18 +10,13 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import expect
 
-from client_support import chain_of, open_as, wait_for
+from client_support import buy, chain_of, open_as, wait_for
 from conftest import PHONE, first_load
 from test_accessibility import axe_violations, readable
 from kit.images import encoded, picture, png_with_pixel_changed, stripped_copy
-from kit.signin import sign_in as kit_sign_in
-
-from twin_licensing.chain.keys import dev_account
-from twin_licensing.chain.signin import sign_message
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -34,25 +29,6 @@ BRAND, MODEL, TWIN_ID = ("brand", 3), ("model", 28), 29
 def shoot(page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def sign_in(page, system, account: dict) -> None:
-    """Signs the page's browser context in as `account` through the API's Sign-In with Ethereum routes (the
-    session cookie lands in the context, as a wallet's sign-in would put it there)."""
-    request = page.context.request
-    nonce = request.post(f"{system.url}/api/v1/auth/nonce", data={"address": account["address"]})
-    assert nonce.ok, nonce.text()
-    message = nonce.json()["message"]
-    answer = request.post(f"{system.url}/api/v1/auth/sign-in", data={
-        "message": message, "signature": sign_message(dev_account(account["index"]).key, message)})
-    assert answer.ok, answer.text()
-
-
-def read(page, system, path: str) -> dict:
-    """GET an API path as the page's signed-in account (private answers need its session)."""
-    answer = page.context.request.get(f"{system.url}{path}")
-    assert answer.ok, answer.text()
-    return answer.json()
 
 
 def file_of(name: str, data: bytes, mime: str) -> dict:
@@ -74,15 +50,7 @@ def licence(system) -> dict:
     twin = system.get(f"/api/v1/twins/{TWIN_ID}")
     assert twin["model"] == model["address"], "the seed changed: pick a twin of MODEL"
     offer = next(o for o in twin["offers"] if o["active"] and not o["exclusive"])
-    chain = chain_of(system)
-    buyer = dev_account(brand["index"])
-    chain.transact(buyer, "PaymentToken", "approve", chain.deployment.license_token,
-                   offer["upfront_fee"] + offer["per_use_fee"] * 5)
-    chain.transact(buyer, "LicenseToken", "buyLicense", offer["offer_id"], offer["per_use_fee"] * 5)
-    license_id = chain.call("LicenseToken", "licenseCount")
-    with httpx.Client(base_url=system.url, timeout=10) as client:  # a licence is its holder's to see
-        kit_sign_in(client, buyer.key)
-        wait_for(lambda: client.get(f"/api/v1/licenses/{license_id}").status_code == 200, what="the licence indexed")
+    license_id = buy(system, chain_of(system), brand, offer, escrow=offer["per_use_fee"] * 5)
     return {"brand": brand, "model": model, "license_id": license_id, "offer": offer, "twin": twin}
 
 
@@ -91,8 +59,7 @@ def test_attach_report_download_and_check(open_page, system, licence):
     unrelated image, and the guild reading the report."""
     brand, license_id = licence["brand"], licence["license_id"]
     page = first_load(open_page(*WIDE), system)
-    sign_in(page, system, brand)
-    open_as(page, system, brand, f"/licenses/{license_id}")
+    open_as(page, system, brand, f"/licenses/{license_id}")  # picking the account signs in as it
     form = page.locator("#report-use")
     expect(form.locator("#use-asset")).to_be_visible()
 
@@ -107,7 +74,7 @@ def test_attach_report_download_and_check(open_page, system, licence):
     form.get_by_role("button", name="Sign and report").click()
     expect(page.locator("#progress")).to_be_hidden()
     expect(form.locator("#attach-image .field-error")).to_be_visible()
-    assert read(page, system, f"/api/v1/licenses/{license_id}/uses")["count"] == 0  # nothing reported
+    assert system.get(f"/api/v1/licenses/{license_id}/uses")["count"] == 0  # nothing reported
 
     # The image: its SHA-256 is the use's reference, the holder signs, the image goes up, the copy comes back.
     image = encoded(picture(1301), "PNG")
@@ -118,7 +85,7 @@ def test_attach_report_download_and_check(open_page, system, licence):
     form.get_by_role("button", name="Sign and report").click()
     download_link = form.locator("a[data-credentialed]")
     expect(download_link).to_be_visible(timeout=30_000)
-    use = read(page, system, f"/api/v1/licenses/{license_id}/uses")["data"][0]
+    use = system.get(f"/api/v1/licenses/{license_id}/uses")["data"][0]
     assert use["use_ref"] == sha256 and use["asset"] is True and use["label"] is None
     with page.expect_download() as waiting:
         download_link.click()
@@ -143,7 +110,7 @@ def test_attach_report_download_and_check(open_page, system, licence):
     expect(verdict).to_contain_text("Licensed and paid")
     expect(verdict.get_by_role("link", name=licence["twin"]["name"])).to_have_attribute("href", f"#/twins/{TWIN_ID}")
     expect(verdict.get_by_role("link", name=f"Licence #{license_id}")).to_be_visible()
-    tx_hash = wait_for(lambda: read(page, system, f"/api/v1/uses/{use['id']}")["tx_hash"], what="the settlement hash")
+    tx_hash = wait_for(lambda: system.get(f"/api/v1/uses/{use['id']}")["tx_hash"], what="the settlement hash")
     expect(verdict.locator("[data-tx]")).to_have_text(tx_hash)
     expect(verdict.locator("#report-unlicensed")).to_have_count(0)
     shoot(anyone, "check-licensed-1400")
@@ -182,9 +149,7 @@ def test_attach_report_download_and_check(open_page, system, licence):
     # The guild reads it; a brand is told the list is the guild's.
     open_as(anyone, system, brand, "/guild/unlicensed")
     expect(anyone.locator(".empty")).to_contain_text("For the guild only")
-    guild = system.account("guild")
-    sign_in(anyone, system, guild)
-    open_as(anyone, system, guild, "/guild/unlicensed")
+    open_as(anyone, system, system.account("guild"), "/guild/unlicensed")
     row = anyone.locator("#unlicensed-uses tbody tr", has_text=note)
     expect(row).to_have_count(1)
     expect(row).to_contain_text(("0x" + hashlib.sha256(unrelated).hexdigest())[:14])
@@ -212,7 +177,6 @@ def test_the_pages_on_a_phone(open_page, system, licence):
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE[0]
     violations = axe_violations(page)
     assert not violations, readable(violations)
-    sign_in(page, system, licence["brand"])
     open_as(page, system, licence["brand"], f"/licenses/{licence['license_id']}")
     expect(page.locator("#attach-image")).to_be_visible()
     page.wait_for_load_state("networkidle")
