@@ -68,14 +68,14 @@ def test_dynamic_arrays_go_through_eth_abi(twin_id, payees):
 
 @settings(max_examples=100, deadline=None)
 @given(uint(256), uint(256), st.tuples(uint(64), uint(48), uint(32), uint(32), uint(8), uint(8), st.booleans(),
-                                        st.booleans()))
+                                        st.booleans(), uint(32)))
 def test_struct_arguments_become_dicts(offer_id, twin_id, terms):
-    log = _log(LICENSE, "OfferPublished(uint256,uint256,(uint64,uint48,uint32,uint32,uint8,uint8,bool,bool))",
-               [_word(offer_id), _word(twin_id)],
-               encode(["(uint64,uint48,uint32,uint32,uint8,uint8,bool,bool)"], [terms]))
+    struct = "(uint64,uint48,uint32,uint32,uint8,uint8,bool,bool,uint32)"
+    log = _log(LICENSE, f"OfferPublished(uint256,uint256,{struct})", [_word(offer_id), _word(twin_id)],
+               encode([struct], [terms]))
     (event,) = DECODER.decode([log])
     names = ["upfrontFee", "perUseFee", "duration", "maxUses", "categories", "territories", "exclusive",
-             "transferable"]
+             "transferable", "idleEndAfter"]
     assert event.args == {"offerId": offer_id, "twinId": twin_id, "terms": dict(zip(names, terms))}
 
 

@@ -51,7 +51,7 @@ def test_every_event_type_lands_in_its_state_table(chain, db, make_indexer):
     assert lic["holder"] == s.call("LicenseToken", "ownerOf", license_id) == s.brand2.address
     assert lic["buyer"] == s.brand.address
     assert (lic["offer_id"], lic["upfront_fee"], lic["started_at"], lic["categories"], lic["territories"],
-            lic["exclusive"], lic["transferable"]) == tuple(terms)
+            lic["exclusive"], lic["transferable"], lic["idle_end_after"]) == tuple(terms)
     assert uses_settled == 14 and escrow == 1 * USDC
     assert lic["escrow_deposited"] == 125 * USDC
     assert lic["escrow_spent"] == 14 * 2 * USDC

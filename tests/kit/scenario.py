@@ -109,6 +109,7 @@ class Scenario:
         self.settle((license_id, 9, 1, root(4)))
         payees = [(self.model.address, 9_000, MODEL_ROLE), (self.crew.address, 1_000, CREW_ROLE)]
         self.tx(self.model, "TwinRegistry", "setPayees", twin_id, payees, gas=900_000)  # splits under the old shares
+        accept(self.chain, twin_id, self.crew)  # the twin now counts in the crew's withdraw()
         self.settle((license_id, 10, 2, root(5)))  # stays undistributed: claimable is a share of it
         self.tx(self.model, "TwinRegistry", "revokeConsent", twin_id, gas=300_000)
         self.chain.rpc("evm_increaseTime", [3_601])
@@ -173,8 +174,9 @@ def claimable_from_index(engine: Engine, chain_id: int, payee: str) -> tuple[int
             PayeeBalance.chain_id == chain_id, PayeeBalance.payee == payee)).mappings().first()
         claimable = (balance["distributed"] - balance["withdrawn"]) if balance else 0
         withdrawn = balance["withdrawn"] if balance else 0
+        # The twins that count in her claimable(): her own, and those she accepted being a payee of.
         twin_ids = conn.execute(select(TwinPayee.twin_id).where(
-            TwinPayee.chain_id == chain_id, TwinPayee.account == payee)).scalars().all()
+            TwinPayee.chain_id == chain_id, TwinPayee.account == payee, TwinPayee.accepted.is_(True))).scalars().all()
         for twin_id in twin_ids:
             pending = conn.execute(select(Twin.undistributed).where(
                 Twin.chain_id == chain_id, Twin.twin_id == twin_id)).scalar_one()

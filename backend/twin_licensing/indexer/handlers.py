@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..chain.events import ROLE_NAMES, DecodedEvent
+from ..domain.vocabulary import PAYEE_ROLES
 from ..errors import TwinLicensingError
 from .state import Row, Scope, State
 
@@ -34,10 +35,10 @@ def _to_json(args: dict) -> str:
 
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
-PAYEE_ROLES = ("model", "agency", "crew")  # TwinTypes.PayeeRole
 # Events whose entity is contract-wide (replayed in full after a reorganisation: there are few).
-GLOBAL_EVENTS = ("CategoryFloorSet", "AgencyCapSet", "NoticePeriodSet", "LicenseContractSet", "Paused", "Unpaused",
-                 "RoleGranted", "RoleRevoked")
+GLOBAL_EVENTS = ("CategoryFloorSet", "AgencyCapSet", "NonModelCapSet", "ExclusivityMinimumSet", "NoticePeriodSet",
+                 "LicenseContractSet", "Paused", "Unpaused", "RoleGranted", "RoleRevoked", "Attested",
+                 "AttestationRevoked")
 
 
 class IndexInconsistency(TwinLicensingError, RuntimeError):
@@ -60,7 +61,7 @@ def entity_columns(ev: DecodedEvent) -> tuple[int | None, int | None, int | None
     """(twin_id, license_id, offer_id, account) an event is about, for the event row's lookup columns."""
     a = ev.args
     twin_id, license_id, offer_id = a.get("twinId"), a.get("licenseId"), a.get("offerId")
-    account = a.get("payee") or a.get("buyer") or a.get("account")
+    account = a.get("payee") or a.get("buyer") or a.get("account") or a.get("subject")
     if "tokenId" in a:  # ERC-721 Transfer/Approval and ERC-5192 Locked: the token is a twin or a licence
         if ev.contract == "TwinRegistry":
             twin_id = a["tokenId"]
@@ -87,14 +88,20 @@ def add_to_scope(scope: Scope, ev: DecodedEvent) -> None:
         scope.licenses.add(a["licenseId"])
         scope.offers.add(a["offerId"])
         scope.twins.add(a["twinId"])
-    elif name in ("EscrowToppedUp", "EscrowReclaimed"):
+    elif name in ("EscrowToppedUp", "EscrowReclaimed", "ExclusiveLicenseEnded"):
         scope.licenses.add(a["licenseId"])
     elif name in ("OfferPublished", "OfferWithdrawn"):
         scope.offers.add(a["offerId"])
     elif name == "Transfer":
         (scope.twins if ev.contract == "TwinRegistry" else scope.licenses).add(a["tokenId"])
-    elif name in ("TwinRegistered", "PayeesSet", "TwinUriSet", "ConsentGranted", "ConsentRevoked"):
+    elif name in ("Locked", "Unlocked"):
+        if ev.contract != "TwinRegistry":  # twins are all locked: only a licence's lock is state
+            scope.licenses.add(a["tokenId"])
+    elif name in ("TwinRegistered", "PayeesSet", "TwinUriSet", "ConsentGranted", "ConsentRevoked", "PayeeAccepted",
+                  "PayeeLeft"):
         scope.twins.add(a["twinId"])
+    elif name in ("Attested", "AttestationRevoked"):
+        scope.attestations.add(a["attestationId"])
     elif name == "CategoryFloorSet":
         scope.floors.add(a["category"])
     elif name in _PARAM_OF:
@@ -135,6 +142,7 @@ def _uses_settled(st: State, ev: DecodedEvent, t: int, rows: Rows | None) -> Non
         lic["escrow"] -= amount
         lic["escrow_spent"] += amount
         lic["uses_settled"] = first + count
+        lic["last_settled_at"] = t
         lic["updated_block"] = ev.block_number
     twin = st.twin(a["twinId"])
     if twin is not None:
@@ -200,7 +208,7 @@ def _license_purchased(st: State, ev: DecodedEvent, t: int, rows: Rows | None) -
             offer_id=a["offerId"], twin_id=a["twinId"], buyer=a["buyer"], holder=lic["holder"] or a["buyer"],
             upfront_fee=a["upfrontFee"], per_use_fee=terms["per_use_fee"], max_uses=terms["max_uses"],
             categories=terms["categories"], territories=terms["territories"], exclusive=terms["exclusive"],
-            transferable=terms["transferable"], started_at=t, expiry=a["expiry"],
+            transferable=terms["transferable"], idle_end_after=terms["idle_end_after"], started_at=t, expiry=a["expiry"],
             purchased_block=ev.block_number, purchased_tx=ev.tx_hash, updated_block=ev.block_number,
         )
         lic["escrow"] += a["escrow"]
@@ -261,8 +269,25 @@ def _offer_published(st: State, ev: DecodedEvent, t: int, rows: Rows | None) -> 
             twin_id=a["twinId"], upfront_fee=terms["upfrontFee"], per_use_fee=terms["perUseFee"],
             duration=terms["duration"], max_uses=terms["maxUses"], categories=terms["categories"],
             territories=terms["territories"], exclusive=terms["exclusive"], transferable=terms["transferable"],
-            active=True, published_block=ev.block_number, published_time=t,
+            idle_end_after=terms["idleEndAfter"], active=True, published_block=ev.block_number, published_time=t,
         )
+
+
+def _lock_changed(st: State, ev: DecodedEvent, t: int, rows: Rows | None) -> None:
+    """ERC-5192 on a licence (a non-transferable one is minted locked); the registry's twins are all locked."""
+    if ev.contract == "TwinRegistry":
+        return
+    lic = st.license(ev.args["tokenId"])
+    if lic is not None:
+        lic["locked"] = ev.name == "Locked"
+        lic["updated_block"] = ev.block_number
+
+
+def _exclusive_license_ended(st: State, ev: DecodedEvent, t: int, rows: Rows | None) -> None:
+    """The model ended an idle exclusive licence: it expired then (settling and top-ups stop, escrow reclaimable)."""
+    lic = st.license(ev.args["licenseId"])
+    if lic is not None:
+        lic.update(expiry=ev.args["endedAt"], ended_at=ev.args["endedAt"], updated_block=ev.block_number)
 
 
 def _offer_withdrawn(st: State, ev: DecodedEvent, t: int, rows: Rows | None) -> None:
@@ -277,22 +302,57 @@ def _twin_registered(st: State, ev: DecodedEvent, t: int, rows: Rows | None) -> 
     twin = st.twin(a["twinId"])
     if twin is not None:
         twin.update(model=a["model"], uri=a["uri"], consent_hash=a["consentHash"], revocation_effective_at=0,
-                    registered_block=ev.block_number, registered_time=t, registered_tx=ev.tx_hash,
-                    updated_block=ev.block_number)
+                    attestation_id=a["attestationId"], registered_block=ev.block_number, registered_time=t,
+                    registered_tx=ev.tx_hash, updated_block=ev.block_number)
     _consent_row(st, ev, t, rows, "registered", a["consentHash"], None)
 
 
 def _payees_set(st: State, ev: DecodedEvent, t: int, rows: Rows | None) -> None:
     a = ev.args
     twin_id = a["twinId"]
+    # A payee that stays listed keeps its acceptance; one dropped loses it; the model (first) always counts.
+    accepted = {row["account"] for row in st.current_payees(twin_id) or [] if row["accepted"]}
     st.set_payees(twin_id, [
         {"chain_id": st.chain_id, "twin_id": twin_id, "position": n, "account": account, "share_bps": share,
-         "role": PAYEE_ROLES[role] if role < len(PAYEE_ROLES) else str(role), "since_block": ev.block_number}
+         "role": _role_name(role), "since_block": ev.block_number, "accepted": n == 0 or account in accepted}
         for n, (account, share, role) in enumerate(zip(a["accounts"], a["sharesBps"], a["roles"]))
     ])
     twin = st.twin(twin_id)
     if twin is not None:
         twin["updated_block"] = ev.block_number
+
+
+def _role_name(role: int) -> str:
+    return PAYEE_ROLES[role] if role < len(PAYEE_ROLES) else str(role)
+
+
+def _payee_accepted(st: State, ev: DecodedEvent, t: int, rows: Rows | None) -> None:
+    st.accept_payee(ev.args["twinId"], ev.args["account"])
+    twin = st.twin(ev.args["twinId"])
+    if twin is not None:
+        twin["updated_block"] = ev.block_number
+
+
+def _payee_left(st: State, ev: DecodedEvent, t: int, rows: Rows | None) -> None:
+    """The leaver's share went to the model: the `PayeesSet` that follows in the same transaction says so."""
+    twin = st.twin(ev.args["twinId"])
+    if twin is not None:
+        twin["updated_block"] = ev.block_number
+
+
+def _attested(st: State, ev: DecodedEvent, t: int, rows: Rows | None) -> None:
+    a = ev.args
+    row = st.attestation(a["attestationId"])
+    if row is not None:
+        row.update(subject=a["subject"], role=_role_name(a["role"]), issued_at=a["issuedAt"], expires_at=a["expiresAt"],
+                   label=a["label"], guild=a["guild"], revoked=False, revoked_at=None, block_number=ev.block_number,
+                   tx_hash=ev.tx_hash)
+
+
+def _attestation_revoked(st: State, ev: DecodedEvent, t: int, rows: Rows | None) -> None:
+    row = st.attestation(ev.args["attestationId"])
+    if row is not None:
+        row.update(revoked=True, revoked_at=t)
 
 
 def _twin_uri_set(st: State, ev: DecodedEvent, t: int, rows: Rows | None) -> None:
@@ -335,7 +395,8 @@ def _category_floor_set(st: State, ev: DecodedEvent, t: int, rows: Rows | None) 
         floor["block_number"] = ev.block_number
 
 
-_PARAM_OF = {"AgencyCapSet": "agency_cap_bps", "NoticePeriodSet": "notice_period",
+_PARAM_OF = {"AgencyCapSet": "agency_cap_bps", "NonModelCapSet": "non_model_cap_bps",
+             "ExclusivityMinimumSet": "exclusivity_minimum", "NoticePeriodSet": "notice_period",
              "LicenseContractSet": "license_contract", "Paused": "paused", "Unpaused": "paused"}
 
 
@@ -362,7 +423,7 @@ def _role_changed(st: State, ev: DecodedEvent, t: int, rows: Rows | None) -> Non
 
 
 def _ignore(st: State, ev: DecodedEvent, t: int, rows: Rows | None) -> None:
-    """Approvals and ERC-5192 locks: kept in chain_events, no state of their own."""
+    """Approvals and anything else: kept in chain_events, no state of their own."""
 
 
 Handler = Callable[[State, DecodedEvent, int, "Rows | None"], None]
@@ -373,8 +434,12 @@ HANDLERS: dict[str, Handler] = {
     "OfferWithdrawn": _offer_withdrawn, "TwinRegistered": _twin_registered, "PayeesSet": _payees_set,
     "TwinUriSet": _twin_uri_set, "ConsentGranted": _consent_granted, "ConsentRevoked": _consent_revoked,
     "CategoryFloorSet": _category_floor_set, "AgencyCapSet": _param_set, "NoticePeriodSet": _param_set,
+    "NonModelCapSet": _param_set, "ExclusivityMinimumSet": _param_set,
     "LicenseContractSet": _param_set, "Paused": _param_set, "Unpaused": _param_set,
     "RoleGranted": _role_changed, "RoleRevoked": _role_changed,
+    "PayeeAccepted": _payee_accepted, "PayeeLeft": _payee_left, "Attested": _attested,
+    "AttestationRevoked": _attestation_revoked, "Locked": _lock_changed, "Unlocked": _lock_changed,
+    "ExclusiveLicenseEnded": _exclusive_license_ended,
 }
 
 

@@ -85,7 +85,7 @@ def _history(conn: Connection, chain_id: int, scope: Scope) -> list[tuple[Decode
         for start in range(0, len(ordered), 500):
             for ev, t in _stored_events(conn, base & column.in_(ordered[start : start + 500])):
                 found[(ev.tx_hash, ev.log_index)] = (ev, t)
-    if scope.floors or scope.params or scope.roles:
+    if scope.floors or scope.params or scope.roles or scope.attestations:
         for ev, t in _stored_events(conn, base & EVENTS.c.name.in_(GLOBAL_EVENTS)):
             found[(ev.tx_hash, ev.log_index)] = (ev, t)
     return sorted(found.values(), key=lambda item: (item[0].block_number, item[0].log_index))

@@ -15,7 +15,9 @@ from typing import Any, Iterable
 from sqlalchemy import Table, and_, delete, select, tuple_
 from sqlalchemy.engine import Connection
 
-from ..db.models import GuildFloor, License, Offer, PayeeBalance, ProtocolParam, RoleMember, Twin, TwinPayee
+from ..db.models import (
+    Attestation, GuildFloor, License, Offer, PayeeBalance, ProtocolParam, RoleMember, Twin, TwinPayee,
+)
 from .upsert import upsert
 
 Row = dict[str, Any]
@@ -28,6 +30,7 @@ def _table(model: Any) -> Table:
 
 TWINS, PAYEES, OFFERS, LICENSES = _table(Twin), _table(TwinPayee), _table(Offer), _table(License)
 BALANCES, FLOORS, PARAMS, ROLES = _table(PayeeBalance), _table(GuildFloor), _table(ProtocolParam), _table(RoleMember)
+ATTESTATIONS = _table(Attestation)
 
 
 def _defaults(table: Table) -> Row:
@@ -41,7 +44,7 @@ def _defaults(table: Table) -> Row:
 
 _NEW = {name: _defaults(t) for name, t in
         (("twin", TWINS), ("offer", OFFERS), ("license", LICENSES), ("balance", BALANCES),
-         ("floor", FLOORS), ("param", PARAMS))}
+         ("floor", FLOORS), ("param", PARAMS), ("attestation", ATTESTATIONS))}
 
 
 @dataclass
@@ -55,9 +58,11 @@ class Scope:
     floors: set[int] = field(default_factory=set)
     params: set[str] = field(default_factory=set)
     roles: set[tuple[str, str, str]] = field(default_factory=set)
+    attestations: set[int] = field(default_factory=set)
 
     def __bool__(self) -> bool:
-        return any((self.twins, self.offers, self.licenses, self.payees, self.floors, self.params, self.roles))
+        return any((self.twins, self.offers, self.licenses, self.payees, self.floors, self.params, self.roles,
+                    self.attestations))
 
 
 class State:
@@ -69,14 +74,19 @@ class State:
         self.chain_id = chain_id
         self.scope = scope
         self.twins: dict[int, Row] = {}
-        self.payees: dict[int, list[Row]] = {}  # twin_id -> its new payees (PayeesSet replaces the list)
+        # twin_id -> its payees: as stored for the in-scope twins (forward), then as the events set them; only the
+        # lists in `payees_changed` are written back
+        self.payees: dict[int, list[Row]] = {}
         self.offers: dict[int, Row] = {}
         self.licenses: dict[int, Row] = {}
         self.balances: dict[str, Row] = {}
         self.floors: dict[int, Row] = {}
         self.params: dict[str, Row] = {}
         self.roles: dict[tuple[str, str, str], Row | None] = {}  # None: revoked
-        self.touched: dict[str, set[Any]] = {k: set() for k in ("twin", "offer", "license", "balance", "floor", "param")}
+        self.attestations: dict[int, Row] = {}
+        self.touched: dict[str, set[Any]] = {
+            k: set() for k in ("twin", "offer", "license", "balance", "floor", "param", "attestation")
+        }
         self.payees_changed: set[int] = set()
         self.roles_changed: set[tuple[str, str, str]] = set()
         self._readonly_offers: dict[int, Row | None] = {}
@@ -120,6 +130,25 @@ class State:
             self.touched["param"].add(name)
         return row
 
+    def attestation(self, attestation_id: int) -> Row | None:
+        row = self.attestations.get(attestation_id)
+        if row is not None:
+            self.touched["attestation"].add(attestation_id)
+        return row
+
+    def current_payees(self, twin_id: int) -> list[Row] | None:
+        """The twin's payee rows as they stand (None if the twin is out of scope)."""
+        if twin_id not in self.scope.twins:
+            return None
+        return self.payees.get(twin_id, [])
+
+    def accept_payee(self, twin_id: int, account: str) -> None:
+        """Marks `account`'s listing on the twin accepted (a payee that is not listed any more has nothing to mark)."""
+        for row in self.current_payees(twin_id) or []:
+            if row["account"] == account:
+                row["accepted"] = True
+                self.payees_changed.add(twin_id)
+
     def set_payees(self, twin_id: int, rows: list[Row]) -> None:
         if twin_id in self.scope.twins:
             self.payees[twin_id] = rows
@@ -144,8 +173,11 @@ class State:
             "balance": _rows_by(conn, BALANCES, chain_id, "payee", scope.payees),
             "floor": _rows_by(conn, FLOORS, chain_id, "category", scope.floors),
             "param": _rows_by(conn, PARAMS, chain_id, "name", scope.params),
+            "attestation": _rows_by(conn, ATTESTATIONS, chain_id, "attestation_id", scope.attestations),
         }
         state._fill(found)
+        for row in sorted(_rows_in(conn, PAYEES, chain_id, "twin_id", scope.twins), key=lambda r: r["position"]):
+            state.payees.setdefault(row["twin_id"], []).append(row)
         if scope.roles:
             stored = {(r["contract"], r["role"], r["account"]): r
                       for r in _rows_in(conn, ROLES, chain_id, "contract", {k[0] for k in scope.roles})}
@@ -170,6 +202,7 @@ class State:
             ("balance", scope.payees, self.balances, "payee"),
             ("floor", scope.floors, self.floors, "category"),
             ("param", scope.params, self.params, "name"),
+            ("attestation", scope.attestations, self.attestations, "attestation_id"),
         ):
             stored = found.get(kind, {})
             for key in keys:
@@ -203,6 +236,7 @@ class State:
         for table, rows, kind in (
             (TWINS, self.twins, "twin"), (OFFERS, self.offers, "offer"), (LICENSES, self.licenses, "license"),
             (BALANCES, self.balances, "balance"), (FLOORS, self.floors, "floor"), (PARAMS, self.params, "param"),
+            (ATTESTATIONS, self.attestations, "attestation"),
         ):
             upsert(conn, table, [rows[key] for key in touched[kind]])
         if self.payees_changed:
@@ -247,6 +281,7 @@ def delete_entities(conn: Connection, chain_id: int, scope: Scope) -> None:
         (TWINS, "twin_id", scope.twins), (PAYEES, "twin_id", scope.twins), (OFFERS, "offer_id", scope.offers),
         (LICENSES, "license_id", scope.licenses), (BALANCES, "payee", scope.payees),
         (FLOORS, "category", scope.floors), (PARAMS, "name", scope.params),
+        (ATTESTATIONS, "attestation_id", scope.attestations),
     ):
         for chunk in _chunks(keys):
             conn.execute(delete(table).where(table.c.chain_id == chain_id, table.c[column].in_(chunk)))
