@@ -113,6 +113,7 @@ def test_attach_report_download_and_check(open_page, system, licence):
     tx_hash = wait_for(lambda: system.get(f"/api/v1/uses/{use['id']}")["tx_hash"], what="the settlement hash")
     expect(verdict.locator("[data-tx]")).to_have_text(tx_hash)
     expect(verdict.locator("#report-unlicensed")).to_have_count(0)
+    expect(anyone.locator("#to-unlicensed")).to_have_count(0)  # the reports are the guild's to read
     shoot(anyone, "check-licensed-1400")
 
     # One pixel changed after signing: the credential no longer holds.
@@ -149,7 +150,8 @@ def test_attach_report_download_and_check(open_page, system, licence):
     # The guild reads it; a brand is told the list is the guild's.
     open_as(anyone, system, brand, "/guild/unlicensed")
     expect(anyone.locator(".empty")).to_contain_text("For the guild only")
-    open_as(anyone, system, system.account("guild"), "/guild/unlicensed")
+    open_as(anyone, system, system.account("guild"), "/check")  # the guild finds the reports from the check page
+    anyone.get_by_role("link", name="Reported unlicensed uses").click()
     row = anyone.locator("#unlicensed-uses tbody tr", has_text=note)
     expect(row).to_have_count(1)
     expect(row).to_contain_text(("0x" + hashlib.sha256(unrelated).hexdigest())[:14])

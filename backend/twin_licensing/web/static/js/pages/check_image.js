@@ -4,7 +4,7 @@
 
 import { h, mount, errorBox, okBox, field, badge, spinner } from "../ui.js";
 import { explain } from "../errors.js";
-import { labelOf } from "../state.js";
+import { state, labelOf } from "../state.js";
 import { shortAddress, dateTime } from "../format.js";
 import { checkImage, verifyImage, reportUnlicensed, sizeText, noteMax } from "../assets.js";
 
@@ -62,7 +62,9 @@ export async function render(root) {
   mount(root,
     h("div", { class: "page-head" },
       h("div", {}, h("h1", {}, "Check an image"),
-        h("p", {}, "Was this image of a digital twin licensed, and was the model paid? Anyone can check."))),
+        h("p", {}, "Was this image of a digital twin licensed, and was the model paid? Anyone can check.")),
+      // The guild reads what people report from here.
+      state.session?.guild ? h("a", { class: "btn", href: "#/guild/unlicensed", id: "to-unlicensed" }, "Reported unlicensed uses") : null),
     h("div", { class: "check-layout" },
       h("section", { class: "card", id: "check-image" }, input, zone, picked),
       result));
