@@ -56,6 +56,10 @@ RULES: dict[tuple[str, str], tuple] = {
     ("MOUNT", "/static"): (PUBLIC, "/static/js/app.js"),
     ("MOUNT", "/media"): (PUBLIC, "/media/twins/1.json"),
     ("GET", "/api/v1/consent-documents/{consent_hash}"): (PUBLIC, "/api/v1/consent-documents/{consent}"),
+    # The guild's attestations and a payee's pending listings: facts of the chain (issue 10).
+    ("GET", "/api/v1/attestations"): (PUBLIC, "/api/v1/attestations"),
+    ("GET", "/api/v1/attestations/{attestation_id}"): (SAME, "/api/v1/attestations/1"),
+    ("GET", "/api/v1/payees/{payee}/listings"): (PUBLIC, "/api/v1/payees/{model}/listings"),
     # A payee's statement: the payee herself and the guild.
     ("GET", "/api/v1/statements/{payee}"): (PRIVATE, "/api/v1/statements/{model}", {"model", "guild"}),
     ("GET", "/api/v1/statements/{payee}/csv"): (PRIVATE, "/api/v1/statements/{model}/csv", {"model", "guild"}),
