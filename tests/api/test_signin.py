@@ -47,6 +47,16 @@ def test_sign_in_sets_an_http_only_cookie_and_who_am_i_answers(app_client):
     assert app_client.get(f"{API}/auth/me").json()["signed_in"] is False
 
 
+def test_over_https_the_cookie_is_secure(app_client):
+    from fastapi.testclient import TestClient
+
+    with TestClient(app_client.app, base_url="https://testserver") as secure:
+        message, signature = signed_message(secure, KEY)
+        assert "URI: https://testserver/" in message
+        answer = secure.post(f"{API}/auth/sign-in", json={"message": message, "signature": signature})
+        assert answer.status_code == 200 and "Secure" in answer.headers["set-cookie"]
+
+
 def test_sign_out_deletes_the_session_server_side(app_client, market):
     cookies = sign_in(app_client, KEY)
     assert _sessions(market.engine) == 1
