@@ -9,9 +9,10 @@ export class ApiError extends Error {
   }
 }
 
-const BASE = "/api/v1";
+export const BASE = "/api/v1"; // the API under this site (images link to it directly)
 
-export async function api(path, { method = "GET", body, query } = {}) {
+/** `body` goes as JSON; `upload` (a File or FormData: images) goes as it is, a File with its own content type. */
+export async function api(path, { method = "GET", body, query, upload } = {}) {
   let url = path.startsWith("/") && !path.startsWith(BASE) && !path.startsWith("/health") ? BASE + path : path;
   if (query) {
     const params = new URLSearchParams();
@@ -24,10 +25,13 @@ export async function api(path, { method = "GET", body, query } = {}) {
   }
   let response;
   try {
+    const headers = { Accept: "application/json" };
+    if (body) headers["Content-Type"] = "application/json";
+    else if (upload instanceof Blob) headers["Content-Type"] = upload.type || "application/octet-stream";
     response = await fetch(url, {
       method,
-      headers: body ? { "Content-Type": "application/json", Accept: "application/json" } : { Accept: "application/json" },
-      body: body ? JSON.stringify(body, (_, v) => (typeof v === "bigint" ? v.toString() : v)) : undefined,
+      headers,
+      body: body ? JSON.stringify(body, (_, v) => (typeof v === "bigint" ? v.toString() : v)) : upload,
     });
   } catch {
     throw new ApiError(0, "The Twin Licence server cannot be reached. Check your connection and try again.");

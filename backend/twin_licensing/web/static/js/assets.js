@@ -4,10 +4,8 @@
 // The server decides what an image is (by its content) and how large it may be; the browser checks the same first
 // so that a person learns it in a sentence before any upload, with the limit the API publishes.
 
-import { ApiError, messageOf } from "./api.js";
+import { api, BASE } from "./api.js";
 import { state } from "./state.js";
-
-const BASE = "/api/v1";
 
 /** The kinds of image the server accepts, by their first bytes (what the file *is*, whatever its name says). */
 const KINDS = [
@@ -59,42 +57,14 @@ export async function sha256Of(file) {
   return "0x" + [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** Sends `file` as the body of a POST (or multipart with `fields`), answering JSON; failures as ApiError. */
-async function postFile(path, file, fields = null) {
-  let body = file;
-  const headers = { Accept: "application/json" };
-  if (fields) {
-    body = new FormData();
-    body.append("file", file, file.name);
-    for (const [key, value] of Object.entries(fields)) if (value !== undefined && value !== null) body.append(key, String(value));
-  } else {
-    headers["Content-Type"] = file.type || "application/octet-stream";
-  }
-  let response;
-  try {
-    response = await fetch(BASE + path, { method: "POST", headers, body });
-  } catch {
-    throw new ApiError(0, "The Twin Licence server cannot be reached. Check your connection and try again.");
-  }
-  const text = await response.text();
-  let data = null;
-  try {
-    data = text ? JSON.parse(text) : null;
-  } catch {
-    data = null;
-  }
-  if (!response.ok) throw new ApiError(response.status, messageOf(response.status, data), data);
-  return data;
-}
-
 /** Attaches the image to the use it was reported for (its SHA-256 is the use's use_ref). */
 export function uploadAsset(useId, file) {
-  return postFile(`/uses/${useId}/asset`, file);
+  return api(`/uses/${useId}/asset`, { method: "POST", upload: file });
 }
 
 /** Asks the server what it knows of an image: a verdict with the twin, brand, licence and transaction. */
 export function verifyImage(file) {
-  return postFile("/verify", file);
+  return api("/verify", { method: "POST", upload: file });
 }
 
 /** Where the copy carrying the content credential (C2PA manifest) of a use's image is downloaded. */
@@ -109,5 +79,8 @@ export function thumbnailUrl(use) {
 
 /** Records for the guild that this image (its fingerprint, not the image) was found used without a licence. */
 export function reportUnlicensed(file, note) {
-  return postFile("/unlicensed-uses", file, { note });
+  const form = new FormData();
+  form.append("file", file, file.name);
+  form.append("note", note);
+  return api("/unlicensed-uses", { method: "POST", upload: form });
 }
