@@ -154,7 +154,7 @@ def test_new_since_last_visit_counts_uses_reported_after_it(app_client, log_mark
     summary = app_client.get(f"{LOG}/summary", cookies=model).json()
     assert summary["last_visit"] is None and summary["new_since_last_visit"] == len(_expected(log_market.engine, {1}))
     assert [t["twin_id"] for t in summary["twins"]] == [1] and summary["twins"][0]["name"] == "Ava Lindqvist"
-    assert app_client.post(f"{LOG}/visit", cookies=model).status_code == 204
+    assert app_client.post(f"{LOG}/visit", cookies=model).json()["recorded"] is True
     assert app_client.get(f"{LOG}/summary", cookies=model).json()["new_since_last_visit"] == 0
     with Session(log_market.engine) as session:
         for n, twin_licence in enumerate((1, 3)):  # one of her twin, one of another
@@ -165,7 +165,7 @@ def test_new_since_last_visit_counts_uses_reported_after_it(app_client, log_mark
         session.commit()
     summary = app_client.get(f"{LOG}/summary", cookies=model).json()
     assert summary["new_since_last_visit"] == 1 and summary["last_visit"].endswith("Z")
-    assert app_client.post(f"{LOG}/visit").status_code == 404  # anonymous: nothing to mark
+    assert app_client.post(f"{LOG}/visit").json() == {"recorded": False, "seen_at": None}  # anonymous: no log
     guild = app_client.get(f"{LOG}/summary", cookies=open_session(log_market.engine, GUILD)).json()
     assert guild["guild"] and [t["twin_id"] for t in guild["twins"]] == [1, 2, 3]
 

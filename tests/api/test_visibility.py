@@ -53,6 +53,7 @@ RULES: dict[tuple[str, str], tuple] = {
     ("GET", "/api/v1/docs/static/{name}"): (PUBLIC, "/api/v1/docs/static/swagger-ui.css"),
     ("GET", "/"): (PUBLIC, "/"),
     ("GET", "/vendor/{name}"): (PUBLIC, "/vendor/ethers.min.js"),
+    ("GET", "/vendor/merkle-tree.js"): (PUBLIC, "/vendor/merkle-tree.js"),
     ("MOUNT", "/static"): (PUBLIC, "/static/js/app.js"),
     ("MOUNT", "/media"): (PUBLIC, "/media/twins/1.json"),
     ("GET", "/api/v1/consent-documents/{consent_hash}"): (PUBLIC, "/api/v1/consent-documents/{consent}"),
@@ -73,6 +74,12 @@ RULES: dict[tuple[str, str], tuple] = {
     ("POST", "/api/v1/uses/{use_id}/asset"): (ELSEWHERE, "tests/provenance/test_api.py"),
     ("POST", "/api/v1/verify"): (ELSEWHERE, "tests/provenance/test_api.py"),
     ("POST", "/api/v1/unlicensed-uses"): (ELSEWHERE, "tests/provenance/test_api.py"),
+    # The usage log of a twin: its model, payees and guild (tests/api/test_usage_log.py checks every viewer's list
+    # and the live stream, which never ends by itself); the summary and the visit are the viewer's own.
+    ("GET", "/api/v1/usage-log"): (PRIVATE, "/api/v1/usage-log?twin=1", {"model", "payee", "guild"}),
+    ("GET", "/api/v1/usage-log/summary"): ("self", "/api/v1/usage-log/summary"),
+    ("POST", "/api/v1/usage-log/visit"): ("self", "/api/v1/usage-log/visit", {}),
+    ("GET", "/api/v1/usage-log/stream"): (ELSEWHERE, "tests/api/test_usage_log.py"),
     # Licences, their uses and labels: the holder, and the twin's model, payees and guild.
     ("GET", "/api/v1/licenses/{license_id}"): (PRIVATE, "/api/v1/licenses/1", LICENCE_1_AUDIENCE),
     ("GET", "/api/v1/licenses/{license_id}/uses"): (PRIVATE, "/api/v1/licenses/1/uses", LICENCE_1_AUDIENCE),

@@ -54,6 +54,7 @@ class LogFilters:
     """What a viewer narrowed the log to; None means "any". `since` is inclusive, `until` exclusive (UTC)."""
 
     twin_id: int | None = None
+    license_id: int | None = None
     brand: str | None = None  # the licence holder who reported the use (its signer)
     category: int | None = None
     territory: int | None = None
@@ -201,6 +202,8 @@ def _conditions(scope: ChainScope, twins: Iterable[int] | None, filters: LogFilt
         conditions.append(Use.twin_id.in_(wanted) if len(wanted) != 1 else Use.twin_id == wanted[0])
     elif filters.twin_id is not None:
         conditions.append(Use.twin_id == filters.twin_id)
+    if filters.license_id is not None:
+        conditions.append(Use.license_id == filters.license_id)
     if filters.brand is not None:
         conditions.append(func.lower(Use.signer) == filters.brand.lower())
     if filters.category is not None:

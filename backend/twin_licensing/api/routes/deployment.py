@@ -95,7 +95,9 @@ def _int(value: str | None) -> int | None:
 @lru_cache(maxsize=4)
 def _abis(artifacts_dir: Path) -> bytes:
     store = ArtifactStore(artifacts_dir)
-    names = {"TwinRegistry": "TwinRegistry", "LicenseToken": "LicenseToken", "PaymentToken": "TestStablecoin"}
+    # UseProofVerifier's: its UseRecord is the Merkle leaf the web client checks a use's proof with.
+    names = {"TwinRegistry": "TwinRegistry", "LicenseToken": "LicenseToken", "PaymentToken": "TestStablecoin",
+             "UseProofVerifier": "UseProofVerifier"}
     return json.dumps({key: store.load(name).abi for key, name in names.items()}, separators=(",", ":")).encode()
 
 

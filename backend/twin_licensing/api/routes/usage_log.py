@@ -15,7 +15,7 @@ import asyncio
 from datetime import datetime, timezone
 from typing import Annotated, AsyncIterator
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlmodel import Session
@@ -129,6 +129,7 @@ def read_usage_log(
     context: ContextDep,
     viewer: ViewerDep,
     twin: Annotated[int | None, Query(ge=1, le=2**63 - 1, description="only this twin")] = None,
+    license: Annotated[int | None, Query(ge=1, le=2**63 - 1, description="only this licence")] = None,
     brand: Annotated[Address | None, Query(description="only uses reported by this licence holder")] = None,
     category: Annotated[str | None, Query(max_length=40, description="a category's bit index or name")] = None,
     territory: Annotated[str | None, Query(max_length=40, description="a territory's bit index or name")] = None,
@@ -139,7 +140,7 @@ def read_usage_log(
 ) -> UsageLogPagePublic:
     since, until = period_filter(from_, to, datetime.now(timezone.utc))
     filters = LogFilters(
-        twin_id=twin, brand=brand, category=category_filter(category), territory=territory_filter(territory),
+        twin_id=twin, license_id=license, brand=brand, category=category_filter(category), territory=territory_filter(territory),
         since=since, until=until,
     )
     twins = _twins(session, context, viewer, twin)
@@ -164,12 +165,18 @@ def read_usage_log_summary(session: SessionDep, context: ContextDep, viewer: Vie
     )
 
 
-@router.post("/visit", status_code=status.HTTP_204_NO_CONTENT, summary="Record that you opened the usage log now")
-def record_visit(session: SessionDep, context: ContextDep, viewer: ViewerDep) -> Response:
-    if not viewer.signed_in:
-        raise not_found("usage log", "a model, a payee or the guild")
-    mark_visit(session, context.chain_id, viewer.address, datetime.now(timezone.utc))
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+class VisitPublic(BaseModel):
+    recorded: bool = Field(description="false for an anonymous visitor, who has no log")
+    seen_at: UtcDateTime | None
+
+
+@router.post("/visit", response_model=VisitPublic, summary="Record that you opened the usage log now")
+def record_visit(session: SessionDep, context: ContextDep, viewer: ViewerDep) -> VisitPublic:
+    if not viewer.signed_in:  # an anonymous visitor has no log, and no visit to remember
+        return VisitPublic(recorded=False, seen_at=None)
+    now = datetime.now(timezone.utc)
+    mark_visit(session, context.chain_id, viewer.address, now)
+    return VisitPublic(recorded=True, seen_at=now)
 
 
 @router.get(
@@ -177,7 +184,7 @@ def record_visit(session: SessionDep, context: ContextDep, viewer: ViewerDep) ->
     summary="Server-sent events: a `use` event (a usage-log entry as JSON) for each use of your twins as it settles",
     response_class=EventSourceResponse,
 )
-async def stream_usage_log(request: Request, context: ContextDep, viewer: ViewerDep) -> EventSourceResponse:
+async def stream_usage_log(context: ContextDep, viewer: ViewerDep) -> EventSourceResponse:
     def start() -> tuple[list[int] | None, tuple[int, int]]:
         with Session(context.engine) as session:
             return visible_twins(session, context.chain_id, viewer), settlement_mark(session, context.chain_id)

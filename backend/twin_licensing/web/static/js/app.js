@@ -17,6 +17,7 @@ import * as earnings from "./pages/earnings.js";
 import * as checkImage from "./pages/check_image.js";
 import * as unlicensedUses from "./pages/unlicensed_uses.js";
 import * as guild from "./pages/guild.js";
+import * as usageLog from "./pages/usage_log.js";
 
 const ROUTES = [
   [/^\/?$/, catalogue, "catalogue"],
@@ -31,6 +32,7 @@ const ROUTES = [
   [/^\/check$/, checkImage, "check"],
   [/^\/guild\/unlicensed$/, unlicensedUses, "guild-unlicensed"],
   [/^\/guild$/, guild, "guild"],
+  [/^\/usage$/, usageLog, "usage"],
 ];
 
 const main = () => document.getElementById("main");

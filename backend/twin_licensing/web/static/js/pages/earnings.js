@@ -84,7 +84,9 @@ export async function render(root, { params, isCurrent }) {
       table(
         [
           { label: "When", render: (i) => dateTime(i.timestamp) },
-          { label: "What", render: (i) => (i.kind === "withdrawal" ? "You withdrew" : i.kind === "upfront" ? `Licence #${i.license_id} bought` : `${plural(i.uses, "use")} of licence #${i.license_id}`) },
+          // Each licence line opens that licence's uses in the usage log.
+          { label: "What", render: (i) => (i.kind === "withdrawal" ? "You withdrew" : h("a", { href: `#/usage?license=${i.license_id}`, class: "usage-link" },
+            i.kind === "upfront" ? `Licence #${i.license_id} bought` : `${plural(i.uses, "use")} of licence #${i.license_id}`)) },
           { label: "Twin", render: (i) => i.twin_name || "" },
           { label: "Brand", render: (i) => i.brand_label || (i.brand ? `${i.brand.slice(0, 8)}…` : "") },
           { label: "Your share", num: true, render: (i) => (i.share_bps ? `${i.share_bps / 100} %` : "") },
