@@ -5,6 +5,7 @@ whatever role they are listed under; a guild cap bounds all the non-model shares
 from eth_account import Account
 from web3 import Web3
 
+from kit.guild import attestation_domain, sign_attestation
 from kit.twin_env import AGENCY, CREW, DAY, GUILD_ROLE, MODEL, USDC, ZERO_ADDRESS, Terms, item, payee
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
@@ -18,26 +19,8 @@ def attest(env, a, subject, role=MODEL, *, days=365, label="Test model"):
 
 
 def signed(env, signer, subject, role, expires_at, label, nonce):
-    """An EIP-712 attestation signed with `signer`'s key, as the guild's web page or a script signs it."""
-    message = signer.sign_typed_data(
-        domain_data={
-            "name": "TwinRegistry",
-            "version": "1",
-            "chainId": env.w3.eth.chain_id,
-            "verifyingContract": env.address("TwinRegistry"),
-        },
-        message_types={
-            "Attestation": [
-                {"name": "subject", "type": "address"},
-                {"name": "role", "type": "uint8"},
-                {"name": "expiresAt", "type": "uint40"},
-                {"name": "label", "type": "string"},
-                {"name": "nonce", "type": "uint256"},
-            ]
-        },
-        message_data={"subject": subject, "role": role, "expiresAt": expires_at, "label": label, "nonce": nonce},
-    )
-    return message.signature, message.message_hash
+    """An EIP-712 attestation signed with `signer`'s key, and the digest it signs."""
+    return sign_attestation(attestation_domain(env.chain), signer, subject, role, expires_at, label, nonce, digest=True)
 
 
 # ---------------------------------------------------------------------------------------------- attesting

@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 from web3 import Web3
 
+from kit.guild import attestation_domain, sign_attestation
 from kit.rpc import Functions, NodeRpc
 from kit.twin_env import AGENCY, CREW, MODEL
 
@@ -88,24 +89,6 @@ class Licence:
 
 
 ROLE_NAMES = ("model", "agency", "crew")
-
-
-def sign_attestation(domain: dict, signer, subject: str, role: int, expires_at: int, label: str, nonce: int) -> bytes:
-    """An EIP-712 attestation of `subject` signed with `signer`'s key, in TwinRegistry's `domain`."""
-    message = signer.sign_typed_data(
-        domain_data=domain,
-        message_types={
-            "Attestation": [
-                {"name": "subject", "type": "address"},
-                {"name": "role", "type": "uint8"},
-                {"name": "expiresAt", "type": "uint40"},
-                {"name": "label", "type": "string"},
-                {"name": "nonce", "type": "uint256"},
-            ]
-        },
-        message_data={"subject": subject, "role": role, "expiresAt": expires_at, "label": label, "nonce": nonce},
-    )
-    return bytes(message.signature)
 
 
 class Refused(Exception):
@@ -203,6 +186,13 @@ class Model:
             for account, amount in self.shares(twin.payees, twin.pool).items():
                 self.split[account] = self.split.get(account, 0) + amount
             twin.pool = 0
+
+    def pay_out(self, payee: str, amount: int) -> None:
+        """A withdrawal: the payee's whole split balance, `amount`, leaves the contract for her wallet."""
+        self.split[payee] = 0
+        self.withdrawn[payee] = self.withdrawn.get(payee, 0) + amount
+        self.paid_out += amount
+        self.token[payee] = self.token.get(payee, 0) + amount
 
     def pay(self, payer: str, amount: int) -> None:
         """transferFrom(payer, licence contract, amount) after `_requireFunds`."""
@@ -343,12 +333,7 @@ class Run:
             if current:
                 self.m.current[acct.address] = current
             self.m.attestation_nonces[acct.address] = env.call("TwinRegistry", "attestationNonce", acct.address)
-        self.domain = {
-            "name": "TwinRegistry",
-            "version": "1",
-            "chainId": env.w3.eth.chain_id,
-            "verifyingContract": env.address("TwinRegistry"),
-        }
+        self.domain = attestation_domain(chain)
 
     # -------------------------------------------------------------- sending
 
@@ -859,10 +844,7 @@ class Run:
             def effects():
                 for twin_id in m.twins_of.get(who, []):
                     m.distribute(twin_id)
-                m.split[who] = 0
-                m.withdrawn[who] = m.withdrawn.get(who, 0) + amount
-                m.paid_out += amount
-                m.token[who] = m.token.get(who, 0) + amount
+                m.pay_out(who, amount)
 
             return effects
 
@@ -1072,10 +1054,7 @@ class Run:
                     if twin_id in m.twins:
                         self.touched_accounts.update(p[0] for p in m.twins[twin_id].payees)
                         m.distribute(twin_id)
-                m.split[who] = 0
-                m.withdrawn[who] = m.withdrawn.get(who, 0) + amount
-                m.paid_out += amount
-                m.token[who] = m.token.get(who, 0) + amount
+                m.pay_out(who, amount)
 
             return effects
 

@@ -34,6 +34,36 @@ def ensure_attested(chain: Chain, subject: LocalAccount | str, role: int = MODEL
         attest(chain, address, role)
 
 
+def attestation_domain(chain: Chain) -> dict:
+    """The EIP-712 domain a guild key signs attestations in (TwinRegistry's)."""
+    return {
+        "name": "TwinRegistry",
+        "version": "1",
+        "chainId": chain.chain_id,
+        "verifyingContract": chain.deployment.twin_registry,
+    }
+
+
+def sign_attestation(domain: dict, signer: LocalAccount, subject: str, role: int, expires_at: int, label: str,
+                     nonce: int, *, digest: bool = False):
+    """An attestation of `subject` signed with `signer`'s key for `attestWithSig`; with `digest`, also the digest."""
+    message = signer.sign_typed_data(
+        domain_data=domain,
+        message_types={
+            "Attestation": [
+                {"name": "subject", "type": "address"},
+                {"name": "role", "type": "uint8"},
+                {"name": "expiresAt", "type": "uint40"},
+                {"name": "label", "type": "string"},
+                {"name": "nonce", "type": "uint256"},
+            ]
+        },
+        message_data={"subject": subject, "role": role, "expiresAt": expires_at, "label": label, "nonce": nonce},
+    )
+    signature = bytes(message.signature)
+    return (signature, message.message_hash) if digest else signature
+
+
 def accept(chain: Chain, twin_id: int, *payees: LocalAccount) -> None:
     """Each of `payees` (listed on the twin, not its model) accepts being a payee of it."""
     for payee in payees:
