@@ -44,6 +44,17 @@ def test_contracts_are_wired_and_roles_granted(chain: Chain, deployment: Deploym
     assert chain.call("LicenseToken", "RECORDER_ROLE") == role_id("RECORDER_ROLE")
 
 
+def test_license_token_is_linked_to_the_deployed_offer_book(chain: Chain, deployment: Deployment) -> None:
+    """LicenseToken's offers run in the OfferBook library: its address is in the record and in LicenseToken's code."""
+    assert deployment.offer_book and chain.w3.eth.get_code(deployment.offer_book)
+    code = bytes(chain.w3.eth.get_code(deployment.license_token))
+    assert bytes.fromhex(deployment.offer_book[2:]) in code
+    artifact = chain.artifacts.load("LicenseToken")
+    assert artifact.libraries == ["OfferBook"]
+    with pytest.raises(ConfigurationError, match="library OfferBook"):
+        artifact.linked({})
+
+
 def test_test_stablecoin_is_a_six_decimal_usd_coin(chain: Chain) -> None:
     assert chain.call("PaymentToken", "decimals") == 6
     assert chain.call("PaymentToken", "symbol") == "tUSDC"
@@ -69,6 +80,7 @@ def test_deployment_file_round_trips(tmp_path: Path, deployment: Deployment) -> 
         "PaymentToken": deployment.payment_token,
         "TwinRegistry": deployment.twin_registry,
         "LicenseToken": deployment.license_token,
+        "OfferBook": deployment.offer_book,
     }.items()
     assert data["chainId"] == 31337 and data["genesisHash"] == deployment.genesis_hash
     assert not list(tmp_path.glob(".*.tmp")), "the atomic write left a temporary file"
