@@ -34,7 +34,9 @@ def _consent_rules(s: Scenario) -> dict[str, int]:
     licence ended for being idle, another still running, a locked licence."""
     s.tx(s.guild, "TwinRegistry", "setNonModelCap", 4_000)
     s.tx(s.guild, "TwinRegistry", "setExclusivityMinimum", 50 * USDC)
-    twin_id = s.twin()  # the model attested, the agency (15 %) accepted
+    s.tx(s.admin, "TwinRegistry", "setNoticePeriod", 2 * DAY)
+    twin_id = s.twin()  # the model attested, the agency (15 %) accepted; its consent keeps the 2-day notice
+    s.tx(s.admin, "TwinRegistry", "setNoticePeriod", 5 * DAY)  # for consent granted from now on
     agency_attestation = attest(s.chain, s.agency, AGENCY_ROLE, label="Agency A")
     revoked = attest(s.chain, s.brand2, MODEL_ROLE, label="not a model after all")
     s.tx(s.guild, "TwinRegistry", "revokeAttestation", revoked)
@@ -75,6 +77,7 @@ def test_issue_10_events_land_in_their_tables_as_the_contracts_report_them(chain
     # The twin: the attestation it was registered under; payees with their acceptance, the leaver gone.
     (twin,) = _rows(db, Twin, Twin.twin_id == ids["twin"])
     assert twin["attestation_id"] == s.call("TwinRegistry", "twinAttestation", ids["twin"]) > 0
+    assert twin["notice_period"] == s.call("TwinRegistry", "noticePeriodOf", ids["twin"]) == 2 * DAY
     payees = sorted(_rows(db, TwinPayee, TwinPayee.twin_id == ids["twin"]), key=lambda p: p["position"])
     on_chain = s.call("TwinRegistry", "payeesOf", ids["twin"])
     assert [(p["account"], p["share_bps"]) for p in payees] == [(a, bps) for a, bps, _ in on_chain]
@@ -108,8 +111,11 @@ def test_issue_10_events_land_in_their_tables_as_the_contracts_report_them(chain
 def test_a_reorganisation_across_issue_10_events_equals_a_fresh_index(chain, db, databases, make_indexer):
     s = Scenario(chain)
     indexer = make_indexer(db)
-    twin_id = s.twin()
+    twin_id = s.twin()  # under the contract's default notice period, which no event states
     payees = [(s.model.address, 9_000, MODEL_ROLE), (s.crew.address, 1_000, CREW_ROLE)]
+    indexer.sync()
+    with db.connect() as conn:
+        assert conn.execute(select(Twin.notice_period).where(Twin.twin_id == twin_id)).scalar_one() == 0  # unknown
     fork_point = chain.rpc("evm_snapshot")
     # Branch A: the agency is dropped, the crew listed and accepted; an attestation; an exclusive licence ended.
     s.tx(s.model, "TwinRegistry", "setPayees", twin_id, payees, gas=900_000)
@@ -133,6 +139,8 @@ def test_a_reorganisation_across_issue_10_events_equals_a_fresh_index(chain, db,
     s.tx(s.model, "TwinRegistry", "setPayees", twin_id, three, gas=900_000)
     s.tx(s.crew, "TwinRegistry", "leavePayee", twin_id, gas=600_000)
     attest(s.chain, s.agency, AGENCY_ROLE, label="on branch B")
+    s.tx(s.admin, "TwinRegistry", "setNoticePeriod", DAY)  # later consent only: the twin keeps its period
+    s.tx(s.model, "TwinRegistry", "revokeConsent", twin_id, gas=300_000)  # which the revocation shows
     indexer.sync()
 
     fresh = databases.new()
@@ -143,5 +151,7 @@ def test_a_reorganisation_across_issue_10_events_equals_a_fresh_index(chain, db,
                               .order_by(TwinPayee.position)).all()
         labels = conn.execute(select(Attestation.label).where(Attestation.subject == s.agency.address)).scalars().all()
         licences = conn.execute(select(License.license_id)).scalars().all()
+        notice = conn.execute(select(Twin.notice_period).where(Twin.twin_id == twin_id)).scalar_one()
+    assert notice == s.call("TwinRegistry", "noticePeriodOf", twin_id) == s.call("TwinRegistry", "noticePeriod") + 2 * DAY
     assert [tuple(r) for r in listed] == [(s.model.address, True), (s.agency.address, True)]
     assert labels == ["on branch B"] and licences == []

@@ -100,6 +100,8 @@ def add_to_scope(scope: Scope, ev: DecodedEvent) -> None:
     elif name in ("TwinRegistered", "PayeesSet", "TwinUriSet", "ConsentGranted", "ConsentRevoked", "PayeeAccepted",
                   "PayeeLeft"):
         scope.twins.add(a["twinId"])
+        if name in ("TwinRegistered", "ConsentGranted"):
+            scope.params.add("notice_period")  # the period in force is the one the consent keeps
     elif name in ("Attested", "AttestationRevoked"):
         scope.attestations.add(a["attestationId"])
     elif name == "CategoryFloorSet":
@@ -302,8 +304,9 @@ def _twin_registered(st: State, ev: DecodedEvent, t: int, rows: Rows | None) -> 
     twin = st.twin(a["twinId"])
     if twin is not None:
         twin.update(model=a["model"], uri=a["uri"], consent_hash=a["consentHash"], revocation_effective_at=0,
-                    attestation_id=a["attestationId"], registered_block=ev.block_number, registered_time=t,
-                    registered_tx=ev.tx_hash, updated_block=ev.block_number)
+                    attestation_id=a["attestationId"], notice_period=_notice_period_in_force(st),
+                    registered_block=ev.block_number, registered_time=t, registered_tx=ev.tx_hash,
+                    updated_block=ev.block_number)
     _consent_row(st, ev, t, rows, "registered", a["consentHash"], None)
 
 
@@ -366,7 +369,8 @@ def _consent_granted(st: State, ev: DecodedEvent, t: int, rows: Rows | None) -> 
     a = ev.args
     twin = st.twin(a["twinId"])
     if twin is not None:
-        twin.update(consent_hash=a["consentHash"], revocation_effective_at=0, updated_block=ev.block_number)
+        twin.update(consent_hash=a["consentHash"], revocation_effective_at=0,
+                    notice_period=_notice_period_in_force(st), updated_block=ev.block_number)
     _consent_row(st, ev, t, rows, "granted", a["consentHash"], None)
 
 
@@ -374,8 +378,17 @@ def _consent_revoked(st: State, ev: DecodedEvent, t: int, rows: Rows | None) -> 
     a = ev.args
     twin = st.twin(a["twinId"])
     if twin is not None:
-        twin.update(revocation_effective_at=a["effectiveAt"], updated_block=ev.block_number)
+        # The revocation shows the period the consent kept exactly (also one the index could not know before).
+        twin.update(revocation_effective_at=a["effectiveAt"], notice_period=a["effectiveAt"] - t,
+                    updated_block=ev.block_number)
     _consent_row(st, ev, t, rows, "revoked", None, a["effectiveAt"])
+
+
+def _notice_period_in_force(st: State) -> int:
+    """The registry's notice period now, which a consent granted now keeps; 0 while no `NoticePeriodSet` was indexed
+    (the contract's default is in no event)."""
+    row = st.params.get("notice_period")  # read, not touched: a period never set is not written as a row
+    return int(row["value"]) if row is not None and row["value"] else 0
 
 
 def _consent_row(st: State, ev: DecodedEvent, t: int, rows: Rows | None, kind: str, document: str | None,

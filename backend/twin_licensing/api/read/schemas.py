@@ -216,9 +216,9 @@ class TwinPublic(TwinSummaryPublic):
     earned: int = Field(description="all the twin earned: upfront fees and settled uses")
     registered_at: int = Field(validation_alias=AliasChoices("registered_at", "registered_time"))
     registered_block: int
-    notice_period: int = Field(
+    notice_period: int | None = Field(
         description="seconds from a revocation of consent to its effect for this twin: the registry's notice period "
-        "when its consent was granted (0 if the index does not know it)"
+        "when its consent was granted; null when neither the index nor the node can tell"
     )
 
 
