@@ -106,7 +106,27 @@ def test_the_guild_attests_and_revokes_and_the_register_page_says_why_before_sig
     expect(error).to_contain_text("even listed as crew")
     expect(register.get_by_role("button", name="Register the twin")).to_be_disabled()
     shots(page, "register-agency-as-crew")
+    # Within the agency cap, but everyone but the model together over the guild's bound (50 % in the seed).
+    bound = chain_of(system).call("TwinRegistry", "nonModelCap")
+    payee.get_by_label("Share in percent").fill("15")
+    for _ in range(2):
+        register.get_by_role("button", name="+ Crew member").click()
+    for n in (1, 2):
+        register.locator(".payee-row").nth(n).get_by_label("Share in percent").fill(str((bound // 100 - 15) // 2 + 1))
+    expect(error).to_contain_text(f"at most {bound // 100} % together")
+    expect(register.get_by_role("button", name="Register the twin")).to_be_disabled()
     assert not signed(rpc)
+
+    # Within both: she registers her twin, and it shows the guild's verification.
+    for n in (1, 2):
+        register.locator(".payee-row").nth(n).get_by_label("Share in percent").fill("5")
+    expect(error).to_be_hidden()
+    register.locator("input[name=name]").fill("Aiko Mori")
+    register.get_by_role("button", name="Register the twin").click()
+    page.wait_for_url(re.compile(r"#/model/twins/\d+$"), timeout=60_000)
+    expect(page.locator("[data-verified]").first).to_contain_text("Verified by the guild")
+    twin = system.get(f"/api/v1/twins/{page.url.rsplit('/', 1)[1]}")
+    assert {p["account"]: p["share_bps"] for p in twin["payees"]}[agency["address"]] == 1500
 
     # Revoked: the guild revokes it, and the register page says so.
     open_as(page, system, guild, "/guild?role=model")

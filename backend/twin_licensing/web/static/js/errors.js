@@ -62,7 +62,7 @@ const CONTRACT_ERRORS = {
     `The payees other than the model may take at most ${pct(a.capBps)} together (the guild's bound); these give them ${pct(a.nonModelShareBps)}.`,
   TwinRegistryApprovalForAllRefused: () => "Twins never change hands, so no one can be approved to move them.",
   TwinRegistryNotAttested: (a) =>
-    `${who(a.account)} is not attested by the guild as ${Number(a.role) === 1 ? "an agency" : "a model"}: ask the guild to attest the wallet first.`,
+    `The guild has not attested ${who(a.account)} as ${Number(a.role) === 1 ? "an agency" : "a model"}: ask the guild to attest the wallet first.`,
   TwinRegistryAttestationExpired: (a) => `The guild's attestation expired on ${date(a.expiresAt)}: ask the guild to renew it.`,
   TwinRegistryAttestationRevoked: () => "The guild revoked this attestation: ask the guild to attest the wallet again.",
   TwinRegistryUnknownAttestation: (a) => `There is no attestation #${a.attestationId}.`,

@@ -38,17 +38,17 @@ export async function render(root) {
   // Who the guild vouches for, read from the chain: her own attestation as a model (before the form is shown), and
   // whether each payee is an attested agency (the cap binds those whatever role they are listed under).
   const standing = await modelStanding(state.wallet.address);
-  const agencies = new Map(); // lower-case address -> Promise<boolean>, then the boolean
+  const agencyChecks = new Map(); // lower-case address -> Promise<boolean>, then the boolean
   const attestedAgency = (account) => {
     const key = account.toLowerCase();
-    if (!agencies.has(key)) {
-      agencies.set(key, registry().isAttested(account, AGENCY).then((yes) => {
-        agencies.set(key, Boolean(yes));
+    if (!agencyChecks.has(key)) {
+      agencyChecks.set(key, registry().isAttested(account, AGENCY).then((yes) => {
+        agencyChecks.set(key, Boolean(yes));
         update();
         return Boolean(yes);
-      }, () => { agencies.delete(key); return false; }));
+      }, () => { agencyChecks.delete(key); return false; }));
     }
-    const known = agencies.get(key);
+    const known = agencyChecks.get(key);
     return known === true;
   };
   const name = h("input", { type: "text", name: "name", placeholder: "Your name as brands will see it", maxlength: 80 });
@@ -159,7 +159,7 @@ export async function render(root) {
     let payees;
     try {
       // Every payee's attestation known before the last check: an agency listed as crew is counted as an agency.
-      await Promise.all(rows.map((r) => (isAddress(r.address()) ? agencies.get(r.address().toLowerCase()) : null)));
+      await Promise.all(rows.map((r) => (isAddress(r.address()) ? agencyChecks.get(r.address().toLowerCase()) : null)));
       payees = shares();
     } catch (error) {
       update();
