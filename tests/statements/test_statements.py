@@ -35,18 +35,24 @@ def _day(unix: int) -> datetime:
     return datetime.fromtimestamp(unix, timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request):
+    """The index's database: SQLite, and PostgreSQL when one answers on 127.0.0.1:5432."""
+    return request.getfixturevalue("engine" if request.param == "sqlite" else "pg_engine")
+
+
 @pytest.fixture
-def period_market(market, model, agency, brand, brand2, crew, chain, engine, recorder, sync_index):
+def period_market(market, model, agency, brand, brand2, crew, chain, db, recorder, sync_index):
     """Activity before, inside and after a two-day period: settlements in two categories from two brands, the
     agency's and the model's withdrawals, a payee change adding crew (who accepts only after the period), a new
     licence's upfront fee, earnings still undistributed at the close."""
-    settler = Settler(engine, SettlementClient(chain, recorder), SettlerConfig(window_s=0.0))
+    settler = Settler(db, SettlementClient(chain, recorder), SettlerConfig(window_s=0.0))
     settler.reconcile()
     twin = market.twin(model, agency, agency_bps=1_750)
     offer = market.offer(model, twin, per_use_fee=3 * USDC + 7)  # odd fee: per-line rounding differs from the sum's
     a = market.licence(brand, offer, 200 * USDC)
     b = market.licence(brand2, offer, 100 * USDC)
-    insert_uses(engine, chain, brand, a, 5, tag="before")
+    insert_uses(db, chain, brand, a, 5, tag="before")
     assert settler.step().uses == 5
     market.tx(agency, "LicenseToken", "withdraw")  # before the period
 
@@ -54,26 +60,26 @@ def period_market(market, model, agency, brand, brand2, crew, chain, engine, rec
     start = _day(head) + timedelta(days=2)
     period = custom(start.date().isoformat(), (start + timedelta(days=1)).date().isoformat())
     chain.rpc("evm_setNextBlockTimestamp", [hex(period.start_unix + 3_600)])
-    insert_uses(engine, chain, brand, a, 4, start_seq=5, tag="in")
-    insert_uses(engine, chain, brand, a, 3, start_seq=9, tag="in-social", category=SOCIAL)
-    insert_uses(engine, chain, brand2, b, 3, tag="in")
+    insert_uses(db, chain, brand, a, 4, start_seq=5, tag="in")
+    insert_uses(db, chain, brand, a, 3, start_seq=9, tag="in-social", category=SOCIAL)
+    insert_uses(db, chain, brand2, b, 3, tag="in")
     assert settler.step().uses == 10
     market.tx(model, "LicenseToken", "withdraw")
     payees = [(model.address, BPS - 1_000 - 500, MODEL), (agency.address, 1_000, AGENCY), (crew[0].address, 500, CREW)]
     market.tx(model, "TwinRegistry", "setPayees", twin, payees)
-    insert_uses(engine, chain, brand2, b, 7, start_seq=3, tag="after-change", category=SOCIAL)
+    insert_uses(db, chain, brand2, b, 7, start_seq=3, tag="after-change", category=SOCIAL)
     assert settler.step().uses == 7
     market.licence(brand2, offer, 10 * USDC)  # an upfront fee inside the period
     market.tx(agency, "LicenseToken", "withdraw")
-    insert_uses(engine, chain, brand, a, 2, start_seq=12, tag="pending")  # undistributed when the period closes:
+    insert_uses(db, chain, brand, a, 2, start_seq=12, tag="pending")  # undistributed when the period closes:
     assert settler.step().uses == 2  # the crew's part of it is not in her claimable, she has not accepted
 
     chain.rpc("evm_setNextBlockTimestamp", [hex(period.end_unix + 3_600)])
-    insert_uses(engine, chain, brand, a, 2, start_seq=14, tag="later")
+    insert_uses(db, chain, brand, a, 2, start_seq=14, tag="later")
     assert settler.step().uses == 2
     market.tx(crew[0], "TwinRegistry", "acceptPayee", twin)  # after the period: its pending part counts from now
     market.tx(crew[0], "LicenseToken", "withdraw")
-    sync_index(engine)
+    sync_index(db)
     return {"period": period, "payees": [model.address, agency.address, crew[0].address]}
 
 
@@ -91,9 +97,9 @@ def _books_claimable(chain, block: int, payee: str) -> tuple[int, int, int]:
     return claimable, earned, earned - claimable
 
 
-def test_statement_totals_equal_the_audits_recomputation_and_the_files_add_up(period_market, chain, engine):
+def test_statement_totals_equal_the_audits_recomputation_and_the_files_add_up(period_market, chain, db):
     period = period_market["period"]
-    with Session(engine) as session:
+    with Session(db) as session:
         statements = [build_statement(session, chain.chain_id, p, period, now=0) for p in period_market["payees"]]
     model_statement, agency_statement, crew_statement = statements
     assert model_statement.withdrawals and len(agency_statement.withdrawals) == 1
@@ -139,7 +145,7 @@ def test_statement_totals_equal_the_audits_recomputation_and_the_files_add_up(pe
 
     # A period still running closes at the index's latest block.
     head_day = _day(chain.w3.eth.get_block("latest")["timestamp"])
-    with Session(engine) as session:
+    with Session(db) as session:
         s = build_statement(session, chain.chain_id, period_market["payees"][0],
                             custom(head_day.date().isoformat(), (head_day + timedelta(days=1)).date().isoformat()),
                             now=0)
@@ -148,6 +154,7 @@ def test_statement_totals_equal_the_audits_recomputation_and_the_files_add_up(pe
     assert s.closing.claimable == claimable
 
 
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)  # the API and twinctl read the settings' database
 def test_api_and_cli_serve_the_payee_and_refuse_bad_periods(period_market, chain, engine, index_settings, tmp_path):
     period = period_market["period"]
     model, agency = period_market["payees"][:2]
