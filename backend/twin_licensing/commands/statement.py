@@ -50,6 +50,8 @@ def _payee(text: str) -> str:
 
 
 def _period(args: argparse.Namespace) -> Period:
+    if args.last and not args.first:
+        raise PeriodError("--to goes with --from: give the first day of the period too (YYYY-MM-DD).")
     if args.month:
         return month(args.month)
     if args.quarter:
