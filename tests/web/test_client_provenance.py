@@ -156,12 +156,19 @@ def test_attach_report_download_and_check(open_page, system, licence):
     expect(row).to_have_count(1)
     expect(row).to_contain_text(("0x" + hashlib.sha256(unrelated).hexdigest())[:14])
     shoot(anyone, "guild-unlicensed-1400")
+
+    # The model's usage log shows the image of the use, small.
+    open_as(page, system, licence["model"], "/usage")
+    row = page.locator(f"#usage-table tbody tr[data-use='{use['id']}']")
+    expect(row.locator("img.asset-thumb")).to_be_visible(timeout=30_000)
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=row.locator("img.asset-thumb").element_handle())
+    shoot(page, "usage-log-1400")
     assert not page.js_errors and not anyone.js_errors, page.js_errors + anyone.js_errors
 
 
 def test_the_pages_on_a_phone(open_page, system, licence):
-    """The check page (empty, then a verdict) and the licence page's report form with the attached image's thumbnail
-    fit a 390 px screen."""
+    """The check page (empty, then a verdict), the licence page's report form with the attached image's thumbnail and
+    the model's usage log with it fit a 390 px screen."""
     page = first_load(open_page(*PHONE), system)
     page.goto(f"{system.url}/#/check")
     expect(page.locator("#drop-zone")).to_be_visible()
@@ -186,4 +193,9 @@ def test_the_pages_on_a_phone(open_page, system, licence):
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE[0]
     violations = axe_violations(page)
     assert not violations, readable(violations)
+    open_as(page, system, licence["model"], "/usage")
+    expect(page.locator("#usage-table img.asset-thumb").first).to_be_visible(timeout=30_000)
+    page.wait_for_load_state("networkidle")
+    shoot(page, "usage-log-390")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE[0]
     assert not page.js_errors, page.js_errors

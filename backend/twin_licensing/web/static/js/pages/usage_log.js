@@ -11,6 +11,7 @@ import { signedInAs, signInPrompt } from "../session.js";
 import { shortAddress, plural } from "../format.js";
 import { h, mount, emptyState } from "../ui.js";
 import { explain } from "../errors.js";
+import { useThumb } from "./use_asset.js"; // issue 13: the image attached to a use, small
 
 const LIMIT = 25;
 const FILTERS = ["twin", "license", "brand", "category", "territory", "from", "to"];
@@ -155,7 +156,7 @@ function usageRow(entry) {
       h("span", { class: "muted small" }, ` use ${entry.seq}`)),
     h("td", { "data-label": "Category" }, entry.category_name),
     h("td", { "data-label": "Territory" }, entry.territory_name),
-    h("td", { "data-label": "Asset" }, entry.label ? h("div", {}, entry.label) : null,
+    h("td", { "data-label": "Asset" }, useThumb(entry), entry.label ? h("div", {}, entry.label) : null,
       h("code", { class: "hash", title: entry.use_ref }, `${entry.use_ref.slice(0, 10)}…`)),
     h("td", { "data-label": "Settled" }, settledCell(entry)),
     proofCell,
