@@ -197,11 +197,12 @@ function consentCard(twin, isModel, reload) {
   // Granting again may amend the document: the text is stored first, then its hash goes on chain.
   const text = h("textarea", { name: "consent-text", id: "consent-text", style: "min-height:140px" });
   const textField = field("Consent document", text, "You may amend it: brands read this text, and its hash goes on chain with the grant.");
-  if (twin.consent.state !== "granted" && twin.consent.consent_hash) {
-    readConsent(twin.consent.consent_hash).then((doc) => { if (doc && !text.value) text.value = doc.text; }, () => {});
-  }
+  const current = twin.consent.state !== "granted" && twin.consent.consent_hash
+    ? readConsent(twin.consent.consent_hash).then((doc) => { if (doc && !text.value) text.value = doc.text; }, () => {})
+    : Promise.resolve();
   const grant = async () => {
     mount(slot);
+    await current; // the current text, when the server has it, is what is granted unless the model amends it
     if (!text.value.trim()) {
       textField.setError("Write the consent document you grant (or keep the previous one).");
       return;
