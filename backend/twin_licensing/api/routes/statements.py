@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlmodel import Session
@@ -150,17 +150,33 @@ def _filename(s: Statement, ext: str) -> str:
     return f"statement-{s.payee}-{s.period.slug}.{ext}"
 
 
+async def period_query(period: PeriodKind = "month", value: PeriodValue = None, first: FirstDay = None,
+                       last: LastDay = None) -> Period:
+    """The period a request names (its four query parameters), or the 422 that says what is wrong with it."""
+    return _period(period, value, first, last)
+
+
+PeriodQuery = Annotated[Period, Depends(period_query)]
+
+
+async def _statement(payee: str, context: ApiContext, viewer: Viewer, wanted: Period) -> tuple[Statement, Names]:
+    _check_viewer(viewer, payee)
+    return await _compute(context, payee, wanted)
+
+
+def _attachment(body: bytes | str, media_type: str, statement: Statement, ext: str) -> Response:
+    return Response(body, media_type=media_type,
+                    headers={"Content-Disposition": f'attachment; filename="{_filename(statement, ext)}"'})
+
+
 @router.get(
     "/{payee}",
     response_model=StatementPublic,
     summary="A payee's statement for a period: balances at the boundary blocks, lines per twin, brand and category",
     description="Only the payee herself (signed in) and the guild; anyone else gets a 404.",
 )
-async def read_statement(payee: AddressPath, context: ContextDep, viewer: ViewerDep, period: PeriodKind = "month",
-                         value: PeriodValue = None, first: FirstDay = None, last: LastDay = None) -> Response:
-    _check_viewer(viewer, payee)
-    wanted = _period(period, value, first, last)
-    statement, names = await _compute(context, payee, wanted)
+async def read_statement(payee: AddressPath, context: ContextDep, viewer: ViewerDep, wanted: PeriodQuery) -> Response:
+    statement, names = await _statement(payee, context, viewer, wanted)
     return Response(dump(_public(statement, names)), media_type="application/json")
 
 
@@ -171,12 +187,9 @@ async def read_statement(payee: AddressPath, context: ContextDep, viewer: Viewer
     summary="The statement as CSV: opening claimable, every line, closing claimable; the amount column adds up",
 )
 async def read_statement_csv(payee: AddressPath, context: ContextDep, viewer: ViewerDep,
-                             period: PeriodKind = "month", value: PeriodValue = None, first: FirstDay = None,
-                             last: LastDay = None) -> Response:
-    _check_viewer(viewer, payee)
-    statement, names = await _compute(context, payee, _period(period, value, first, last))
-    return Response(to_csv(statement, names), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{_filename(statement, "csv")}"'})
+                             wanted: PeriodQuery) -> Response:
+    statement, names = await _statement(payee, context, viewer, wanted)
+    return _attachment(to_csv(statement, names), "text/csv; charset=utf-8", statement, "csv")
 
 
 @router.get(
@@ -186,10 +199,6 @@ async def read_statement_csv(payee: AddressPath, context: ContextDep, viewer: Vi
     summary="The statement as PDF, with a chart of the earnings per day and the totals check",
 )
 async def read_statement_pdf(payee: AddressPath, context: ContextDep, viewer: ViewerDep,
-                             period: PeriodKind = "month", value: PeriodValue = None, first: FirstDay = None,
-                             last: LastDay = None) -> Response:
-    _check_viewer(viewer, payee)
-    statement, names = await _compute(context, payee, _period(period, value, first, last))
-    body = await run_in_threadpool(to_pdf, statement, names)
-    return Response(body, media_type="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="{_filename(statement, "pdf")}"'})
+                             wanted: PeriodQuery) -> Response:
+    statement, names = await _statement(payee, context, viewer, wanted)
+    return _attachment(await run_in_threadpool(to_pdf, statement, names), "application/pdf", statement, "pdf")
