@@ -152,3 +152,44 @@ def test_reorganisation_during_settlement_leaves_no_use_unpaid_or_paid_twice(mar
     assert report.uses_total == 120 and report.uses_proven == 120 and report.uses_pending == 0
     for lid, _ in licences:
         assert market.escrow(lid) == 200 * USDC - 60 * USDC
+
+
+def test_audit_recomputes_payee_leave_and_withdrawals_from_unaccepted_twins(market, model, agency, crew, brand, chain,
+                                                                           engine, recorder, sync_index):
+    """Issue 10: a payee counts a twin in claimable() only once it accepted; one that never accepted still reaches
+    its part with withdrawFrom; one that leaves keeps what was split to it and its share goes to the model. The
+    events alone give every balance, and `claimableFrom` over the twins listing each payee."""
+    leaver, stayer = crew[0], crew[1]  # neither ever accepts
+    twin = market.twin(model, agency, agency_bps=1_500)  # the agency accepts
+    market.tx(model, "TwinRegistry", "setPayees", twin, [(model.address, 8_000, 0), (agency.address, 1_500, 1),
+                                                          (leaver.address, 300, 2), (stayer.address, 200, 2)])
+    fee = 3 * USDC + 7
+    lic = market.licence(brand, market.offer(model, twin, per_use_fee=fee), 100 * USDC)
+    settler = Settler(engine, SettlementClient(chain, recorder), SettlerConfig(window_s=0.0))
+    settler.reconcile()
+    insert_uses(engine, chain, brand, lic, 4)
+    assert settler.step().uses == 4
+    assert market.chain.call("LicenseToken", "claimable", leaver.address) == 0  # not accepted: not counted ...
+    market.tx(leaver, "LicenseToken", "withdrawFrom", [twin])  # ... but reachable
+    insert_uses(engine, chain, brand, lic, 3, start_seq=4, tag="after")
+    assert settler.step().uses == 3
+    market.tx(leaver, "TwinRegistry", "leavePayee", twin)  # splits first (its part stays its own); 3 % to the model
+    insert_uses(engine, chain, brand, lic, 2, start_seq=7, tag="left")
+    assert settler.step().uses == 2  # not split yet: the accepted agency's claimable holds its share of them
+    sync_index(engine)
+
+    report = audit(chain, engine, from_block=chain.deployment.block_number)
+    assert report.ok, [*report.differences, *report.problems]
+    rows = {(r.check, r.subject): r for r in report.rows}
+    unsplit = 2 * fee
+    agency_row = rows[("claimable", agency.address)]
+    assert agency_row.events == agency_row.contract and agency_row.events >= unsplit * 1_500 // 10_000 > 0
+    leaver_row = rows[("claimable", leaver.address)]
+    assert leaver_row.events == leaver_row.contract == 3 * fee * 300 // 10_000  # split when it left
+    assert ("claimable from listed twins", leaver.address) not in rows  # no twin lists it any more
+    # The stayer: its split balance counts; its part of the two uses settled since only through withdrawFrom.
+    stayer_from, stayer_row = rows[("claimable from listed twins", stayer.address)], rows[("claimable", stayer.address)]
+    assert stayer_from.events == stayer_from.contract and stayer_row.events == stayer_row.contract
+    assert stayer_from.events - stayer_row.events == unsplit * 200 // 10_000
+    assert rows[("total owed", "LicenseToken")].events == rows[("total owed", "LicenseToken")].contract
+    assert report.uses_proven == 9

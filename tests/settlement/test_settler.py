@@ -179,6 +179,34 @@ def test_expired_licence_uses_are_held_with_a_reason(engine, settlement_client, 
     assert market.settled(a) == 0
 
 
+def test_uses_of_an_exclusive_licence_the_model_ended_are_held_not_sent(engine, settlement_client, market, licences,
+                                                                         model, brand, brand2, chain, sync_index):
+    """Issue 10: once the model ends an idle exclusive licence the contract refuses its settlement; the settler
+    leaves it out of the transaction (the others are paid) and holds its uses, saying the model ended it."""
+    _, b = licences
+    twin = market.twin(model)
+    terms = (chain.call("TwinRegistry", "exclusivityMinimum"), 2 * USDC, 90 * DAY, 0, 0b1, 0b1, True, False, DAY)
+    market.tx(model, "LicenseToken", "publishOffer", twin, terms)
+    exclusive = market.licence(brand, chain.call("LicenseToken", "offerCount"), 20 * USDC)
+    chain.rpc("evm_increaseTime", [DAY + 1])
+    chain.rpc("evm_mine")
+    insert_uses(engine, market.chain, brand, exclusive, 2)
+    insert_uses(engine, market.chain, brand2, b, 3)
+    chain.transact(model, "LicenseToken", "endIdleExclusive", exclusive)  # before the uses were paid
+    sync_index(engine)
+    settler = Settler(engine, settlement_client, NOW)
+    settler.reconcile()
+    result = settler.step()
+    assert result.succeeded and result.uses == 3  # b's only: nothing the chain would refuse was sent
+    (sub,) = submissions(engine)
+    assert sub.status == MINED
+    with Session(engine) as session:
+        (hold,) = session.execute(select(UseRejection)).scalars().all()
+    assert (hold.license_id, hold.from_seq, hold.code, hold.permanent) == (exclusive, 0, "LicenseTokenExpired", True)
+    assert "the model ended this exclusive licence" in hold.reason
+    assert market.settled(exclusive) == 0 and market.settled(b) == 3
+
+
 def test_consent_hold_is_lifted_when_consent_is_granted_again(engine, settlement_client, market, licences, brand,
                                                               model, chain):
     a, _ = licences

@@ -210,3 +210,24 @@ def test_licence_whose_earlier_uses_cannot_settle_takes_no_more(setup, brand, ch
     with pytest.raises(errors.LicenseUnsettleable, match="cannot be settled: .*top up the escrow"):
         intake.submit(report(brand, chain, licence, "more"))
     assert count_uses(engine) == 1
+
+
+def test_report_on_an_exclusive_licence_the_model_ended_is_refused(market, model, brand, chain, engine, sync_index):
+    """Issue 10: the model may end an exclusive licence idle for the period its offer states; the contract then
+    settles nothing of it (it expired at that moment), so the intake refuses its reports, saying why."""
+    twin = market.twin(model)
+    minimum = chain.call("TwinRegistry", "exclusivityMinimum")
+    terms = (minimum, 2 * USDC, 90 * DAY, 0, 0b11, 0b11, True, False, 10 * DAY)  # exclusive, 10 days idle
+    market.tx(model, "LicenseToken", "publishOffer", twin, terms)
+    licence = market.licence(brand, chain.call("LicenseToken", "offerCount"), 20 * USDC)
+    chain.rpc("evm_increaseTime", [10 * DAY + 1])
+    chain.rpc("evm_mine")
+    sync_index(engine)
+    intake = UseIntake(engine, domain_of(chain), chain.deployment.genesis_hash)
+    assert intake.submit(report(brand, chain, licence, "idle but running")).created  # endable, not ended
+    chain.transact(model, "LicenseToken", "endIdleExclusive", licence)
+    sync_index(engine)
+    with pytest.raises(errors.LicenseEnded, match=r"ended exclusive licence \d+ on .*reclaim its unspent escrow") as no:
+        intake.submit(report(brand, chain, licence, "after the end", used_at=chain.timestamp()))
+    assert no.value.status_code == 409 and no.value.reason.endswith(".")
+    assert count_uses(engine) == 1

@@ -12,7 +12,7 @@ from ..chain.client import Chain
 from ..chain.ledger import contract_views, fetch_events
 from ..chain.merkle import UseTree
 from ..db.license_state import License, PayeeBalance
-from ..db.registry_state import Twin
+from ..db.registry_state import Twin, TwinPayee
 from ..db.uses import ChainScope, Use
 from ..domain.shares import share_of
 from ..domain.use_record import record_of
@@ -56,7 +56,9 @@ def audit(chain: Chain, engine: Engine | None, *, from_block: int, to_block: int
     block = chain.block_number() if to_block is None else to_block
     books = recompute(fetch_events(chain, from_block, block))
     payees = sorted(books.payees())
-    views = contract_views(chain, payees, books.licenses, books.payees_of, block)
+    listed = {payee: books.listed_on(payee) for payee in payees}
+    views = contract_views(chain, payees, books.licenses, books.payees_of, block,
+                           listed={p: twins for p, twins in listed.items() if twins})
     report = AuditReport(block_number=block, problems=list(books.problems))
 
     db = _database(engine, chain.chain_id) if engine is not None else None
@@ -66,6 +68,10 @@ def audit(chain: Chain, engine: Engine | None, *, from_block: int, to_block: int
                 db.total_earned(payee, books) if db else None)
         )
         report.rows.append(Row("claimable", payee, books.claimable(payee), views.claimable.get(payee), None))
+        if listed[payee]:
+            # withdrawFrom reaches every twin that lists her, those she never accepted included.
+            report.rows.append(Row("claimable from listed twins", payee, books.claimable_from(payee, listed[payee]),
+                                   views.claimable_from.get(payee), None))
     for license_id, book in sorted(books.licenses.items()):
         report.rows.append(
             Row("escrow", f"licence {license_id}", book.escrow, views.escrow.get(license_id),
@@ -81,7 +87,7 @@ def audit(chain: Chain, engine: Engine | None, *, from_block: int, to_block: int
                 views.undistributed.get(twin_id), db.undistributed.get(twin_id) if db else None)
         )
     total_escrow = sum(b.escrow for b in books.licenses.values())
-    total_owed = sum(books.claimable(p) for p in payees)
+    total_owed = books.total_owed()
     report.rows.append(Row("total escrow", "LicenseToken", total_escrow, views.total_escrow, None))
     report.rows.append(Row("total owed", "LicenseToken", total_owed, views.total_owed, None))
     report.rows.append(
@@ -99,13 +105,17 @@ class _DbState:
     uses_settled: dict[int, int]
     undistributed: dict[int, int]
     distributed: dict[str, int]
+    payees_of: dict[int, list[tuple[str, int]]]  # the index's payees, in order
+    counted: set[tuple[int, str]]  # (twin, account) the index holds as counting for the account
 
     def total_earned(self, payee: str, books: Books) -> int | None:
-        if payee not in self.distributed and not any(payee == a for ps in books.payees_of.values() for a, _ in ps):
+        if payee not in self.distributed and not any(payee == a for ps in self.payees_of.values() for a, _ in ps):
             return None
-        # The database's split balance plus the payee's share of each twin's undistributed, as the index holds it.
+        # The database's split balance plus the payee's share of the undistributed earnings of each twin that counts
+        # for her (her own, those she accepted), all as the index holds them.
         shared = sum(
-            share_of(payees, self.undistributed.get(twin_id, 0), payee) for twin_id, payees in books.payees_of.items()
+            share_of(payees, self.undistributed.get(twin_id, 0), payee)
+            for twin_id, payees in self.payees_of.items() if (twin_id, payee) in self.counted
         )
         return self.distributed.get(payee, 0) + shared
 
@@ -115,11 +125,19 @@ def _database(engine: Engine, chain_id: int) -> _DbState:
         licences = session.execute(select(License).where(License.chain_id == chain_id)).scalars().all()
         twins = session.execute(select(Twin).where(Twin.chain_id == chain_id)).scalars().all()
         balances = session.execute(select(PayeeBalance).where(PayeeBalance.chain_id == chain_id)).scalars().all()
+        listings = session.execute(
+            select(TwinPayee).where(TwinPayee.chain_id == chain_id).order_by(TwinPayee.twin_id, TwinPayee.position)
+        ).scalars().all()
+        payees_of: dict[int, list[tuple[str, int]]] = {}
+        for row in listings:
+            payees_of.setdefault(row.twin_id, []).append((row.account, row.share_bps))
         return _DbState(
             escrow={r.license_id: r.escrow for r in licences},
             uses_settled={r.license_id: r.uses_settled for r in licences},
             undistributed={r.twin_id: r.undistributed for r in twins},
             distributed={r.payee: r.distributed for r in balances},
+            payees_of=payees_of,
+            counted={(r.twin_id, r.account) for r in listings if r.accepted},
         )
 
 

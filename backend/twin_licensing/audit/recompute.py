@@ -27,6 +27,8 @@ class LicenseBook:
 class Books:
     licenses: dict[int, LicenseBook] = field(default_factory=dict)
     payees_of: dict[int, list[tuple[str, int]]] = field(default_factory=dict)  # twin -> [(account, bps)]
+    # twin -> the payees after the model that accepted being one (kept while they stay listed)
+    accepted: dict[int, set[str]] = field(default_factory=dict)
     undistributed: dict[int, int] = field(default_factory=dict)
     distributed: dict[str, int] = field(default_factory=dict)
     withdrawn: dict[str, int] = field(default_factory=dict)
@@ -50,11 +52,32 @@ class Books:
         accounts = {a for payees in self.payees_of.values() for a, _ in payees}
         return accounts | set(self.distributed) | set(self.withdrawn)
 
-    def total_earned(self, payee: str) -> int:
-        return self.distributed.get(payee, 0) + sum(self.share_of(t, payee) for t in self.payees_of)
+    def counts(self, twin_id: int, payee: str) -> bool:
+        """`TwinRegistry.twinsOfPayee`: the twin counts for its model, and for a payee that accepted it."""
+        payees = self.payees_of.get(twin_id, [])
+        return bool(payees) and (payees[0][0] == payee or payee in self.accepted.get(twin_id, set()))
+
+    def listed_on(self, payee: str) -> list[int]:
+        """Every twin that lists `payee` now, accepted or not."""
+        return sorted(t for t, payees in self.payees_of.items() if any(a == payee for a, _ in payees))
 
     def claimable(self, payee: str) -> int:
-        return self.total_earned(payee) - self.withdrawn.get(payee, 0)
+        """`LicenseToken.claimable`: her split balance and her share of the twins that count for her."""
+        split = self.distributed.get(payee, 0) - self.withdrawn.get(payee, 0)
+        return split + sum(self.share_of(t, payee) for t in self.payees_of if self.counts(t, payee))
+
+    def claimable_from(self, payee: str, twin_ids: list[int]) -> int:
+        """`LicenseToken.claimableFrom`: her split balance and her share of the given twins, accepted or not."""
+        split = self.distributed.get(payee, 0) - self.withdrawn.get(payee, 0)
+        return split + sum(self.share_of(t, payee) for t in set(twin_ids))
+
+    def total_earned(self, payee: str) -> int:
+        return self.withdrawn.get(payee, 0) + self.claimable(payee)
+
+    def total_owed(self) -> int:
+        """Every payee's split balance plus every twin's earnings not split yet: all the contract owes."""
+        split = sum(self.distributed.values()) - sum(self.withdrawn.values())
+        return split + sum(self.undistributed.values())
 
 
 def recompute(events: list[LedgerEvent]) -> Books:
@@ -64,9 +87,12 @@ def recompute(events: list[LedgerEvent]) -> Books:
         a = event.args
         name = event.name
         if name == "PayeesSet":
-            books.payees_of[int(a["twinId"])] = [
-                (str(account), int(bps)) for account, bps in zip(a["accounts"], a["sharesBps"])
-            ]
+            twin_id = int(a["twinId"])
+            books.payees_of[twin_id] = [(str(account), int(bps)) for account, bps in zip(a["accounts"], a["sharesBps"])]
+            # A payee that stays listed keeps its acceptance; one dropped (or that left) loses it.
+            books.accepted[twin_id] = books.accepted.get(twin_id, set()) & {str(x) for x in a["accounts"][1:]}
+        elif name == "PayeeAccepted":
+            books.accepted.setdefault(int(a["twinId"]), set()).add(str(a["account"]))
         elif name == "OfferPublished":
             terms = a["terms"]
             fee_of_offer[int(a["offerId"])] = int(terms[1] if isinstance(terms, (tuple, list)) else terms["perUseFee"])

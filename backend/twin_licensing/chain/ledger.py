@@ -16,7 +16,8 @@ from .client import Chain
 from .events import event_specs
 
 LEDGER_EVENTS = {
-    "TwinRegistry": ("PayeesSet",),
+    # Who the payees are and which of them accepted (a payee that leaves is followed by the new PayeesSet).
+    "TwinRegistry": ("PayeesSet", "PayeeAccepted"),
     "LicenseToken": (
         "OfferPublished",
         "LicensePurchased",
@@ -45,6 +46,8 @@ class ContractViews:
 
     block_number: int
     claimable: dict[str, int] = field(default_factory=dict)
+    # claimableFrom(payee, every twin listing her): what withdrawFrom would pay, accepted listings or not
+    claimable_from: dict[str, int] = field(default_factory=dict)
     total_earned: dict[str, int] = field(default_factory=dict)
     escrow: dict[int, int] = field(default_factory=dict)
     uses_settled: dict[int, int] = field(default_factory=dict)
@@ -114,15 +117,23 @@ def _batch(chain: Chain, calls: list[Any], block: int) -> list[Any]:
 
 
 def contract_views(
-    chain: Chain, payees: Iterable[str], license_ids: Iterable[int], twin_ids: Iterable[int], block: int
+    chain: Chain,
+    payees: Iterable[str],
+    license_ids: Iterable[int],
+    twin_ids: Iterable[int],
+    block: int,
+    listed: dict[str, list[int]] | None = None,
 ) -> ContractViews:
+    """The contract's views at `block`; `listed` (payee -> the twins that list her) asks `claimableFrom` too."""
     token = chain.contract("LicenseToken")
     fn = token.functions
     payees = sorted(set(payees))
+    listed = listed or {}
     licences = sorted(set(license_ids))
     twins = sorted(set(twin_ids))
     claimable = _batch(chain, [fn.claimable(p) for p in payees], block)
     earned = _batch(chain, [fn.totalEarned(p) for p in payees], block)
+    from_listed = _batch(chain, [fn.claimableFrom(p, sorted(listed[p])) for p in payees if p in listed], block)
     states = _batch(chain, [fn.licenseState(i) for i in licences], block)
     undistributed = _batch(chain, [fn.undistributed(t) for t in twins], block)
     total_escrow, total_owed = (fn.totalEscrow().call(block_identifier=block), fn.totalOwed().call(block_identifier=block))
@@ -130,6 +141,7 @@ def contract_views(
     return ContractViews(
         block_number=block,
         claimable={p: int(v) for p, v in zip(payees, claimable)},
+        claimable_from={p: int(v) for p, v in zip([p for p in payees if p in listed], from_listed)},
         total_earned={p: int(v) for p, v in zip(payees, earned)},
         escrow={i: int(s[0]) for i, s in zip(licences, states)},
         uses_settled={i: int(s[1]) for i, s in zip(licences, states)},

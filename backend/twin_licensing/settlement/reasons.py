@@ -27,11 +27,15 @@ class Hold:
     permanent: bool
 
 
-def hold_for(revert: ContractRevert) -> Hold | None:
-    """The hold an item's revert calls for, or None if it is not about the item's licence (retry the batch)."""
+def hold_for(revert: ContractRevert, *, ended: bool = False) -> Hold | None:
+    """The hold an item's revert calls for, or None if it is not about the item's licence (retry the batch).
+    `ended`: the index says the model ended the (exclusive, idle) licence, which made it expire then."""
     args = revert.named_args
     values = list(args.values())
-    if revert.name == "LicenseTokenExpired":
+    if revert.name == "LicenseTokenExpired" and ended:
+        reason = (f"the model ended this exclusive licence on {when(values[1])}, after it had settled no use for the "
+                  "idle period its offer stated, before these uses were settled")
+    elif revert.name == "LicenseTokenExpired":
         reason = f"the licence expired on {when(values[1])}, before these uses were settled"
     elif revert.name == "LicenseTokenMaxUsesExceeded":
         reason = f"the licence allows {values[1]} uses in all and these would make {values[2]}"

@@ -33,6 +33,7 @@ from ..db.submissions import (
     UseRejection,
 )
 from ..errors import ContractRevert, TransactionError
+from ..db.license_state import License
 from ..db.uses import ChainScope, Use
 from .batch import PlannedItem, max_seqs, max_seqs_since, pending_summary, pending_uses, plan_items
 from .config import SettlerConfig
@@ -279,7 +280,7 @@ class Settler:
         if revert.name == "LicenseTokenUnknownLicense":
             self.floors.pop(int(first), None)
             return [p for p in planned if p.item.license_id != first]
-        hold = hold_for(revert)
+        hold = hold_for(revert, ended=revert.name == "LicenseTokenExpired" and self._ended(int(first)))
         if hold is None:
             raise revert  # not about one item (paused, role missing): the whole batch waits
         if revert.name in PER_TWIN:
@@ -307,6 +308,13 @@ class Settler:
             session.commit()
         hit_ids = {p.item.license_id for p in hit}
         return [p for p in planned if p.item.license_id not in hit_ids]
+
+    def _ended(self, license_id: int) -> bool:
+        """Whether the index says the model ended the licence for being idle (issue 10)."""
+        with Session(self.engine) as session:
+            return session.execute(
+                select(License.ended_at).where(License.chain_id == self.chain_id, License.license_id == license_id)
+            ).scalar() is not None
 
     def _recheck_rejections(self) -> None:
         """Lifts holds whose cause is gone (consent granted again, escrow topped up) so their uses settle."""

@@ -60,6 +60,13 @@ class LicenseExpired(UseReportRefused):
     code = "license_expired"
 
 
+class LicenseEnded(UseReportRefused):
+    """The model ended the exclusive licence for being idle: the contract settles nothing of it any more."""
+
+    status_code = 409
+    code = "license_ended"
+
+
 class ConsentRevoked(UseReportRefused):
     status_code = 409
     code = "consent_revoked"

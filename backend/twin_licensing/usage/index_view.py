@@ -24,6 +24,7 @@ class LicenseSnapshot:
     per_use_fee: int
     escrow: int
     uses_settled: int
+    ended_at: int | None = None  # the model ended it as an idle exclusive licence (its expiry became this time)
 
 
 @dataclass(frozen=True)

@@ -164,6 +164,12 @@ class UseIntake:
             raise errors.MalformedReport(
                 f"the use is dated {when(report.used_at)}, which is in the future: report a use once it has happened"
             )
+        if license_.ended_at is not None:
+            raise errors.LicenseEnded(
+                f"the model ended exclusive licence {lid} on {when(license_.ended_at)}, after it had settled no use "
+                "for the idle period its offer stated, so no further uses can be reported or paid: reclaim its unspent "
+                "escrow, or buy a new licence"
+            )
         if now >= license_.expiry:
             raise errors.LicenseExpired(
                 f"licence {lid} expired on {when(license_.expiry)}: buy a new licence to report further uses"

@@ -40,6 +40,7 @@ def _snapshot_statement():
         select(
             License.holder, License.twin_id, License.started_at, License.expiry, License.categories,
             License.territories, License.max_uses, License.per_use_fee, License.escrow, License.uses_settled,
+            License.ended_at,
             Twin.revocation_effective_at,
             max_seq.label("max_seq"),
             existing.label("existing"),
@@ -86,6 +87,7 @@ def read_snapshot(conn: Connection, chain_id: int, genesis_hash: str, license_id
             per_use_fee=int(row.per_use_fee),
             escrow=int(row.escrow),
             uses_settled=int(row.uses_settled),
+            ended_at=None if row.ended_at is None else int(row.ended_at),
         )
         if row.revocation_effective_at is not None:
             consent = ConsentSnapshot(licence.twin_id, int(row.revocation_effective_at))
