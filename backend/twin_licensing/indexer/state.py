@@ -74,8 +74,8 @@ class State:
         self.chain_id = chain_id
         self.scope = scope
         self.twins: dict[int, Row] = {}
-        # twin_id -> its payees: as stored for the in-scope twins (forward), then as the events set them; only the
-        # lists in `payees_changed` are written back
+        # twin_id -> its payees: as stored (forward: read when first asked for), then as the events set them; only
+        # the lists in `payees_changed` are written back
         self.payees: dict[int, list[Row]] = {}
         self.offers: dict[int, Row] = {}
         self.licenses: dict[int, Row] = {}
@@ -91,6 +91,7 @@ class State:
         self.roles_changed: set[tuple[str, str, str]] = set()
         self._readonly_offers: dict[int, Row | None] = {}
         self._conn: Connection | None = None
+        self._stored_payees = False  # forward: a twin's payee list starts as stored (read when first asked for)
 
     # ------------------------------------------------------------------ handlers' access
 
@@ -140,6 +141,10 @@ class State:
         """The twin's payee rows as they stand (None if the twin is out of scope)."""
         if twin_id not in self.scope.twins:
             return None
+        if twin_id not in self.payees and self._stored_payees and self._conn is not None:
+            self.payees[twin_id] = [dict(row) for row in self._conn.execute(
+                select(PAYEES).where(PAYEES.c.chain_id == self.chain_id, PAYEES.c.twin_id == twin_id)
+                .order_by(PAYEES.c.position)).mappings()]
         return self.payees.get(twin_id, [])
 
     def accept_payee(self, twin_id: int, account: str) -> None:
@@ -176,8 +181,7 @@ class State:
             "attestation": _rows_by(conn, ATTESTATIONS, chain_id, "attestation_id", scope.attestations),
         }
         state._fill(found)
-        for row in sorted(_rows_in(conn, PAYEES, chain_id, "twin_id", scope.twins), key=lambda r: r["position"]):
-            state.payees.setdefault(row["twin_id"], []).append(row)
+        state._stored_payees = True
         if scope.roles:
             stored = {(r["contract"], r["role"], r["account"]): r
                       for r in _rows_in(conn, ROLES, chain_id, "contract", {k[0] for k in scope.roles})}
