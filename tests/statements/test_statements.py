@@ -84,16 +84,15 @@ def period_market(market, model, agency, brand, brand2, crew, chain, db, recorde
 
 
 def _books_claimable(chain, block: int, payee: str) -> tuple[int, int, int]:
-    """(claimable, total earned, withdrawn) of `payee` before `block`, as `twinctl audit` recomputes them from the
-    chain's events; the contract itself answers the same at that block."""
-    report = audit(chain, None, from_block=chain.deployment.block_number, to_block=block - 1)
-    rows = {(r.check, r.subject): r for r in report.rows}
-    if ("claimable", payee) not in rows:  # not yet a payee of anything
-        return 0, 0, 0
-    claimable, earned = rows[("claimable", payee)].events, rows[("total earned", payee)].events
+    """(claimable, total earned, withdrawn) of `payee` before `block` as the contract answers at that block, after
+    checking that `twinctl audit`'s recomputation from the chain's events gives the same."""
     views = chain.contract("LicenseToken").functions
-    assert views.claimable(payee).call(block_identifier=block - 1) == claimable
-    assert views.totalEarned(payee).call(block_identifier=block - 1) == earned
+    claimable = views.claimable(payee).call(block_identifier=block - 1)
+    earned = views.totalEarned(payee).call(block_identifier=block - 1)
+    report = audit(chain, None, from_block=chain.deployment.block_number, to_block=block - 1)
+    rows = {(r.check, r.subject): r.events for r in report.rows}
+    recomputed = (rows.get(("claimable", payee), 0), rows.get(("total earned", payee), 0))  # 0: not a payee yet
+    assert recomputed == (claimable, earned), f"the audit's recomputation {recomputed} differs from the contract's"
     return claimable, earned, earned - claimable
 
 
