@@ -5,17 +5,29 @@ from __future__ import annotations
 
 import json
 import random
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 
+import httpx
 import pytest
 from sqlmodel import Session, select
 
+from twin_licensing.chain.node import free_port
+from twin_licensing.settings import find_project_root
+
 from twin_licensing.db.license_state import Settlement
 from twin_licensing.db.uses import Use
-from kit.read_api import CHAIN_ID, GENESIS, LICENCE_TWINS, NOW, addr, app_client, app_settings, market, tx  # noqa: F401
+from kit.read_api import (  # noqa: F401 - fixtures
+    CHAIN_ID, GENESIS, LICENCE_TWINS, NOW, addr, app_client, app_settings, market, tx,
+)
 from kit.signin import open_session
 
+ROOT = find_project_root()
 LOG = "/api/v1/usage-log"
 GUILD = addr("0x" + "06" * 20)  # the fake deployment's guild
 STRANGER = addr("0x" + "99" * 20)
@@ -50,6 +62,13 @@ def _add_uses(engine, brands: dict[int, str]) -> None:
 def log_market(market):  # noqa: F811
     _add_uses(market.engine, {1: market.brand_1, 2: market.brand_2, 3: market.brand_1})
     return market
+
+
+def wait_until(predicate, what: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
 
 
 def _expected(engine, twins: set[int], **where) -> list[int]:
@@ -202,3 +221,53 @@ def test_a_use_that_settles_arrives_on_the_stream_for_its_twins_audience_only(ap
     settler.join(5)
     assert [(e["license_id"], e["seq"]) for e in events] == [(2, last - 1), (2, last)]
     assert all(e["settled"] and e["uses_root"] == tx(4444) and e["tx_hash"] == tx(4545) for e in events)
+
+
+SERVE = """
+import sys
+import uvicorn
+from kit.read_api import fake_deployment
+from twin_licensing.api.app import create_app
+from twin_licensing.db.engine import make_engine
+from twin_licensing.settings import get_settings
+url, scratch, port = sys.argv[1:]
+settings = get_settings(rpc_url="http://127.0.0.1:9", deployments_dir=f"{scratch}/deployments",
+                        media_dir=f"{scratch}/media", var_dir=scratch)
+app = create_app(settings, deployment=fake_deployment(), engine=make_engine(url))
+uvicorn.run(app, host="127.0.0.1", port=int(port), log_level="warning")
+"""
+
+
+def test_an_open_stream_ends_when_the_server_stops(market, app_settings, tmp_path):  # noqa: F811
+    """A browser holding the log open must not keep the API (or `twinctl up` around it) from stopping: the
+    server, in a process of its own as `twinctl serve` runs it, gets SIGINT with a stream open and exits."""
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "backend"), str(ROOT / "tests")])}
+    server = subprocess.Popen([sys.executable, "-c", SERVE, str(market.engine.url), str(tmp_path), str(port)], env=env)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_until(lambda: _answers(url), "the server to start", timeout=60)
+        with httpx.Client(cookies=open_session(market.engine, market.model_a), timeout=20) as client:
+            with client.stream("GET", f"{url}{LOG}/stream") as stream:
+                lines = stream.iter_lines()
+                assert next(lines).startswith(":")  # listening
+                server.send_signal(signal.SIGINT)  # what Ctrl-C, or `twinctl up` stopping its children, sends
+                stopped = time.monotonic()
+                try:
+                    for _ in lines:  # the stream ends (a ReadTimeout here would mean it did not)
+                        pass
+                except httpx.RemoteProtocolError:  # the server closed the connection as it exited: ended too
+                    pass
+        assert server.wait(timeout=15) == 0
+        assert time.monotonic() - stopped < 10, "the open stream held the server up"
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/health", timeout=2).status_code < 500
+    except httpx.HTTPError:
+        return False

@@ -15,8 +15,6 @@ from client_support import buy, chain_of, open_as, report_use, wait_for
 from conftest import PHONE, first_load
 from test_accessibility import axe_violations, readable
 
-from twin_licensing.chain.keys import dev_account
-from twin_licensing.chain.signin import sign_message
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -29,17 +27,6 @@ MODEL = ("model", 27)
 def shoot(page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def sign_in(page, system, account: dict) -> None:
-    """Signs the page's browser context in as `account` through the API's Sign-In with Ethereum routes."""
-    request = page.context.request
-    nonce = request.post(f"{system.url}/api/v1/auth/nonce", data={"address": account["address"]})
-    assert nonce.ok, nonce.text()
-    message = nonce.json()["message"]
-    answer = request.post(f"{system.url}/api/v1/auth/sign-in", data={
-        "message": message, "signature": sign_message(dev_account(account["index"]).key, message)})
-    assert answer.ok, answer.text()
 
 
 def settled(system, use_id: int) -> bool:
@@ -56,8 +43,7 @@ def test_the_model_reads_her_usage_log_verifies_a_proof_and_sees_a_use_settle_li
     wait_for(lambda: all(settled(system, u) for u in first), timeout=60, what="the first uses to settle")
 
     page = first_load(open_page(*WIDE), system)
-    sign_in(page, system, model)
-    open_as(page, system, model, "/usage")
+    open_as(page, system, model, "/usage")  # picking a development account signs in as it
     rows = page.locator("#usage-table tbody tr")
     expect(rows).to_have_count(2)
     expect(page.locator("#usage-new")).to_contain_text("2 uses so far: this is your first visit")
@@ -115,7 +101,6 @@ def test_the_model_reads_her_usage_log_verifies_a_proof_and_sees_a_use_settle_li
     expect(rows).to_have_count(3)
 
     phone = first_load(open_page(*PHONE), system)
-    sign_in(phone, system, model)
     open_as(phone, system, model, "/usage")
     expect(phone.locator("#usage-table tbody tr")).to_have_count(3)
     shoot(phone, "usage-log-390")
