@@ -48,6 +48,7 @@ PAGES = [
     ("register", "model", "/model/twins/new", "#register-twin"),
     ("guild", "guild", "/guild", "#attestations table"),
     ("check-image", "brand", "/check", "#drop-zone"),
+    ("unlicensed-uses", "guild", "/guild/unlicensed", "#unlicensed-uses"),
 ]
 
 
