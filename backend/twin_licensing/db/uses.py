@@ -116,6 +116,7 @@ class Use(UseBase, table=True):
         Index("ix_uses_accepted", "chain_id", "genesis_hash", "accepted_at"),
         # A twin's usage log, newest first (`usage.log`).
         Index("ix_uses_twin_log", "chain_id", "genesis_hash", "twin_id", "accepted_at", "use_id"),
+        Index("ix_uses_twin_category", "chain_id", "genesis_hash", "twin_id", "category", "accepted_at", "use_id"),
     )
 
     use_id: int | None = Field(default=None, primary_key=True)

@@ -6,7 +6,8 @@ are:
 
 - order: time reported (`accepted_at`), then use id, both descending: stable, and new uses only ever come first;
 - a page is one backwards range scan of `ix_uses_twin_log` (chain, genesis, twin, accepted_at, use_id) for the
-  twins asked for (a few twins: one scan each, merged by the database), or of `ix_uses_accepted` for every twin;
+  twins asked for (`ix_uses_twin_category` when a category is asked for too), or of `ix_uses_accepted` for every
+  twin;
   the cursor continues strictly after the last row shown, so paging never repeats or skips a use, even while new
   uses arrive;
 - each row's settlement is one primary-key probe of `settlements` (the one whose first sequence number is the
