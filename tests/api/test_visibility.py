@@ -8,6 +8,8 @@ may not see it, the same answer as for one that does not exist; lists show each 
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from sqlalchemy import select
 from sqlmodel import Session
@@ -62,9 +64,11 @@ RULES: dict[tuple[str, str], tuple] = {
     ("GET", "/api/v1/attestations/{attestation_id}"): (SAME, "/api/v1/attestations/1"),
     ("GET", "/api/v1/payees/{payee}/listings"): (PUBLIC, "/api/v1/payees/{model}/listings"),
     # A payee's statement: the payee herself and the guild.
-    ("GET", "/api/v1/statements/{payee}"): (PRIVATE, "/api/v1/statements/{model}", {"model", "guild"}),
-    ("GET", "/api/v1/statements/{payee}/csv"): (PRIVATE, "/api/v1/statements/{model}/csv", {"model", "guild"}),
-    ("GET", "/api/v1/statements/{payee}/pdf"): (PRIVATE, "/api/v1/statements/{model}/pdf", {"model", "guild"}),
+    ("GET", "/api/v1/statements/{payee}"): (PRIVATE, "/api/v1/statements/{model}?value={month}", {"model", "guild"}),
+    ("GET", "/api/v1/statements/{payee}/csv"): (PRIVATE, "/api/v1/statements/{model}/csv?value={month}",
+                                                {"model", "guild"}),
+    ("GET", "/api/v1/statements/{payee}/pdf"): (PRIVATE, "/api/v1/statements/{model}/pdf?value={month}",
+                                                {"model", "guild"}),
     # The guild's list of images reported as used without a licence.
     ("GET", "/api/v1/unlicensed-uses"): (PRIVATE, "/api/v1/unlicensed-uses", {"guild"}),
     # A use's image: the use's audience (tests/provenance/test_api.py); checking an image and reporting one: anyone.
@@ -139,7 +143,8 @@ def _url(template: str, market) -> str:
     with Session(market.engine) as session:
         use_id = session.execute(select(Use.use_id).where(Use.license_id == 1, Use.seq == 0)).scalar_one()
         consent = store(session, 31337, "Twin 1's consent.", None).consent_hash
-    return template.format(model=market.model_a, holder=market.brand_1, use=use_id, consent=consent)
+    month = time.strftime("%Y-%m", time.gmtime())
+    return template.format(model=market.model_a, holder=market.brand_1, use=use_id, consent=consent, month=month)
 
 
 @pytest.mark.parametrize("key", sorted(RULES), ids=lambda k: f"{k[0]} {k[1]}")
