@@ -133,6 +133,7 @@ def test_focus_is_visible_on_every_control(open_page, system, licensed, size):
         ("brand", "/licenses", "#license-list tbody tr", 20),  # row links
         ("model", "/model/twins/new", "#register-twin", 30),  # text fields, text areas, selects, buttons
         ("model", f"/model/twins/{TWIN_ID}", "#publish-offer", 45),  # chips (hidden checkboxes)
+        ("guild", "/guild", "#attest-form", 25),  # the guild's form, filters and revoke buttons
         ("brand", "/check", "#drop-zone", 20),  # the drop zone (a hidden file input)
     ]
     weak = []
