@@ -24,7 +24,8 @@ def test_deploy_and_seed_through_the_console(monkeypatch, tmp_path: Path, chain,
     out = capsys.readouterr().out
     assert "deployed to chain 31337" in out and "LicenseToken" in out
     deployment = json.loads((tmp_path / "deployments" / "31337.json").read_text())
-    assert set(deployment["contracts"]) >= {"PaymentToken", "TwinRegistry", "LicenseToken"}
+    assert set(deployment["contracts"]) >= {"PaymentToken", "TwinRegistry", "LicenseToken", "OfferBook"}
+    assert f"OfferBook     {deployment['contracts']['OfferBook']}" in out
     assert main(["seed", "--rpc-url", local_node.url]) == 0
     assert "seeded 30 twins" in capsys.readouterr().out
     assert (tmp_path / "media" / "twins" / "30.svg").is_file()

@@ -75,5 +75,7 @@ def run(args: argparse.Namespace) -> int:
         f"{result.gas_used:,} gas)")
     for name, address in d.addresses.items():
         say(f"  {name:<13} {address}")
+    if d.offer_book:
+        say(f"  {'OfferBook':<13} {d.offer_book} (library linked into LicenseToken)")
     say(f"deployment file: {relative(result.path, settings.project_root)}")
     return 0
