@@ -43,6 +43,7 @@ RULES: dict[tuple[str, str], tuple] = {
     # Public: the catalogue, twin pages, chain facts, earnings (every number is read from public chain events).
     ("GET", "/api/v1/twins"): (PUBLIC, "/api/v1/twins"),
     ("GET", "/api/v1/twins/{twin_id}"): (PUBLIC, "/api/v1/twins/1"),
+    ("GET", "/api/v1/twins/{twin_id}/licences-in-force"): (PUBLIC, "/api/v1/twins/1/licences-in-force"),
     ("GET", "/api/v1/earnings/{payee}"): (PUBLIC, "/api/v1/earnings/{model}"),
     ("GET", "/api/v1/earnings/{payee}/history"): (PUBLIC, "/api/v1/earnings/{model}/history"),
     ("GET", "/api/v1/deployment"): (PUBLIC, "/api/v1/deployment"),
@@ -195,6 +196,13 @@ def test_a_hidden_object_is_answered_like_a_missing_one(app_client, market, view
     assert hidden == missing.replace("999", "1")
     hidden_use = app_client.get(_url("/api/v1/uses/{use}", market))
     assert hidden_use.status_code == 404 and app_client.get("/api/v1/uses/99999").status_code == 404
+
+
+def test_anyone_sees_the_licences_in_force_a_purchase_is_checked_against(app_client):
+    """Holder, terms and expiry of a twin's unexpired licences (public chain facts), and nothing private."""
+    page = app_client.get("/api/v1/twins/1/licences-in-force").json()
+    assert [lic["license_id"] for lic in page["data"]] == [1, 4]  # licence 2 expired
+    assert set(page["data"][0]) == {"license_id", "holder", "holder_label", "expiry", "terms"}
 
 
 def test_the_guild_sees_every_licence_and_a_brand_only_its_own(app_client, market, viewers):

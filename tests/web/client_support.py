@@ -105,5 +105,16 @@ class RpcRecorder:
                                 answer if isinstance(answer, list) else [answer]):
             self.calls.append((call, result))
 
+    SIGNING = ("eth_sendTransaction", "eth_signTypedData_v4", "personal_sign", "eth_sign")
+
+    def signed(self) -> list[dict]:
+        """What the page asked the wallet to sign or send, signing in (an EIP-4361 message) aside: it moves nothing."""
+
+        def sign_in(call: dict) -> bool:
+            message = call["params"][0] if call["method"] == "personal_sign" and call.get("params") else ""
+            return isinstance(message, str) and b"wants you to sign in" in bytes.fromhex(message.removeprefix("0x"))
+
+        return [c for c, _ in self.calls if c["method"] in self.SIGNING and not sign_in(c)]
+
     def of(self, method: str) -> list[tuple[dict, dict | None]]:
         return [(c, r) for c, r in self.calls if c.get("method") == method]

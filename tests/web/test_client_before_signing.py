@@ -14,7 +14,6 @@ from client_support import RpcRecorder, buy, chain_of, open_as, wait_for
 from twin_licensing.chain.keys import dev_account
 
 pytestmark = pytest.mark.timeout(240)
-SIGNING = ("eth_sendTransaction", "eth_signTypedData_v4", "personal_sign", "eth_sign")
 
 
 def publish_exclusive(chain, model: dict, twin_id: int, seeded: dict) -> None:
@@ -48,7 +47,7 @@ def test_an_exclusivity_clash_is_shown_before_any_signature(page, system):
     expect(clash).to_contain_text("exclusive licence", timeout=30_000)
     expect(clash).to_contain_text(seeded["category_names"][0], timeout=30_000)
     expect(form.get_by_role("button", name="Pay and license")).to_be_disabled(timeout=30_000)
-    assert not [c for c, _ in rpc.calls if c["method"] in SIGNING]
+    assert not rpc.signed()
     assert not page.js_errors, page.js_errors
 
 
@@ -77,7 +76,7 @@ def test_payees_by_label_with_the_agency_cap_checked_as_typed(page, system):
     expect(form.get_by_role("button", name="Register the twin")).to_be_disabled(timeout=30_000)
     share.fill("15")
     expect(error).to_be_hidden(timeout=30_000)
-    assert not [c for c, _ in rpc.calls if c["method"] in SIGNING]
+    assert not rpc.signed()
 
     form.get_by_role("button", name="Register the twin").click()
     page.wait_for_url(re.compile(r"#/model/twins/\d+$"), timeout=60_000)
@@ -129,5 +128,5 @@ def test_buying_exclusive_over_a_running_licence_is_refused_before_signing(page,
     other = page.locator(f'form[data-buy-form="{seeded["offer_id"]}"]')
     expect(other.get_by_role("button", name="Pay and license")).to_be_enabled(timeout=30_000)
     expect(other.locator("[data-clash]")).to_have_count(0, timeout=30_000)
-    assert not [c for c, _ in rpc.calls if c["method"] in SIGNING]
+    assert not rpc.signed()
     assert not page.js_errors, page.js_errors

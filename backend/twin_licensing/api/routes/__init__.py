@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from . import accounts, deployment, dev_rpc, docs, earnings, health, licenses, metrics, signin, statements, twins, uses
 from . import provenance  # issue 13: use images, content credentials, the image check
 from . import consent_documents  # issue 12: consent texts, content-addressed
+from . import licences_in_force  # issue 12: what a buyer checks exclusivity against, public
 from . import attestations, payees  # issue 10: the guild's attestations, payees' pending listings
 from . import usage_log  # issue 12: the usage log of a twin's model, payees and guild
 from .paths import API_PREFIX
@@ -21,6 +22,7 @@ for module in (uses, twins, licenses, earnings, statements, accounts, deployment
 api_router.include_router(usage_log.router)
 api_router.include_router(provenance.router)
 api_router.include_router(consent_documents.router)
+api_router.include_router(licences_in_force.router)
 api_router.include_router(attestations.router)
 api_router.include_router(payees.router)
 

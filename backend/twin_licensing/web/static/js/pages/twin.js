@@ -188,8 +188,8 @@ function buyForm(twin, offer) {
     h("button", { type: "button", class: "btn small", onclick: () => setEscrow(n) }, `${n} uses`));
 
   if (state.wallet) balanceOf(state.wallet.address).then(showBalance).catch(() => {});
-  // Licences already sold for this twin: an exclusivity clash is said here, not after a signature.
-  api("/licenses", { query: { twin_id: twin.twin_id, limit: 100 } }).then((page) => {
+  // Licences in force over this twin (public facts): an exclusivity clash is said here, not after a signature.
+  api(`/twins/${twin.twin_id}/licences-in-force`).then((page) => {
     clash = exclusivityClash(offer, page.data);
     mount(clashSlot, clash ? h("div", { class: "form-error", role: "alert", "data-clash": "" }, clash) : null);
     pay.disabled = Boolean(clash || refused);
