@@ -29,6 +29,7 @@ contract LicenseToken is ERC721, AccessControl, Pausable, IERC5192, ILicenseToke
     struct TwinLedger {
         uint128 undistributed; // earned, not yet split among the payees
         uint64 revocationEffectiveAt; // mirror of the registry's consent: 0 while granted
+        uint8 revokedCategories; // mirror: bit i set while consent for category i is revoked (pending or in effect)
     }
 
     IERC20 private immutable _token;
@@ -46,6 +47,9 @@ contract LicenseToken is ERC721, AccessControl, Pausable, IERC5192, ILicenseToke
     mapping(address payee => uint256) private _withdrawn;
     // Exclusive licences only: when a use of it was last settled (0 before the first), for `endIdleExclusive`.
     mapping(uint256 licenseId => uint40) private _lastSettledAt;
+    // Per twin, eight uint32 times, one per usage category (bits 32*i..): when the revocation of category i takes
+    // effect, mirrored from the registry; read by settlement only when an item's categories meet `revokedCategories`.
+    mapping(uint256 twinId => uint256) private _categoryRevokedAt;
 
     constructor(address admin, address registry_, address paymentToken_) ERC721("Twin Licence", "TWINL") {
         if (admin == address(0) || registry_ == address(0) || paymentToken_ == address(0)) {
@@ -65,7 +69,8 @@ contract LicenseToken is ERC721, AccessControl, Pausable, IERC5192, ILicenseToke
 
     /// @inheritdoc ILicenseToken
     function publishOffer(uint256 twinId, TwinTypes.OfferTerms calldata terms) external returns (uint256) {
-        return OfferBook.publish(_book, _registry, twinId, terms, _twins[twinId].revocationEffectiveAt);
+        TwinLedger memory twin = _twins[twinId];
+        return OfferBook.publish(_book, _registry, twinId, terms, twin.revocationEffectiveAt, twin.revokedCategories);
     }
 
     /// @inheritdoc ILicenseToken
@@ -239,6 +244,20 @@ contract LicenseToken is ERC721, AccessControl, Pausable, IERC5192, ILicenseToke
         _twins[twinId].revocationEffectiveAt = revocationEffectiveAt;
     }
 
+    /// @inheritdoc ITwinRegistryHooks
+    function onCategoryConsentChanged(uint256 twinId, uint8 category, uint64 revocationEffectiveAt)
+        external
+        onlyRegistry
+    {
+        TwinLedger storage twin = _twins[twinId];
+        uint8 bit = uint8(1) << category;
+        twin.revokedCategories = revocationEffectiveAt == 0 ? twin.revokedCategories & ~bit : twin.revokedCategories | bit;
+        // A uint32 time ends in 2106; a later one is kept as the largest, as exclusivity cells are.
+        uint256 at = revocationEffectiveAt > type(uint32).max ? type(uint32).max : revocationEffectiveAt;
+        uint256 shift = uint256(category) * 32;
+        _categoryRevokedAt[twinId] = (_categoryRevokedAt[twinId] & ~(uint256(type(uint32).max) << shift)) | (at << shift);
+    }
+
     // ---------------------------------------------------------------- admin
 
     /// @notice Stops purchases, top-ups and settlements in an emergency. Withdrawals and reclaims go on.
@@ -347,6 +366,8 @@ contract LicenseToken is ERC721, AccessControl, Pausable, IERC5192, ILicenseToke
         TwinLedger storage twin = _twins[offered.twinId];
         if (twin.revocationEffectiveAt != 0) revert LicenseTokenConsentNotGranted(offered.twinId);
         TwinTypes.OfferTerms memory terms = offered.terms;
+        uint8 refused = terms.categories & twin.revokedCategories;
+        if (refused != 0) revert LicenseTokenCategoryConsentNotGranted(offered.twinId, refused);
         uint256 total = uint256(terms.upfrontFee) + escrow;
         _requireFunds(msg.sender, total);
 
@@ -391,6 +412,7 @@ contract LicenseToken is ERC721, AccessControl, Pausable, IERC5192, ILicenseToke
             revert LicenseTokenSequenceMismatch(licenseId, state.usesSettled, item.firstSeq);
         }
         if (item.count == 0) revert LicenseTokenZeroCount(licenseId);
+        bool exclusive = _checkItemCategories(licenseId, item.categories);
         if (block.timestamp >= state.expiry) revert LicenseTokenExpired(licenseId, state.expiry);
         uint64 usesAfter = uint64(state.usesSettled) + item.count;
         if (usesAfter > state.maxUses) revert LicenseTokenMaxUsesExceeded(licenseId, state.maxUses, usesAfter);
@@ -401,14 +423,39 @@ contract LicenseToken is ERC721, AccessControl, Pausable, IERC5192, ILicenseToke
         if (ledger.revocationEffectiveAt != 0 && block.timestamp >= ledger.revocationEffectiveAt) {
             revert LicenseTokenConsentRevoked(state.twinId, ledger.revocationEffectiveAt);
         }
+        if (item.categories & ledger.revokedCategories != 0) {
+            _requireCategoriesInForce(state.twinId, item.categories & ledger.revokedCategories);
+        }
 
         state.escrow -= uint64(amount);
         state.usesSettled = uint32(usesAfter);
         _licenses[licenseId] = state;
         ledger.undistributed += uint128(amount);
         twin.undistributed = ledger.undistributed;
-        if (_terms[licenseId].exclusive) _lastSettledAt[licenseId] = uint40(block.timestamp);
+        if (exclusive) _lastSettledAt[licenseId] = uint40(block.timestamp);
         emit UsesSettled(licenseId, state.twinId, item.firstSeq, item.count, uint64(amount), item.usesRoot);
+    }
+
+    /// @dev Refuses an item whose category mask is empty or not within licence `licenseId`'s categories; returns
+    /// whether the licence is exclusive (read from the same slot of its terms).
+    function _checkItemCategories(uint256 licenseId, uint8 categories) private view returns (bool exclusive) {
+        TwinTypes.LicenseTerms storage terms = _terms[licenseId];
+        uint8 licensed = terms.categories;
+        // slither-disable-next-line incorrect-equality (an empty mask, not a value to match exactly)
+        if (categories == 0 || categories & ~licensed != 0) {
+            revert LicenseTokenItemCategoriesInvalid(licenseId, categories, licensed);
+        }
+        return terms.exclusive;
+    }
+
+    /// @dev Reverts when the revocation of one of `categories` (each revoked, pending or in effect) has taken effect.
+    function _requireCategoriesInForce(uint256 twinId, uint8 categories) private view {
+        uint256 times = _categoryRevokedAt[twinId];
+        for (uint8 category = 0; category < TwinTypes.CATEGORY_COUNT; ++category) {
+            if (categories & (uint8(1) << category) == 0) continue;
+            uint64 effectiveAt = uint64((times >> (uint256(category) * 32)) & type(uint32).max);
+            if (block.timestamp >= effectiveAt) revert LicenseTokenCategoryConsentRevoked(twinId, category, effectiveAt);
+        }
     }
 
     /// @dev Splits a twin's undistributed earnings among its current payees and credits their balances.

@@ -54,6 +54,8 @@ contract TwinRegistry is ERC721, AccessControl, EIP712, IERC5192, ITwinRegistry 
     mapping(uint256 attestationId => TwinTypes.Attestation) private _attestations;
     mapping(address subject => uint256) private _currentAttestations;
     mapping(address subject => uint256) private _attestationNonces;
+    // When the revocation of consent for one usage category of a twin takes effect: 0 while granted.
+    mapping(uint256 twinId => mapping(uint8 category => uint64)) private _categoryRevocations;
 
     constructor(address admin, address guild) ERC721("Digital Twin", "TWIN") EIP712("TwinRegistry", "1") {
         if (admin == address(0) || guild == address(0)) revert TwinRegistryZeroAddress();
@@ -115,6 +117,25 @@ contract TwinRegistry is ERC721, AccessControl, EIP712, IERC5192, ITwinRegistry 
         _consents[twinId] = Consent({revocationEffectiveAt: 0, noticePeriod: _noticePeriod, documentHash: consentHash});
         emit ConsentGranted(twinId, consentHash);
         ITwinRegistryHooks(_licenseContract).onConsentChanged(twinId, 0);
+    }
+
+    /// @inheritdoc ITwinRegistry
+    function revokeCategoryConsent(uint256 twinId, uint8 category) external onlyModel(twinId) {
+        if (category >= TwinTypes.CATEGORY_COUNT) revert TwinRegistryUnknownCategory(category);
+        if (_categoryRevocations[twinId][category] != 0) revert TwinRegistryCategoryConsentAlreadyRevoked(twinId, category);
+        uint64 effectiveAt = uint64(block.timestamp) + _consents[twinId].noticePeriod;
+        _categoryRevocations[twinId][category] = effectiveAt;
+        emit CategoryConsentRevoked(twinId, category, effectiveAt);
+        ITwinRegistryHooks(_licenseContract).onCategoryConsentChanged(twinId, category, effectiveAt);
+    }
+
+    /// @inheritdoc ITwinRegistry
+    function grantCategoryConsent(uint256 twinId, uint8 category) external onlyModel(twinId) {
+        if (category >= TwinTypes.CATEGORY_COUNT) revert TwinRegistryUnknownCategory(category);
+        if (_categoryRevocations[twinId][category] == 0) revert TwinRegistryCategoryConsentNotRevoked(twinId, category);
+        delete _categoryRevocations[twinId][category];
+        emit CategoryConsentGranted(twinId, category);
+        ITwinRegistryHooks(_licenseContract).onCategoryConsentChanged(twinId, category, 0);
     }
 
     // ---------------------------------------------------------------- payees
@@ -332,6 +353,19 @@ contract TwinRegistry is ERC721, AccessControl, EIP712, IERC5192, ITwinRegistry 
         Consent storage consent = _consents[twinId];
         effectiveAt = consent.revocationEffectiveAt;
         consentHash = consent.documentHash;
+        if (effectiveAt == 0) state = TwinTypes.ConsentState.Granted;
+        else if (block.timestamp < effectiveAt) state = TwinTypes.ConsentState.RevocationPending;
+        else state = TwinTypes.ConsentState.Revoked;
+    }
+
+    /// @inheritdoc ITwinRegistry
+    function categoryConsentOf(uint256 twinId, uint8 category)
+        external
+        view
+        returns (TwinTypes.ConsentState state, uint64 effectiveAt)
+    {
+        _requireOwned(twinId);
+        effectiveAt = _categoryRevocations[twinId][category];
         if (effectiveAt == 0) state = TwinTypes.ConsentState.Granted;
         else if (block.timestamp < effectiveAt) state = TwinTypes.ConsentState.RevocationPending;
         else state = TwinTypes.ConsentState.Revoked;

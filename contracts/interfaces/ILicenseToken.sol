@@ -99,6 +99,18 @@ interface ILicenseToken {
     /// @notice The revocation of consent for `twinId` took effect at `effectiveAt`: no more top-ups or settlements.
     error LicenseTokenConsentRevoked(uint256 twinId, uint64 effectiveAt);
 
+    /// @notice The model of `twinId` has revoked consent (pending or in effect) for the usage categories in the
+    /// bitmask `categories`, which the offer includes: no offer or purchase including them until she grants them again.
+    error LicenseTokenCategoryConsentNotGranted(uint256 twinId, uint8 categories);
+
+    /// @notice A settlement item's uses include usage category `category` of `twinId`, whose revocation of consent
+    /// took effect at `effectiveAt`.
+    error LicenseTokenCategoryConsentRevoked(uint256 twinId, uint8 category, uint64 effectiveAt);
+
+    /// @notice A settlement item of `licenseId` carries the category bitmask `categories`, which is empty or not within
+    /// the licence's `licensed` categories.
+    error LicenseTokenItemCategoriesInvalid(uint256 licenseId, uint8 categories, uint8 licensed);
+
     /// @notice The purchase overlaps a licence of `twinId` in `category` and `territory` that runs until `until`:
     /// an exclusive one, or, when the purchase is itself exclusive, any one.
     error LicenseTokenExclusivityConflict(uint256 twinId, uint8 category, uint8 territory, uint40 until);
@@ -189,7 +201,9 @@ interface ILicenseToken {
 
     // ---------------------------------------------------------------- settlement (recorder)
 
-    /// @notice Pays settled uses from escrow to the twins' payees. Reverts as a whole if any item is invalid.
+    /// @notice Pays settled uses from escrow to the twins' payees. Reverts as a whole if any item is invalid. Each
+    /// item names the usage categories of its uses (`categories`): non-empty, within the licence's categories, and
+    /// none whose revocation of consent has taken effect.
     function settle(TwinTypes.SettleItem[] calldata items) external;
 
     // ---------------------------------------------------------------- earnings (payees)

@@ -52,6 +52,14 @@ interface ITwinRegistry {
     /// @notice The model revoked consent; settlements stop at `effectiveAt`, purchases at once.
     event ConsentRevoked(uint256 indexed twinId, uint64 effectiveAt);
 
+    /// @notice The model revoked consent for usage category `category` of her twin: that category's uses stop
+    /// settling at `effectiveAt` (now + the twin's notice period), offers and purchases including it stop at once.
+    event CategoryConsentRevoked(uint256 indexed twinId, uint8 indexed category, uint64 effectiveAt);
+
+    /// @notice The model granted consent for usage category `category` again, cancelling its revocation (pending or
+    /// in effect).
+    event CategoryConsentGranted(uint256 indexed twinId, uint8 indexed category);
+
     /// @notice The guild set the minimum per-use fee of a usage category.
     event CategoryFloorSet(uint8 indexed category, uint48 minPerUseFee);
 
@@ -121,6 +129,12 @@ interface ITwinRegistry {
 
     /// @notice Consent for `twinId` is already revoked (pending or in effect); grant it again first.
     error TwinRegistryConsentAlreadyRevoked(uint256 twinId);
+
+    /// @notice Consent for usage category `category` of `twinId` is already revoked (pending or in effect).
+    error TwinRegistryCategoryConsentAlreadyRevoked(uint256 twinId, uint8 category);
+
+    /// @notice Consent for usage category `category` of `twinId` is not revoked: there is nothing to grant again.
+    error TwinRegistryCategoryConsentNotRevoked(uint256 twinId, uint8 category);
 
     /// @notice The licence contract is already set, to `licenseContract`, and never changes.
     error TwinRegistryLicenseContractAlreadySet(address licenseContract);
@@ -194,6 +208,14 @@ interface ITwinRegistry {
     /// @notice Grants consent again (or anew), cancelling any revocation. The notice period in force now becomes the
     /// one of this consent.
     function grantConsent(uint256 twinId, bytes32 consentHash) external;
+
+    /// @notice Starts the revocation of consent for one usage category (0 to 7) of the twin: offers and purchases
+    /// including it stop now; its uses stop settling after the twin's notice period (`noticePeriodOf`). Other
+    /// categories, and the whole-twin consent, are unaffected.
+    function revokeCategoryConsent(uint256 twinId, uint8 category) external;
+
+    /// @notice Grants consent for one usage category again, cancelling its revocation, pending or in effect.
+    function grantCategoryConsent(uint256 twinId, uint8 category) external;
 
     // ---------------------------------------------------------------- payees
 
@@ -342,6 +364,14 @@ interface ITwinRegistry {
 
     /// @notice Seconds between a revocation of consent and its effect on settlement, for consent granted from now on.
     function noticePeriod() external view returns (uint32);
+
+    /// @notice The consent of usage category `category` of `twinId`: Granted, RevocationPending or Revoked (in effect),
+    /// with when its revocation takes or took effect (0 while granted). Independent of the whole-twin `consentOf`.
+    /// @dev Reverts with `ERC721NonexistentToken` when there is no such twin.
+    function categoryConsentOf(uint256 twinId, uint8 category)
+        external
+        view
+        returns (TwinTypes.ConsentState state, uint64 effectiveAt);
 
     /// @notice The licence contract that holds the twins' money (the zero address until the admin sets it).
     function licenseContract() external view returns (address);

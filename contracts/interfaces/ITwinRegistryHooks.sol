@@ -8,4 +8,7 @@ interface ITwinRegistryHooks {
 
     /// @notice Called when consent changes. `revocationEffectiveAt` is 0 when consent is granted.
     function onConsentChanged(uint256 twinId, uint64 revocationEffectiveAt) external;
+
+    /// @notice Called when consent for one usage category changes. `revocationEffectiveAt` is 0 when it is granted.
+    function onCategoryConsentChanged(uint256 twinId, uint8 category, uint64 revocationEffectiveAt) external;
 }

@@ -26,13 +26,15 @@ library OfferBook {
     }
 
     /// @notice Publishes `terms` for `twinId` on behalf of the caller, who must be its model with a valid guild
-    /// attestation, while consent is granted (`revocationEffectiveAt` 0).
+    /// attestation, while consent is granted (`revocationEffectiveAt` 0) and none of its categories is revoked
+    /// (`revokedCategories`, pending or in effect).
     function publish(
         Book storage book,
         ITwinRegistry registry,
         uint256 twinId,
         TwinTypes.OfferTerms calldata terms,
-        uint64 revocationEffectiveAt
+        uint64 revocationEffectiveAt,
+        uint8 revokedCategories
     ) external returns (uint256 offerId) {
         address model = registry.modelOf(twinId);
         if (model != msg.sender) revert ILicenseToken.LicenseTokenNotModel(twinId, msg.sender);
@@ -40,6 +42,8 @@ library OfferBook {
         // slither-disable-next-line unused-return (called for its refusal; the id is not needed)
         registry.requireAttested(model, TwinTypes.PayeeRole.Model);
         if (revocationEffectiveAt != 0) revert ILicenseToken.LicenseTokenConsentNotGranted(twinId);
+        uint8 refused = terms.categories & revokedCategories;
+        if (refused != 0) revert ILicenseToken.LicenseTokenCategoryConsentNotGranted(twinId, refused);
         if (terms.categories == 0) revert ILicenseToken.LicenseTokenInvalidTerms("no usage category");
         if (terms.territories == 0) revert ILicenseToken.LicenseTokenInvalidTerms("no territory");
         if (terms.duration == 0) revert ILicenseToken.LicenseTokenInvalidTerms("zero duration");

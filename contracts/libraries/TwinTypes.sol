@@ -95,5 +95,8 @@ library TwinTypes {
         uint32 firstSeq;
         uint32 count;
         bytes32 usesRoot; // Merkle root of the item's use records
+        // Bitmask of the usage categories of the item's uses (the union of their leaves' categories): non-empty,
+        // within the licence's categories, none whose revocation of consent has taken effect.
+        uint8 categories;
     }
 }
