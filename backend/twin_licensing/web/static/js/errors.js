@@ -1,11 +1,12 @@
 // Turns whatever failed (a wallet, a contract revert, the node, the API) into a sentence a person can act on.
 
 import { ApiError } from "./api.js";
-import { date, money, bps } from "./format.js";
+import { date, money, bps, names } from "./format.js";
 import { state, labelOf } from "./state.js";
 
 const category = (i) => state.deployment?.categories?.[Number(i)] ?? `category ${i}`;
 const territory = (i) => state.deployment?.territories?.[Number(i)] ?? `territory ${i}`;
+const categoryNames = (mask) => names(Number(mask), state.deployment?.categories || []).join(", ");
 const pct = (v) => bps(v);
 const who = (address) => labelOf(address) || address;
 
@@ -19,6 +20,20 @@ const CONTRACT_ERRORS = {
   LicenseTokenConsentRevoked: (a) =>
     `The model revoked her consent for this twin (in effect since ${date(a.effectiveAt)}): ` +
     "no more uses can be paid and no escrow added. You can reclaim the unspent escrow.",
+  // Issue 12: consent per usage category (`categories` is a bitmask, `category` one index).
+  LicenseTokenCategoryConsentNotGranted: (a) =>
+    `The model has withdrawn her consent for ${categoryNames(a.categories)}: an offer including it cannot be published ` +
+    "or bought until she grants it again. Choose an offer without it.",
+  LicenseTokenCategoryConsentRevoked: (a) =>
+    `The model withdrew her consent for ${category(a.category)} (in effect since ${date(a.effectiveAt)}): ` +
+    "uses in that category can no longer be paid. Uses in the licence's other categories still are.",
+  LicenseTokenItemCategoriesInvalid: (a) =>
+    `These uses name usage categories (${categoryNames(a.categories) || "none"}) outside the licence's ` +
+    `(${categoryNames(a.licensed)}): report each use in one of the licence's categories.`,
+  TwinRegistryCategoryConsentAlreadyRevoked: (a) =>
+    `Your consent for ${category(a.category)} is already withdrawn. Reload the page to see when its uses stop.`,
+  TwinRegistryCategoryConsentNotRevoked: (a) =>
+    `Your consent for ${category(a.category)} is already granted: there is nothing to grant again. Reload the page.`,
   LicenseTokenExpired: (a) => `This licence expired on ${date(a.expiry)}: it can no longer be used or topped up.`,
   LicenseTokenStillActive: (a) =>
     `The escrow can be reclaimed once the licence has expired (on ${date(a.expiry)}) or the model has revoked consent.`,

@@ -6,6 +6,7 @@ import { money, amountText, parseAmount, symbol } from "../format.js";
 import { h, mount, emptyState, errorBox, pager, spinner } from "../ui.js";
 import { explain } from "../errors.js";
 import { portrait, consentBadge, verifiedBadge } from "./common.js";
+import { categoryStates, withheld } from "./category_consent.js";
 
 const LIMIT = 24;
 
@@ -126,8 +127,11 @@ export async function render(root, { params }) {
 function card(twin) {
   const offers = twin.offers || [];
   const cheapest = offers.reduce((min, o) => (min === null || BigInt(o.per_use_fee) < min ? BigInt(o.per_use_fee) : min), null);
+  // The categories the model consents to among her offers'; the ones she withdrew are said apart.
+  const out = withheld(categoryStates(twin), 0xff);
+  const outNames = new Set(out.map((c) => c.name));
   const categories = new Set();
-  offers.forEach((o) => o.category_names.forEach((c) => categories.add(c)));
+  offers.forEach((o) => o.category_names.forEach((c) => outNames.has(c) || categories.add(c)));
   return h(
     "a",
     { class: "twin-card", href: `#/twins/${twin.twin_id}`, "data-twin-id": twin.twin_id },
@@ -137,6 +141,7 @@ function card(twin) {
       h("div", { class: "meta" }, twin.agency ? `${twin.agency}` : "Independent"),
       verifiedBadge(twin),
       h("div", { class: "tags" }, [...categories].slice(0, 3).map((c) => h("span", { class: "tag" }, c))),
+      out.length ? h("div", { class: "withheld small", "data-withheld": "" }, `No consent for ${out.map((c) => c.name).join(", ")}`) : null,
       h("div", { class: "price" },
         cheapest === null
           ? h("span", { class: "muted" }, "No offer published")

@@ -13,6 +13,7 @@ import { licenses, token, send, signUseReport, useRefOf, chainTime, balanceOf } 
 import { licenseBadge, useBadge, tracker, confirmDialog, faucetButton, amountField } from "./common.js";
 import { attachField, credentialLink, useThumb, useCredentialLink } from "./use_asset.js";
 import { uploadAsset } from "../assets.js";
+import { categoryStates, chainCategoryStates, reportRefusal } from "./category_consent.js";
 
 let timer = null;
 const USES_LIMIT = 10;
@@ -214,6 +215,26 @@ function reportCard(view, isHolder, onReported) {
   const note = h("div"); // what became of the use reported from this page, painted from the loader's numbers
   const errorSlot = h("div");
   const button = h("button", { class: "btn primary", type: "submit" }, "Sign and report");
+  // A category whose consent the model withdrew, once the notice has passed, cannot be reported: said as it is
+  // chosen (from the index), and checked on chain again right before the signature.
+  const categorySlot = h("div", { "data-category-refusal": "" });
+  let categories = null; // the twin's category consent, once read
+  let categoryRefused = null;
+  const checkCategory = () => {
+    const c = categories?.find((x) => x.category === Number(category.value));
+    categoryRefused = reportRefusal(c, Date.now() / 1000);
+    mount(categorySlot, categoryRefused ? h("div", { class: "form-error", role: "alert" }, categoryRefused) : null);
+    paint();
+  };
+  category.addEventListener("change", checkCategory);
+  api(`/twins/${license.twin_id}`).then((twin) => {
+    categories = categoryStates(twin);
+    for (const option of category.options) {
+      const c = categories.find((x) => x.category === Number(option.value));
+      if (c && reportRefusal(c, Date.now() / 1000)) option.textContent = `${c.name} (consent withdrawn)`;
+    }
+    checkCategory();
+  }).catch(() => { /* the intake still refuses such a use, and says why */ });
 
   const submit = async (event) => {
     event.preventDefault();
@@ -252,6 +273,14 @@ function reportCard(view, isHolder, onReported) {
     } catch {
       /* the wall clock will do */
     }
+    try {
+      const [c] = await chainCategoryStates(license.twin_id, 1 << Number(category.value));
+      const refused = reportRefusal(c, now);
+      if (refused) {
+        mount(errorSlot, errorBox(refused));
+        return;
+      }
+    } catch { /* the chain could not be read: the intake still refuses such a use, and says why */ }
     const report = {
       licenseId: BigInt(license.license_id),
       useRef,
@@ -310,7 +339,7 @@ function reportCard(view, isHolder, onReported) {
   const paint = () => {
     const l = view.license;
     const canReport = isHolder && l.can_report;
-    button.disabled = !canReport;
+    button.disabled = !canReport || Boolean(categoryRefused);
     mount(blocked, !canReport && isHolder ? errorBox(l.report_blocked_reason || "This licence cannot report uses any more.") : null);
     if (view.reported === null) return mount(note);
     const seq = view.reported;
@@ -332,6 +361,7 @@ function reportCard(view, isHolder, onReported) {
     h("div", { class: "inline-fields" },
       h("label", { class: "field" }, h("span", {}, "Usage"), category),
       h("label", { class: "field" }, h("span", {}, "Territory"), territory)),
+    categorySlot,
     refField,
     attach.el,
     note,

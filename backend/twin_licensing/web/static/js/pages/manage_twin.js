@@ -9,6 +9,7 @@ import { licenses, registry, offers, send, events, chainTime } from "../chain.js
 import { portrait, consentBadge, verifiedBadge, payeeAcceptance, offerTerms, offerTitle, confirmDialog, amountField, exclusivityMinimum,
   exclusivityMinimumText, rulesProblem, offerTermsArg } from "./common.js";
 import { consentTimeline, readConsent, storeConsent } from "./consent.js";
+import { categoryConsentCard, categoryStates, chainCategoryStates, withheld, publishingRefusal } from "./category_consent.js";
 
 let timer = null;
 const POLL_MS = 1000;
@@ -66,7 +67,8 @@ export async function render(root, { args, isCurrent }) {
         h("a", { class: "btn", href: "#/model/earnings", title: "Your own share, after the other payees'" }, "Your earnings"))),
     isModel ? null : errorBox("Only the twin's model can change its offers and consent. Switch to her wallet (top right)."),
     h("div", { class: "grid-2" },
-      h("div", { class: "stack" }, offersCard(twin, isModel, reload), exclusiveCard(first.sold, isModel, reload), consentCard(twin, isModel, reload)),
+      h("div", { class: "stack" }, offersCard(twin, isModel, reload), exclusiveCard(first.sold, isModel, reload), consentCard(twin, isModel, reload),
+        categoryConsentCard(twin, isModel, reload)),
       h("div", { class: "stack" }, publishCard(twin, isModel, reload), payeesCard(twin))),
   );
   follow(first.pending);
@@ -293,10 +295,14 @@ function publishCard(twin, isModel, reload) {
   showIdle();
   // Today's minimum, from the chain (the deployment was read when the page loaded).
   registry().exclusivityMinimum().then((value) => { minimum = BigInt(value); showIdle(); }).catch(() => {});
+  // A category whose consent the model withdrew cannot be in an offer: said as it is ticked.
+  const withheldSlot = h("div", { "data-withheld-slot": "" });
   const updateFloor = () => {
     const cats = mask(catBoxes);
     floorHint.textContent = cats ? `The guild's minimum for ${names(cats, dep.categories).join(", ")} is ${money(floorOf(cats))} per use.` : "";
     if (perUse.value.trim()) fee.validate();
+    const refused = publishingRefusal(withheld(categoryStates(twin), cats));
+    mount(withheldSlot, refused ? h("div", { class: "form-error", role: "alert" }, refused) : null);
   };
   catBoxes.forEach((el) => el.addEventListener("change", updateFloor));
   updateFloor();
@@ -330,9 +336,10 @@ function publishCard(twin, isModel, reload) {
       idleField.setError(`The idle period (${plural(idleDayCount, "day")}) must be shorter than the term (${plural(dayCount, "day")}), or it could never end the licence.`);
       return;
     }
-    // The rules as the chain holds them now (the guild may have changed them since this page loaded).
+    // The rules and her category consent as the chain holds them now (either may have changed since this page loaded).
     try {
-      const problem = await rulesProblem({ categories, perUseFee, upfront: upfrontValue, exclusive: exclusive.checked });
+      const problem = publishingRefusal(withheld(await chainCategoryStates(twin.twin_id, categories), categories)) ||
+        await rulesProblem({ categories, perUseFee, upfront: upfrontValue, exclusive: exclusive.checked });
       if (problem) {
         mount(slot, errorBox(problem));
         return;
@@ -378,6 +385,7 @@ function publishCard(twin, isModel, reload) {
   return h("form", { class: "card", id: "publish-offer", onsubmit: submit },
     h("h3", {}, "Publish an offer"),
     h("fieldset", { style: "border:0;padding:0;margin:0 0 12px" }, h("legend", { class: "small", style: "font-weight:600" }, "Usage categories"), h("div", { class: "chips" }, catBoxes)),
+    withheldSlot,
     h("fieldset", { style: "border:0;padding:0;margin:0 0 12px" }, h("legend", { class: "small", style: "font-weight:600" }, "Territories"), h("div", { class: "chips" }, terrBoxes)),
     h("div", { class: "inline-fields" }, upfrontField, perUseField),
     h("div", { class: "inline-fields" }, daysField, maxUsesField),

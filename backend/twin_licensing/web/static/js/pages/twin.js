@@ -9,6 +9,7 @@ import { licenses, token, send, events, signPermit, balanceOf } from "../chain.j
 import { portrait, consentBadge, verifiedBadge, offerTerms, offerTitle, confirmDialog, faucetButton, amountField,
   rulesProblem } from "./common.js";
 import { consentDocumentSection } from "./consent.js";
+import { categoryConsentSummary, categoryStates, chainCategoryStates, withheld, buyingRefusal } from "./category_consent.js";
 
 export async function render(root, { args }) {
   const twin = await api(`/twins/${args[0]}`);
@@ -64,6 +65,7 @@ export async function render(root, { args }) {
                     c.kind === "revoked" ? ` · uses stop ${dateTime(c.effective_at)}` : "")))),
           ),
         ),
+        categoryConsentSummary(twin),
         consentDocumentSection(twin),
       ),
     ),
@@ -72,11 +74,13 @@ export async function render(root, { args }) {
 
 function offerCard(twin, offer, available) {
   const panel = h("div", { class: "buy-panel", hidden: true, style: "grid-column: 1 / -1" });
+  // An offer including a category the model withdrew her consent for cannot be bought: said on its card.
+  const refused = buyingRefusal(twin, withheld(categoryStates(twin), offer.categories));
   const button = h("button", {
     class: "btn primary",
     "data-buy-offer": offer.offer_id,
-    disabled: !available,
-    title: available ? "" : "The model has revoked consent",
+    disabled: !available || Boolean(refused),
+    title: !available ? "The model has revoked consent" : refused ? "The model withdrew consent for a category of this offer" : "",
     onclick: () => {
       panel.hidden = !panel.hidden;
       if (!panel.hidden) mount(panel, buyForm(twin, offer));
@@ -89,7 +93,8 @@ function offerCard(twin, offer, available) {
         offer.exclusive ? badge("Exclusive", "warn") : null,
         offer.transferable ? badge("Transferable", "info") : null,
         h("span", { class: "muted small" }, `Offer #${offer.offer_id}`)),
-      offerTerms(offer)),
+      offerTerms(offer),
+      available && refused ? h("div", { class: "form-error", role: "note", "data-withheld": offer.offer_id }, refused) : null),
     h("div", { class: "fee" },
       h("div", { class: "big" }, money(offer.per_use_fee)),
       h("div", { class: "muted small" }, "per use"),
@@ -156,7 +161,9 @@ function buyForm(twin, offer) {
   const rulesSlot = h("div", { "data-rules-slot": "" });
   const checkRules = async () => {
     try {
-      refused = await rulesProblem({ categories: offer.categories, perUseFee: perUse, upfront, exclusive: offer.exclusive, buying: true });
+      // The model's category consent and the guild's rules as the chain holds them now, before any signature.
+      refused = buyingRefusal(twin, withheld(await chainCategoryStates(twin.twin_id, offer.categories), offer.categories)) ||
+        await rulesProblem({ categories: offer.categories, perUseFee: perUse, upfront, exclusive: offer.exclusive, buying: true });
     } catch {
       refused = null; // the chain could not be read: the contract still refuses, and says why
     }
