@@ -223,7 +223,7 @@ class RateLimit:
                 wait = max(1, math.ceil((1.0 - tokens) / self.rate))
                 raise HTTPException(
                     429,
-                    f"Too many attempts from your address: wait {wait} seconds and try again.",
+                    f"Too many attempts from your address: wait {wait} second{'' if wait == 1 else 's'} and try again.",
                     headers={"Retry-After": str(wait)},
                 )
             buckets.levels[key] = (tokens - 1.0, now)
