@@ -69,7 +69,7 @@ def settle_uses(rpc_url: str, deployments: Path, uses: int, per_item: int = 10) 
     deployment = read_deployment(deployments, 31337)
     chain = Chain.connect(rpc_url, ROOT / "artifacts", deployment)
     brands = [dev_account(b.index) for b in data.BRANDS]
-    licences: list[tuple[int, int]] = []  # (licence id, per-use fee)
+    licences: list[tuple[int, int]] = []  # (licence id, its categories: each item's mask)
     n_licences = len(brands) * 10
     per_licence = -(-uses // n_licences)
     first_offer: dict[int, tuple[int, int]] = {}  # twin -> (offer id, per-use fee) of its first offer
@@ -86,18 +86,18 @@ def settle_uses(rpc_url: str, deployments: Path, uses: int, per_item: int = 10) 
     for tx in pending:
         chain.wait(tx)
     for license_id in range(1, chain.call("LicenseToken", "licenseCount") + 1):
-        licences.append((license_id, 0))
+        licences.append((license_id, chain.call("LicenseToken", "licenseTerms", license_id)[3]))  # (id, categories)
     recorder = dev_account(data.RECORDER)
     items = []
     settled = {license_id: 0 for license_id, _ in licences}
     left = uses
     rng = random.Random(7)
     while left > 0:
-        for license_id, _ in licences:
+        for license_id, categories in licences:
             if left <= 0:
                 break
             count = min(per_item, left)
-            items.append((license_id, settled[license_id], count, rng.randbytes(32)))
+            items.append((license_id, settled[license_id], count, rng.randbytes(32), categories))
             settled[license_id] += count
             left -= count
     txs = [chain.transact(recorder, "LicenseToken", "settle", items[i : i + 100], wait=False)

@@ -68,7 +68,7 @@ def main() -> None:
         print(f"{'uses/item':>10} {'uses':>8} {'tx gas':>10} {'gas/use':>10}")
         settled = 0
         for per_item in USES_PER_ITEM:
-            items = [(lid, settled, per_item, bytes([per_item % 251 + 1]) * 32) for lid in license_ids]
+            items = [(lid, settled, per_item, bytes([per_item % 251 + 1]) * 32, 0b1) for lid in license_ids]
             receipt = chain.transact(recorder, "LicenseToken", "settle", items)
             settled += per_item
             uses = per_item * ITEMS

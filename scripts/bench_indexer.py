@@ -45,7 +45,7 @@ from twin_licensing.seed import data  # noqa: E402
 from twin_licensing.seed.seeder import attest_as_guild  # noqa: E402
 from twin_licensing.settings import get_settings  # noqa: E402
 
-SETTLE = keccak(text="settle((uint256,uint32,uint32,bytes32)[])")[:4]
+SETTLE = keccak(text="settle((uint256,uint32,uint32,bytes32,uint8)[])")[:4]
 ITEMS_PER_TX = 200  # Hardhat executes a settle of <= ~300 items fast; larger ones slow it down sharply
 LICENSES = 8
 
@@ -86,9 +86,9 @@ class Emitter:
         items = []
         for n in range(count):
             license_id = 1 + n % LICENSES
-            items.append((license_id, self.seq[license_id], 1, os.urandom(32)))
+            items.append((license_id, self.seq[license_id], 1, os.urandom(32), 0b1))  # the offer's category
             self.seq[license_id] += 1
-        tx = {"to": self.token, "data": SETTLE + encode(["(uint256,uint32,uint32,bytes32)[]"], [items]),
+        tx = {"to": self.token, "data": SETTLE + encode(["(uint256,uint32,uint32,bytes32,uint8)[]"], [items]),
               "gas": 8_000_000, "nonce": self.nonce, "chainId": self.chain.chain_id, "maxFeePerGas": 100 * 10**9,
               "maxPriorityFeePerGas": 1, "value": 0}
         self.nonce += 1

@@ -37,7 +37,7 @@ def _fork(chain, s: Scenario, license_id: int) -> tuple[str, bytes, str, int]:
     """Snapshots the fork point and mines branch A on it: (snapshot id, the signed shared transaction, its hash,
     branch A's head)."""
     fork_point = chain.rpc("evm_snapshot")
-    raw = _signed_settle(s, [(license_id, 0, 2, root("shared"))])
+    raw = _signed_settle(s, [(license_id, 0, 2, root("shared"), s.categories(license_id))])
     # Branch A: the shared settlement, a top-up and another settlement.
     shared = _send(chain, raw)
     s.tx(s.brand, "LicenseToken", "topUpEscrow", license_id, 3_000_000)

@@ -25,7 +25,7 @@ from kit.guild import accept, ensure_attested
 
 USDC = 10**6
 MODEL_ROLE, AGENCY_ROLE, CREW_ROLE = 0, 1, 2
-SETTLE_SELECTOR = keccak(text="settle((uint256,uint32,uint32,bytes32)[])")[:4]
+SETTLE_SELECTOR = keccak(text="settle((uint256,uint32,uint32,bytes32,uint8)[])")[:4]
 
 
 def root(tag: object) -> bytes:
@@ -77,8 +77,13 @@ class Scenario:
         self.tx(brand, "LicenseToken", "buyLicense", offer_id, escrow, gas=700_000)
         return self.call("LicenseToken", "licenseCount")
 
-    def settle(self, *items: tuple[int, int, int, bytes]):
-        return self.tx(self.recorder, "LicenseToken", "settle", list(items), gas=3_000_000)
+    def settle(self, *items: tuple):
+        """`settle(items)`; an item of four fields gets its licence's categories as its mask."""
+        full = [it if len(it) == 5 else (*it, self.categories(it[0])) for it in items]
+        return self.tx(self.recorder, "LicenseToken", "settle", full, gas=3_000_000)
+
+    def categories(self, license_id: int) -> int:
+        return self.call("LicenseToken", "licenseTerms", license_id)[3]
 
     def settled(self, license_id: int) -> int:
         return self.call("LicenseToken", "licenseState", license_id)[1]
@@ -143,6 +148,7 @@ class Scenario:
         offer_id = self.offer(twin_id, per_use=per_use, upfront=0, duration=10 * 365 * 86_400)
         ids = [self.licence(offer_id, 10**12 // licenses) for _ in range(licenses)]
         seq = {i: self.settled(i) for i in ids}
+        masks = {i: self.categories(i) for i in ids}
         w3 = self.chain.w3
         token = self.chain.deployment.license_token
         nonce = w3.eth.get_transaction_count(self.recorder.address, "pending")
@@ -152,9 +158,9 @@ class Scenario:
             items = []
             for n in range(min(per_tx, events - sent)):
                 license_id = ids[n % len(ids)]
-                items.append((license_id, seq[license_id], 1, os.urandom(32)))
+                items.append((license_id, seq[license_id], 1, os.urandom(32), masks[license_id]))
                 seq[license_id] += 1
-            data_ = SETTLE_SELECTOR + encode(["(uint256,uint32,uint32,bytes32)[]"], [items])
+            data_ = SETTLE_SELECTOR + encode(["(uint256,uint32,uint32,bytes32,uint8)[]"], [items])
             tx = {"to": token, "data": data_, "gas": 8_000_000, "nonce": nonce, "chainId": self.chain.chain_id,
                   "maxFeePerGas": 100 * 10**9, "maxPriorityFeePerGas": 1, "value": 0}
             last = w3.eth.send_raw_transaction(self.recorder.sign_transaction(tx).raw_transaction)

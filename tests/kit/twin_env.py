@@ -88,9 +88,11 @@ def payee(account: LocalAccount | str, share_bps: int, role: int) -> tuple[str, 
     return (address, share_bps, role)
 
 
-def item(license_id: int, first_seq: int, count: int, uses_root: bytes | None = None) -> tuple:
-    """TwinTypes.SettleItem."""
-    return (license_id, first_seq, count, uses_root if uses_root is not None else root(f"{license_id}-{first_seq}"))
+def item(license_id: int, first_seq: int, count: int, uses_root: bytes | None = None,
+         categories: int | None = None) -> tuple:
+    """TwinTypes.SettleItem; without `categories`, `Env.settle` gives it all of its licence's categories."""
+    head = (license_id, first_seq, count, uses_root if uses_root is not None else root(f"{license_id}-{first_seq}"))
+    return head if categories is None else (*head, categories)
 
 
 # ---------------------------------------------------------------------------------------------- the facade
@@ -127,7 +129,10 @@ class Env:
 
     def tx(self, who: LocalAccount, contract: str, function: str, *args: Any, gas: int | None = None):
         """Sends a transaction; with `gas` given it is not estimated first, so it runs in the next mined block
-        (whose time `next_block_at` may fix) and a revert is mined, then decoded."""
+        (whose time `next_block_at` may fix) and a revert is mined, then decoded. A `settle` item of four fields
+        gets its licence's categories as its mask (`item`)."""
+        if (contract, function) == ("LicenseToken", "settle"):
+            args = ([it if len(it) == 5 else (*it, self.licence_categories(it[0])) for it in args[0]], *args[1:])
         return self.chain.transact(who, contract, function, *args, gas=gas)
 
     def call(self, contract: str, function: str, *args: Any) -> Any:
@@ -214,7 +219,14 @@ class Env:
         )
         # consentOf's state depends on the clock, which a refused call does move: compare its stored fields only.
         objects = [o[1:] if isinstance(o, tuple) and len(o) == 3 and isinstance(o[2], bytes) else o for o in objects]
-        return {"head": head, "objects": objects}
+        # Likewise per usage category: when each revocation takes effect (0 while granted), not the clock's state.
+        categories = [
+            state_and_time[1]
+            for state_and_time in read_many(
+                self.w3, [reg.functions.categoryConsentOf(i, c) for i in range(1, twins + 1) for c in range(8)]
+            )
+        ]
+        return {"head": head, "objects": objects, "categories": categories}
 
     # -------------------------------------------------------------- clock
 
@@ -322,6 +334,12 @@ class Env:
 
     def settle(self, *items: tuple, gas: int | None = None):
         return self.tx(self.accounts.recorder, "LicenseToken", "settle", list(items), gas=gas)
+
+    def licence_categories(self, license_id: int) -> int:
+        """The licence's categories (1, a mask the contract refuses as outside, for a licence that does not exist)."""
+        if not 0 < license_id <= self.call("LicenseToken", "licenseCount"):
+            return 1
+        return self.call("LicenseToken", "licenseTerms", license_id)[3]
 
     def state(self, license_id: int) -> SimpleNamespace:
         s = self.call("LicenseToken", "licenseState", license_id)

@@ -28,9 +28,11 @@ class SettleItem:
     first_seq: int
     count: int
     uses_root: str  # 0x-hex bytes32
+    categories: int  # bitmask of the usage categories of the item's uses (their union)
 
-    def as_tuple(self) -> tuple[int, int, int, bytes]:
-        return (self.license_id, self.first_seq, self.count, bytes.fromhex(self.uses_root.removeprefix("0x")))
+    def as_tuple(self) -> tuple[int, int, int, bytes, int]:
+        return (self.license_id, self.first_seq, self.count, bytes.fromhex(self.uses_root.removeprefix("0x")),
+                self.categories)
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,9 @@ class Twin(SQLModel, table=True):
     attestation_id: int = Field(default=0, sa_type=BigInteger)
     # Seconds from a revocation to its effect: the registry's notice period when this consent was granted.
     notice_period: int = Field(default=0, sa_type=BigInteger)
+    # The usage categories whose consent the model revoked (pending or in effect) and when each takes effect, in the
+    # form of domain/category_consent.py (`parse`, `dump`); '' while every category is granted.
+    category_revocations: str = Field(default="", sa_type=Text)
     updated_block: int = Field(default=0, sa_type=BigInteger)
 
 
@@ -72,6 +75,8 @@ class ConsentChange(SQLModel, table=True):
     kind: str = Field(max_length=12)  # registered | revoked | granted
     consent_hash: str | None = Field(default=None, max_length=66)
     effective_at: int | None = Field(default=None, sa_type=BigInteger)  # revocations: when settlements stop
+    # The usage category of a per-category change (kind revoked / granted of that category only); None for the twin.
+    category: int | None = None
     block_number: int = Field(sa_type=BigInteger)
     block_time: int = Field(sa_type=BigInteger)
 

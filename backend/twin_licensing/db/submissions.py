@@ -64,6 +64,7 @@ class SettleSubmissionItem(SQLModel, table=True):
     first_seq: int = Field(sa_type=BigInteger)
     count: int
     uses_root: str = Field(max_length=66)
+    categories: int = 0  # the item's mask of usage categories, as sent to settle()
 
 
 class UseRejection(SQLModel, table=True):

@@ -12,6 +12,7 @@ from sqlmodel import Session
 from ..chain.merkle import UseTree
 from ..chain.settlement import SettleItem
 from ..db.uses import ChainScope, Use
+from ..domain.category_consent import mask_of
 from ..domain.times import aware
 from ..domain.use_record import record_of
 
@@ -115,6 +116,7 @@ def plan_items(
         run = run[:budget]
         budget -= len(run)
         root = UseTree(record_of(u) for u in run).root
-        item = SettleItem(license_id=license_id, first_seq=run[0].seq, count=len(run), uses_root=root)
+        item = SettleItem(license_id=license_id, first_seq=run[0].seq, count=len(run), uses_root=root,
+                          categories=mask_of(u.category for u in run))
         planned.append(PlannedItem(item=item, use_ids=tuple(u.use_id for u in run if u.use_id is not None), oldest=oldest))
     return planned

@@ -381,6 +381,7 @@ class Settler:
                         first_seq=item.first_seq,
                         count=item.count,
                         uses_root=item.uses_root,
+                        categories=item.categories,
                     )
                 )
             session.add(self._tx_row(submission_id, signed))
@@ -510,7 +511,7 @@ class Settler:
             .where(SettleSubmissionItem.submission_id == submission_id)
             .order_by(SettleSubmissionItem.id)
         ).scalars()
-        return [SettleItem(r.license_id, r.first_seq, r.count, r.uses_root) for r in rows]
+        return [SettleItem(r.license_id, r.first_seq, r.count, r.uses_root, r.categories) for r in rows]
 
     @staticmethod
     def _tx_row(submission_id: int, signed: SignedSettle) -> SettleTransaction:
