@@ -65,6 +65,13 @@ export function reportRefusal(c, now) {
     "category can no longer be reported or paid. Report uses in the licence's other categories only.";
 }
 
+/** The title of a consent timeline entry that concerns one usage category (null for the whole twin's consent). */
+export function categoryChangeTitle(change) {
+  if (change.category === null || change.category === undefined) return null;
+  const name = state.deployment.categories[Number(change.category)] || `category ${change.category}`;
+  return change.kind === "revoked" ? `Consent for ${name} withdrawn` : `Consent for ${name} granted again`;
+}
+
 function stateBadge(c) {
   if (c.state === "granted") return badge("Consents", "ok");
   if (c.state === "revocation_pending") return badge(`Withdrawn: uses stop ${dateTime(c.effective_at)}`, "warn");

@@ -7,6 +7,7 @@ import { ethers } from "../chain.js";
 import { dateTime } from "../format.js";
 import { h, mount } from "../ui.js";
 import { explain } from "../errors.js";
+import { categoryChangeTitle } from "./category_consent.js";
 
 export function consentHashOf(text) {
   return ethers.keccak256(ethers.toUtf8Bytes(text));
@@ -60,6 +61,11 @@ export function consentDocumentSection(twin) {
  * opens in place (its text is fetched when opened). */
 export function consentTimeline(twin) {
   const items = twin.consent_history.slice().reverse().map((c) => {
+    const one = categoryChangeTitle(c); // one usage category withdrawn or granted again: no document of its own
+    if (one) {
+      return h("li", { class: c.kind === "revoked" ? "bad" : "ok", "data-category": c.category }, h("strong", {}, one),
+        h("span", { class: "muted small" }, ` · ${dateTime(c.timestamp)}`, c.kind === "revoked" && c.effective_at ? ` · its uses stop ${dateTime(c.effective_at)}` : ""));
+    }
     const title = c.kind === "revoked" ? "Revoked" : c.kind === "registered" ? "Registered with consent" : "Granted";
     const when = h("span", { class: "muted small" }, ` · ${dateTime(c.timestamp)}`,
       c.kind === "revoked" && c.effective_at ? ` · uses stop ${dateTime(c.effective_at)}` : "");

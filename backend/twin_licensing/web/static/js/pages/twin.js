@@ -9,7 +9,7 @@ import { licenses, token, send, events, signPermit, balanceOf } from "../chain.j
 import { portrait, consentBadge, verifiedBadge, offerTerms, offerTitle, confirmDialog, faucetButton, amountField,
   rulesProblem } from "./common.js";
 import { consentDocumentSection } from "./consent.js";
-import { categoryConsentSummary, categoryStates, chainCategoryStates, withheld, buyingRefusal } from "./category_consent.js";
+import { categoryConsentSummary, categoryStates, chainCategoryStates, withheld, buyingRefusal, categoryChangeTitle } from "./category_consent.js";
 
 export async function render(root, { args }) {
   const twin = await api(`/twins/${args[0]}`);
@@ -60,7 +60,8 @@ export async function render(root, { args }) {
             h("ul", { class: "timeline" },
               twin.consent_history.map((c) =>
                 h("li", { class: c.kind === "granted" || c.kind === "registered" ? "ok" : "bad" },
-                  h("strong", {}, c.kind === "revoked" ? "Consent revoked" : c.kind === "registered" ? "Registered with consent" : "Consent granted"),
+                  h("strong", {}, categoryChangeTitle(c) ||
+                    (c.kind === "revoked" ? "Consent revoked" : c.kind === "registered" ? "Registered with consent" : "Consent granted")),
                   h("div", { class: "muted small" }, dateTime(c.timestamp),
                     c.kind === "revoked" ? ` · uses stop ${dateTime(c.effective_at)}` : "")))),
           ),
