@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from kit.read_api import USDC, app_client, app_settings, market  # noqa: F401
+from kit.read_api import DAY, NOW, USDC, app_client, app_settings, market  # noqa: F401
 
 
 def ids(body: dict) -> list[int]:
@@ -68,6 +68,24 @@ def test_twin_consent_states(app_client):
     assert revoked["name"] == "Twin #2"  # its metadata file is missing: a name, not an error
     pending = app_client.get("/api/v1/twins/3").json()
     assert pending["consent"]["state"] == "revocation_pending"
+
+
+def test_consent_per_category_on_the_twin_page_and_the_catalogue(app_client):
+    twin = app_client.get("/api/v1/twins/3").json()
+    by_category = {c["category"]: c for c in twin["category_consent"]}
+    assert list(by_category) == list(range(8))
+    assert by_category[5] == {"category": 5, "name": "broadcast", "state": "revoked", "effective_at": NOW - DAY}
+    assert by_category[7] == {"category": 7, "name": "AI-generated campaign", "state": "revocation_pending",
+                              "effective_at": NOW + DAY}
+    assert {c["state"] for n, c in by_category.items() if n not in (5, 7)} == {"granted"}
+    assert [(h["kind"], h["category"]) for h in twin["consent_history"]] == [
+        ("registered", None), ("revoked", None), ("revoked", 5), ("revoked", 7)]
+    assert twin["notice_period"] == 3 * DAY
+    summary = app_client.get("/api/v1/twins").json()["data"][2]
+    assert summary["twin_id"] == 3 and summary["category_consent"] == twin["category_consent"]
+    # Its only offer is in the AI-generated category, withdrawn (pending): a search for that category leaves it out.
+    assert ids(app_client.get("/api/v1/twins", params={"category": 7}).json()) == []
+    assert {c["state"] for c in app_client.get("/api/v1/twins/1").json()["category_consent"]} == {"granted"}
 
 
 def test_twin_metadata_from_a_data_uri_never_passes_unsafe_urls(app_client):

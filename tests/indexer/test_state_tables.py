@@ -11,6 +11,7 @@ from twin_licensing.chain.client import role_id
 from twin_licensing.db.chain_log import ChainEvent, IndexCursor
 from twin_licensing.db.license_state import Earning, License, Offer, Settlement
 from twin_licensing.db.registry_state import ConsentChange, GuildFloor, ProtocolParam, RoleMember, Twin, TwinPayee
+from twin_licensing.domain import category_consent
 
 
 def _rows(engine, model, *where, order=None):
@@ -98,8 +99,12 @@ def test_every_event_type_lands_in_its_state_table(chain, db, make_indexer):
 
     # Consent history, in order.
     consents = _rows(db, ConsentChange, order=[ConsentChange.block_number, ConsentChange.log_index])
-    assert [c["kind"] for c in consents] == ["registered", "revoked", "granted"]
+    assert [(c["kind"], c["category"]) for c in consents] == [
+        ("registered", None), ("revoked", None), ("granted", None), ("revoked", 1), ("granted", 1), ("revoked", 7)]
     assert consents[1]["effective_at"] > consents[1]["block_time"]
+    # Per usage category: the twin keeps the one still revoked, with the time the registry says it takes effect.
+    assert category_consent.parse(twin["category_revocations"]) == {
+        7: s.call("TwinRegistry", "categoryConsentOf", twin_id, 7)[1]} == {7: consents[-1]["effective_at"]}
 
     # Offers.
     offers = {o["offer_id"]: o for o in _rows(db, Offer)}

@@ -24,6 +24,7 @@ from twin_licensing.db.license_state import Earning, License, Offer, PayeeBalanc
 from twin_licensing.db.registry_state import Attestation, ConsentChange, GuildFloor, ProtocolParam, Twin, TwinPayee
 from twin_licensing.db.submissions import MINED, SettleSubmission, SettleSubmissionItem, UseRejection
 from twin_licensing.db.uses import Use
+from twin_licensing.domain import category_consent
 from twin_licensing.settings import get_settings
 from kit.uses import sqlite_engine
 
@@ -32,6 +33,8 @@ GENESIS = "0x" + "ab" * 32
 USDC = 10**6
 DAY = 86_400
 NOW = int(time.time()) // 100 * 100  # the newest indexed block's time (the API never looks earlier than now)
+# Twin 3's usage categories withdrawn: broadcast (5) in effect since yesterday, AI-generated campaign (7) from tomorrow.
+CATEGORY_REVOCATIONS_3 = category_consent.dump({5: NOW - DAY, 7: NOW + DAY})
 
 MODEL_A = "0x" + "a1" * 20
 MODEL_B = "0x" + "b2" * 20
@@ -115,6 +118,7 @@ def populate(engine, media_dir: Path) -> Market:
         if twin_id != 1:  # twin 1 is added below, with its earnings
             rows.append(Twin(chain_id=CHAIN_ID, twin_id=twin_id, model=model, uri=uri, consent_hash=tx(500 + twin_id),
                              revocation_effective_at=revoked, attestation_id=twin_id + 1,
+                             category_revocations=CATEGORY_REVOCATIONS_3 if twin_id == 3 else "",
                              notice_period=3 * DAY, registered_block=10 + twin_id,
                              registered_time=NOW - 90 * DAY, registered_tx=tx(10 + twin_id)))
         rows.append(ConsentChange(chain_id=CHAIN_ID, tx_hash=tx(10 + twin_id), log_index=0, twin_id=twin_id,
@@ -124,6 +128,11 @@ def populate(engine, media_dir: Path) -> Market:
             rows.append(ConsentChange(chain_id=CHAIN_ID, tx_hash=tx(20 + twin_id), log_index=0, twin_id=twin_id,
                                       kind="revoked", effective_at=revoked, block_number=20 + twin_id,
                                       block_time=revoked - 3 * DAY))
+    # Twin 3 per usage category: broadcast (5) withdrawn and in effect, AI-generated campaign (7) pending.
+    for n, (category, effective_at) in enumerate(category_consent.parse(CATEGORY_REVOCATIONS_3).items()):
+        rows.append(ConsentChange(chain_id=CHAIN_ID, tx_hash=tx(30 + n), log_index=0, twin_id=3, kind="revoked",
+                                  effective_at=effective_at, category=category, block_number=25 + n,
+                                  block_time=effective_at - 3 * DAY))
     # Twin 1: model 80 %, agency 15 % (accepted), crew 5 % (not accepted: pending); earlier (block 11) model 80 %,
     # agency 20 %.
     payees_1 = [(m.model_a, 8_000, "model"), (m.agency, 1_500, "agency"), (m.crew, 500, "crew")]

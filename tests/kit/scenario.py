@@ -121,6 +121,10 @@ class Scenario:
         self.mine()
         self.tx(self.brand2, "LicenseToken", "reclaimEscrow", license_id, gas=300_000)
         self.tx(self.model, "TwinRegistry", "grantConsent", twin_id, b"\x02" * 32, gas=300_000)
+        # Per usage category: social revoked and granted again, AI-generated campaigns (7) left revoked.
+        self.tx(self.model, "TwinRegistry", "revokeCategoryConsent", twin_id, 1, gas=300_000)
+        self.tx(self.model, "TwinRegistry", "grantCategoryConsent", twin_id, 1, gas=300_000)
+        self.tx(self.model, "TwinRegistry", "revokeCategoryConsent", twin_id, 7, gas=300_000)
         self.tx(registry_admin, "LicenseToken", "pause")
         self.tx(registry_admin, "LicenseToken", "unpause")
         recorder_role = role_id("RECORDER_ROLE")

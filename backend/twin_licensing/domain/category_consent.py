@@ -1,4 +1,5 @@
-"""Consent per usage category: which categories of a twin the model has revoked, and since / until when.
+"""Consent per usage category: which categories of a twin the model has revoked, and since / until when; and the
+three consent states (`state`), which the whole twin's consent has too.
 
 The registry keeps, per twin and category, when the revocation of that category takes effect (0 while granted);
 the indexer stores the revoked ones of a twin as one text column (`twins.category_revocations`), written and read

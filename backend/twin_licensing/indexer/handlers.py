@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..chain.events import ROLE_NAMES, DecodedEvent
+from ..domain import category_consent
 from ..domain.vocabulary import PAYEE_ROLES
 from ..errors import TwinLicensingError
 from .state import Row, Scope, State
@@ -98,7 +99,7 @@ def add_to_scope(scope: Scope, ev: DecodedEvent) -> None:
         if ev.contract != "TwinRegistry":  # twins are all locked: only a licence's lock is state
             scope.licenses.add(a["tokenId"])
     elif name in ("TwinRegistered", "PayeesSet", "TwinUriSet", "ConsentGranted", "ConsentRevoked", "PayeeAccepted",
-                  "PayeeLeft"):
+                  "PayeeLeft", "CategoryConsentRevoked", "CategoryConsentGranted"):
         scope.twins.add(a["twinId"])
         if name in ("TwinRegistered", "ConsentGranted"):
             scope.params.add("notice_period")  # the period in force is the one the consent keeps
@@ -384,6 +385,24 @@ def _consent_revoked(st: State, ev: DecodedEvent, t: int, rows: Rows | None) -> 
     _consent_row(st, ev, t, rows, "revoked", None, a["effectiveAt"])
 
 
+def _category_consent_revoked(st: State, ev: DecodedEvent, t: int, rows: Rows | None) -> None:
+    a = ev.args
+    twin = st.twin(a["twinId"])
+    if twin is not None:
+        twin.update(category_revocations=category_consent.with_change(
+            twin["category_revocations"], a["category"], a["effectiveAt"]), updated_block=ev.block_number)
+    _consent_row(st, ev, t, rows, "revoked", None, a["effectiveAt"], a["category"])
+
+
+def _category_consent_granted(st: State, ev: DecodedEvent, t: int, rows: Rows | None) -> None:
+    a = ev.args
+    twin = st.twin(a["twinId"])
+    if twin is not None:
+        twin.update(category_revocations=category_consent.with_change(twin["category_revocations"], a["category"], 0),
+                    updated_block=ev.block_number)
+    _consent_row(st, ev, t, rows, "granted", None, None, a["category"])
+
+
 def _notice_period_in_force(st: State) -> int:
     """The registry's notice period now, which a consent granted now keeps; 0 while no `NoticePeriodSet` was indexed
     (the contract's default is in no event)."""
@@ -392,12 +411,12 @@ def _notice_period_in_force(st: State) -> int:
 
 
 def _consent_row(st: State, ev: DecodedEvent, t: int, rows: Rows | None, kind: str, document: str | None,
-                 effective_at: int | None) -> None:
+                 effective_at: int | None, category: int | None = None) -> None:
     if rows is not None:
         rows.consents.append({
             "chain_id": st.chain_id, "tx_hash": ev.tx_hash, "log_index": ev.log_index, "twin_id": ev.args["twinId"],
-            "kind": kind, "consent_hash": document, "effective_at": effective_at, "block_number": ev.block_number,
-            "block_time": t,
+            "kind": kind, "consent_hash": document, "effective_at": effective_at, "category": category,
+            "block_number": ev.block_number, "block_time": t,
         })
 
 
@@ -446,6 +465,7 @@ HANDLERS: dict[str, Handler] = {
     "EscrowReclaimed": _escrow_reclaimed, "Transfer": _transfer, "OfferPublished": _offer_published,
     "OfferWithdrawn": _offer_withdrawn, "TwinRegistered": _twin_registered, "PayeesSet": _payees_set,
     "TwinUriSet": _twin_uri_set, "ConsentGranted": _consent_granted, "ConsentRevoked": _consent_revoked,
+    "CategoryConsentRevoked": _category_consent_revoked, "CategoryConsentGranted": _category_consent_granted,
     "CategoryFloorSet": _category_floor_set, "AgencyCapSet": _param_set, "NoticePeriodSet": _param_set,
     "NonModelCapSet": _param_set, "ExclusivityMinimumSet": _param_set,
     "LicenseContractSet": _param_set, "Paused": _param_set, "Unpaused": _param_set,

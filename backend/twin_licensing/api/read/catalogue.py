@@ -9,9 +9,12 @@ from sqlmodel import Session
 
 from ...db.license_state import Offer
 from ...db.registry_state import ConsentChange, ProtocolParam, Twin, TwinPayee
+from ...domain import category_consent
+from ...domain.vocabulary import CATEGORIES
 from ..context import ApiContext
 from .guild import verifications
 from .schemas import (
+    CategoryConsentPublic,
     ConsentChangePublic,
     ConsentPublic,
     OfferPublic,
@@ -59,13 +62,17 @@ class CatalogueFilter:
 
 def consent_of(twin: Twin, now: int) -> ConsentPublic:
     effective = twin.revocation_effective_at
-    if not effective:
-        state = "granted"
-    elif now < effective:
-        state = "revocation_pending"
-    else:
-        state = "revoked"
-    return ConsentPublic(state=state, effective_at=effective or None, consent_hash=twin.consent_hash)
+    return ConsentPublic(state=category_consent.state(effective, now), effective_at=effective or None,
+                         consent_hash=twin.consent_hash)
+
+
+def category_consent_of(twin: Twin, now: int) -> list[CategoryConsentPublic]:
+    revocations = category_consent.parse(twin.category_revocations)
+    return [
+        CategoryConsentPublic(category=category, name=name, state=category_consent.state(revocations.get(category, 0), now),
+                              effective_at=revocations.get(category))
+        for category, name in enumerate(CATEGORIES)
+    ]
 
 
 def notice_period_of(session: Session, ctx: ApiContext, twin: Twin) -> int | None:
@@ -102,6 +109,7 @@ def _twin_overlay(ctx: ApiContext, twin: Twin, offers: list[Offer], now: int, ve
         agency=meta.agency,
         verification=verification,
         consent=consent_of(twin, now),
+        category_consent=category_consent_of(twin, now),
         offers=[OfferPublic.model_validate(o, from_attributes=True) for o in offers if o.active],
         **more,
     )
@@ -128,6 +136,9 @@ def list_twins(session: Session, ctx: ApiContext, f: CatalogueFilter, now: int) 
     if f.q:
         needle = f.q.casefold()
         twins = [t for t in twins if needle in twin_name(ctx, t).casefold()]
+    if f.category is not None:
+        # A twin whose model withdrew the category (pending or in effect) sells nothing in it.
+        twins = [t for t in twins if f.category not in category_consent.parse(t.category_revocations)]
     page = twins[f.offset : f.offset + f.limit]
     offers_by_twin: dict[int, list[Offer]] = {t.twin_id: [] for t in page}
     if page:

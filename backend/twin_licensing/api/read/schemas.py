@@ -90,10 +90,23 @@ class ConsentPublic(BaseModel):
     consent_hash: str = Field(description="keccak256 of the consent document last granted")
 
 
+class CategoryConsentPublic(BaseModel):
+    category: int = Field(description="bit index of the usage category")
+    name: str
+    state: Literal["granted", "revocation_pending", "revoked"] = Field(
+        description="revocation_pending: offers and purchases including it are refused, its uses still settle until "
+        "effective_at; revoked: its uses are refused too"
+    )
+    effective_at: int | None = Field(description="when its revocation takes (or took) effect; null while granted")
+
+
 class ConsentChangePublic(RowModel):
     kind: Literal["registered", "revoked", "granted"]
     consent_hash: str | None
     effective_at: int | None
+    category: int | None = Field(
+        default=None, description="the usage category a per-category revocation or grant concerns; null for the twin"
+    )
     block_number: int
     timestamp: int = Field(validation_alias=AliasChoices("timestamp", "block_time"))
     tx_hash: str
@@ -200,6 +213,9 @@ class TwinSummaryPublic(RowModel):
     model: str
     verification: VerificationPublic = Field(description="whether the guild vouches for the model, and since when")
     consent: ConsentPublic
+    category_consent: list[CategoryConsentPublic] = Field(
+        description="the consent of each usage category, all of them in bit order (independent of the twin's consent)"
+    )
     offers: list[OfferPublic] = Field(description="the twin's active offers")
     licenses_sold: int
     uses_settled: int
