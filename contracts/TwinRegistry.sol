@@ -85,7 +85,7 @@ contract TwinRegistry is ERC721, AccessControl, EIP712, IERC5192, ITwinRegistry 
         _twinAttestations[twinId] = attestationId;
         _mint(msg.sender, twinId);
         emit Locked(twinId);
-        emit TwinRegistered(twinId, msg.sender, uri, consentHash, attestationId);
+        emit TwinRegistered(twinId, msg.sender, uri, consentHash, attestationId, _noticePeriod);
         _writePayees(twinId, msg.sender, payees);
     }
 
@@ -115,7 +115,7 @@ contract TwinRegistry is ERC721, AccessControl, EIP712, IERC5192, ITwinRegistry 
     /// @inheritdoc ITwinRegistry
     function grantConsent(uint256 twinId, bytes32 consentHash) external onlyModel(twinId) {
         _consents[twinId] = Consent({revocationEffectiveAt: 0, noticePeriod: _noticePeriod, documentHash: consentHash});
-        emit ConsentGranted(twinId, consentHash);
+        emit ConsentGranted(twinId, consentHash, _noticePeriod);
         ITwinRegistryHooks(_licenseContract).onConsentChanged(twinId, 0);
     }
 

@@ -10,9 +10,14 @@ interface ITwinRegistry {
     // ---------------------------------------------------------------- events
 
     /// @notice A model registered a twin of herself, under the guild's attestation `attestationId` that she is a
-    /// model.
+    /// model; her consent keeps `noticePeriod`, the notice period in force now.
     event TwinRegistered(
-        uint256 indexed twinId, address indexed model, string uri, bytes32 consentHash, uint256 attestationId
+        uint256 indexed twinId,
+        address indexed model,
+        string uri,
+        bytes32 consentHash,
+        uint256 attestationId,
+        uint32 noticePeriod
     );
 
     /// @notice The payees of a twin were set (at registration, by the model, or when a payee left: then the model's
@@ -46,8 +51,9 @@ interface ITwinRegistry {
     /// @notice The twin's metadata URI changed.
     event TwinUriSet(uint256 indexed twinId, string uri);
 
-    /// @notice The model (re)granted consent, with the hash of the signed consent document.
-    event ConsentGranted(uint256 indexed twinId, bytes32 consentHash);
+    /// @notice The model (re)granted consent, with the hash of the signed consent document; this consent keeps
+    /// `noticePeriod`, the notice period in force now.
+    event ConsentGranted(uint256 indexed twinId, bytes32 consentHash, uint32 noticePeriod);
 
     /// @notice The model revoked consent; settlements stop at `effectiveAt`, purchases at once.
     event ConsentRevoked(uint256 indexed twinId, uint64 effectiveAt);

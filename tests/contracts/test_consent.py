@@ -109,7 +109,9 @@ def test_grant_again_cancels_a_pending_revocation(env, a, twin, offer, license):
     revoke(env, a, twin)
     new_hash = Web3.keccak(text="consent v2")
     result = env.tx(a.model, "TwinRegistry", "grantConsent", twin, new_hash)
-    assert env.event(result, "TwinRegistry", "ConsentGranted") == {"twinId": twin, "consentHash": "0x" + new_hash.hex()}
+    assert env.event(result, "TwinRegistry", "ConsentGranted") == {
+        "twinId": twin, "consentHash": "0x" + new_hash.hex(), "noticePeriod": NOTICE,
+    }
     assert env.call("TwinRegistry", "consentOf", twin) == (GRANTED, 0, new_hash)
     env.advance(NOTICE + 1)
     env.settle(item(license, 0, 1))  # the cancelled revocation never takes effect
@@ -137,7 +139,8 @@ def test_notice_period_set_by_the_admin_applies_to_consent_granted_after(env, a,
     result, effective_at = revoke(env, a, twin)
     assert env.event(result, "TwinRegistry", "ConsentRevoked")["effectiveAt"] == effective_at  # now + 72 h
     # Consent granted again is granted under the period in force now: a year.
-    env.tx(a.model, "TwinRegistry", "grantConsent", twin, b"\x08" * 32)
+    result = env.tx(a.model, "TwinRegistry", "grantConsent", twin, b"\x08" * 32)
+    assert env.event(result, "TwinRegistry", "ConsentGranted")["noticePeriod"] == 365 * DAY  # events alone tell it
     assert env.call("TwinRegistry", "noticePeriodOf", twin) == 365 * DAY
     result = env.tx(a.model, "TwinRegistry", "revokeConsent", twin)
     assert env.event(result, "TwinRegistry", "ConsentRevoked")["effectiveAt"] == env.block_time(result) + 365 * DAY

@@ -48,7 +48,7 @@ def test_register_twin_mints_a_locked_token_to_the_model(env, a):
 
     assert env.event(result, "TwinRegistry", "TwinRegistered") == {
         "twinId": 1, "model": a.model.address, "uri": "ipfs://anna", "consentHash": hx(consent),
-        "attestationId": attestation_id,
+        "attestationId": attestation_id, "noticePeriod": NOTICE,
     }
     assert env.event(result, "TwinRegistry", "Locked") == {"tokenId": 1}
     assert env.event(result, "TwinRegistry", "PayeesSet") == {
