@@ -87,7 +87,7 @@ export function categoryConsentSummary(twin) {
     h("p", { class: "small" }, out.length
       ? `${twin.name} consents to ${states.length - out.length} of the ${states.length} usage categories. An offer including a withdrawn one cannot be bought.`
       : `${twin.name} consents to every usage category.`),
-    h("ul", { class: "category-consent" }, states.map((c) =>
+    h("ul", { class: "category-consent columns" }, states.map((c) =>
       h("li", { "data-category": c.category, "data-state": c.state }, h("span", {}, c.name), stateBadge(c)))));
 }
 
@@ -147,7 +147,7 @@ export function categoryConsentCard(twin, isModel, reload) {
   };
 
   const row = (c) => h("li", { "data-category": c.category, "data-state": c.state },
-    h("div", {}, h("strong", {}, c.name), h("div", {}, stateBadge(c))),
+    h("div", {}, h("strong", {}, c.name), " ", stateBadge(c)),
     c.state === "granted"
       ? h("button", { type: "button", class: "btn small danger", "data-revoke-category": c.category, disabled: !isModel, onclick: () => revoke(c) }, "Withdraw")
       : h("button", { type: "button", class: "btn small", "data-grant-category": c.category, disabled: !isModel, onclick: () => grant(c) }, "Grant again"));

@@ -227,7 +227,7 @@ function reportCard(view, isHolder, onReported) {
     paint();
   };
   category.addEventListener("change", checkCategory);
-  api(`/twins/${license.twin_id}`).then((twin) => {
+  api(`/twins/${license.twin.twin_id}`).then((twin) => {
     categories = categoryStates(twin);
     for (const option of category.options) {
       const c = categories.find((x) => x.category === Number(option.value));
@@ -274,7 +274,7 @@ function reportCard(view, isHolder, onReported) {
       /* the wall clock will do */
     }
     try {
-      const [c] = await chainCategoryStates(license.twin_id, 1 << Number(category.value));
+      const [c] = await chainCategoryStates(license.twin.twin_id, 1 << Number(category.value));
       const refused = reportRefusal(c, now);
       if (refused) {
         mount(errorSlot, errorBox(refused));
