@@ -9,12 +9,14 @@ from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
 from ..chain.client import Chain
-from ..chain.ledger import contract_views, fetch_events
+from ..chain.ledger import block_times, category_revocations, contract_views, fetch_events
 from ..chain.merkle import UseTree
 from ..db.license_state import License, PayeeBalance
 from ..db.registry_state import Twin, TwinPayee
 from ..db.uses import ChainScope, Use
+from ..domain import category_consent
 from ..domain.shares import share_of
+from ..domain.vocabulary import category_name
 from ..domain.use_record import record_of
 from .recompute import Books, recompute
 
@@ -93,9 +95,20 @@ def audit(chain: Chain, engine: Engine | None, *, from_block: int, to_block: int
     report.rows.append(
         Row("token balance = escrow + owed", "LicenseToken", total_escrow + total_owed, views.token_balance, None)
     )
+    # Consent per usage category: when each revocation takes effect (0 once granted again), three ways.
+    ever = sorted(books.categories_ever_revoked)
+    on_chain = category_revocations(chain, ever, block)
+    for twin_id, category in ever:
+        report.rows.append(
+            Row(f"{category_name(category)} revoked, effective", f"twin {twin_id}",
+                books.category_revocations.get(twin_id, {}).get(category, 0), on_chain.get((twin_id, category)),
+                db.category_revocations.get(twin_id, {}).get(category, 0) if db else None)
+        )
     if engine is not None:
         assert chain.deployment is not None
-        _check_uses(engine, ChainScope(chain.chain_id, chain.deployment.genesis_hash), books, report)
+        scope = ChainScope(chain.chain_id, chain.deployment.genesis_hash)
+        _check_uses(engine, scope, books, report)
+        _check_categories(chain, engine, scope, books, report)
     return report
 
 
@@ -107,6 +120,7 @@ class _DbState:
     distributed: dict[str, int]
     payees_of: dict[int, list[tuple[str, int]]]  # the index's payees, in order
     counted: set[tuple[int, str]]  # (twin, account) the index holds as counting for the account
+    category_revocations: dict[int, dict[int, int]]  # twin -> {category: effective time}, as the index holds them
 
     def total_earned(self, payee: str, books: Books) -> int | None:
         if payee not in self.distributed and not any(payee == a for ps in self.payees_of.values() for a, _ in ps):
@@ -138,7 +152,30 @@ def _database(engine: Engine, chain_id: int) -> _DbState:
             distributed={r.payee: r.distributed for r in balances},
             payees_of=payees_of,
             counted={(r.twin_id, r.account) for r in listings if r.accepted},
+            category_revocations={r.twin_id: category_consent.parse(r.category_revocations) for r in twins},
         )
+
+
+def _check_categories(chain: Chain, engine: Engine, scope: ChainScope, books: Books, report: AuditReport) -> None:
+    """No settled use is in a usage category whose revocation had taken effect at its settlement's block: the
+    contract checks only the mask the recorder gives each item, the uses' categories are in their Merkle leaves."""
+    times = block_times(chain, [check[3] for check in books.category_checks])
+    with Session(engine) as session:
+        for license_id, first, count, block, tx_hash, revocations in books.category_checks:
+            in_effect = {c: at for c, at in revocations.items() if times[block] >= at}
+            if not in_effect:
+                continue
+            paid = session.execute(
+                select(Use.category, func.count())
+                .where(*scope.uses(), Use.license_id == license_id, Use.seq >= first, Use.seq < first + count,
+                       Use.category.in_(sorted(in_effect)))
+                .group_by(Use.category)
+            ).all()
+            for category, uses in paid:
+                report.problems.append(
+                    f"licence {license_id}: settlement {tx_hash} paid {uses} use(s) in usage category "
+                    f"{category_name(int(category))}, whose revocation had taken effect at {in_effect[int(category)]}"
+                )
 
 
 def _check_uses(engine: Engine, scope: ChainScope, books: Books, report: AuditReport) -> None:

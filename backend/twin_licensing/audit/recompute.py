@@ -33,6 +33,13 @@ class Books:
     distributed: dict[str, int] = field(default_factory=dict)
     withdrawn: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)  # what the events themselves contradict
+    # twin -> {category: effective time} of its usage categories revoked now (pending or in effect), and every
+    # (twin, category) ever revoked, from CategoryConsentRevoked / CategoryConsentGranted
+    category_revocations: dict[int, dict[int, int]] = field(default_factory=dict)
+    categories_ever_revoked: set[tuple[int, int]] = field(default_factory=set)
+    # The settlements made while their twin had a usage category revoked: (licence, firstSeq, count, block, tx hash,
+    # {category: effective time}), for the uses' categories to be checked against the settlement's block time.
+    category_checks: list[tuple[int, int, int, int, str, dict[int, int]]] = field(default_factory=list)
 
     def share_of(self, twin_id: int, payee: str) -> int:
         """`LicenseToken._shareOf`: the payee's part of the twin's undistributed earnings, remainder to the model."""
@@ -93,6 +100,12 @@ def recompute(events: list[LedgerEvent]) -> Books:
             books.accepted[twin_id] = books.accepted.get(twin_id, set()) & {str(x) for x in a["accounts"][1:]}
         elif name == "PayeeAccepted":
             books.accepted.setdefault(int(a["twinId"]), set()).add(str(a["account"]))
+        elif name == "CategoryConsentRevoked":
+            twin_id, category = int(a["twinId"]), int(a["category"])
+            books.category_revocations.setdefault(twin_id, {})[category] = int(a["effectiveAt"])
+            books.categories_ever_revoked.add((twin_id, category))
+        elif name == "CategoryConsentGranted":
+            books.category_revocations.get(int(a["twinId"]), {}).pop(int(a["category"]), None)
         elif name == "OfferPublished":
             terms = a["terms"]
             fee_of_offer[int(a["offerId"])] = int(terms[1] if isinstance(terms, (tuple, list)) else terms["perUseFee"])
@@ -127,6 +140,9 @@ def recompute(events: list[LedgerEvent]) -> Books:
             root = a["usesRoot"]
             root = "0x" + bytes(root).hex() if isinstance(root, (bytes, bytearray)) else str(root)
             book.settlements.append((first, count, amount, root, event.tx_hash, event.log_index))
+            if books.category_revocations.get(book.twin_id):
+                books.category_checks.append((book.license_id, first, count, event.block_number, event.tx_hash,
+                                              dict(books.category_revocations[book.twin_id])))
             books.undistributed[book.twin_id] = books.undistributed.get(book.twin_id, 0) + amount
         elif name == "EarningsDistributed":
             twin_id, payee, amount = int(a["twinId"]), str(a["payee"]), int(a["amount"])

@@ -17,7 +17,7 @@ from .events import event_specs
 
 LEDGER_EVENTS = {
     # Who the payees are and which of them accepted (a payee that leaves is followed by the new PayeesSet).
-    "TwinRegistry": ("PayeesSet", "PayeeAccepted"),
+    "TwinRegistry": ("PayeesSet", "PayeeAccepted", "CategoryConsentRevoked", "CategoryConsentGranted"),
     "LicenseToken": (
         "OfferPublished",
         "LicensePurchased",
@@ -150,6 +150,19 @@ def contract_views(
         total_owed=int(total_owed),
         token_balance=int(balance),
     )
+
+
+def category_revocations(chain: Chain, pairs: Iterable[tuple[int, int]], block: int) -> dict[tuple[int, int], int]:
+    """`categoryConsentOf(twin, category)`'s effective time (0 while granted) for each (twin, category), at `block`."""
+    pairs = sorted(set(pairs))
+    fn = chain.contract("TwinRegistry").functions
+    values = _batch(chain, [fn.categoryConsentOf(t, c) for t, c in pairs], block)
+    return {pair: int(value[1]) for pair, value in zip(pairs, values)}
+
+
+def block_times(chain: Chain, numbers: Iterable[int]) -> dict[int, int]:
+    """The timestamp of each block."""
+    return {n: int(chain.w3.eth.get_block(n)["timestamp"]) for n in sorted(set(numbers))}
 
 
 def verify_use_on_chain(chain: Chain, verifier: str, root: str, proof: list[str], record: tuple) -> bool:

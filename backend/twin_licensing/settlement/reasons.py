@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from ..domain.money import format_money
 from ..domain.times import when
+from ..domain.vocabulary import category_name
 from ..errors import ContractRevert
 
 # Conditions that no later transaction can cure: the licence's expiry and max uses never change.
@@ -18,6 +19,8 @@ PER_LICENSE = {
 }
 # ... or every licence of one twin (the twin id is the first argument).
 PER_TWIN = {"LicenseTokenConsentRevoked"}
+# ... or the items of one twin whose uses include one usage category (twin id, category, effective time).
+PER_TWIN_CATEGORY = {"LicenseTokenCategoryConsentRevoked"}
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,9 @@ def hold_for(revert: ContractRevert, *, ended: bool = False) -> Hold | None:
         )
     elif revert.name == "LicenseTokenConsentRevoked":
         reason = f"the model's revocation of consent took effect on {when(values[1])} before these uses were settled"
+    elif revert.name == "LicenseTokenCategoryConsentRevoked":
+        reason = (f"the model's withdrawal of consent to usage category {category_name(values[1])} took effect on "
+                  f"{when(values[2])} before these uses, which include uses in it, were settled")
     else:
         return None
     return Hold(code=revert.name, reason=reason, permanent=revert.name in PERMANENT)

@@ -37,7 +37,7 @@ from ..db.license_state import License
 from ..db.uses import ChainScope, Use
 from .batch import PlannedItem, max_seqs, max_seqs_since, pending_summary, pending_uses, plan_items
 from .config import SettlerConfig
-from .reasons import PER_TWIN, hold_for
+from .reasons import PER_TWIN, PER_TWIN_CATEGORY, hold_for
 
 log = logging.getLogger("twin_licensing.settler")
 
@@ -285,6 +285,9 @@ class Settler:
             raise revert  # not about one item (paused, role missing): the whole batch waits
         if revert.name in PER_TWIN:
             hit = [p for p in planned if self.twin_of.get(p.item.license_id) == first]
+        elif revert.name in PER_TWIN_CATEGORY:
+            bit = 1 << int(revert.named_args["category"])
+            hit = [p for p in planned if self.twin_of.get(p.item.license_id) == first and p.item.categories & bit]
         else:
             hit = [p for p in planned if p.item.license_id == first]
         if not hit:

@@ -72,6 +72,13 @@ class ConsentRevoked(UseReportRefused):
     code = "consent_revoked"
 
 
+class CategoryConsentRevoked(UseReportRefused):
+    """The model's revocation of the use's category took effect: the contract settles no use of it any more."""
+
+    status_code = 409
+    code = "category_consent_revoked"
+
+
 class CategoryNotAllowed(UseReportRefused, ValueError):
     code = "category_not_allowed"
 

@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from ..db.license_state import Settlement
 from ..db.registry_state import TwinPayee
+from ..domain import category_consent
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,13 @@ class ConsentSnapshot:
     def effective_at_time(self, now: int) -> bool:
         """Whether uses may still be settled at `now` (the contract's rule: revoked once `now >= effectiveAt`)."""
         return self.revocation_effective_at == 0 or now < self.revocation_effective_at
+
+    # The twin's revoked usage categories as the index stores them (`domain.category_consent`).
+    category_revocations: str = ""
+
+    def category_revoked_since(self, category: int, now: int) -> int | None:
+        """When the revocation of `category` took effect, if it had by `now` (the contract then refuses its uses)."""
+        return category_consent.in_effect(category_consent.parse(self.category_revocations), category, now)
 
 
 @dataclass(frozen=True)

@@ -191,6 +191,13 @@ class UseIntake:
                 f"{describe_mask(license_.categories, _category)}: report the use under one of those, or buy a "
                 "licence that covers it"
             )
+        revoked_since = consent.category_revoked_since(report.category, now) if consent is not None else None
+        if revoked_since is not None:
+            raise errors.CategoryConsentRevoked(
+                f"the model withdrew her consent to usage category {_category(report.category)} for this twin, "
+                f"effective {when(revoked_since)}, so no further uses in it can be reported or paid: report only uses "
+                f"in the licence's other categories"
+            )
         if not license_.territories >> report.territory & 1:
             raise errors.TerritoryNotAllowed(
                 f"territory {_territory(report.territory)} is not allowed by licence {lid}, which allows "

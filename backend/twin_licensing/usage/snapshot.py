@@ -42,6 +42,7 @@ def _snapshot_statement():
             License.territories, License.max_uses, License.per_use_fee, License.escrow, License.uses_settled,
             License.ended_at,
             Twin.revocation_effective_at,
+            Twin.category_revocations,
             max_seq.label("max_seq"),
             existing.label("existing"),
             hold_reason_subquery(chain_id, genesis, license_id).label("hold"),
@@ -90,7 +91,8 @@ def read_snapshot(conn: Connection, chain_id: int, genesis_hash: str, license_id
             ended_at=None if row.ended_at is None else int(row.ended_at),
         )
         if row.revocation_effective_at is not None:
-            consent = ConsentSnapshot(licence.twin_id, int(row.revocation_effective_at))
+            consent = ConsentSnapshot(licence.twin_id, int(row.revocation_effective_at),
+                                      row.category_revocations or "")
     return IntakeSnapshot(
         license=licence,
         consent=consent,
