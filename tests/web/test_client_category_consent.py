@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from client_support import RpcRecorder, buy, chain_of, open_as, wait_for
+from test_accessibility import axe_violations, readable
 from twin_licensing.chain.keys import dev_account
 from twin_licensing.seed.data import ADMIN
 
@@ -40,8 +41,12 @@ def category_state(system, twin_id: int, category: int) -> str:
 
 
 def shoot(page, name: str) -> None:
+    """Saves the page, once axe finds no serious violation in it (the withdrawn states are on no other test's page)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    if not page.locator("dialog[open]").count():
+        assert not (found := axe_violations(page)), f"{name}:\n{readable(found)}"
+    assert not page.js_errors, page.js_errors
 
 
 def test_a_model_withdraws_one_category_and_brands_cannot_buy_or_report_it(open_page, system):
