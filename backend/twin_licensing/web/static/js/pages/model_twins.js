@@ -5,6 +5,7 @@ import { state } from "../state.js";
 import { money, plural } from "../format.js";
 import { h, mount, emptyState } from "../ui.js";
 import { portrait, consentBadge } from "./common.js";
+import { categoryStates, withheld } from "./category_consent.js";
 
 export async function render(root) {
   if (!state.wallet) {
@@ -34,10 +35,12 @@ export async function render(root) {
 }
 
 function tile(twin, href) {
+  const out = withheld(categoryStates(twin), 0xff);
   return h("a", { class: "twin-card", href, "data-twin-id": twin.twin_id },
     h("div", { class: "portrait" }, portrait(twin)),
     h("div", { class: "body" },
       h("div", { class: "name" }, twin.name),
       h("div", {}, consentBadge(twin.consent)),
+      out.length ? h("div", { class: "withheld small", "data-withheld": "" }, `Consent withdrawn for ${out.map((c) => c.name).join(", ")}`) : null,
       h("div", { class: "meta" }, `${plural(twin.offers.length, "active offer")} · ${plural(twin.licenses_sold, "licence")} sold · ${plural(twin.uses_settled, "use")} paid`)));
 }
