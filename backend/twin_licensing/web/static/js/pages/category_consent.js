@@ -95,8 +95,8 @@ export function categoryConsentSummary(twin) {
  * notice period in plain words) or to grant it again. */
 export function categoryConsentCard(twin, isModel, reload) {
   const slot = h("div");
-  const notice = twin.notice_period ?? state.deployment.notice_period;
-  const noticeText = notice ? duration(notice) : "the notice period";
+  const knownNotice = twin.notice_period ?? state.deployment.notice_period;
+  const knownText = knownNotice ? duration(knownNotice) : "the notice period";
   const indexed = (category, wanted) => poll(async () => {
     const c = categoryStates(await api(`/twins/${twin.twin_id}`)).find((x) => x.category === category);
     return wanted(c.state);
@@ -104,18 +104,30 @@ export function categoryConsentCard(twin, isModel, reload) {
 
   const revoke = async (c) => {
     mount(slot);
-    // The chain's clock may run ahead of ours; ask it, but never keep the model waiting on a slow node for a date.
+    // The chain's clock may run ahead of ours, and the twin's notice period is the one its consent keeps
+    // (`noticePeriodOf`; the index cannot tell a period of 0): ask the chain, but never keep the model waiting on a
+    // slow node for them.
     let now = Math.floor(Date.now() / 1000);
+    let notice = knownNotice;
+    const late = new Promise((resolve) => setTimeout(() => resolve(null), 2000));
     try {
-      now = Math.max(now, await Promise.race([chainTime(), new Promise((resolve) => setTimeout(() => resolve(0), 2000))]));
-    } catch { /* the wall clock will do */ }
+      const [chainNow, period] = await Promise.race([Promise.all([chainTime(), registry().noticePeriodOf(twin.twin_id)]), late]) || [0, null];
+      now = Math.max(now, chainNow);
+      if (period !== null) notice = Number(period);
+    } catch { /* the wall clock and the index will do */ }
+    const known = notice !== null && notice !== undefined;
+    const noticeText = !known ? "the notice period" : notice === 0 ? "none" : duration(notice);
+    const uses = !known
+      ? `Licences already sold may still report ${c.name} uses during the notice period; after that none is paid.`
+      : notice === 0
+        ? `This twin's consent has no notice period: licences already sold can no longer report ${c.name} uses.`
+        : `Licences already sold may still report ${c.name} uses during the notice period of ${noticeText}, until ` +
+          `${dateTime(now + notice)}; after that no ${c.name} use is paid.`;
     const confirmed = await confirmDialog({
       title: `Withdraw consent for ${c.name}?`,
-      intro: `No brand can buy an offer including ${c.name} from now on, and you cannot publish one. Licences already ` +
-        `sold may still report ${c.name} uses during the notice period of ${noticeText}` +
-        (notice ? `, until ${dateTime(now + Number(notice))}` : "") + `; after that no ${c.name} use is paid. ` +
+      intro: `No brand can buy an offer including ${c.name} from now on, and you cannot publish one. ${uses} ` +
         "Your other categories go on as before, and you can grant this one again at any time.",
-      rows: [["Category", c.name], ["Notice period", noticeText], notice ? ["Uses stop", dateTime(now + Number(notice))] : null].filter(Boolean),
+      rows: [["Category", c.name], ["Notice period", noticeText], known && notice ? ["Uses stop", dateTime(now + notice)] : null].filter(Boolean),
       confirmLabel: `Withdraw ${c.name}`,
       danger: true,
     });
@@ -155,7 +167,7 @@ export function categoryConsentCard(twin, isModel, reload) {
   return h("section", { class: "card", id: "category-consent" },
     h("h3", {}, "Consent per category"),
     h("p", { class: "small" }, `Withdraw consent for one usage category and keep the others. Offers including it stop at once; ` +
-      `its uses stop after the notice period of ${noticeText}.`),
+      `its uses stop after the notice period of ${knownText}.`),
     slot,
     h("ul", { class: "category-consent" }, categoryStates(twin).map(row)));
 }
