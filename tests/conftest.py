@@ -38,10 +38,56 @@ LONGEST_FIRST = (
     "indexer/test_node_restart.py",
 )
 
+# Tests that run on one worker, in collection order, as one unit of work (paths relative to tests/):
+# - "chromium": the browser tests share one whole system per session (`twinctl up`, a minute on 2 cores) and one
+#   Chromium; a test that starts Playwright itself runs there too, before the session's browser (one sync Playwright
+#   per process; see `rank`);
+# - "twinctl-up": scripts/test_up.py shares one `up` across its tests (another minute).
+# pytest-xdist's own `xdist_group` marker does not group under pytest 9.2 (xdist 3.8 renames the item through an
+# attribute pytest no longer reads, so the tests of a group were spread over both workers, each starting its own
+# system), hence the scheduler below, which groups by node id.
+SHARED_WORKER = (
+    ("web/", "chromium"),
+    ("scripts/test_up.py", "twinctl-up"),
+)
+
 
 @functools.cache
 def _source(path: Path) -> str:
     return path.read_text()
+
+
+def _starts_its_own_playwright(path: Path) -> bool:
+    return "sync_playwright" in _source(path)
+
+
+def shared_worker_group(nodeid: str, tests_dir: Path) -> str | None:
+    """The group of a test id (`tests/web/test_x.py::test_y[z]`), or None for a test any worker may run."""
+    path = (tests_dir.parent / nodeid.split("::", 1)[0]).resolve()
+    if not path.is_relative_to(tests_dir):
+        return None
+    relative = path.relative_to(tests_dir).as_posix()
+    group = next((name for prefix, name in SHARED_WORKER if relative.startswith(prefix)), None)
+    if group is None and path.is_file() and _starts_its_own_playwright(path):
+        group = "chromium"
+    return group
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """`--dist loadgroup`, with the groups of SHARED_WORKER. Units are handed out largest first (xdist's default
+    reordering): the Chromium group to one worker at once, `up`'s to the other, then single tests longest first."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    tests_dir = Path(__file__).resolve().parent
+
+    class SharedWorkerScheduling(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return shared_worker_group(nodeid, tests_dir) or super()._split_scope(nodeid)
+
+    return SharedWorkerScheduling(config, log)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -50,7 +96,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     def starts_its_own_playwright(item: pytest.Item) -> bool:
         # One sync Playwright per process: such a test must run before the session's `browser` starts in its worker.
         uses_session_browser = "browser" in item.fixturenames or "system" in item.fixturenames
-        return not uses_session_browser and "sync_playwright" in _source(item.path)
+        return not uses_session_browser and _starts_its_own_playwright(item.path)
 
     def rank(item: pytest.Item) -> int:
         if starts_its_own_playwright(item):
@@ -58,11 +104,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         path = item.path.relative_to(tests_dir).as_posix() if item.path.is_relative_to(tests_dir) else ""
         return next((i for i, prefix in enumerate(LONGEST_FIRST) if path.startswith(prefix)), len(LONGEST_FIRST))
 
-    for item in items:
-        if "system" in item.fixturenames or "browser" in item.fixturenames or starts_its_own_playwright(item):
-            # The browser tests share one whole system per session (`twinctl up`) and one Chromium: on one worker
-            # each starts once, and Playwright's own users run there first.
-            item.add_marker(pytest.mark.xdist_group("chromium"))
     items.sort(key=rank)  # stable: the order within each rank is the collection's
 
 

@@ -36,7 +36,7 @@ from twin_licensing.settings import find_project_root
 
 ROOT = find_project_root()
 STARTUP_TIMEOUT = 180.0  # node, deployment, seed and three services on a busy 2-core machine
-pytestmark = [pytest.mark.timeout(300), pytest.mark.xdist_group("twinctl-up")]
+pytestmark = pytest.mark.timeout(300)  # one worker runs this module (SHARED_WORKER in tests/conftest.py)
 
 
 class Up:
