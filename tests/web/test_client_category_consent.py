@@ -60,6 +60,9 @@ def test_a_model_withdraws_one_category_and_brands_cannot_buy_or_report_it(open_
     notice = twin["notice_period"] or system.get("/api/v1/deployment")["notice_period"]
     assert notice > 3600, notice
 
+    chain = chain_of(system)
+    ai_license = buy(system, chain, brand, ai_offer, escrow=ai_offer["per_use_fee"] * 2)  # before the withdrawal
+
     # The model: every category consented; she withdraws AI-generated campaigns, confirming the notice in words.
     page = open_page(*WIDE)
     open_as(page, system, model, f"/model/twins/{twin_id}")
@@ -68,7 +71,6 @@ def test_a_model_withdraws_one_category_and_brands_cannot_buy_or_report_it(open_
     card.locator(f"[data-revoke-category='{AI}']").click()
     dialog = page.locator("#confirm-dialog")
     expect(dialog).to_be_visible()
-    chain = chain_of(system)
     uses_stop = dt.datetime.fromtimestamp(chain.timestamp() + notice)
     expect(dialog).to_contain_text(f"notice period of {human(notice)}")
     expect(dialog).to_contain_text(categories[AI])
@@ -82,6 +84,11 @@ def test_a_model_withdraws_one_category_and_brands_cannot_buy_or_report_it(open_
     # Her own publish form says it as the category is ticked, before any signature.
     page.locator("#publish-offer label.chip-toggle").nth(AI).click()
     expect(page.locator("[data-withheld-slot]")).to_contain_text(f"withdrawn your consent for {categories[AI]}")
+    page.locator("#publish-offer input[name=per_use]").fill("30")
+    page.locator("#publish-offer button[type=submit]").click()  # checked on chain too, before any dialog or signature
+    said = page.locator("#publish-offer .form-error", has_text=f"withdrawn your consent for {categories[AI]}")
+    expect(said).to_have_count(2)  # under the categories, and again where the form says why it was not sent
+    expect(page.locator("dialog[open]")).to_have_count(0)
     shoot(page, "model-twin-1400")
     phone = open_page(*PHONE)
     open_as(phone, system, model, f"/model/twins/{twin_id}")
@@ -113,6 +120,14 @@ def test_a_model_withdraws_one_category_and_brands_cannot_buy_or_report_it(open_
     tile = page.locator(f".twin-card[data-twin-id='{twin_id}']")
     expect(tile.locator("[data-withheld]")).to_have_text(f"No consent for {categories[AI]}", timeout=30_000)
     shoot(page, "catalogue-1400")
+
+    # The licence bought before: AI-generated uses may still be reported until the withdrawal takes effect.
+    open_as(page, system, brand, f"/licenses/{ai_license}")
+    page.locator("#report-use select[name=category]").select_option(str(AI))
+    expect(page.locator("#report-use [data-category-refusal]")).to_contain_text(
+        f"uses in this category can be reported and paid until {uses_stop.strftime('%-d %b %Y')}", timeout=30_000)
+    expect(page.locator("#report-use button[type=submit]")).to_be_enabled()
+    shoot(page, "brand-report-pending-1400")
 
     # A use report: twin 11's model withdraws social media with no notice (the admin sets it to 0 for her grant,
     # then back), so its withdrawal is in effect at once; the brand's licence bought before may not report it.

@@ -72,6 +72,13 @@ export function categoryChangeTitle(change) {
   return change.kind === "revoked" ? `Consent for ${name} withdrawn` : `Consent for ${name} granted again`;
 }
 
+/** For a brand about to report a use in category `c` whose withdrawal is pending at `now`: until when it can (else null). */
+export function reportNotice(c, now) {
+  if (!c || c.state === "granted" || reportRefusal(c, now)) return null;
+  return `The model withdrew her consent for ${c.name}: uses in this category can be reported and paid until ` +
+    `${dateTime(c.effective_at)}, not after.`;
+}
+
 function stateBadge(c) {
   if (c.state === "granted") return badge("Consents", "ok");
   if (c.state === "revocation_pending") return badge(`Withdrawn: uses stop ${dateTime(c.effective_at)}`, "warn");

@@ -13,7 +13,7 @@ import { licenses, token, send, signUseReport, useRefOf, chainTime, balanceOf } 
 import { licenseBadge, useBadge, tracker, confirmDialog, faucetButton, amountField } from "./common.js";
 import { attachField, credentialLink, useThumb, useCredentialLink } from "./use_asset.js";
 import { uploadAsset } from "../assets.js";
-import { categoryStates, chainCategoryStates, reportRefusal } from "./category_consent.js";
+import { categoryStates, chainCategoryStates, reportRefusal, reportNotice } from "./category_consent.js";
 
 let timer = null;
 const USES_LIMIT = 10;
@@ -222,8 +222,11 @@ function reportCard(view, isHolder, onReported) {
   let categoryRefused = null;
   const checkCategory = () => {
     const c = categories?.find((x) => x.category === Number(category.value));
-    categoryRefused = reportRefusal(c, Date.now() / 1000);
-    mount(categorySlot, categoryRefused ? h("div", { class: "form-error", role: "alert" }, categoryRefused) : null);
+    const now = Date.now() / 1000;
+    categoryRefused = reportRefusal(c, now);
+    const pending = reportNotice(c, now);
+    mount(categorySlot, categoryRefused ? h("div", { class: "form-error", role: "alert" }, categoryRefused)
+      : pending ? h("p", { class: "banner", role: "status", style: "border-radius:8px;margin:0 0 12px" }, pending) : null);
     paint();
   };
   category.addEventListener("change", checkCategory);
