@@ -6,11 +6,9 @@ from __future__ import annotations
 import pytest
 from kit.read_api import CHAIN_ID, DAY, NOW, USDC, addr, app_client, app_settings, market, tx  # noqa: F401
 from kit.signin import open_session
-from sqlalchemy import delete, update
 from sqlmodel import Session
 
 from twin_licensing.db.license_state import License, Offer
-from twin_licensing.db.registry_state import ProtocolParam, Twin
 
 
 def test_attestations_list_newest_first_with_label_and_state(app_client, market):
@@ -137,23 +135,3 @@ def test_licences_show_their_lock_and_whether_the_model_can_end_them(exclusive_l
     offer = next(o for o in app_client.get("/api/v1/twins/1").json()["all_offers"] if o["offer_id"] == 6)
     assert offer["exclusive"] and offer["idle_end_after"] == 30 * DAY
 
-
-class StubRules:
-    def __init__(self, notice_period):
-        self.notice_period = notice_period
-
-    def rules(self):
-        return self if self.notice_period is not None else None
-
-
-def test_a_twin_under_the_contracts_default_notice_period_reads_it_from_the_contract(app_client, market):
-    """No event states the registry's default period: while the index holds no change of it, the contract's period
-    now is the one every twin kept; unknown when the node cannot be read either."""
-    with Session(market.engine) as session:
-        session.execute(update(Twin).values(notice_period=0))
-        session.execute(delete(ProtocolParam).where(ProtocolParam.name == "notice_period"))
-        session.commit()
-    app_client.app.state.context.chain_reader = StubRules(72 * 3600)
-    assert app_client.get("/api/v1/twins/1").json()["notice_period"] == 72 * 3600
-    app_client.app.state.context.chain_reader = StubRules(None)
-    assert app_client.get("/api/v1/twins/2").json()["notice_period"] is None

@@ -4,14 +4,17 @@ idle; each compared with what the contracts themselves report, and rebuilt alike
 
 from __future__ import annotations
 
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from kit.guild import attest
 from kit.index_dump import assert_same_index
 from kit.scenario import AGENCY_ROLE, CREW_ROLE, MODEL_ROLE, USDC, Scenario, claimable_from_index, root
+from twin_licensing.api.app import create_app
 from twin_licensing.db.license_state import License, Offer
 from twin_licensing.db.registry_state import Attestation, ProtocolParam, Twin, TwinPayee
 from twin_licensing.domain.guild import attestation_state, idle_endable_at
+from twin_licensing.settings import get_settings
 
 DAY = 86_400
 IDLE = 10 * DAY
@@ -20,6 +23,11 @@ IDLE = 10 * DAY
 def _rows(engine, model, *where):
     with engine.connect() as conn:
         return [dict(r) for r in conn.execute(select(model).where(*where)).mappings()]
+
+
+def _notice(engine, twin_id: int) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(Twin.notice_period).where(Twin.twin_id == twin_id)).scalar_one()
 
 
 def _exclusive(s: Scenario, twin_id: int, territories: int, *, transferable: bool = False) -> int:
@@ -111,11 +119,11 @@ def test_issue_10_events_land_in_their_tables_as_the_contracts_report_them(chain
 def test_a_reorganisation_across_issue_10_events_equals_a_fresh_index(chain, db, databases, make_indexer):
     s = Scenario(chain)
     indexer = make_indexer(db)
-    twin_id = s.twin()  # under the contract's default notice period, which no event states
+    default = s.call("TwinRegistry", "noticePeriod")  # the contract's own, never set by an admin
+    twin_id = s.twin()  # its TwinRegistered states that default
     payees = [(s.model.address, 9_000, MODEL_ROLE), (s.crew.address, 1_000, CREW_ROLE)]
     indexer.sync()
-    with db.connect() as conn:
-        assert conn.execute(select(Twin.notice_period).where(Twin.twin_id == twin_id)).scalar_one() == 0  # unknown
+    assert _notice(db, twin_id) == default > 0
     fork_point = chain.rpc("evm_snapshot")
     # Branch A: the agency is dropped, the crew listed and accepted; an attestation; an exclusive licence ended.
     s.tx(s.model, "TwinRegistry", "setPayees", twin_id, payees, gas=900_000)
@@ -126,9 +134,12 @@ def test_a_reorganisation_across_issue_10_events_equals_a_fresh_index(chain, db,
     s.chain.rpc("evm_increaseTime", [IDLE + 1])
     s.mine()
     s.tx(s.model, "LicenseToken", "endIdleExclusive", licence, gas=300_000)
+    s.tx(s.admin, "TwinRegistry", "setNoticePeriod", 5 * DAY)
+    s.tx(s.model, "TwinRegistry", "grantConsent", twin_id, b"\x02" * 32, gas=300_000)  # keeps the 5 days
     indexer.sync()
     with db.connect() as conn:
         assert conn.execute(select(TwinPayee.accepted).where(TwinPayee.account == s.crew.address)).scalar_one()
+    assert _notice(db, twin_id) == 5 * DAY
 
     # Branch B: the crew is listed but leaves without accepting; the agency stays, accepted, and gets attested.
     assert chain.rpc("evm_revert", [fork_point])
@@ -140,7 +151,7 @@ def test_a_reorganisation_across_issue_10_events_equals_a_fresh_index(chain, db,
     s.tx(s.crew, "TwinRegistry", "leavePayee", twin_id, gas=600_000)
     attest(s.chain, s.agency, AGENCY_ROLE, label="on branch B")
     s.tx(s.admin, "TwinRegistry", "setNoticePeriod", DAY)  # later consent only: the twin keeps its period
-    s.tx(s.model, "TwinRegistry", "revokeConsent", twin_id, gas=300_000)  # which the revocation shows
+    s.tx(s.model, "TwinRegistry", "revokeConsent", twin_id, gas=300_000)  # after the default notice
     indexer.sync()
 
     fresh = databases.new()
@@ -151,7 +162,29 @@ def test_a_reorganisation_across_issue_10_events_equals_a_fresh_index(chain, db,
                               .order_by(TwinPayee.position)).all()
         labels = conn.execute(select(Attestation.label).where(Attestation.subject == s.agency.address)).scalars().all()
         licences = conn.execute(select(License.license_id)).scalars().all()
-        notice = conn.execute(select(Twin.notice_period).where(Twin.twin_id == twin_id)).scalar_one()
-    assert notice == s.call("TwinRegistry", "noticePeriodOf", twin_id) == s.call("TwinRegistry", "noticePeriod") + 2 * DAY
+    # Branch A's grant is gone: the period is again the default its registration stated, not the admin's new one.
+    assert _notice(db, twin_id) == s.call("TwinRegistry", "noticePeriodOf", twin_id) == default != DAY
     assert [tuple(r) for r in listed] == [(s.model.address, True), (s.agency.address, True)]
     assert labels == ["on branch B"] and licences == []
+
+
+def test_each_twin_keeps_the_notice_period_its_consent_was_granted_under(chain, db, deployment, make_indexer,
+                                                                           tmp_path):
+    """The events alone tell each twin's period, the contract's default included: an admin's change binds consent
+    granted after it, not the twins registered before; the API answers it with the node out of reach."""
+    s = Scenario(chain)
+    default = s.call("TwinRegistry", "noticePeriod")
+    kept, regranted = s.twin(), s.twin()  # both under the default, no NoticePeriodSet ever emitted
+    s.tx(s.admin, "TwinRegistry", "setNoticePeriod", 7 * DAY)
+    s.tx(s.model, "TwinRegistry", "grantConsent", regranted, b"\x03" * 32, gas=300_000)  # under the 7 days
+    later = s.twin()  # registered after the change
+    make_indexer(db).sync()
+
+    on_chain = {t: s.call("TwinRegistry", "noticePeriodOf", t) for t in (kept, regranted, later)}
+    assert on_chain == {kept: default, regranted: 7 * DAY, later: 7 * DAY} and default != 7 * DAY
+    assert {t: _notice(db, t) for t in on_chain} == on_chain
+    # No contract read behind the answer: the API's node is a port nothing listens on.
+    settings = get_settings(rpc_url="http://127.0.0.1:9", deployments_dir=tmp_path / "deployments",
+                            media_dir=tmp_path / "media", var_dir=tmp_path)
+    with TestClient(create_app(settings, deployment=deployment, engine=db)) as client:
+        assert {t: client.get(f"/api/v1/twins/{t}").json()["notice_period"] for t in on_chain} == on_chain

@@ -33,7 +33,8 @@ class Twin(SQLModel, table=True):
     registered_tx: str = Field(default="", max_length=66)
     # The guild attestation (that the model is a model) the twin was registered under.
     attestation_id: int = Field(default=0, sa_type=BigInteger)
-    # Seconds from a revocation to its effect: the registry's notice period when this consent was granted.
+    # Seconds from a revocation to its effect: the registry's notice period when this consent was granted, as
+    # TwinRegistered or the last ConsentGranted state it (the default included; later admin changes leave it).
     notice_period: int = Field(default=0, sa_type=BigInteger)
     # The usage categories whose consent the model revoked (pending or in effect) and when each takes effect, in the
     # form of domain/category_consent.py (`parse`, `dump`); '' while every category is granted.

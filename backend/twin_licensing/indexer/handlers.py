@@ -101,8 +101,6 @@ def add_to_scope(scope: Scope, ev: DecodedEvent) -> None:
     elif name in ("TwinRegistered", "PayeesSet", "TwinUriSet", "ConsentGranted", "ConsentRevoked", "PayeeAccepted",
                   "PayeeLeft", "CategoryConsentRevoked", "CategoryConsentGranted"):
         scope.twins.add(a["twinId"])
-        if name in ("TwinRegistered", "ConsentGranted"):
-            scope.params.add("notice_period")  # the period in force is the one the consent keeps
     elif name in ("Attested", "AttestationRevoked"):
         scope.attestations.add(a["attestationId"])
     elif name == "CategoryFloorSet":
@@ -305,7 +303,7 @@ def _twin_registered(st: State, ev: DecodedEvent, t: int, rows: Rows | None) -> 
     twin = st.twin(a["twinId"])
     if twin is not None:
         twin.update(model=a["model"], uri=a["uri"], consent_hash=a["consentHash"], revocation_effective_at=0,
-                    attestation_id=a["attestationId"], notice_period=_notice_period_in_force(st),
+                    attestation_id=a["attestationId"], notice_period=a["noticePeriod"],
                     registered_block=ev.block_number, registered_time=t, registered_tx=ev.tx_hash,
                     updated_block=ev.block_number)
     _consent_row(st, ev, t, rows, "registered", a["consentHash"], None)
@@ -370,8 +368,9 @@ def _consent_granted(st: State, ev: DecodedEvent, t: int, rows: Rows | None) -> 
     a = ev.args
     twin = st.twin(a["twinId"])
     if twin is not None:
-        twin.update(consent_hash=a["consentHash"], revocation_effective_at=0,
-                    notice_period=_notice_period_in_force(st), updated_block=ev.block_number)
+        # The event states the period this consent keeps (the registry's in force then, its default included).
+        twin.update(consent_hash=a["consentHash"], revocation_effective_at=0, notice_period=a["noticePeriod"],
+                    updated_block=ev.block_number)
     _consent_row(st, ev, t, rows, "granted", a["consentHash"], None)
 
 
@@ -379,9 +378,7 @@ def _consent_revoked(st: State, ev: DecodedEvent, t: int, rows: Rows | None) -> 
     a = ev.args
     twin = st.twin(a["twinId"])
     if twin is not None:
-        # The revocation shows the period the consent kept exactly (also one the index could not know before).
-        twin.update(revocation_effective_at=a["effectiveAt"], notice_period=a["effectiveAt"] - t,
-                    updated_block=ev.block_number)
+        twin.update(revocation_effective_at=a["effectiveAt"], updated_block=ev.block_number)
     _consent_row(st, ev, t, rows, "revoked", None, a["effectiveAt"])
 
 
@@ -401,13 +398,6 @@ def _category_consent_granted(st: State, ev: DecodedEvent, t: int, rows: Rows | 
         twin.update(category_revocations=category_consent.with_change(twin["category_revocations"], a["category"], 0),
                     updated_block=ev.block_number)
     _consent_row(st, ev, t, rows, "granted", None, None, a["category"])
-
-
-def _notice_period_in_force(st: State) -> int:
-    """The registry's notice period now, which a consent granted now keeps; 0 while no `NoticePeriodSet` was indexed
-    (the contract's default is in no event)."""
-    row = st.params.get("notice_period")  # read, not touched: a period never set is not written as a row
-    return int(row["value"]) if row is not None and row["value"] else 0
 
 
 def _consent_row(st: State, ev: DecodedEvent, t: int, rows: Rows | None, kind: str, document: str | None,

@@ -8,7 +8,7 @@ from sqlalchemy import and_, exists, select
 from sqlmodel import Session
 
 from ...db.license_state import Offer
-from ...db.registry_state import ConsentChange, ProtocolParam, Twin, TwinPayee
+from ...db.registry_state import ConsentChange, Twin, TwinPayee
 from ...domain import category_consent
 from ...domain.vocabulary import CATEGORIES
 from ..context import ApiContext
@@ -73,18 +73,6 @@ def category_consent_of(twin: Twin, now: int) -> list[CategoryConsentPublic]:
                               effective_at=revocations.get(category))
         for category, name in enumerate(CATEGORIES)
     ]
-
-
-def notice_period_of(session: Session, ctx: ApiContext, twin: Twin) -> int | None:
-    """The notice period the twin's consent keeps. The index has it from the period in force when consent was granted,
-    or from a revocation; 0 means consent was granted under the contract's default, which no event states: while the
-    index holds no change of the period at all, the registry's period now is that default."""
-    if twin.notice_period:
-        return twin.notice_period
-    if session.get(ProtocolParam, (ctx.chain_id, "notice_period")) is None:
-        rules = ctx.chain_reader.rules()
-        return rules.notice_period if rules is not None else None
-    return None
 
 
 def twin_name(ctx: ApiContext, twin: Twin) -> str:
@@ -192,7 +180,6 @@ def get_twin(session: Session, ctx: ApiContext, twin_id: int, now: int) -> TwinP
         model_label=ctx.label(twin.model),
         payees=[PayeePublic.model_validate(Overlay(p, label=ctx.label(p.account))) for p in payees],
         consent_history=[ConsentChangePublic.model_validate(c) for c in history],
-        notice_period=notice_period_of(session, ctx, twin),
         all_offers=[OfferPublic.model_validate(o) for o in offers],
     )
     return TwinPublic.model_validate(twin_view, from_attributes=True)

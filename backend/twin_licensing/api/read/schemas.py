@@ -232,9 +232,10 @@ class TwinPublic(TwinSummaryPublic):
     earned: int = Field(description="all the twin earned: upfront fees and settled uses")
     registered_at: int = Field(validation_alias=AliasChoices("registered_at", "registered_time"))
     registered_block: int
-    notice_period: int | None = Field(
+    notice_period: int = Field(
         description="seconds from a revocation of consent to its effect for this twin: the registry's notice period "
-        "when its consent was granted; null when neither the index nor the node can tell"
+        "when its consent was granted (stated by TwinRegistered or the last ConsentGranted); an admin's later change "
+        "does not alter it"
     )
 
 
