@@ -31,7 +31,7 @@ def test_revoking_consent_states_the_notice_and_the_brand_sees_the_deadline(page
     chain = chain_of(system)
     offer = system.get(f"/api/v1/twins/{twin_id}")["offers"][0]
     license_id = buy(system, chain, brand, offer, escrow=offer["per_use_fee"] * 2)
-    notice = system.get("/api/v1/deployment")["notice_period"]
+    notice = system.get(f"/api/v1/twins/{twin_id}")["notice_period"]  # the period its consent keeps
     assert isinstance(notice, int) and notice > 0
 
     messages: list[str] = []

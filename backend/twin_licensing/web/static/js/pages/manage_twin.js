@@ -171,9 +171,9 @@ async function idleState(l) {
 
 function consentCard(twin, isModel, reload) {
   const slot = h("div");
-  // The notice period is the contract's: uses already licensed may still be reported that long after a revocation.
-  const notice = state.deployment.notice_period;
-  const noticeText = notice ? duration(notice) : "the notice period";
+  // The twin's own notice period, the one in force when its consent was granted (an admin's later change of the
+  // registry's period does not touch it): uses already licensed may still be reported that long after a revocation.
+  const notice = Number(twin.notice_period) || 0;
   const revoke = async () => {
     mount(slot);
     // The chain's clock may run ahead of ours; ask it, but never keep the model waiting on a slow node for a date.
@@ -181,10 +181,12 @@ function consentCard(twin, isModel, reload) {
     try {
       now = Math.max(now, await Promise.race([chainTime(), new Promise((resolve) => setTimeout(() => resolve(0), 2000))]));
     } catch { /* the wall clock will do */ }
-    const effective = notice ? ` on ${dateTime(now + Number(notice))}` : "";
-    if (!confirm(`Revoke consent for ${twin.name}? No new licence can be bought from now on. The notice period is ` +
-      `${noticeText}: brands' licences can still report uses until the revocation takes effect${effective}; then ` +
-      "they reclaim their unspent escrow.")) return;
+    const after = notice
+      ? `The notice period your consent keeps is ${duration(notice)}: brands' licences can still report uses until ` +
+        `the revocation takes effect on ${dateTime(now + notice)}; then they reclaim their unspent escrow.`
+      : "Your consent keeps no notice period: brands' licences stop reporting uses at once and can reclaim their " +
+        "unspent escrow.";
+    if (!confirm(`Revoke consent for ${twin.name}? No new licence can be bought from now on. ${after}`)) return;
     try {
       await runSteps("Revoking consent", [
         { label: "Revoke consent on chain", run: (ctx, note) => send(registry(true), "revokeConsent", [twin.twin_id], note) },
@@ -225,7 +227,7 @@ function consentCard(twin, isModel, reload) {
   return h("section", { class: "card", id: "consent" },
     h("div", { class: "card-head" }, h("h3", {}, "Consent"), consentBadge(twin.consent)),
     h("p", { class: "small" }, granted
-      ? `Brands may license this twin. If you revoke consent, new licences stop at once and uses stop after ${noticeText}; brands then reclaim their unspent escrow.`
+      ? `Brands may license this twin. If you revoke consent, new licences stop at once and uses stop ${notice ? `after ${duration(notice)}` : "at once"}; brands then reclaim their unspent escrow.`
       : `Consent is revoked${twin.consent.effective_at ? ` (uses stop ${dateTime(twin.consent.effective_at)})` : ""}. Granting it again reopens the twin to licensing under your offers.`),
     slot,
     granted || !isModel ? null : textField,
