@@ -178,3 +178,7 @@ def test_a_model_withdraws_one_category_and_brands_cannot_buy_or_report_it(open_
     open_as(page, system, brand, f"/twins/{twin_id}")
     expect(page.locator(f"[data-buy-offer='{ai_offer['offer_id']}']")).to_be_enabled(timeout=30_000)
     expect(page.locator("[data-withheld]")).to_have_count(0)
+    # Leave twin 11 as seeded for any later test: social granted again, consent under the registry's notice period.
+    chain.transact(owner, "TwinRegistry", "grantCategoryConsent", other_twin, SOCIAL)
+    chain.transact(owner, "TwinRegistry", "grantConsent", other_twin, consent_hash)
+    assert chain.call("TwinRegistry", "noticePeriodOf", other_twin) == before
