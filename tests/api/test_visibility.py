@@ -64,7 +64,8 @@ RULES: dict[tuple[str, str], tuple] = {
     ("GET", "/api/v1/attestations"): (PUBLIC, "/api/v1/attestations"),
     ("GET", "/api/v1/attestations/{attestation_id}"): (SAME, "/api/v1/attestations/1"),
     ("GET", "/api/v1/payees/{payee}/listings"): (PUBLIC, "/api/v1/payees/{model}/listings"),
-    # A payee's statement: the payee herself and the guild.
+    # A payee's statement: the payee herself and the guild. The request names a period (a malformed one is a 422 to
+    # anyone, before the viewer is checked: test_a_malformed_statement_request_is_refused_alike...).
     ("GET", "/api/v1/statements/{payee}"): (PRIVATE, "/api/v1/statements/{model}?value={month}", {"model", "guild"}),
     ("GET", "/api/v1/statements/{payee}/csv"): (PRIVATE, "/api/v1/statements/{model}/csv?value={month}",
                                                 {"model", "guild"}),
@@ -218,3 +219,29 @@ def test_the_guild_sees_every_licence_and_a_brand_only_its_own(app_client, marke
     assert app_client.get("/api/v1/licenses", params={"twin_id": 1}).json()["count"] == 3
     assert app_client.get("/api/v1/licenses", params={"twin_id": 2}).json()["count"] == 0
     assert app_client.get("/api/v1/licenses/3").status_code == 404
+
+
+def test_a_malformed_statement_request_is_refused_alike_for_everyone_before_the_viewer_is_checked(
+        app_client, market, viewers):
+    """The statement routes check the request's period before the viewer: a 422 that depends on the query alone (the
+    same sentence to every viewer, for the model's address and for one that never was a payee) tells nothing about
+    the statement. A well-formed request is a 404 to whoever may not see it, even for a period still to come, which
+    only the statement's audience is told about."""
+    nobody = addr("0x" + "99" * 20)
+    future = f"{time.gmtime().tm_year + 1}-01"
+    for route in ("", "/csv", "/pdf"):
+        for query in ("", "?value=2026-13", "?period=custom&from=2026-11-03", "?period=week&value=2026-11"):
+            answers = set()
+            for name in VIEWERS:
+                for payee in (market.model_a, nobody):
+                    app_client.cookies.clear()
+                    app_client.cookies.update(viewers[name])
+                    answer = app_client.get(f"/api/v1/statements/{payee}{route}{query}")
+                    answers.add((answer.status_code, answer.json()["detail"]))
+            assert [status for status, _ in answers] == [422], (route, query, answers)
+        statuses = {}
+        for name in VIEWERS:
+            app_client.cookies.clear()
+            app_client.cookies.update(viewers[name])
+            statuses[name] = app_client.get(f"/api/v1/statements/{market.model_a}{route}?value={future}").status_code
+        assert statuses == {name: 422 if name in ("model", "guild") else 404 for name in VIEWERS}, (route, statuses)

@@ -160,6 +160,8 @@ PeriodQuery = Annotated[Period, Depends(period_query)]
 
 
 async def _statement(payee: str, context: ApiContext, viewer: Viewer, wanted: Period) -> tuple[Statement, Names]:
+    # The period's form was checked first (the same 422 for anyone and any address); whether it lies in the future
+    # depends on the index, so only the statement's audience learns it (in `_compute`, after this check).
     _check_viewer(viewer, payee)
     return await _compute(context, payee, wanted)
 
@@ -173,7 +175,8 @@ def _attachment(body: bytes | str, media_type: str, statement: Statement, ext: s
     "/{payee}",
     response_model=StatementPublic,
     summary="A payee's statement for a period: balances at the boundary blocks, lines per twin, brand and category",
-    description="Only the payee herself (signed in) and the guild; anyone else gets a 404.",
+    description="Only the payee herself (signed in) and the guild; anyone else gets a 404. A malformed period is a 422 "
+    "to anyone before that check: it depends on the query alone, so it tells nothing about the statement.",
 )
 async def read_statement(payee: AddressPath, context: ContextDep, viewer: ViewerDep, wanted: PeriodQuery) -> Response:
     statement, names = await _statement(payee, context, viewer, wanted)
