@@ -42,12 +42,14 @@ def db(request):
 
 
 @pytest.fixture
-def period_market(market, model, agency, brand, brand2, crew, chain, db, recorder, sync_index):
+def period_market(market, model, agency, brand, brand2, crew, chain, db, recorder, sync_index, admin):
     """Activity before, inside and after a two-day period: settlements in two categories from two brands, the
     agency's and the model's withdrawals, a payee change adding crew (who accepts only after the period), a new
-    licence's upfront fee, earnings still undistributed at the close."""
+    licence's upfront fee, the model's withdrawal of the social category (its notice an hour: in effect inside the
+    period, the other category goes on), earnings still undistributed at the close."""
     settler = Settler(db, SettlementClient(chain, recorder), SettlerConfig(window_s=0.0))
     settler.reconcile()
+    market.tx(admin, "TwinRegistry", "setNoticePeriod", 3_600)  # the twin's consent keeps this notice
     twin = market.twin(model, agency, agency_bps=1_750)
     offer = market.offer(model, twin, per_use_fee=3 * USDC + 7)  # odd fee: per-line rounding differs from the sum's
     a = market.licence(brand, offer, 200 * USDC)
@@ -70,6 +72,8 @@ def period_market(market, model, agency, brand, brand2, crew, chain, db, recorde
     insert_uses(db, chain, brand2, b, 7, start_seq=3, tag="after-change", category=SOCIAL)
     assert settler.step().uses == 7
     market.licence(brand2, offer, 10 * USDC)  # an upfront fee inside the period
+    market.tx(model, "TwinRegistry", "revokeCategoryConsent", twin, SOCIAL)  # no more purchases of the offer
+    chain.rpc("evm_increaseTime", [3_601])  # in effect from here: social settles no more, e-commerce does
     market.tx(agency, "LicenseToken", "withdraw")
     insert_uses(db, chain, brand, a, 2, start_seq=12, tag="pending")  # undistributed when the period closes:
     assert settler.step().uses == 2  # the crew's part of it is not in her claimable, she has not accepted
@@ -77,6 +81,7 @@ def period_market(market, model, agency, brand, brand2, crew, chain, db, recorde
     chain.rpc("evm_setNextBlockTimestamp", [hex(period.end_unix + 3_600)])
     insert_uses(db, chain, brand, a, 2, start_seq=14, tag="later")
     assert settler.step().uses == 2
+    assert chain.call("TwinRegistry", "categoryConsentOf", twin, SOCIAL)[0] == 2  # withdrawn, in effect
     market.tx(crew[0], "TwinRegistry", "acceptPayee", twin)  # after the period: its pending part counts from now
     market.tx(crew[0], "LicenseToken", "withdraw")
     sync_index(db)
