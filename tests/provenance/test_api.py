@@ -126,6 +126,8 @@ def test_image_use_from_upload_to_paid_credential(system, brand, brand2, model, 
     assert (pending["verdict"], pending["use"]["use_id"], pending["credential"]["ai_generated"]) == (
         "licensed_pending", use["id"], True)
     assert f"licence {first}" in pending["sentence"]
+    # A use is named as the licence page names it: "use #N" counting from 1, while the API's seq counts from 0.
+    assert f"use #{pending['use']['seq'] + 1} of licence {first}" in pending["sentence"], pending["sentence"]
 
     settler = Settler(engine, SettlementClient(chain, recorder), SettlerConfig(window_s=0.0))
     settler.reconcile()

@@ -90,7 +90,7 @@ def test_attach_report_download_and_check(open_page, system, licence):
     with page.expect_download() as waiting:
         download_link.click()
     download = waiting.value
-    assert download.suggested_filename == f"licence-{license_id}-use-0.png"
+    assert download.suggested_filename == f"licence-{license_id}-use-1.png"  # its first use, "use #1" as every page says
     credentialed = Path(download.path()).read_bytes()
     assert credentialed != image and credentialed[:8] == image[:8]  # a PNG, now carrying its manifest
 

@@ -24,6 +24,18 @@ MAX_UINT64 = 2**64 - 1
 MAX_DB_INT = 2**63 - 1
 
 
+
+def use_number(seq: int) -> int:
+    """Which use of its licence a use is, as a person counts: from 1, while its `seq` (the API's, the chain's and
+    the credential's number) counts from 0. The web client's `useLabel` counts the same."""
+    return seq + 1
+
+
+def use_label(seq: int) -> str:
+    """A use named in a sentence: "use #N", as the licence page names it."""
+    return f"use #{use_number(seq)}"
+
+
 @dataclass(frozen=True)
 class UseField:
     """One member of the use's structs. `low`..`high` (inclusive) is what the backend accepts, which may be

@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from ..db.assets import Asset, AssetUse
 from ..db.uses import ChainScope, Use
+from ..domain.use_record import use_label
 from ..usage.status import get_use
 from .errors import AssetMismatch, AssetNotFound
 from .images import inspect
@@ -38,11 +39,13 @@ def attach(engine: Engine, store: AssetStore, scope: ChainScope, use_id: int, da
         if existing.sha256 == facts.sha256:
             with Session(engine) as session:
                 return Attached(session.get(Asset, facts.sha256), uses_of(session, facts.sha256), created=False)
-        raise AssetMismatch(f"use {use_id} already has an image attached: a use carries one image")
+        raise AssetMismatch(
+            f"{use_label(use.seq)} of licence {use.license_id} already has an image attached: a use carries one image"
+        )
     if facts.sha256 != use.use_ref.lower():
         raise AssetMismatch(
-            f"this image's SHA-256 is {facts.sha256}, but use {use_id} was signed for {use.use_ref}: attach the "
-            "exact file whose SHA-256 the report signed"
+            f"this image's SHA-256 is {facts.sha256}, but {use_label(use.seq)} of licence {use.license_id} was signed "
+            f"for {use.use_ref}: attach the exact file whose SHA-256 the report signed"
         )
     store.put(facts.sha256, data)
     with Session(engine) as session:
@@ -63,6 +66,8 @@ def asset_of_use(session: Session, scope: ChainScope, use_id: int) -> tuple[Use,
     link = session.get(AssetUse, use_id)
     asset = session.get(Asset, link.sha256) if link is not None else None
     if asset is None:
-        raise AssetNotFound(f"use {use_id} has no image attached: it was reported with its SHA-256 only")
+        raise AssetNotFound(
+            f"{use_label(use.seq)} of licence {use.license_id} has no image attached: it was reported with its SHA-256 only"
+        )
     return use, asset
 

@@ -13,6 +13,7 @@ from ..chain.deployment import Deployment
 from ..db.assets import Asset
 from ..db.license_state import License
 from ..db.uses import ChainScope, Use
+from ..domain.use_record import use_label
 from ..settings import LOCAL_CHAIN_ID, Settings
 from .certificates import SigningIdentity, load_identity
 from .credentials import UseClaim, sign_copy
@@ -74,5 +75,5 @@ class Provenance:
             territory=use.territory, used_at=use.used_at, use_ref=use.use_ref, report_digest=use.digest,
             use_id=use.use_id,
         )
-        title = f"Licence {use.license_id}, use {use.seq}"
+        title = f"Licence {use.license_id}, {use_label(use.seq)}"
         return sign_copy(self.identity, self.store.get(asset.sha256), asset.media_type, claim, title)

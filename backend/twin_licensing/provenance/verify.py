@@ -26,7 +26,7 @@ from ..db.license_state import License
 from ..db.registry_state import Twin
 from ..db.uses import ChainScope, Use
 from ..domain.times import when
-from ..domain.use_record import record_of
+from ..domain.use_record import record_of, use_label
 from ..domain.vocabulary import category_name, territory_name
 from ..usage.errors import ProofNotAvailable
 from ..usage.index_view import IndexView
@@ -168,8 +168,8 @@ class Verifier:
             sentence = ("This image carries no content credential, but it is likely derived from a licensed image "
                         f"on record ({match.sha256[:18]}…).")
         else:
-            sentence = (f"This image carries no content credential, but it is likely derived from the image of use "
-                        f"{ref.seq} of licence {ref.license_id}, reported by {ref.brand_label} for {ref.twin_name}"
+            sentence = (f"This image carries no content credential, but it is likely derived from the image of "
+                        f"{use_label(ref.seq)} of licence {ref.license_id}, reported by {ref.brand_label} for {ref.twin_name}"
                         f"{self._paid_words(ref)}.")
         return VerifyResult(verdict="no_credential", reason="likely_derived", image=shown, credential=None,
                             use=ref, match=found, sentence=sentence)
@@ -223,28 +223,28 @@ class Verifier:
         if outside is not None:
             reason, words = outside
             return answer("outside_licence", reason,
-                          f"The content credential names use {claim.seq} of licence {claim.license_id}, but {words}.")
+                          f"The content credential names {use_label(claim.seq)} of licence {claim.license_id}, but {words}.")
         use = session.execute(
             select(Use).where(*self.scope.uses(), Use.license_id == claim.license_id, Use.seq == claim.seq)
         ).scalars().first()
         if use is None:
             return answer("outside_licence", "unknown_use",
-                          f"The content credential names use {claim.seq} of licence {claim.license_id}, which was "
+                          f"The content credential names {use_label(claim.seq)} of licence {claim.license_id}, which was "
                           "never reported: the image is not shown to be licensed.")
         ref = self._use_ref(session, use)
         if not _claim_matches(claim, use, lic):
             return answer("outside_licence", "use_mismatch",
-                          f"The content credential names use {claim.seq} of licence {claim.license_id}, but that "
+                          f"The content credential names {use_label(claim.seq)} of licence {claim.license_id}, but that "
                           "use was reported differently (another image, report, category, territory, time or twin): "
                           "the credential belongs to another use.", ref)
         if ref.status == "settled" and ref.proof_checked:
             return answer("licensed_paid", None,
-                          f"Licensed and paid: this image is use {ref.seq} of licence {ref.license_id} for "
+                          f"Licensed and paid: this image is {use_label(ref.seq)} of licence {ref.license_id} for "
                           f"{ref.twin_name}, reported by {ref.brand_label}, {ref.category_name} in "
                           f"{ref.territory_name}; settled on chain in transaction {ref.tx_hash}, its proof checked "
                           "against the settlement's root.", ref)
         return answer("licensed_pending", None,
-                      f"Licensed, payment pending: this image is use {ref.seq} of licence {ref.license_id} for "
+                      f"Licensed, payment pending: this image is {use_label(ref.seq)} of licence {ref.license_id} for "
                       f"{ref.twin_name}, reported by {ref.brand_label}, {ref.category_name} in {ref.territory_name}; "
                       "its settlement on chain has not happened yet.", ref)
 

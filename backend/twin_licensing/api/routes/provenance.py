@@ -24,6 +24,7 @@ from sqlmodel import Session
 from ...db.assets import Asset
 from ...db.license_state import License
 from ...db.uses import UtcDateTime
+from ...domain.use_record import use_number
 from ...provenance import assets as asset_rules
 from ...provenance import reports
 from ...provenance.errors import ImageTooLarge
@@ -199,7 +200,7 @@ def read_credentialed(use_id: UseId, session: SessionDep, context: ContextDep, v
     return Response(
         provenance.credentialed_copy(session, use, asset), media_type=asset.media_type,
         headers={"Cache-Control": "private, no-store",
-                 "Content-Disposition": f'attachment; filename="licence-{use.license_id}-use-{use.seq}.{extension}"'},
+                 "Content-Disposition": f'attachment; filename="licence-{use.license_id}-use-{use_number(use.seq)}.{extension}"'},
     )
 
 

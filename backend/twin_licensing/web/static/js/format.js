@@ -154,3 +154,9 @@ export function bps(value) {
 export function plural(n, one, many = `${one}s`) {
   return `${Number(n).toLocaleString("en-US")} ${Number(n) === 1 ? one : many}`;
 }
+
+/** Which use of its licence a use is, as a person reads it: "use #N" counting from 1 (its `seq` counts from 0; the
+ * backend's sentences say the same, domain.use_record.use_label). `start`: at the start of a sentence. */
+export function useLabel(seq, { start = false } = {}) {
+  return `${start ? "Use" : "use"} #${Number(seq) + 1}`;
+}

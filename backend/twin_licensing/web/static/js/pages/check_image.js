@@ -5,7 +5,7 @@
 import { h, mount, errorBox, okBox, field, badge, spinner } from "../ui.js";
 import { explain } from "../errors.js";
 import { state, labelOf } from "../state.js";
-import { shortAddress, dateTime } from "../format.js";
+import { shortAddress, dateTime, useLabel } from "../format.js";
 import { checkImage, verifyImage, reportUnlicensed, sizeText, noteMax } from "../assets.js";
 
 let preview = null; // the object URL of the image on screen, released when it changes or the page goes
@@ -104,7 +104,7 @@ function factsOf(use) {
     ["Twin", h("a", { href: `#/twins/${use.twin_id}` }, use.twin_name || `Twin #${use.twin_id}`)],
     ["Brand", h("span", { title: use.brand }, use.brand_label || labelOf(use.brand) || shortAddress(use.brand))],
     ["Licence", h("a", { href: `#/licenses/${use.license_id}` }, `Licence #${use.license_id}`)],
-    ["Use", `Use #${use.seq + 1}: ${use.category_name}, ${use.territory_name}, ${dateTime(use.used_at)}`],
+    ["Use", `${useLabel(use.seq, { start: true })}: ${use.category_name}, ${use.territory_name}, ${dateTime(use.used_at)}`],
   ];
   if (use.tx_hash) {
     out.push(["Paid in", h("span", {}, h("span", { class: "addr", "data-tx": "" }, use.tx_hash),

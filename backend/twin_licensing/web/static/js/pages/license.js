@@ -6,7 +6,7 @@
 import { api, poll, INDEX_WAIT_MS } from "../api.js";
 import { state, walletChanged } from "../state.js";
 import { privateNotFound } from "../session.js";
-import { money, date, dateTime, plural, toSeconds, duration, symbol } from "../format.js";
+import { money, date, dateTime, plural, toSeconds, duration, symbol, useLabel } from "../format.js";
 import { h, mount, errorBox, okBox, runSteps, toast, table, pager, field } from "../ui.js";
 import { explain } from "../errors.js";
 import { licenses, token, send, signUseReport, useRefOf, chainTime, balanceOf } from "../chain.js";
@@ -261,7 +261,7 @@ function reportCard(view, isHolder, onReported) {
       const earlier = (await allUses(license.license_id)).find((u) => u.use_ref.toLowerCase() === useRef);
       if (earlier && !(await confirmDialog({
         title: "Report this use again?",
-        intro: `“${label}” was already reported on this licence as use #${earlier.seq + 1} ` +
+        intro: `“${label}” was already reported on this licence as ${useLabel(earlier.seq)} ` +
           `(${dateTime(toSeconds(earlier.accepted_at))}). Reporting it again pays the model ${money(license.terms.per_use_fee)} once more.`,
         confirmLabel: "Report it again",
       }))) return;
@@ -306,7 +306,7 @@ function reportCard(view, isHolder, onReported) {
                 territory: report.territory, used_at: Number(report.usedAt), signature: c.signature,
               },
             });
-            n(`Use #${Number(c.use.seq) + 1} accepted`);
+            n(`${useLabel(Number(c.use.seq), { start: true })} accepted`);
             accepted = c.use;
           },
         },
@@ -317,7 +317,7 @@ function reportCard(view, isHolder, onReported) {
             try {
               await uploadAsset(c.use.id, image.file);
             } catch (error) {
-              const failed = new Error(`Use #${Number(c.use.seq) + 1} was accepted, but its image was not attached: ${explain(error)}`);
+              const failed = new Error(`${useLabel(Number(c.use.seq), { start: true })} was accepted, but its image was not attached: ${explain(error)}`);
               failed.userMessage = failed.message;
               throw failed;
             }
@@ -326,7 +326,7 @@ function reportCard(view, isHolder, onReported) {
       ].filter(Boolean), explain);
       reference.value = "";
       attach.clear();
-      if (image) mount(credential, h("div", { class: "form-ok", role: "status" }, `The image of use #${Number(ctx.use.seq) + 1} is attached. `, credentialLink(ctx.use)));
+      if (image) mount(credential, h("div", { class: "form-ok", role: "status" }, `The image of ${useLabel(ctx.use.seq)} is attached. `, credentialLink(ctx.use)));
       view.reported = Number(ctx.use.seq);
       toast(`Use accepted: ${money(license.terms.per_use_fee)} will be paid to the model when it settles.`, "ok");
       onReported();
@@ -349,11 +349,11 @@ function reportCard(view, isHolder, onReported) {
     const use = view.uses.data.find((u) => u.seq === seq);
     const settled = use ? use.status === "settled" : seq < l.uses_settled;
     if (use && (use.status === "held" || use.status === "rejected")) {
-      mount(note, errorBox(`Use #${seq + 1} was not paid: ${use.reason || "it was refused"}.`));
+      mount(note, errorBox(`${useLabel(seq, { start: true })} was not paid: ${use.reason || "it was refused"}.`));
     } else if (settled) {
-      mount(note, okBox(`Use #${seq + 1} settled: ${money(l.terms.per_use_fee)} paid to the model and her payees.`));
+      mount(note, okBox(`${useLabel(seq, { start: true })} settled: ${money(l.terms.per_use_fee)} paid to the model and her payees.`));
     } else {
-      mount(note, okBox(`Use #${seq + 1} is pending settlement.`));
+      mount(note, okBox(`${useLabel(seq, { start: true })} is pending settlement.`));
     }
   };
 

@@ -8,7 +8,7 @@ import { api } from "../api.js";
 import { licenses } from "../chain.js";
 import { state, walletChanged, labelOf } from "../state.js";
 import { signedInAs, signInPrompt } from "../session.js";
-import { shortAddress, plural } from "../format.js";
+import { shortAddress, plural, useLabel } from "../format.js";
 import { h, mount, emptyState } from "../ui.js";
 import { explain } from "../errors.js";
 import { useThumb } from "./use_asset.js"; // issue 13: the image attached to a use, small
@@ -153,7 +153,7 @@ function usageRow(entry) {
     h("td", { "data-label": "Twin" }, entry.twin_name),
     h("td", { "data-label": "Brand", title: entry.brand }, brand),
     h("td", { "data-label": "Licence" }, h("a", { href: `#/licenses/${entry.license_id}` }, `#${entry.license_id}`),
-      h("span", { class: "muted small" }, ` use ${entry.seq}`)),
+      h("span", { class: "muted small" }, ` ${useLabel(entry.seq)}`)),
     h("td", { "data-label": "Category" }, entry.category_name),
     h("td", { "data-label": "Territory" }, entry.territory_name),
     h("td", { "data-label": "Asset" }, useThumb(entry), entry.label ? h("div", {}, entry.label) : null,
@@ -213,7 +213,7 @@ async function verifyUse(useId) {
     .find((event) => event?.name === "UsesSettled" && event.args.licenseId === BigInt(record.license_id) &&
       Number(event.args.firstSeq) <= record.seq && record.seq < Number(event.args.firstSeq) + Number(event.args.count));
   if (!settled) {
-    return { ok: false, text: `Failed: transaction ${proof.settlement.tx_hash.slice(0, 10)}… settled no uses of licence #${record.license_id} covering use ${record.seq}.` };
+    return { ok: false, text: `Failed: transaction ${proof.settlement.tx_hash.slice(0, 10)}… settled no uses of licence #${record.license_id} covering ${useLabel(record.seq)}.` };
   }
   const root = settled.args.usesRoot;
   // The leaf's members and types are UseProofVerifier's UseRecord, as its ABI declares them.
@@ -246,7 +246,7 @@ function follow(filters, shown, body, live, empty, table) {
       return;
     }
     shown.set(entry.id, row);
-    live.textContent = `Use ${entry.seq} of licence #${entry.license_id} was just settled on chain.`;
+    live.textContent = `${useLabel(entry.seq, { start: true })} of licence #${entry.license_id} was just settled on chain.`;
   });
 }
 

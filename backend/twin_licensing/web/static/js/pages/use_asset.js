@@ -69,7 +69,7 @@ export function attachField(onChange = () => {}) {
 
 /** The link to download the copy of a use's image that carries its content credential (C2PA manifest). */
 export function credentialLink(use) {
-  // The server names the file (Content-Disposition): licence-<id>-use-<seq>.<extension>.
+  // The server names the file (Content-Disposition): licence-<id>-use-<N>.<extension>, N as in “use #N”.
   return h("a", { class: "btn small", href: credentialedUrl(use.id), download: "", "data-credentialed": "" },
     "Download the credentialed copy");
 }
