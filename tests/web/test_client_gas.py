@@ -26,9 +26,11 @@ def test_every_transaction_has_a_gas_limit_a_quarter_above_the_estimate(page, sy
     form.locator("select[name=method]").select_option("approve")  # two transactions: approve, then buy
     form.locator("input[name=escrow]").fill("10")
     form.get_by_role("button", name="Pay and license").click()
+    # The client confirms the totals before paying (tested in test_client_amounts.py), once it has read the rules
+    # from the chain: the dialog opens a moment after the press.
     confirm = page.locator("#confirm-dialog")
-    if confirm.count():  # the client confirms totals before paying (tested in test_client_amounts.py)
-        confirm.get_by_role("button", name=re.compile(r"^Pay ")).click()
+    expect(confirm).to_be_visible(timeout=30_000)
+    confirm.get_by_role("button", name=re.compile(r"^Pay ")).click()
     page.wait_for_url(re.compile(r"#/licenses/\d+$"), timeout=60_000)
     expect(page.locator("#license-status")).to_contain_text("Active", timeout=30_000)
 

@@ -210,12 +210,17 @@ function buyForm(twin, offer) {
       mount(errorSlot, errorBox("Choose a wallet first (top right): a brand's account buys the licence."));
       return;
     }
-    if (clash || (await checkRules())) return;
+    if (clash) return;
+    // The amount as typed when Pay was pressed: checked before the chain is read, and what the dialog confirms.
     if (!escrow.validate()) {
       escrowInput.focus();
       return;
     }
+    const typed = escrowInput.value;
     const value = escrow.read();
+    pay.disabled = true; // one purchase per press while today's rules are read from the chain
+    const refusal = await checkRules();
+    if (refusal || clash || escrowInput.value !== typed) return; // refused, or the amount changed meanwhile: press Pay again
     const total = upfront + value;
     const uses = perUse ? value / perUse : 0n;
     const confirmed = await confirmDialog({
