@@ -1,6 +1,7 @@
 """Without Debian's Chromium, every browser test fails with one line saying how to install it, and Playwright is never
 asked for a browser of its own (whose error is a page about `playwright install`). Runs the web tests' conftest in a
-child pytest whose PATH has no `chromium`; needs neither a browser nor the system."""
+child pytest whose PATH has no `chromium` (run from a temporary folder, so pyproject's pythonpath does not apply: its
+PYTHONPATH names backend and tests, where `kit` is); needs neither a browser nor the system."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def test_without_chromium_each_browser_test_fails_with_one_line(tmp_path: Path):
     )
     empty_bin = tmp_path / "bin"
     empty_bin.mkdir()
-    env = {**os.environ, "PATH": str(empty_bin), "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT / "backend")])}
+    env = {**os.environ, "PATH": str(empty_bin), "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT / "backend"), str(ROOT / "tests")])}
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "web_fixtures", "test_needs_a_browser.py"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
