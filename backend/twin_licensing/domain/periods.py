@@ -55,7 +55,7 @@ class Period:
         return self.label.replace(" to ", "_")
 
 
-def _midnight(day: date) -> datetime:
+def midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
 
 
@@ -95,7 +95,8 @@ def year(text: str) -> Period:
     return Period("year", datetime(number, 1, 1, tzinfo=timezone.utc), datetime(number + 1, 1, 1, tzinfo=timezone.utc))
 
 
-def _day(text: str, what: str) -> date:
+def day(text: str, what: str) -> date:
+    """A day written YYYY-MM-DD (`what` names the field in the refusal)."""
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
@@ -104,11 +105,11 @@ def _day(text: str, what: str) -> date:
 
 def custom(first_day: str, last_day: str) -> Period:
     """From `first_day` to `last_day`, both included."""
-    first, last = _day(first_day, "from"), _day(last_day, "to")
+    first, last = day(first_day, "from"), day(last_day, "to")
     _year(str(first.year))
     if last < first:
         raise PeriodError(f"The period ends ({last}) before it starts ({first}); put the earlier date first.")
-    return Period("custom", _midnight(first), _midnight(last) + timedelta(days=1))
+    return Period("custom", midnight(first), midnight(last) + timedelta(days=1))
 
 
 def parse(kind: str, value: str | None = None, *, first_day: str | None = None, last_day: str | None = None) -> Period:

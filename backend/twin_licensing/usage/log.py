@@ -33,6 +33,7 @@ from sqlmodel import Session
 from ..db.license_state import Settlement
 from ..db.usage_log import UsageLogVisit
 from ..db.uses import ChainScope, Use
+from ..domain import periods
 from ..domain.times import aware, from_unix
 from ..domain.vocabulary import CATEGORIES, TERRITORIES, category_name, territory_name
 from ..errors import RequestRefused
@@ -132,13 +133,13 @@ def period_filter(first_day: str | None, last_day: str | None, now: datetime) ->
     """`since`, `until` from two optional days (YYYY-MM-DD, both included); reversed or future periods refused."""
 
     def day(text: str | None, what: str) -> datetime | None:
+        # The date format is the statements' (domain.periods); either end of the log's period may be open.
         if not text:
             return None
         try:
-            parsed = datetime.strptime(text.strip(), "%Y-%m-%d")
-        except ValueError:
-            raise UsageLogError(f"The {what} date \"{text[:40]}\" is not a date: write it as YYYY-MM-DD.") from None
-        return parsed.replace(tzinfo=timezone.utc)
+            return periods.midnight(periods.day(text, what))
+        except periods.PeriodError as exc:
+            raise UsageLogError(str(exc)) from None
 
     since, last = day(first_day, "from"), day(last_day, "to")
     until = last + timedelta(days=1) if last is not None else None
