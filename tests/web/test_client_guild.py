@@ -91,6 +91,12 @@ def test_the_guild_attests_and_revokes_and_the_register_page_says_why_before_sig
     expect(row).to_contain_text("Valid", timeout=60_000)
 
     # Attested: the register page opens, and checks the agency cap under any role an attested agency is listed.
+    # The guild's transaction is recorded when its response event reaches the test, which can be after the page
+    # shows the attestation: let it arrive (Playwright delivers events while it waits) before starting afresh.
+    for _ in range(100):
+        if any(c["method"] == "eth_sendTransaction" for c, _ in rpc.calls):
+            break
+        page.wait_for_timeout(100)
     rpc.calls.clear()  # the guild signed its attestation; the newcomer signs nothing below
     open_as(page, system, newcomer, "/model/twins/new")
     register = page.locator("#register-twin")
