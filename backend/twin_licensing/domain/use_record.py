@@ -1,10 +1,11 @@
 """What a use *is*: the one declaration of its fields, from which everything else that spells them is derived.
 
-A use has two on-chain shapes, both built from the same `UseField`s:
+A use has two on-chain shapes with the same members, both built from the same `UseField`s:
 
-- the report the licence holder signs (EIP-712 `UseReport`): licence, use reference, category, territory, time;
-- the record a settlement commits to (`IUseProofVerifier.UseRecord`, the Merkle leaf): the same with the use's
-  sequence number within its licence after the licence id.
+- the report the licence holder signs (EIP-712 `UseReport`): licence, the use's sequence number within its licence,
+  use reference, category, territory, time. Signing the sequence number is what binds settlement to the holder: the
+  contract checks the holder's signature over an item's last report, so it never pays more uses than she signed;
+- the record a settlement commits to (`IUseProofVerifier.UseRecord`, the Merkle leaf).
 
 From these tuples come the EIP-712 member list and type string (`chain.use_reports`), the leaf's ABI encoding
 (`chain.merkle`), the database columns and API models with their ranges (`db.uses`), and the refusal sentences
@@ -91,10 +92,10 @@ USED_AT = UseField(
     "when the twin was used, unix seconds (as signed)",
 )
 
-# What the licence holder signs (EIP-712 `UseReport`), in the struct's member order.
-REPORT_FIELDS: tuple[UseField, ...] = (LICENSE_ID, USE_REF, CATEGORY, TERRITORY, USED_AT)
 # What a settlement commits to (`IUseProofVerifier.UseRecord`, the Merkle leaf), in the struct's member order.
 RECORD_FIELDS: tuple[UseField, ...] = (LICENSE_ID, SEQ, USE_REF, CATEGORY, TERRITORY, USED_AT)
+# What the licence holder signs (EIP-712 `UseReport`, checked by `LicenseToken.settle`): the same members.
+REPORT_FIELDS: tuple[UseField, ...] = RECORD_FIELDS
 FIELDS_BY_NAME = {f.name: f for f in RECORD_FIELDS}
 
 REPORT_TYPE_NAME = "UseReport"
@@ -186,8 +187,8 @@ def _dataclass(name: str, fields: Sequence[UseField], doc: str, **methods: Any) 
 
 UseReport = _dataclass(
     "UseReport", REPORT_FIELDS,
-    "What the licence holder signs: `UseReport(license_id, use_ref, category, territory, used_at)`; `use_ref` is "
-    "0x-hex of 32 bytes, `used_at` unix seconds.",
+    "What the licence holder signs: `UseReport(license_id, seq, use_ref, category, territory, used_at)`; `use_ref` "
+    "is 0x-hex of 32 bytes, `used_at` unix seconds.",
     values=_values, as_message=_message,
 )
 UseRecord = _dataclass(
@@ -202,5 +203,3 @@ def record_of(use: Any) -> "UseRecord":
     """The on-chain record of anything that has the record's fields as attributes (a `uses` row, a view)."""
     return UseRecord(*(getattr(use, f.name) for f in RECORD_FIELDS))
 
-
-assert [f.name for f in RECORD_FIELDS if f is not SEQ] == [f.name for f in REPORT_FIELDS]
