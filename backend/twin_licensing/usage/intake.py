@@ -27,6 +27,7 @@ from . import errors
 from .errors import plural
 from .index_view import ConsentSnapshot, LicenseSnapshot
 from .locking import license_write_transaction
+from .sequence import next_seq_after
 from .snapshot import IntakeSnapshot, read_snapshot
 
 # Built once: composing the statement per request costs more than running it.
@@ -129,8 +130,7 @@ class UseIntake:
                 )
             now = max(int(self.clock()), snap.chain_time or 0)
             self._check_terms(license_, snap, report, now)
-            # Never below the chain's settled count: a use numbered there could never settle.
-            seq = max(-1 if snap.max_seq is None else snap.max_seq, license_.uses_settled - 1) + 1
+            seq = next_seq_after(snap.max_seq, license_.uses_settled)
             self._check_allowance(license_, seq)
             values = {
                 "chain_id": self.chain_id,
