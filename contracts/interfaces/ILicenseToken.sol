@@ -5,7 +5,7 @@ import {TwinTypes} from "../libraries/TwinTypes.sol";
 
 /// @title Licence tokens for digital twins, their escrow, per-use settlement and the payees' earnings.
 /// @notice Holds all the stablecoin of the system. Invariant: its token balance equals
-/// `totalEscrow() + totalOwed()` at every step.
+/// `totalEscrow() + totalUnvested() + totalOwed()` at every step (sellers' escrows are part of `totalEscrow`).
 interface ILicenseToken {
     // ---------------------------------------------------------------- events
 
@@ -15,7 +15,8 @@ interface ILicenseToken {
     /// @notice A model withdrew an offer; licences already bought under it are unaffected.
     event OfferWithdrawn(uint256 indexed offerId, uint256 indexed twinId);
 
-    /// @notice A brand bought a licence; `upfrontFee` went to the twin's payees and `escrow` is held for uses.
+    /// @notice A brand bought a licence; `upfrontFee` is held unvested (it vests to the twin's payees over the
+    /// licence's term, `UpfrontVested`) and `escrow` is held for uses.
     event LicensePurchased(
         uint256 indexed licenseId,
         uint256 indexed offerId,
@@ -33,15 +34,48 @@ interface ILicenseToken {
     event EscrowReclaimed(uint256 indexed licenseId, address indexed to, uint64 amount);
 
     /// @notice `count` uses of a licence, numbered `firstSeq` .. `firstSeq + count - 1`, were paid from escrow.
-    /// `usesRoot` is the Merkle root of their use records, so each use can be proven against the chain.
+    /// `usesRoot` is the Merkle root of their use records, so each use can be proven against the chain. `payer` is
+    /// whose escrow paid: the holder's (the licence escrow), or the seller's of a handed-over licence for uses the
+    /// seller signed before the handover.
     event UsesSettled(
         uint256 indexed licenseId,
         uint256 indexed twinId,
         uint32 firstSeq,
         uint32 count,
         uint64 amount,
-        bytes32 usesRoot
+        bytes32 usesRoot,
+        address payer
     );
+
+    /// @notice `settle` skipped an item of licence `licenseId` (uses `firstSeq` .. `firstSeq + count - 1`): nothing of
+    /// it changed, and the rest of the batch settled. `reason` is a `TwinTypes.SkipReason`.
+    event SettleItemSkipped(uint256 indexed licenseId, uint32 firstSeq, uint32 count, uint8 reason);
+
+    /// @notice The admin set the grace period: uses signed before a licence's end settle until that end plus
+    /// `gracePeriod` seconds (time paused not counted).
+    event GracePeriodSet(uint32 gracePeriod);
+
+    /// @notice `amount` of licence `licenseId`'s upfront fee vested and was credited to twin `twinId`'s earnings.
+    event UpfrontVested(uint256 indexed licenseId, uint256 indexed twinId, uint64 amount);
+
+    /// @notice The unvested part of licence `licenseId`'s upfront fee, `amount`, was refunded to its holder `to`: the
+    /// licence ended before its term (a revocation of consent took effect, or the model ended it idle).
+    event UpfrontRefunded(uint256 indexed licenseId, address indexed to, uint64 amount);
+
+    /// @notice Transferable licence `licenseId` changed hands at `at`: the escrow it held, `sellerEscrow`, stays the
+    /// seller's and pays only uses the seller signed before `at`; the buyer starts with no escrow.
+    event LicenseHandedOver(
+        uint256 indexed licenseId, address indexed seller, address indexed buyer, uint64 sellerEscrow, uint40 at
+    );
+
+    /// @notice The seller of handed-over licence `licenseId` took back `amount`, what was left of her escrow once
+    /// the grace period after the handover was over.
+    event SellerEscrowReclaimed(uint256 indexed licenseId, address indexed seller, uint64 amount);
+
+    /// @notice The twin's offers that include any of `categories` were withdrawn by a revocation of consent
+    /// (`categories` = 0xFF for the whole twin, else the revoked category's bit). Granting consent again publishes
+    /// nothing: they stay withdrawn.
+    event TwinOffersWithdrawn(uint256 indexed twinId, uint8 categories);
 
     /// @notice A twin's earnings not yet split were split among its payees (before a payee change or a withdrawal).
     event EarningsDistributed(uint256 indexed twinId, address indexed payee, uint256 amount);
@@ -137,8 +171,29 @@ interface ILicenseToken {
     /// @notice The licence `licenseId` expired at `expiry`: no more top-ups or settlements.
     error LicenseTokenExpired(uint256 licenseId, uint40 expiry);
 
-    /// @notice The escrow of `licenseId` can be reclaimed only after `expiry` or once a revocation took effect.
+    /// @notice The escrow of `licenseId` can be reclaimed only after its end (`expiry` here: its `licenseEnd`), and
+    /// then once the grace period after it is over.
     error LicenseTokenStillActive(uint256 licenseId, uint40 expiry);
+
+    /// @notice Licence `licenseId` (or its handover, for the seller's escrow) is within its grace period, which ends
+    /// at `graceEndsAt` (later if the contract is paused meanwhile): uses signed in time may still be settled.
+    error LicenseTokenInGrace(uint256 licenseId, uint40 graceEndsAt);
+
+    /// @notice The admin asked for a grace period of `requested` seconds, above the `max` allowed.
+    error LicenseTokenGracePeriodTooLong(uint32 requested, uint32 max);
+
+    /// @notice Licence `licenseId` has not ended yet (it ends at `endsAt`): nothing of its upfront fee is refundable.
+    error LicenseTokenNotEnded(uint256 licenseId, uint40 endsAt);
+
+    /// @notice Licence `licenseId` has no unvested upfront fee to refund: it ran its full term, or it was refunded.
+    error LicenseTokenNothingToRefund(uint256 licenseId);
+
+    /// @notice `caller` is not the seller of handed-over licence `licenseId` (or it has no handover).
+    error LicenseTokenNotSeller(uint256 licenseId, address caller);
+
+    /// @notice Licence `licenseId` cannot change hands again while its previous `seller` still has escrow on it;
+    /// she can reclaim it from `graceEndsAt`.
+    error LicenseTokenHandoverOpen(uint256 licenseId, address seller, uint40 graceEndsAt);
 
     /// @notice A top-up of zero.
     error LicenseTokenZeroAmount();
@@ -191,8 +246,18 @@ interface ILicenseToken {
     /// @notice Adds escrow to a licence; anyone may pay it.
     function topUpEscrow(uint256 licenseId, uint64 amount) external;
 
-    /// @notice Returns the unspent escrow to the holder once the licence expired or its consent was revoked.
+    /// @notice Returns the unspent escrow to the holder once the licence ended (`licenseEnd`) and the grace period
+    /// after it is over (`graceEndsAt`). Not pausable.
     function reclaimEscrow(uint256 licenseId) external returns (uint64 amount);
+
+    /// @notice Refunds the holder the unvested part of the upfront fee of licence `licenseId`, which ended before its
+    /// term (a revocation of consent took effect, or the model ended it idle) and whose end has passed; the part vested
+    /// up to the end goes to the twin first (`UpfrontVested`). Holder only.
+    function reclaimUnvested(uint256 licenseId) external returns (uint64 amount);
+
+    /// @notice The seller of handed-over licence `licenseId` takes back what is left of her escrow, once the grace
+    /// period after the handover is over (pause excluded). Not pausable.
+    function reclaimSellerEscrow(uint256 licenseId) external returns (uint64 amount);
 
     /// @notice The twin's model ends exclusive licence `licenseId` that has settled no use for the idle period its
     /// offer stated (counted from its purchase or its last settled use): it expires now, its exclusivity is released,
@@ -201,10 +266,45 @@ interface ILicenseToken {
 
     // ---------------------------------------------------------------- settlement (recorder)
 
-    /// @notice Pays settled uses from escrow to the twins' payees. Reverts as a whole if any item is invalid. Each
-    /// item names the usage categories of its uses (`categories`): non-empty, within the licence's categories, and
-    /// none whose revocation of consent has taken effect.
+    /// @notice Pays settled uses from escrow to the twins' payees. Reverts only for a caller without the recorder
+    /// role, while paused, or for an empty batch: an item that cannot settle is skipped (`SettleItemSkipped` with its
+    /// `TwinTypes.SkipReason`) and the others settle. An item settles when it starts at the licence's settled count,
+    /// names the categories of its uses (non-empty, within the licence, including the last report's), has a non-zero
+    /// uses root, and carries the signature of whoever held the licence at its last report's time (the seller for a
+    /// report before an open handover) over that report; the report predates the end that applies (licence end, or
+    /// a revoked category's effective time) and now is within the grace period after it; the uses stay within
+    /// `maxUses` and the paying escrow covers them.
     function settle(TwinTypes.SettleItem[] calldata items) external;
+
+    /// @notice The EIP-712 digest of a use report (domain "Twin Licence", version "1", this chain, this contract):
+    /// what the holder signs and `settle` recovers the signer from.
+    function useReportDigest(
+        uint256 licenseId,
+        uint32 seq,
+        bytes32 useRef,
+        uint8 category,
+        uint8 territory,
+        uint64 usedAt
+    ) external view returns (bytes32);
+
+    // ---------------------------------------------------------------- grace (admin)
+
+    /// @notice Sets the grace period (seconds, at most 90 days); emits `GracePeriodSet`. DEFAULT_ADMIN_ROLE only.
+    function setGracePeriod(uint32 seconds_) external;
+
+    /// @notice The grace period: how long after a licence's end (time paused not counted) uses signed before it
+    /// still settle. Default 7 days.
+    function gracePeriod() external view returns (uint32);
+
+    // ---------------------------------------------------------------- upfront vesting
+
+    /// @notice Anyone: credits each licence's vested but unreleased upfront fee to its twin's undistributed earnings
+    /// (`UpfrontVested`); an id with nothing new to vest is a no-op. Reverts `LicenseTokenUnknownLicense` for an
+    /// unknown id. Returns the total vested.
+    function vest(uint256[] calldata licenseIds) external returns (uint256 amount);
+
+    /// @notice `vest(licenseIds)` then `withdraw()`: what a model's withdrawal calls. Returns what was paid.
+    function withdrawVested(uint256[] calldata licenseIds) external returns (uint256 amount);
 
     // ---------------------------------------------------------------- earnings (payees)
 
@@ -247,6 +347,34 @@ interface ILicenseToken {
     /// purchase or its last settled use, whichever is later. 0 when the licence is not exclusive.
     /// @dev Reverts with `LicenseTokenUnknownLicense` when there is no such licence.
     function idleEndableAt(uint256 licenseId) external view returns (uint40);
+
+    /// @notice When licence `licenseId` ends: the earliest of its expiry (set to the time the model ended it, when
+    /// ended idle) and the effective time of a revocation of its twin's consent alive at its purchase (pending ones
+    /// included). A revocation that took effect ends it for good, even if consent is granted again.
+    /// @dev Reverts with `LicenseTokenUnknownLicense` when there is no such licence.
+    function licenseEnd(uint256 licenseId) external view returns (uint40);
+
+    /// @notice Until when uses of licence `licenseId` signed before its end may settle, and from when its escrow can
+    /// be reclaimed: end + grace period + the time paused since the end (so far).
+    /// @dev Reverts with `LicenseTokenUnknownLicense` when there is no such licence.
+    function graceEndsAt(uint256 licenseId) external view returns (uint40);
+
+    /// @notice The upfront fee of licence `licenseId`: the amount, what vested so far (up to its end), what was
+    /// credited to the twin already, and what its holder could have refunded (unvested after an early end; 0 otherwise
+    /// or once refunded).
+    /// @dev Reverts with `LicenseTokenUnknownLicense` when there is no such licence.
+    function vesting(uint256 licenseId)
+        external
+        view
+        returns (uint64 upfront, uint64 vested, uint64 released, uint64 refundable);
+
+    /// @notice The last handover of licence `licenseId`: its seller, when it changed hands, and the seller's escrow
+    /// left (zero once reclaimed or spent; seller and time stay). All zero when it never changed hands.
+    /// @dev Reverts with `LicenseTokenUnknownLicense` when there is no such licence.
+    function handover(uint256 licenseId) external view returns (address seller, uint40 at, uint64 sellerEscrow);
+
+    /// @notice All upfront fees held and not yet vested to the twins (nor refunded).
+    function totalUnvested() external view returns (uint256);
 
     /// @notice Earnings of a twin not yet split among its payees.
     function undistributed(uint256 twinId) external view returns (uint256);

@@ -37,7 +37,7 @@ library TwinTypes {
     /// @notice Terms a model publishes for her twin. Amounts are in the payment token's smallest unit.
     /// @dev Field widths are chosen so that an offer fills exactly one storage slot.
     struct OfferTerms {
-        uint64 upfrontFee; // paid to the payees at purchase
+        uint64 upfrontFee; // paid at purchase; vests to the payees linearly over the licence's term
         uint48 perUseFee; // paid to the payees per settled use, from escrow
         uint32 duration; // seconds from purchase to expiry
         uint32 maxUses; // 0 = unlimited
@@ -89,14 +89,42 @@ library TwinTypes {
         bool revoked;
     }
 
-    /// @notice One item of a settlement batch: `count` uses of one licence, numbered from `firstSeq`.
+    /// @notice One item of a settlement batch: `count` uses of one licence, numbered from `firstSeq`, with the
+    /// holder-signed report of its last use (sequence number `firstSeq + count - 1`). The signature over that report is
+    /// what lets the contract pay the item: a holder who signed use N acknowledged N + 1 uses in all.
     struct SettleItem {
         uint256 licenseId;
         uint32 firstSeq;
         uint32 count;
-        bytes32 usesRoot; // Merkle root of the item's use records
+        bytes32 usesRoot; // Merkle root of the item's use records; zero is refused (skip EmptyUsesRoot)
         // Bitmask of the usage categories of the item's uses (the union of their leaves' categories): non-empty,
-        // within the licence's categories, none whose revocation of consent has taken effect.
+        // within the licence's categories, and containing the last report's category.
         uint8 categories;
+        // The last use's report, as the holder signed it (EIP-712 `UseReport`; its licenseId is the item's and its
+        // seq is firstSeq + count - 1):
+        bytes32 useRef;
+        uint8 category;
+        uint8 territory;
+        uint64 usedAt;
+        // The holder's signature over that report in EIP-2098 compact form: r, and s with v's parity in the top bit
+        // (v = 28 sets it). A high s is refused.
+        bytes32 sigR;
+        bytes32 sigVS;
+    }
+
+    /// @notice Why `settle` skipped an item (`SettleItemSkipped.reason`): the item changed nothing and the rest of the
+    /// batch settled. The order is part of the ABI.
+    enum SkipReason {
+        UnknownLicense, // 0: no licence has the item's id
+        SequenceMismatch, // 1: firstSeq is not the licence's settled count (a replay, an overlap or a gap)
+        ZeroCount, // 2: no use in the item
+        CategoriesInvalid, // 3: mask empty, outside the licence, or without the last report's category
+        EmptyUsesRoot, // 4: usesRoot is zero: the uses could not be proven
+        BadSignature, // 5: malformed, high s, or recovering no signer
+        NotHolder, // 6: the signer is not who held the licence at the report's time
+        SignedAfterEnd, // 7: the last report's usedAt is not before the end that applies (licence end, revocation)
+        GraceOver, // 8: now is past that end plus the grace period (pause excluded)
+        MaxUsesExceeded, // 9: the item would bring the licence's uses above its maxUses
+        InsufficientEscrow // 10: the escrow that pays the item (the holder's, or the seller's) is short of its cost
     }
 }
