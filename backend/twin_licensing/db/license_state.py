@@ -1,8 +1,11 @@
 """Offers, licences, settlements and earnings, as the indexer derives them from the events.
 
 One writer: the indexer. Read by the use intake (holder, terms, expiry, escrow, settled count), the settler
-(settled counts, to reconcile) and the API (catalogue, licences, earnings history per payee and per brand).
-Amounts are integers in the payment token's smallest unit.
+(settled counts and skipped items, to reconcile) and the API (catalogue, licences, earnings history per payee and per
+brand). Amounts are integers in the payment token's smallest unit.
+
+Only facts the chain states are stored here; what follows from them and the clock (a licence's end and grace, the
+upfront vested by now, what a reclaim would pay) is computed by the reader (domain/vesting.py and the read API).
 """
 
 from __future__ import annotations
@@ -34,12 +37,24 @@ class Offer(SQLModel, table=True):
     published_block: int = Field(default=0, sa_type=BigInteger)
     published_time: int = Field(default=0, sa_type=BigInteger)
     withdrawn_block: int | None = Field(default=None, sa_type=BigInteger)
+    # Who withdrew it: 'model' (OfferWithdrawn) or 'consent' (TwinOffersWithdrawn: a revocation of the twin's consent,
+    # or of a category the offer includes, withdrew it; granting consent again does not republish it). None: active.
+    withdrawn_by: str | None = Field(default=None, max_length=8)
 
 
 class License(SQLModel, table=True):
-    """A licence token, its terms (the offer's, snapshotted at purchase), holder, escrow and settled uses.
+    """A licence token, its terms (the offer's, snapshotted at purchase), holder, escrow and settled uses; its upfront
+    fee's vesting, the seller's escrow after a transfer, and the last settle item the contract skipped.
 
-    Invariant kept by the indexer: escrow = escrow_deposited - escrow_spent - escrow_reclaimed.
+    Invariants kept by the indexer:
+      escrow = escrow_deposited - escrow_spent - escrow_reclaimed - escrow_handed_over
+      escrow_handed_over = seller_escrow + seller_escrow_spent + seller_escrow_reclaimed
+      upfront_released + upfront_refunded <= upfront_fee (the rest is still held unvested by the contract)
+
+    The licence's end is the earliest of `expiry` (which an idle-exclusive end moves to `ended_at`) and the first
+    whole-twin revocation of its twin that takes effect after `started_at` (`Twin.revocation_effective_at`, or one
+    of `Twin.consent_ends` once consent was granted again); uses signed before it settle until the end plus the
+    grace period (`ProtocolParam` 'grace_period'), not counting the time the contract spent paused (`PausePeriod`).
     """
 
     __tablename__ = "licenses"
@@ -64,15 +79,38 @@ class License(SQLModel, table=True):
     idle_end_after: int = Field(default=0, sa_type=BigInteger)  # from the offer (exclusive licences only)
     locked: bool = False  # ERC-5192: a non-transferable licence is minted locked
     started_at: int = Field(default=0, sa_type=BigInteger)  # unix seconds
-    expiry: int = Field(default=0, sa_type=BigInteger)  # unix seconds; uses settle only before it
+    duration: int = Field(default=0, sa_type=BigInteger)  # the term bought (offer's); the upfront vests over it
+    expiry: int = Field(default=0, sa_type=BigInteger)  # unix seconds; started_at + duration unless ended idle
     escrow: int = Field(default=0, sa_type=Amount)
     escrow_deposited: int = Field(default=0, sa_type=Amount)
     escrow_spent: int = Field(default=0, sa_type=Amount)
     escrow_reclaimed: int = Field(default=0, sa_type=Amount)
+    # Escrow that became a seller's at transfers (LicenseHandedOver): the buyer starts with escrow 0.
+    escrow_handed_over: int = Field(default=0, sa_type=Amount)
     uses_settled: int = Field(default=0, sa_type=BigInteger)  # = the next settlement's firstSeq
     last_settled_at: int = Field(default=0, sa_type=BigInteger)  # block time of its last settlement, 0 if none
     # When the model ended it as an idle exclusive licence (its expiry became this time); None if she did not.
     ended_at: int | None = Field(default=None, sa_type=BigInteger)
+    # The upfront fee (`upfront_fee`) vests linearly over the term: what vested and was moved to the twin's earnings
+    # (UpfrontVested, by vest / withdrawVested / reclaimUnvested), and the unvested rest paid back to the holder after
+    # an early end (UpfrontRefunded).
+    upfront_released: int = Field(default=0, sa_type=Amount)
+    upfront_refunded: int = Field(default=0, sa_type=Amount)
+    # The last transfer (LicenseHandedOver): the previous owner, its time, and that seller's escrow still held (it
+    # pays only uses the seller signed before `handover_at`; zero after SellerEscrowReclaimed). None/0: never moved.
+    seller: str | None = Field(default=None, max_length=42)
+    handover_at: int | None = Field(default=None, sa_type=BigInteger)
+    handover_escrow: int = Field(default=0, sa_type=Amount)  # the seller's escrow at that handover
+    seller_escrow: int = Field(default=0, sa_type=Amount)
+    # Sums over every handover of the licence: uses paid from a seller's escrow, and what sellers reclaimed.
+    seller_escrow_spent: int = Field(default=0, sa_type=Amount)
+    seller_escrow_reclaimed: int = Field(default=0, sa_type=Amount)
+    # The last item of this licence `settle` skipped (SettleItemSkipped; every one is in `settle_skips`): the reason
+    # (TwinTypes.SkipReason), the item's first sequence number and count, and its block. None: never skipped.
+    last_skip_reason: int | None = None
+    last_skip_first_seq: int | None = Field(default=None, sa_type=BigInteger)
+    last_skip_count: int | None = Field(default=None, sa_type=BigInteger)
+    last_skip_block: int | None = Field(default=None, sa_type=BigInteger)
     purchased_block: int = Field(default=0, sa_type=BigInteger)
     purchased_tx: str = Field(default="", max_length=66)
     updated_block: int = Field(default=0, sa_type=BigInteger)
@@ -99,8 +137,34 @@ class Settlement(SQLModel, table=True):
     amount: int = Field(sa_type=Amount)
     uses_root: str = Field(max_length=66)
     holder: str = Field(max_length=42)  # the brand holding the licence when the uses were paid
+    # Whose escrow paid (UsesSettled.payer): the holder, or the seller of a handed-over licence for uses it signed.
+    payer: str = Field(default="", max_length=42)
     tx_hash: str = Field(max_length=66)
     log_index: int
+    block_number: int = Field(sa_type=BigInteger)
+    block_time: int = Field(sa_type=BigInteger)
+
+
+class SettleSkip(SQLModel, table=True):
+    """One `SettleItemSkipped`: an item of a `settle` batch that changed nothing (the rest of the batch settled).
+
+    `reason` is TwinTypes.SkipReason (0 UnknownLicense .. 10 InsufficientEscrow); the licence may not exist (0).
+    Append-only, like `settlements`; read by the settler (hold, retry or reject the item's uses) and the API.
+    """
+
+    __tablename__ = "settle_skips"
+    __table_args__ = (
+        Index("ix_settle_skips_license", "chain_id", "license_id"),
+        Index("ix_settle_skips_block", "chain_id", "block_number"),
+    )
+
+    chain_id: int = Field(primary_key=True, sa_type=BigInteger)
+    tx_hash: str = Field(primary_key=True, max_length=66)
+    log_index: int = Field(primary_key=True)
+    license_id: int = Field(sa_type=BigInteger)
+    first_seq: int = Field(sa_type=BigInteger)
+    count: int = Field(sa_type=BigInteger)
+    reason: int
     block_number: int = Field(sa_type=BigInteger)
     block_time: int = Field(sa_type=BigInteger)
 

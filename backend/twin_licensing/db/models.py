@@ -7,8 +7,10 @@ submissions the settler.
 from __future__ import annotations
 
 from .chain_log import ChainEvent, IndexCursor, IndexedBlock
-from .license_state import Earning, License, Offer, PayeeBalance, Settlement
-from .registry_state import Attestation, ConsentChange, GuildFloor, ProtocolParam, RoleMember, Twin, TwinPayee
+from .license_state import Earning, License, Offer, PayeeBalance, SettleSkip, Settlement
+from .registry_state import (
+    Attestation, ConsentChange, GuildFloor, PausePeriod, ProtocolParam, RoleMember, Twin, TwinPayee,
+)
 from .submissions import SettleSubmission, SettleSubmissionItem, SettleTransaction, UseRejection  # noqa: F401 - the settler's
 from .uses import Use  # noqa: F401 - the use intake's
 from .assets import Asset, AssetUse, UnlicensedReport  # noqa: F401 - the API's use assets (provenance)
@@ -19,10 +21,11 @@ from .consent_documents import ConsentDocument  # noqa: F401 - the API's consent
 # Tables the indexer owns: wiped together when the chain is replaced (restarted local node).
 INDEX_TABLES = (
     ChainEvent, IndexedBlock, Twin, TwinPayee, ConsentChange, GuildFloor, ProtocolParam, RoleMember,
-    Offer, License, Settlement, Earning, PayeeBalance, Attestation, IndexCursor,
+    Offer, License, Settlement, SettleSkip, Earning, PayeeBalance, Attestation, PausePeriod, IndexCursor,
 )
 
 __all__ = [
     "INDEX_TABLES", "Attestation", "ChainEvent", "ConsentChange", "Earning", "GuildFloor", "IndexCursor", "IndexedBlock",
-    "License", "Offer", "PayeeBalance", "ProtocolParam", "RoleMember", "Settlement", "Twin", "TwinPayee",
+    "License", "Offer", "PausePeriod", "PayeeBalance", "ProtocolParam", "RoleMember", "SettleSkip", "Settlement", "Twin",
+    "TwinPayee",
 ]

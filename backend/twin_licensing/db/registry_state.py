@@ -10,6 +10,9 @@ from sqlmodel import Field, SQLModel
 
 from .types import Amount
 
+# LicenseToken's grace period until a GracePeriodSet says otherwise (seconds): 7 days.
+DEFAULT_GRACE_PERIOD = 7 * 24 * 3600
+
 
 class Twin(SQLModel, table=True):
     __tablename__ = "twins"
@@ -22,10 +25,21 @@ class Twin(SQLModel, table=True):
     consent_hash: str = Field(default="", max_length=66)  # of the consent document last granted
     # 0 while consent is granted; else when the revocation takes effect (settlements stop, purchases stopped).
     revocation_effective_at: int = Field(default=0, sa_type=BigInteger)
-    # Money the twin earned (upfront fees + settled uses), how much of it was split among the payees, and the rest.
+    # Whole-twin revocations that took effect before consent was granted again: their effective times, ascending,
+    # comma-separated ('' if none). Such a revocation ended for good every licence alive then, i.e. a licence's
+    # revocation end is the first of these (or `revocation_effective_at`) after its `started_at`. A revocation
+    # withdrawn by a grant before its effective time ended nothing and is not listed.
+    consent_ends: str = Field(default="", sa_type=Text)
+    # Money the twin earned (settled uses + upfront fees as they vest), how much of it was split among the payees,
+    # and the rest. An upfront fee counts as earned only once UpfrontVested moved it to the twin.
     earned: int = Field(default=0, sa_type=Amount)
     distributed: int = Field(default=0, sa_type=Amount)
     undistributed: int = Field(default=0, sa_type=Amount)
+    # Upfront fees of the licences sold (held unvested by the contract at purchase), the part vested to the twin
+    # (also in `earned`), and the part refunded to holders after an early end; the rest is still vesting.
+    upfront_sold: int = Field(default=0, sa_type=Amount)
+    upfront_released: int = Field(default=0, sa_type=Amount)
+    upfront_refunded: int = Field(default=0, sa_type=Amount)
     uses_settled: int = Field(default=0, sa_type=BigInteger)
     licenses_sold: int = Field(default=0, sa_type=BigInteger)
     registered_block: int = Field(default=0, sa_type=BigInteger)
@@ -94,7 +108,9 @@ class GuildFloor(SQLModel, table=True):
 
 
 class ProtocolParam(SQLModel, table=True):
-    """Contract-wide settings: agency_cap_bps, notice_period, license_contract, paused."""
+    """Contract-wide settings: agency_cap_bps, non_model_cap_bps, exclusivity_minimum, notice_period,
+    license_contract, paused ('true' / 'false'), grace_period (seconds, the licence contract's GracePeriodSet; no
+    row: the contract's default, `DEFAULT_GRACE_PERIOD`)."""
 
     __tablename__ = "protocol_params"
 
@@ -102,6 +118,20 @@ class ProtocolParam(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=32)
     value: str = Field(default="", max_length=80)
     block_number: int = Field(default=0, sa_type=BigInteger)
+
+
+class PausePeriod(SQLModel, table=True):
+    """A time the licence contract was paused (OpenZeppelin Paused / Unpaused): grace after a licence's end does not
+    count it. Keyed by the Paused log; `unpaused_at` None while still paused. Block times, unix seconds."""
+
+    __tablename__ = "pause_periods"
+
+    chain_id: int = Field(primary_key=True, sa_type=BigInteger)
+    paused_block: int = Field(primary_key=True, sa_type=BigInteger)
+    paused_log_index: int = Field(primary_key=True)
+    paused_at: int = Field(sa_type=BigInteger)
+    unpaused_at: int | None = Field(default=None, sa_type=BigInteger)
+    unpaused_block: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class RoleMember(SQLModel, table=True):
