@@ -10,9 +10,6 @@ from sqlmodel import Field, SQLModel
 
 from .types import Amount
 
-# LicenseToken's grace period until a GracePeriodSet says otherwise (seconds): 7 days.
-DEFAULT_GRACE_PERIOD = 7 * 24 * 3600
-
 
 class Twin(SQLModel, table=True):
     __tablename__ = "twins"
@@ -110,7 +107,7 @@ class GuildFloor(SQLModel, table=True):
 class ProtocolParam(SQLModel, table=True):
     """Contract-wide settings: agency_cap_bps, non_model_cap_bps, exclusivity_minimum, notice_period,
     license_contract, paused ('true' / 'false'), grace_period (seconds, the licence contract's GracePeriodSet; no
-    row: the contract's default, `DEFAULT_GRACE_PERIOD`)."""
+    row: the contract's default, domain.grace.DEFAULT_GRACE_PERIOD)."""
 
     __tablename__ = "protocol_params"
 
