@@ -19,6 +19,10 @@ from web3 import Web3
 
 from kit.guild import accept as accept_listing
 from kit.guild import ensure_attested
+from twin_licensing.chain.keys import DEV_ACCOUNT_COUNT, dev_account
+from twin_licensing.chain.use_reports import UseReportDomain, report_digest
+from twin_licensing.chain.use_reports import sign_report as sign_typed_report
+from twin_licensing.domain.use_record import UseReport
 
 # ---------------------------------------------------------------------------------------------- constants
 
@@ -90,9 +94,78 @@ def payee(account: LocalAccount | str, share_bps: int, role: int) -> tuple[str, 
 
 def item(license_id: int, first_seq: int, count: int, uses_root: bytes | None = None,
          categories: int | None = None) -> tuple:
-    """TwinTypes.SettleItem; without `categories`, `Env.settle` gives it all of its licence's categories."""
+    """The head of a TwinTypes.SettleItem (4 or 5 fields). `Env.settle` completes it: without `categories` it gets
+    all of its licence's categories, and it carries the holder's signed report of its last use (`Env.signed_item`)."""
     head = (license_id, first_seq, count, uses_root if uses_root is not None else root(f"{license_id}-{first_seq}"))
     return head if categories is None else (*head, categories)
+
+
+def use_ref(tag: str | int) -> bytes:
+    """A recognisable 32-byte use reference for a signed report."""
+    return Web3.keccak(text=f"use-{tag}")
+
+
+def lowest_bit(mask: int) -> int:
+    """The index of the lowest set bit of a category or territory mask (0 for an empty mask)."""
+    return (mask & -mask).bit_length() - 1 if mask else 0
+
+
+def sign_report(
+    key: LocalAccount | bytes | str,
+    chain_id: int,
+    contract: str,
+    license_id: int,
+    seq: int,
+    use_ref: bytes,
+    category: int,
+    territory: int,
+    used_at: int,
+) -> tuple[bytes, bytes]:
+    """A `UseReport` signed as a brand's wallet signs it, with the backend's digest (`chain.use_reports`), for the
+    domain of `chain_id` and `contract` (the LicenseToken address): the EIP-2098 compact (r, vs) `settle` takes."""
+    private_key = key.key if isinstance(key, LocalAccount) else key
+    report = UseReport(license_id, seq, hx(use_ref), category, territory, used_at)
+    raw = bytes.fromhex(sign_typed_report(private_key, UseReportDomain(chain_id, contract), report)[2:])
+    s, parity = int.from_bytes(raw[32:64], "big"), raw[64] - 27  # a wallet's s is low: its top bit is free
+    return raw[:32], (s | (parity << 255)).to_bytes(32, "big")
+
+
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
+def high_s_signature(digest: bytes) -> tuple[tuple[bytes, bytes], tuple[bytes, bytes], str]:
+    """A compact signature over `digest` with a high s, its canonical low-s twin, and the address both recover.
+
+    The high s of a real key's signature almost never fits the 255 bits compact form leaves it (n - s is above
+    2^255 unless s lies in a 2^-128 window), so a brand's key cannot produce one. Instead this picks the signature
+    first (s just below 2^255, above n/2) and recovers its signer: a key nobody knows, to which a test hands the
+    licence. The low-s twin (n - s, v's parity flipped) recovers the same address from the same digest, so it
+    settles while the high-s one must be refused."""
+    from eth_keys import keys as eth_keys
+
+    for i in range(1, 1000):
+        r = int.from_bytes(Web3.keccak(text=f"high-s r {i}"), "big") % SECP256K1_N
+        s = (1 << 255) - i
+        try:
+            public = eth_keys.Signature(vrs=(0, r, s)).recover_public_key_from_msg_hash(digest)
+        except Exception:  # r is not the x of a curve point: try another
+            continue
+        low = SECP256K1_N - s
+        assert s > SECP256K1_N // 2 and low < 1 << 255
+        high_sig = (r.to_bytes(32, "big"), s.to_bytes(32, "big"))  # v = 27: top bit clear
+        low_sig = (r.to_bytes(32, "big"), (low | (1 << 255)).to_bytes(32, "big"))  # v = 28: top bit set
+        return high_sig, low_sig, public.to_checksum_address()
+    raise AssertionError("no curve point among the r candidates")
+
+
+_DEV_ACCOUNTS: dict[str, LocalAccount] = {}
+
+
+def dev_account_of(address: str) -> LocalAccount | None:
+    """The development account (the node's funded ones) with this address, or None."""
+    if not _DEV_ACCOUNTS:
+        _DEV_ACCOUNTS.update({acct.address: acct for acct in map(dev_account, range(DEV_ACCOUNT_COUNT))})
+    return _DEV_ACCOUNTS.get(Web3.to_checksum_address(address))
 
 
 # ---------------------------------------------------------------------------------------------- the facade
@@ -129,10 +202,11 @@ class Env:
 
     def tx(self, who: LocalAccount, contract: str, function: str, *args: Any, gas: int | None = None):
         """Sends a transaction; with `gas` given it is not estimated first, so it runs in the next mined block
-        (whose time `next_block_at` may fix) and a revert is mined, then decoded. A `settle` item of four fields
-        gets its licence's categories as its mask (`item`)."""
+        (whose time `next_block_at` may fix) and a revert is mined, then decoded. A short `settle` item (4 or 5
+        fields, `item`) is completed by `signed_item`: its licence's categories as its mask, and the holder's signed
+        report of its last use."""
         if (contract, function) == ("LicenseToken", "settle"):
-            args = ([it if len(it) == 5 else (*it, self.licence_categories(it[0])) for it in args[0]], *args[1:])
+            args = ([self.complete_item(it) for it in args[0]], *args[1:])
         return self.chain.transact(who, contract, function, *args, gas=gas)
 
     def call(self, contract: str, function: str, *args: Any) -> Any:
@@ -332,8 +406,103 @@ class Env:
         self.tx(brand, "LicenseToken", "buyLicense", offer_id, escrow)
         return self.call("LicenseToken", "licenseCount")
 
-    def settle(self, *items: tuple, gas: int | None = None):
-        return self.tx(self.accounts.recorder, "LicenseToken", "settle", list(items), gas=gas)
+    def settle(self, *items: tuple, gas: int | None = None, as_seller: bool = False):
+        """Settles items as the recorder. Short items (4 or 5 fields) are completed by `signed_item`, signed by the
+        holder, or with `as_seller` by the seller of the licence's handover (a report just before it)."""
+        full = [self.complete_item(it, as_seller=as_seller) for it in items]
+        return self.tx(self.accounts.recorder, "LicenseToken", "settle", full, gas=gas)
+
+    # -------------------------------------------------------------- signed settle items
+
+    def complete_item(self, short: tuple, *, as_seller: bool = False) -> tuple:
+        """A full TwinTypes.SettleItem from a short one (`item`: 4 or 5 fields); a full one (11) is kept as it is."""
+        if len(short) == 11:
+            return tuple(short)
+        assert len(short) in (4, 5), f"a settle item has 4, 5 or 11 fields, not {len(short)}: {short}"
+        return self.signed_item(*short, as_seller=as_seller)
+
+    def signed_item(
+        self,
+        license_id: int,
+        first_seq: int,
+        count: int,
+        uses_root: bytes | None = None,
+        categories: int | None = None,
+        *,
+        signer: LocalAccount | None = None,
+        as_seller: bool = False,
+        used_at: int | None = None,
+        ref: bytes | None = None,
+        category: int | None = None,
+        territory: int | None = None,
+        report_license: int | None = None,
+        report_seq: int | None = None,
+        chain_id: int | None = None,
+        contract: str | None = None,
+        signature: tuple[bytes, bytes] | None = None,
+    ) -> tuple:
+        """A full TwinTypes.SettleItem whose last report (seq `first_seq + count - 1`) is signed.
+
+        Defaults make an item the contract pays: categories = the licence's, category = the mask's lowest bit,
+        territory = the licence's lowest, used_at = the latest block's time (or just before the handover with
+        `as_seller`), signed by the holder (`as_seller`: the handover's seller) for this chain and contract. Every
+        part can be chosen instead, for attacker tests: another `signer`, a report signed for another licence
+        (`report_license`), seq (`report_seq`), chain id or contract, or a ready `signature` (r, vs)."""
+        uses_root = uses_root if uses_root is not None else root(f"{license_id}-{first_seq}")
+        categories = self.licence_categories(license_id) if categories is None else categories
+        category = lowest_bit(categories) if category is None else category
+        exists = 0 < license_id <= self.call("LicenseToken", "licenseCount")
+        if territory is None:
+            territory = lowest_bit(self.call("LicenseToken", "licenseTerms", license_id)[4]) if exists else 0
+        seller_at = self.call("LicenseToken", "handover", license_id)[:2] if as_seller else None
+        if used_at is None:
+            used_at = seller_at[1] - 1 if seller_at else self.now()
+        ref = ref if ref is not None else use_ref(f"{license_id}-{first_seq + count - 1}")
+        if signature is None:
+            if signer is None:
+                signer = self.holder_account(license_id, seller_at[0] if seller_at else None)
+            signature = sign_report(
+                signer,
+                self.w3.eth.chain_id if chain_id is None else chain_id,
+                contract or self.address("LicenseToken"),
+                license_id if report_license is None else report_license,
+                max(first_seq + count - 1, 0) if report_seq is None else report_seq,
+                ref,
+                category,
+                territory,
+                used_at,
+            )
+        return (license_id, first_seq, count, uses_root, categories, ref, category, territory, used_at, *signature)
+
+    def holder_account(self, license_id: int, address: str | None = None) -> LocalAccount:
+        """The local account holding licence `license_id` (or with `address`); the recorder's for a licence that
+        does not exist (the contract skips such an item before it looks at the signature)."""
+        if address is None:
+            if not 0 < license_id <= self.call("LicenseToken", "licenseCount"):
+                return self.accounts.recorder
+            address = self.call("LicenseToken", "ownerOf", license_id)
+        known = {a.address: a for a in vars(self.accounts).values() if isinstance(a, LocalAccount)}
+        account = known.get(Web3.to_checksum_address(address)) or dev_account_of(address)
+        assert account is not None, f"no local key for {address}, the holder of licence {license_id}"
+        return account
+
+    def report_digest(
+        self, license_id: int, seq: int, ref: bytes, category: int, territory: int, used_at: int,
+        *, chain_id: int | None = None, contract: str | None = None,
+    ) -> bytes:
+        """The backend's EIP-712 digest of a use report (`chain.use_reports`), by default for this deployment."""
+        domain = UseReportDomain(
+            self.w3.eth.chain_id if chain_id is None else chain_id, contract or self.address("LicenseToken")
+        )
+        report = UseReport(license_id, seq, hx(ref), category, territory, used_at)
+        return bytes.fromhex(report_digest(domain, report)[2:])
+
+    def skips(self, result) -> list[tuple[int, int, int, int]]:
+        """The batch's `SettleItemSkipped` events as (licenseId, firstSeq, count, reason)."""
+        return [
+            (e["licenseId"], e["firstSeq"], e["count"], e["reason"])
+            for e in self.events(result, "LicenseToken", "SettleItemSkipped")
+        ]
 
     def licence_categories(self, license_id: int) -> int:
         """The licence's categories (1, a mask the contract refuses as outside, for a licence that does not exist)."""
