@@ -32,11 +32,10 @@ class Twin(SQLModel, table=True):
     earned: int = Field(default=0, sa_type=Amount)
     distributed: int = Field(default=0, sa_type=Amount)
     undistributed: int = Field(default=0, sa_type=Amount)
-    # Upfront fees of the licences sold (held unvested by the contract at purchase), the part vested to the twin
-    # (also in `earned`), and the part refunded to holders after an early end; the rest is still vesting.
+    # Upfront fees of the licences sold (held unvested by the contract at purchase) and the part vested to the twin
+    # (also in `earned`); the licences' `upfront_refunded` went back to holders, the rest is still vesting.
     upfront_sold: int = Field(default=0, sa_type=Amount)
     upfront_released: int = Field(default=0, sa_type=Amount)
-    upfront_refunded: int = Field(default=0, sa_type=Amount)
     uses_settled: int = Field(default=0, sa_type=BigInteger)
     licenses_sold: int = Field(default=0, sa_type=BigInteger)
     registered_block: int = Field(default=0, sa_type=BigInteger)

@@ -24,7 +24,7 @@ _ZERO = sa.text("0")
 # (it wipes the index of a chain whose deployment changed), so no old row needs a computed value.
 _LICENSE_AMOUNTS = ("escrow_handed_over", "upfront_released", "upfront_refunded", "handover_escrow", "seller_escrow",
                     "seller_escrow_spent", "seller_escrow_reclaimed")
-_TWIN_AMOUNTS = ("upfront_sold", "upfront_released", "upfront_refunded")
+_TWIN_AMOUNTS = ("upfront_sold", "upfront_released")
 
 
 def upgrade() -> None:
