@@ -9,10 +9,7 @@ from kit.signed_items import (
     conserved,
     ledger,
     mine_at,
-    settle,
     settled,
-    signed,
-    skips,
     unchanged,
 )
 from kit.twin_env import ADMIN_ROLE, DAY, ECOMMERCE, GAS, NOTICE, SOCIAL, USDC, Terms
@@ -35,10 +32,10 @@ def test_a_report_signed_a_second_before_expiry_settles_an_hour_after(env, a, tw
     assert env.call("LicenseToken", "gracePeriod") == GRACE == 604_800
     assert env.call("LicenseToken", "licenseEnd", license) == expiry
     assert env.call("LicenseToken", "graceEndsAt", license) == expiry + GRACE
-    items = signed(env, license, 0, 3, used_at=expiry - 1)
+    items = env.signed_item(license, 0, 3, used_at=expiry - 1)
     env.next_block_at(expiry + HOUR)
-    result = settle(env, items, gas=GAS)
-    assert skips(env, result) == []
+    result = env.settle(items, gas=GAS)
+    assert env.skips(result) == []
     [paid] = settled(env, result)
     assert (paid["licenseId"], paid["firstSeq"], paid["count"], paid["amount"]) == (license, 0, 3, 3 * FEE)
     assert paid["payer"] == a.brand.address
@@ -50,15 +47,15 @@ def test_a_report_signed_a_second_before_expiry_settles_an_hour_after(env, a, tw
 
 def test_the_last_second_of_grace_settles_and_the_next_is_grace_over(env, a, license):
     expiry = expiry_of(env, license)
-    late = signed(env, license, 0, 1, used_at=expiry - 60)
+    late = env.signed_item(license, 0, 1, used_at=expiry - 60)
     env.next_block_at(expiry + GRACE - 1)
-    settle(env, late, gas=GAS)
+    env.settle(late, gas=GAS)
     assert env.state(license).uses_settled == 1
-    after = signed(env, license, 1, 1, used_at=expiry - 30)
+    after = env.signed_item(license, 1, 1, used_at=expiry - 30)
     before = ledger(env)
     env.next_block_at(expiry + GRACE + 1)
-    result = settle(env, after, gas=GAS)
-    assert skips(env, result) == [(license, 1, 1, GRACE_OVER)]
+    result = env.settle(after, gas=GAS)
+    assert env.skips(result) == [(license, 1, 1, GRACE_OVER)]
     assert settled(env, result) == []
     unchanged(env, before)
 
@@ -67,12 +64,12 @@ def test_settling_after_the_grace_is_skipped_and_the_rest_of_the_batch_settles(e
     other = env.buy(a.brand2, offer, USDC)
     expiry = expiry_of(env, license)
     env.advance(expiry + GRACE + HOUR - env.now())
-    stale = signed(env, license, 0, 2, used_at=expiry - 1)
-    fresh = signed(env, other, 0, 2)
+    stale = env.signed_item(license, 0, 2, used_at=expiry - 1)
+    fresh = env.signed_item(other, 0, 2)
     other_expiry = expiry_of(env, other)
     assert env.now() < other_expiry  # bought later: the other licence is still live
-    result = settle(env, stale, fresh)
-    assert skips(env, result) == [(license, 0, 2, GRACE_OVER)]
+    result = env.settle(stale, fresh)
+    assert env.skips(result) == [(license, 0, 2, GRACE_OVER)]
     assert [e["licenseId"] for e in settled(env, result)] == [other]
     assert env.state(license).uses_settled == 0
     assert env.state(license).escrow == USDC
@@ -83,10 +80,10 @@ def test_a_report_signed_at_or_after_the_end_is_skipped(env, a, license):
     expiry = expiry_of(env, license)
     before = ledger(env)
     for used_at in (expiry, expiry + 5):
-        item = signed(env, license, 0, 1, used_at=used_at)
+        item = env.signed_item(license, 0, 1, used_at=used_at)
         env.next_block_at(max(env.now() + 1, used_at + 1))
-        result = settle(env, item, gas=GAS)
-        assert skips(env, result) == [(license, 0, 1, SIGNED_AFTER_END)]
+        result = env.settle(item, gas=GAS)
+        assert env.skips(result) == [(license, 0, 1, SIGNED_AFTER_END)]
     unchanged(env, before)
 
 
@@ -104,25 +101,25 @@ def test_a_pause_inside_grace_extends_it_by_the_paused_time(env, a, license):
     expiry = expiry_of(env, license)
     pause_between(env, a, expiry + DAY, expiry + 3 * DAY)  # paused two days inside the grace
     assert env.call("LicenseToken", "graceEndsAt", license) == expiry + GRACE + 2 * DAY
-    first = signed(env, license, 0, 1, used_at=expiry - 1)
+    first = env.signed_item(license, 0, 1, used_at=expiry - 1)
     env.next_block_at(expiry + GRACE + 1)  # past the unpaused grace
-    result = settle(env, first, gas=GAS)
-    assert skips(env, result) == []
+    result = env.settle(first, gas=GAS)
+    assert env.skips(result) == []
     assert env.state(license).uses_settled == 1
-    second = signed(env, license, 1, 1, used_at=expiry - 1)
+    second = env.signed_item(license, 1, 1, used_at=expiry - 1)
     env.next_block_at(expiry + GRACE + 2 * DAY + 1)
-    result = settle(env, second, gas=GAS)
-    assert skips(env, result) == [(license, 1, 1, GRACE_OVER)]
+    result = env.settle(second, gas=GAS)
+    assert env.skips(result) == [(license, 1, 1, GRACE_OVER)]
 
 
 def test_a_pause_across_expiry_counts_only_after_the_end(env, a, license):
     expiry = expiry_of(env, license)
     pause_between(env, a, expiry - DAY, expiry + DAY)  # one of its two days after the end
     assert env.call("LicenseToken", "graceEndsAt", license) == expiry + GRACE + DAY
-    item = signed(env, license, 0, 2, used_at=expiry - DAY - 1)
+    item = env.signed_item(license, 0, 2, used_at=expiry - DAY - 1)
     env.next_block_at(expiry + GRACE + DAY - 1)
-    result = settle(env, item, gas=GAS)
-    assert skips(env, result) == []
+    result = env.settle(item, gas=GAS)
+    assert env.skips(result) == []
     assert env.state(license).uses_settled == 2
     # The escrow waits for the extended grace.
     env.refused(a.brand, "LicenseToken", "reclaimEscrow", license,
@@ -168,11 +165,11 @@ def test_reclaim_waits_for_the_end_of_grace(env, a, license):
 def test_settle_and_reclaim_never_both_possible_at_the_end_of_grace(env, a, license):
     """At the grace's last instant either the recorder may still settle or the brand may reclaim, never both."""
     expiry = expiry_of(env, license)
-    item = signed(env, license, 0, 1, used_at=expiry - 1)
+    item = env.signed_item(license, 0, 1, used_at=expiry - 1)
     ends = expiry + GRACE
     snapshot = env.chain.rpc("evm_snapshot")
     env.next_block_at(ends)
-    could_settle = skips(env, settle(env, item, gas=GAS)) == []
+    could_settle = env.skips(env.settle(item, gas=GAS)) == []
     assert env.chain.rpc("evm_revert", [snapshot])
     env.next_block_at(ends)
     try:
@@ -191,20 +188,20 @@ def test_a_revocation_ends_the_licence_at_its_effective_time_with_the_same_grace
     effective = env.block_time(result) + NOTICE
     assert env.call("LicenseToken", "licenseEnd", license) == effective
     assert env.call("LicenseToken", "graceEndsAt", license) == effective + GRACE
-    in_time = signed(env, license, 0, 2, used_at=effective - 1)
+    in_time = env.signed_item(license, 0, 2, used_at=effective - 1)
     env.next_block_at(effective + HOUR)
-    result = settle(env, in_time, gas=GAS)
-    assert skips(env, result) == []
+    result = env.settle(in_time, gas=GAS)
+    assert env.skips(result) == []
     assert env.state(license).uses_settled == 2
-    late = signed(env, license, 2, 1, used_at=effective)
-    result = settle(env, late)
-    assert skips(env, result) == [(license, 2, 1, SIGNED_AFTER_END)]
+    late = env.signed_item(license, 2, 1, used_at=effective)
+    result = env.settle(late)
+    assert env.skips(result) == [(license, 2, 1, SIGNED_AFTER_END)]
     env.refused(a.brand, "LicenseToken", "reclaimEscrow", license,
                 error="LicenseTokenInGrace", error_args=(license, effective + GRACE))
-    stale = signed(env, license, 2, 1, used_at=effective - 1)
+    stale = env.signed_item(license, 2, 1, used_at=effective - 1)
     env.next_block_at(effective + GRACE + 1)
-    result = settle(env, stale, gas=GAS)
-    assert skips(env, result) == [(license, 2, 1, GRACE_OVER)]
+    result = env.settle(stale, gas=GAS)
+    assert env.skips(result) == [(license, 2, 1, GRACE_OVER)]
     env.tx(a.brand, "LicenseToken", "reclaimEscrow", license)
     assert env.balance(a.brand) == USDC - 2 * FEE
     conserved(env)
@@ -214,18 +211,18 @@ def test_a_category_revocation_gives_its_uses_the_same_grace(env, a, twin, licen
     result = env.tx(a.model, "TwinRegistry", "revokeCategoryConsent", twin, SOCIAL_BIT)
     effective = env.block_time(result) + NOTICE
     assert env.call("LicenseToken", "licenseEnd", license) == expiry_of(env, license)  # e-commerce goes on
-    in_time = signed(env, license, 0, 1, used_at=effective - 1, category=SOCIAL_BIT)
+    in_time = env.signed_item(license, 0, 1, used_at=effective - 1, category=SOCIAL_BIT)
     env.next_block_at(effective + HOUR)
-    assert skips(env, settle(env, in_time, gas=GAS)) == []
+    assert env.skips(env.settle(in_time, gas=GAS)) == []
     # Signed after the category's effective time, with social in the mask: skipped, whatever the report's category.
-    for item in (signed(env, license, 1, 1, used_at=effective, category=SOCIAL_BIT),
-                 signed(env, license, 1, 1, used_at=effective + 1, category=0, categories=ECOMMERCE | SOCIAL)):
-        assert skips(env, settle(env, item)) == [(license, 1, 1, SIGNED_AFTER_END)]
-    stale = signed(env, license, 1, 1, used_at=effective - 1, category=SOCIAL_BIT)
+    for item in (env.signed_item(license, 1, 1, used_at=effective, category=SOCIAL_BIT),
+                 env.signed_item(license, 1, 1, used_at=effective + 1, category=0, categories=ECOMMERCE | SOCIAL)):
+        assert env.skips(env.settle(item)) == [(license, 1, 1, SIGNED_AFTER_END)]
+    stale = env.signed_item(license, 1, 1, used_at=effective - 1, category=SOCIAL_BIT)
     env.next_block_at(effective + GRACE + 1)
-    assert skips(env, settle(env, stale, gas=GAS)) == [(license, 1, 1, GRACE_OVER)]
+    assert env.skips(env.settle(stale, gas=GAS)) == [(license, 1, 1, GRACE_OVER)]
     # E-commerce uses, signed now, still settle: the licence lives on.
-    assert skips(env, settle(env, signed(env, license, 1, 2, category=0))) == []
+    assert env.skips(env.settle(env.signed_item(license, 1, 2, categories=ECOMMERCE))) == []
     assert env.state(license).uses_settled == 3
     env.refused(a.brand, "LicenseToken", "reclaimEscrow", license,
                 error="LicenseTokenStillActive", error_args=(license, expiry_of(env, license)))
@@ -248,8 +245,8 @@ def test_only_the_admin_sets_the_grace_period_up_to_90_days(env, a, license):
     assert env.call("LicenseToken", "gracePeriod") == DAY
     expiry = expiry_of(env, license)
     assert env.call("LicenseToken", "graceEndsAt", license) == expiry + DAY
-    item = signed(env, license, 0, 1, used_at=expiry - 1)
+    item = env.signed_item(license, 0, 1, used_at=expiry - 1)
     env.next_block_at(expiry + DAY + 1)
-    assert skips(env, settle(env, item, gas=GAS)) == [(license, 0, 1, GRACE_OVER)]
+    assert env.skips(env.settle(item, gas=GAS)) == [(license, 0, 1, GRACE_OVER)]
     env.tx(a.brand, "LicenseToken", "reclaimEscrow", license)
     assert env.balance(a.brand) == USDC

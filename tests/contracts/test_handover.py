@@ -11,10 +11,7 @@ from kit.signed_items import (
     conserved,
     ledger,
     mine_at,
-    settle,
     settled,
-    signed,
-    skips,
     unchanged,
 )
 from kit.twin_env import GAS, NOTICE, USDC, Terms
@@ -30,7 +27,7 @@ def sold(env, a, twin):
     offer = env.publish(a.model, twin, Terms(transferable=True))
     license_id = env.buy(a.brand, offer, ESCROW)
     used_at = env.now()
-    seller_item = signed(env, license_id, 0, 5, signer=a.brand, used_at=used_at)
+    seller_item = env.signed_item(license_id, 0, 5, signer=a.brand, used_at=used_at)
     at = used_at + 60
     env.next_block_at(at)
     result = env.tx(a.brand, "LicenseToken", "transferFrom", a.brand.address, a.brand2.address, license_id, gas=GAS)
@@ -51,8 +48,8 @@ def test_uses_the_seller_signed_are_paid_from_her_escrow(env, a, twin, sold):
     license_id, at, seller_item = sold
     env.fund(a.brand2, USDC)
     env.tx(a.brand2, "LicenseToken", "topUpEscrow", license_id, USDC)
-    result = settle(env, seller_item)
-    assert skips(env, result) == []
+    result = env.settle(seller_item)
+    assert env.skips(result) == []
     [paid] = settled(env, result)
     assert (paid["firstSeq"], paid["count"], paid["amount"], paid["payer"]) == (0, 5, 5 * FEE, a.brand.address)
     assert env.call("LicenseToken", "handover", license_id) == (a.brand.address, at, ESCROW - 5 * FEE)
@@ -64,10 +61,10 @@ def test_uses_the_seller_signed_are_paid_from_her_escrow(env, a, twin, sold):
 
 def test_uses_the_buyer_signs_are_paid_from_the_buyers_escrow(env, a, sold):
     license_id, at, seller_item = sold
-    settle(env, seller_item)
+    env.settle(seller_item)
     env.fund(a.brand2, USDC)
     env.tx(a.brand2, "LicenseToken", "topUpEscrow", license_id, USDC)
-    result = settle(env, signed(env, license_id, 5, 2, signer=a.brand2))
+    result = env.settle(env.signed_item(license_id, 5, 2, signer=a.brand2))
     [paid] = settled(env, result)
     assert (paid["firstSeq"], paid["count"], paid["payer"]) == (5, 2, a.brand2.address)
     assert env.state(license_id).escrow == USDC - 2 * FEE
@@ -77,23 +74,23 @@ def test_uses_the_buyer_signs_are_paid_from_the_buyers_escrow(env, a, sold):
 
 def test_a_buyer_without_escrow_is_not_paid_for_by_the_seller(env, a, sold):
     license_id, at, seller_item = sold
-    settle(env, seller_item)
+    env.settle(seller_item)
     before = ledger(env)
-    result = settle(env, signed(env, license_id, 5, 1, signer=a.brand2))
-    assert skips(env, result) == [(license_id, 5, 1, INSUFFICIENT_ESCROW)]
+    result = env.settle(env.signed_item(license_id, 5, 1, signer=a.brand2))
+    assert env.skips(result) == [(license_id, 5, 1, INSUFFICIENT_ESCROW)]
     unchanged(env, before)
 
 
 def test_a_seller_short_of_escrow_is_not_paid_for_by_the_buyer(env, a, twin):
     offer = env.publish(a.model, twin, Terms(transferable=True))
     license_id = env.buy(a.brand, offer, 2 * FEE)
-    seller_item = signed(env, license_id, 0, 3, signer=a.brand)  # three uses, escrow for two
+    seller_item = env.signed_item(license_id, 0, 3, signer=a.brand)  # three uses, escrow for two
     env.tx(a.brand, "LicenseToken", "transferFrom", a.brand.address, a.brand2.address, license_id)
     env.fund(a.brand2, 5 * USDC)
     env.tx(a.brand2, "LicenseToken", "topUpEscrow", license_id, 5 * USDC)
     before = ledger(env)
-    result = settle(env, seller_item)
-    assert skips(env, result) == [(license_id, 0, 3, INSUFFICIENT_ESCROW)]
+    result = env.settle(seller_item)
+    assert env.skips(result) == [(license_id, 0, 3, INSUFFICIENT_ESCROW)]
     unchanged(env, before)
     assert env.state(license_id).escrow == 5 * USDC
 
@@ -101,17 +98,17 @@ def test_a_seller_short_of_escrow_is_not_paid_for_by_the_buyer(env, a, twin):
 def test_signatures_on_the_wrong_side_of_the_handover_are_not_the_holders(env, a, sold):
     license_id, at, seller_item = sold
     before = ledger(env)
-    late_seller = signed(env, license_id, 0, 5, signer=a.brand, used_at=at + 10)  # she sold it at `at`
-    early_buyer = signed(env, license_id, 0, 5, signer=a.brand2, used_at=at - 10)  # he did not hold it yet
-    stranger = signed(env, license_id, 0, 5, signer=a.stranger, used_at=at - 10)
-    result = settle(env, late_seller, early_buyer, stranger)
-    assert skips(env, result) == [(license_id, 0, 5, NOT_HOLDER)] * 3
+    late_seller = env.signed_item(license_id, 0, 5, signer=a.brand, used_at=at + 10)  # she sold it at `at`
+    early_buyer = env.signed_item(license_id, 0, 5, signer=a.brand2, used_at=at - 10)  # he did not hold it yet
+    stranger = env.signed_item(license_id, 0, 5, signer=a.stranger, used_at=at - 10)
+    result = env.settle(late_seller, early_buyer, stranger)
+    assert env.skips(result) == [(license_id, 0, 5, NOT_HOLDER)] * 3
     unchanged(env, before)
 
 
 def test_the_seller_reclaims_what_is_left_after_the_grace(env, a, sold):
     license_id, at, seller_item = sold
-    settle(env, seller_item)
+    env.settle(seller_item)
     left = ESCROW - 5 * FEE
     for caller in (a.brand2, a.stranger, a.model):
         env.refused(caller, "LicenseToken", "reclaimSellerEscrow", license_id,
@@ -152,9 +149,9 @@ def test_no_second_sale_while_the_sellers_escrow_is_open(env, a, sold):
 def test_a_seller_escrow_spent_to_zero_lets_the_licence_move_on(env, a, twin):
     offer = env.publish(a.model, twin, Terms(transferable=True))
     license_id = env.buy(a.brand, offer, 3 * FEE)
-    seller_item = signed(env, license_id, 0, 3, signer=a.brand)
+    seller_item = env.signed_item(license_id, 0, 3, signer=a.brand)
     env.tx(a.brand, "LicenseToken", "transferFrom", a.brand.address, a.brand2.address, license_id)
-    settle(env, seller_item)
+    env.settle(seller_item)
     assert env.call("LicenseToken", "handover", license_id)[2] == 0
     env.tx(a.brand2, "LicenseToken", "transferFrom", a.brand2.address, a.stranger.address, license_id)
     assert env.call("LicenseToken", "ownerOf", license_id) == a.stranger.address

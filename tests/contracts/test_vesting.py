@@ -5,7 +5,7 @@ exactly the rest."""
 
 import pytest
 
-from kit.signed_items import SIGNED_AFTER_END, conserved, ledger, mine_at, settle, signed, skips, unchanged
+from kit.signed_items import SIGNED_AFTER_END, conserved, ledger, mine_at, unchanged
 from kit.twin_env import DAY, EXCLUSIVITY_MINIMUM, GAS, IDLE, NOTICE, SOCIAL, EU, USDC, Terms
 
 UPFRONT = 1_000_003  # not a multiple of 4: the quarters round down
@@ -190,8 +190,8 @@ def test_granting_consent_again_does_not_revive_an_ended_licence(env, a, twin, r
     env.advance(5 * DAY)
     vested = vested_at(UPFRONT, started, TERM, effective)
     assert env.call("LicenseToken", "vesting", license_id)[:2] == (UPFRONT, vested)  # no more vesting
-    result = settle(env, signed(env, license_id, 0, 1))  # signed now, after the end
-    assert skips(env, result) == [(license_id, 0, 1, SIGNED_AFTER_END)]
+    result = env.settle(env.signed_item(license_id, 0, 1))  # signed now, after the end
+    assert env.skips(result) == [(license_id, 0, 1, SIGNED_AFTER_END)]
     result = env.tx(a.brand, "LicenseToken", "reclaimUnvested", license_id)
     assert env.event(result, "LicenseToken", "UpfrontRefunded")["amount"] == UPFRONT - vested
 
