@@ -12,7 +12,15 @@ from twin_licensing.chain.client import Chain
 from twin_licensing.chain.keys import dev_account
 from twin_licensing.chain.settlement import SettlementClient
 from twin_licensing.seed import data
-from kit.uses import Market, sqlite_engine
+from kit.uses import Market, forget_seqs, sqlite_engine
+
+
+@pytest.fixture(autouse=True)
+def fresh_use_numbering() -> Iterator[None]:
+    """Each test starts the kit's count of signed sequence numbers afresh: the chain is reverted after every test,
+    so the next test's licences reuse the same ids from use #1."""
+    forget_seqs()
+    yield
 
 
 @pytest.fixture

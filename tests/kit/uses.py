@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -122,28 +123,109 @@ def scope_of(chain: Chain) -> ChainScope:
     return ChainScope(chain.chain_id, chain.deployment.genesis_hash)
 
 
+# The next sequence number this kit signs for each licence, per deployment: a client numbering its reports. A
+# report signed without an explicit `seq` takes the next one; an explicit `seq` moves it past that one.
+_NEXT_SEQ: dict[tuple[int, str, int], int] = {}
+_NEXT_SEQ_LOCK = threading.Lock()
+
+
+def _seq_key(domain: UseReportDomain, license_id: int) -> tuple[int, str, int]:
+    return domain.chain_id, domain.verifying_contract.lower(), license_id
+
+
+def take_seq(domain: UseReportDomain, license_id: int, seq: int | None = None) -> int:
+    """`seq` (or, when None, the licence's next number as the kit counts) and counts it as signed."""
+    key = _seq_key(domain, license_id)
+    with _NEXT_SEQ_LOCK:
+        if seq is None:
+            seq = _NEXT_SEQ.get(key, 0)
+        _NEXT_SEQ[key] = max(_NEXT_SEQ.get(key, 0), seq + 1)
+        return seq
+
+
+def expect_seq(domain: UseReportDomain, license_id: int, next_seq: int) -> None:
+    """The licence's next number is `next_seq` (as the API said in a 409, or a fresh database): sign from there."""
+    with _NEXT_SEQ_LOCK:
+        _NEXT_SEQ[_seq_key(domain, license_id)] = next_seq
+
+
+def forget_seqs() -> None:
+    """Forgets every licence's count (a new test: the chain was reverted, licence ids start again)."""
+    with _NEXT_SEQ_LOCK:
+        _NEXT_SEQ.clear()
+
+
 def signed_report(
     signer: LocalAccount,
     domain: UseReportDomain,
     license_id: int,
     tag: object,
     *,
+    seq: int | None = None,
     category: int = ECOMMERCE,
     territory: int = EUROPE,
     used_at: int | None = None,
     ref: str | None = None,
 ) -> dict:
-    """A signed report as JSON; `ref` overrides the use reference made from `tag` (the hash of a label, say)."""
+    """A signed report as JSON; `ref` overrides the use reference made from `tag` (the hash of a label, say).
+
+    `seq` is the use's number within its licence, which the holder signs; by default the next one the kit has
+    signed for the licence (`take_seq`), right as long as each report is accepted once, in order. `post_report` and
+    `submit_report` re-sign with the number the intake expects when it is not.
+    """
     used_at = int(time.time()) if used_at is None else used_at
-    report = UseReport(license_id, ref or use_ref(tag), category, territory, used_at)
+    seq = take_seq(domain, license_id, seq)
+    report = UseReport(license_id, seq, ref or use_ref(tag), category, territory, used_at)
     return {
         "license_id": license_id,
+        "seq": seq,
         "use_ref": report.use_ref,
         "category": category,
         "territory": territory,
         "used_at": used_at,
         "signature": sign_report(signer.key, domain, report),
     }
+
+
+def resigned(signer: LocalAccount, domain: UseReportDomain, body: dict, seq: int) -> dict:
+    """The same report signed again as use `seq` (what a client does after a 409 sequence_mismatch)."""
+    fields = {k: body[k] for k in ("category", "territory", "used_at")}
+    return {**body, **signed_report(signer, domain, body["license_id"], None, seq=seq, ref=body["use_ref"], **fields)}
+
+
+RESIGN_ATTEMPTS = 50
+
+
+def post_report(client, signer: LocalAccount, domain: UseReportDomain, body: dict, path: str = "/api/v1/uses"):
+    """POSTs a signed report like the web client does: on 409 sequence_mismatch, signs it again with the
+    `expected_seq` the API gave, and sends it again. Returns the last response (`client` is an httpx.Client or a
+    TestClient) and how many times it re-signed, as `response.resigned`."""
+    resigned_count = 0
+    for _ in range(RESIGN_ATTEMPTS):
+        response = client.post(path, json=body)
+        if response.status_code == 409 and response.json().get("code") == "sequence_mismatch":
+            expected = response.json()["expected_seq"]
+            body = resigned(signer, domain, body, expected)
+            resigned_count += 1
+            continue
+        break
+    response.resigned = resigned_count
+    response.report = body
+    return response
+
+
+def submit_report(intake, signer: LocalAccount, domain: UseReportDomain, license_id: int, tag: object, **kw):
+    """Signs and submits a report to a `UseIntake`, re-signing on a sequence mismatch as a client does."""
+    from twin_licensing.usage.errors import SequenceMismatch
+    from twin_licensing.usage.intake import parse_report
+
+    body = signed_report(signer, domain, license_id, tag, **kw)
+    for _ in range(RESIGN_ATTEMPTS):
+        try:
+            return intake.submit(parse_report(body))
+        except SequenceMismatch as mismatch:
+            body = resigned(signer, domain, body, mismatch.expected_seq)
+    raise AssertionError(f"licence {license_id}: still a sequence mismatch after {RESIGN_ATTEMPTS} attempts")
 
 
 def insert_uses(engine: Engine, chain: Chain, signer: LocalAccount, license_id: int, n: int, start_seq: int = 0,
@@ -155,8 +237,8 @@ def insert_uses(engine: Engine, chain: Chain, signer: LocalAccount, license_id: 
     rows = []
     with Session(engine) as session:
         for seq in range(start_seq, start_seq + n):
-            body = signed_report(signer, domain, license_id, f"{tag}-{license_id}-{seq}", category=category)
-            report = UseReport(license_id, body["use_ref"], body["category"], body["territory"], body["used_at"])
+            body = signed_report(signer, domain, license_id, f"{tag}-{license_id}-{seq}", seq=seq, category=category)
+            report = UseReport(license_id, seq, body["use_ref"], body["category"], body["territory"], body["used_at"])
             use = Use(
                 chain_id=scope.chain_id,
                 genesis_hash=scope.genesis_hash,

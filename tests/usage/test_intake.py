@@ -231,3 +231,145 @@ def test_report_on_an_exclusive_licence_the_model_ended_is_refused(market, model
         intake.submit(report(brand, chain, licence, "after the end", used_at=chain.timestamp()))
     assert no.value.status_code == 409 and no.value.reason.endswith(".")
     assert count_uses(engine) == 1
+
+
+# ------------------------------------------------------------------ issue 11: the signed sequence number
+
+
+def test_the_signed_sequence_number_must_be_the_licences_next(setup, brand, chain, engine):
+    intake, licence, _ = setup
+    with pytest.raises(errors.SequenceMismatch) as ahead:
+        intake.submit(report(brand, chain, licence, "skips ahead", seq=1))
+    assert ahead.value.status_code == 409 and ahead.value.expected_seq == 0
+    assert ahead.value.fields == {"expected_seq": 0}
+    assert ahead.value.reason == (
+        f"This report is signed as use #2, but licence {licence} has 0 uses reported so far and numbers cannot be "
+        "skipped: sign the report again as use #1."
+    )
+    assert count_uses(engine) == 0
+    assert intake.submit(report(brand, chain, licence, "first", seq=0)).use.seq == 0
+    # Another reporter of the same brand signed #1 too, and lost the race: told to sign it again as #2.
+    with pytest.raises(errors.SequenceMismatch) as taken:
+        intake.submit(report(brand, chain, licence, "raced", seq=0))
+    assert taken.value.expected_seq == 1
+    assert taken.value.reason.startswith(f"Use #1 of licence {licence} was reported by someone else a moment ago")
+    assert taken.value.reason.endswith("sign the report again as use #2.")
+    accepted = intake.submit(report(brand, chain, licence, "raced", seq=1))
+    assert accepted.created and accepted.use.seq == 1
+    assert count_uses(engine) == 2
+
+
+def test_the_sequence_number_resumes_at_the_chains_settled_count(setup, brand, chain, engine):
+    """A database that lost its uses (restored from an old backup): numbering continues where the chain is, so a
+    use is never numbered below what the contract will take."""
+    from sqlalchemy import update
+
+    from twin_licensing.db.license_state import License
+    from twin_licensing.usage.sequence import next_seq
+
+    intake, licence, _ = setup
+    with Session(engine) as session:
+        session.execute(update(License).where(License.license_id == licence).values(uses_settled=3))
+        session.commit()
+    with engine.connect() as conn:
+        assert next_seq(conn, chain.chain_id, chain.deployment.genesis_hash, licence, 3) == 3
+    with pytest.raises(errors.SequenceMismatch) as refused:
+        intake.submit(report(brand, chain, licence, "zero", seq=0))
+    assert refused.value.expected_seq == 3
+    assert intake.submit(report(brand, chain, licence, "three", seq=3)).use.seq == 3
+    with engine.connect() as conn:
+        assert next_seq(conn, chain.chain_id, chain.deployment.genesis_hash, licence, 3) == 4
+
+
+def test_a_strangers_signature_on_an_accepted_report_gets_no_use(setup, brand, brand2, chain, engine):
+    """The hostile battery's finding: the body of an accepted report, resent with another key's signature, was
+    answered with the stored use (the digest short-cut came before the signer check)."""
+    intake, licence, _ = setup
+    accepted = intake.submit(report(brand, chain, licence, "accepted"))
+    body = accepted.use
+    stolen = signed_report(brand2, domain_of(chain), licence, None, seq=body.seq, ref=body.use_ref,
+                           category=body.category, territory=body.territory, used_at=body.used_at)
+    with pytest.raises(errors.NotLicenseHolder, match=f"signed by {brand2.address}, but licence {licence} is held"):
+        intake.submit(parse_report(stolen))
+    assert count_uses(engine) == 1
+    # The holder's own copy is still answered with the stored use.
+    again = intake.submit(parse_report({**stolen, "signature": body.signature}))
+    assert not again.created and again.use.use_id == body.use_id
+
+
+@pytest.fixture
+def transferred(market, model, brand, brand2, chain, engine, sync_index):
+    """A transferable licence that brand bought, reported one use on, and passed to brand2."""
+    twin = market.twin(model)
+    terms = (10 * USDC, 2 * USDC, 30 * DAY, 0, 0b11, 0b11, False, True, 0)  # transferable
+    market.tx(model, "LicenseToken", "publishOffer", twin, terms)
+    licence = market.licence(brand, chain.call("LicenseToken", "offerCount"), 20 * USDC)
+    sync_index(engine)
+    intake = UseIntake(engine, domain_of(chain), chain.deployment.genesis_hash)
+    assert intake.submit(report(brand, chain, licence, "before the sale")).created
+    market.tx(brand, "LicenseToken", "transferFrom", brand.address, brand2.address, licence)
+    sync_index(engine)
+    return intake, licence
+
+
+def test_a_former_holders_report_is_refused_saying_so(transferred, brand, brand2, chain, engine):
+    intake, licence = transferred
+    with pytest.raises(errors.FormerHolder) as refused:
+        intake.submit(report(brand, chain, licence, "after the sale", seq=1))
+    assert refused.value.status_code == 403 and refused.value.code == "former_license_holder"
+    assert refused.value.reason.startswith(
+        f"This report is signed by {brand.address}, who held licence {licence} before it passed to {brand2.address}"
+    )
+    assert count_uses(engine) == 1
+    assert intake.submit(report(brand2, chain, licence, "the buyer's", seq=1)).created  # the holder's is taken
+
+
+def _to(chain, at: int) -> None:
+    chain.rpc("evm_setNextBlockTimestamp", [at])
+    chain.rpc("evm_mine")
+
+
+def _indexed(engine, chain, table, *key):
+    with Session(engine) as session:
+        return session.get(table, (chain.chain_id, *key))
+
+
+def test_a_use_dated_at_the_licences_end_is_refused_and_one_second_before_accepted(setup, brand, chain, engine,
+                                                                                  sync_index):
+    from twin_licensing.db.license_state import License
+
+    intake, licence, _ = setup
+    expiry = _indexed(engine, chain, License, licence).expiry
+    _to(chain, expiry - 60)
+    sync_index(engine)
+    with pytest.raises(errors.UsedAfterEnd) as refused:
+        intake.submit(report(brand, chain, licence, "at the end", used_at=expiry, seq=0))
+    assert refused.value.status_code == 409
+    assert f"when or after licence {licence} ends" in refused.value.reason
+    assert refused.value.reason.endswith("check the date of the use.")
+    assert intake.submit(report(brand, chain, licence, "just in time", used_at=expiry - 1, seq=0)).created
+
+
+@pytest.mark.parametrize("whole_twin", [True, False], ids=["consent", "category"])
+def test_a_use_dated_at_a_pending_revocations_effective_time_is_refused(setup, brand, model, chain, engine,
+                                                                        sync_index, whole_twin):
+    from twin_licensing.db.registry_state import Twin
+    from twin_licensing.domain import category_consent
+
+    intake, licence, twin = setup
+    if whole_twin:
+        chain.transact(model, "TwinRegistry", "revokeConsent", twin)
+    else:
+        chain.transact(model, "TwinRegistry", "revokeCategoryConsent", twin, SOCIAL)
+    sync_index(engine)
+    indexed = _indexed(engine, chain, Twin, twin)
+    effective_at = (indexed.revocation_effective_at if whole_twin
+                    else category_consent.parse(indexed.category_revocations)[SOCIAL])
+    assert effective_at > chain.timestamp()
+    _to(chain, effective_at - 60)
+    sync_index(engine)
+    words = "revocation of consent for this twin" if whole_twin else "withdrawal of usage category 1 (social)"
+    with pytest.raises(errors.UsedAfterEnd, match=re.escape(words)):
+        intake.submit(report(brand, chain, licence, "at the end", used_at=effective_at, seq=0, category=SOCIAL))
+    assert intake.submit(report(brand, chain, licence, "in time", used_at=effective_at - 1, seq=0,
+                                category=SOCIAL)).created

@@ -176,7 +176,9 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
     status = getattr(exc, "status_code", None)
     code = getattr(exc, "code", None) or type(exc).__name__
     reason = getattr(exc, "reason", None) or str(exc)
-    return refusal(status if isinstance(status, int) and 400 <= status < 600 else 400, reason, code)
+    # Fields for programs beside the sentence (a use report's `expected_seq`); never the ones the answer has already.
+    fields = {k: v for k, v in (getattr(exc, "fields", None) or {}).items() if k not in ("detail", "code")}
+    return refusal(status if isinstance(status, int) and 400 <= status < 600 else 400, reason, code, **fields)
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -26,15 +26,17 @@ def plural(count: int, word: str, words: str | None = None) -> str:
 
 
 class UseReportRefused(TwinLicensingError):
-    """A use report the backend will not accept; nothing was stored."""
+    """A use report the backend will not accept; nothing was stored. `fields` are for programs: the API adds them
+    to its answer beside the sentence (`expected_seq` of a sequence mismatch)."""
 
     status_code = 422
     code = "use_report_refused"
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, **fields: Any) -> None:
         reason = sentence(reason)
         super().__init__(reason)
         self.reason = reason
+        self.fields = fields
 
 
 class MalformedReport(UseReportRefused, ValueError):
@@ -53,6 +55,32 @@ class UnknownLicense(UseReportRefused, LookupError):
 class NotLicenseHolder(UseReportRefused, PermissionError):
     status_code = 403
     code = "not_license_holder"
+
+
+class FormerHolder(NotLicenseHolder):
+    """Signed by someone who held the licence before it passed on: the contract would refuse to pay it (NotHolder)."""
+
+    code = "former_license_holder"
+
+
+class SequenceMismatch(UseReportRefused):
+    """The signed `seq` is not the licence's next number (another report took it, or it skips ahead): the client
+    signs the report again with `expected_seq`."""
+
+    status_code = 409
+    code = "sequence_mismatch"
+
+    def __init__(self, reason: str, expected_seq: int) -> None:
+        super().__init__(reason, expected_seq=expected_seq)
+        self.expected_seq = expected_seq
+
+
+class UsedAfterEnd(UseReportRefused):
+    """The use is dated at or after the licence's end (or its category's revocation): the contract skips it
+    (SignedAfterEnd), so it could never be paid."""
+
+    status_code = 409
+    code = "used_after_end"
 
 
 class LicenseExpired(UseReportRefused):

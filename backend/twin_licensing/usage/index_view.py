@@ -44,6 +44,10 @@ class ConsentSnapshot:
     # The twin's revoked usage categories as the index stores them (`domain.category_consent`).
     category_revocations: str = ""
 
+    def category_revocation_at(self, category: int) -> int | None:
+        """When the revocation of `category` takes (or took) effect, pending or in effect; None while granted."""
+        return category_consent.parse(self.category_revocations).get(category)
+
     def category_revoked_since(self, category: int, now: int) -> int | None:
         """When the revocation of `category` took effect, if it had by `now` (the contract then refuses its uses)."""
         return category_consent.in_effect(category_consent.parse(self.category_revocations), category, now)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, NoReturn
 
 from pydantic import ValidationError
 from sqlalchemy import Engine, insert, select
@@ -21,14 +21,14 @@ from ..chain.use_reports import InvalidSignatureError, UseReport, UseReportDomai
 from ..db.uses import ChainScope, Use, UseCreate
 from ..domain.money import format_money
 from ..domain.times import when
-from ..domain.use_record import REPORT_FIELDS
+from ..domain.use_record import REPORT_FIELDS, use_label
 from ..domain.vocabulary import category_name, describe_mask, labelled, territory_name
 from . import errors
 from .errors import plural
 from .index_view import ConsentSnapshot, LicenseSnapshot
 from .locking import license_write_transaction
 from .sequence import next_seq_after
-from .snapshot import IntakeSnapshot, read_snapshot
+from .snapshot import IntakeSnapshot, former_holder, read_snapshot
 
 # Built once: composing the statement per request costs more than running it.
 _INSERT_USE = insert(Use).returning(Use.use_id)
@@ -114,8 +114,10 @@ class UseIntake:
 
         with license_write_transaction(self.engine, report.license_id) as conn:
             snap = read_snapshot(conn, self.chain_id, self.scope.genesis_hash, report.license_id, digest)
-            if snap.existing_use_id is not None:
-                # The same report again (a retry, or two copies racing: the lock put this one second).
+            if snap.existing_use_id is not None and snap.existing_signer == signer:
+                # The same report again, signed by the one who sent it first (a retry, or two copies racing: the
+                # lock put this one second). Anyone else's signature on the same body goes through every check below
+                # and is refused there: a stranger never learns the stored use.
                 return IntakeResult(self._load(conn, snap.existing_use_id), created=False)
             license_ = snap.license
             if license_ is None:
@@ -124,13 +126,11 @@ class UseIntake:
                     "few seconds, once its purchase is on record"
                 )
             if signer.lower() != license_.holder.lower():
-                raise errors.NotLicenseHolder(
-                    f"this report is signed by {signer}, but licence {report.license_id} is held by "
-                    f"{license_.holder}: sign it with the holder's wallet"
-                )
+                self._refuse_signer(conn, license_, signer)
             now = max(int(self.clock()), snap.chain_time or 0)
             self._check_terms(license_, snap, report, now)
             seq = next_seq_after(snap.max_seq, license_.uses_settled)
+            self._check_sequence(license_, report, seq)
             self._check_allowance(license_, seq)
             values = {
                 "chain_id": self.chain_id,
@@ -157,6 +157,39 @@ class UseIntake:
     def _load(conn, use_id: int) -> AcceptedUse:
         row = conn.execute(select(Use.__table__).where(Use.use_id == use_id)).one()
         return AcceptedUse(**row._asdict())
+
+    def _refuse_signer(self, conn, license_: LicenseSnapshot, signer: str) -> NoReturn:
+        lid = license_.license_id
+        if former_holder(conn, self.scope, lid, signer):
+            raise errors.FormerHolder(
+                f"this report is signed by {signer}, who held licence {lid} before it passed to {license_.holder}: "
+                "only the holder's reports are accepted, and a former holder's uses are not paid from it; report "
+                "uses of a licence before passing it on, or ask its holder to report the uses made now"
+            )
+        raise errors.NotLicenseHolder(
+            f"this report is signed by {signer}, but licence {lid} is held by {license_.holder}: sign it with the "
+            "holder's wallet"
+        )
+
+    @staticmethod
+    def _check_sequence(license_: LicenseSnapshot, report: UseReport, expected: int) -> None:
+        """The signed number must be the licence's next: the contract pays an item only up to the number its
+        holder signed, so a gap or a number used twice could never be settled."""
+        if report.seq == expected:
+            return
+        lid = license_.license_id
+        if report.seq < expected:
+            reason = (
+                f"{use_label(report.seq)} of licence {lid} was reported by someone else a moment ago (or by an earlier "
+                f"report of yours): sign the report again as {use_label(expected)}"
+            )
+        else:
+            reason = (
+                f"this report is signed as {use_label(report.seq)}, but licence {lid} has "
+                f"{plural(expected, 'use')} reported so far and numbers cannot be skipped: sign the report again as "
+                f"{use_label(expected)}"
+            )
+        raise errors.SequenceMismatch(reason, expected_seq=expected)
 
     def _check_terms(self, license_: LicenseSnapshot, snap: IntakeSnapshot, report: UseReport, now: int) -> None:
         lid = report.license_id
@@ -204,9 +237,33 @@ class UseIntake:
                 f"{describe_mask(license_.territories, _territory)}: report the use under one of those, or buy a "
                 "licence that covers it"
             )
+        self._check_used_before_end(license_, consent, report)
         if snap.hold_reason is not None:
             raise errors.LicenseUnsettleable(
                 f"licence {lid} takes no further uses because its earlier uses cannot be settled: {snap.hold_reason}"
+            )
+
+    @staticmethod
+    def _check_used_before_end(license_: LicenseSnapshot, consent: ConsentSnapshot | None, report: UseReport) -> None:
+        """A use dated at or after the end that applies to it is never payable (the contract skips its item with
+        SignedAfterEnd), even when it is reported a moment before that end (a clock a little ahead, a pending
+        revocation): refused here rather than accepted and then never paid."""
+        lid = license_.license_id
+        ends = [(license_.expiry, f"licence {lid} ends ({when(license_.expiry)})")]
+        if license_.ended_at is not None:
+            ends.append((license_.ended_at, f"the model ended licence {lid} ({when(license_.ended_at)})"))
+        if consent is not None and consent.effective_at is not None:
+            ends.append((consent.effective_at, "the model's revocation of consent for this twin takes effect "
+                                               f"({when(consent.effective_at)})"))
+        category_at = consent.category_revocation_at(report.category) if consent is not None else None
+        if category_at is not None:
+            ends.append((category_at, f"the model's withdrawal of usage category {_category(report.category)} takes "
+                                      f"effect ({when(category_at)})"))
+        end, what = min(ends)
+        if report.used_at >= end:
+            raise errors.UsedAfterEnd(
+                f"the use is dated {when(report.used_at)}, when or after {what}: a use from that moment on cannot be "
+                "paid, so it cannot be reported; check the date of the use"
             )
 
     def _check_allowance(self, license_: LicenseSnapshot, seq: int) -> None:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, bindparam, func, literal, select
+from sqlalchemy import and_, bindparam, exists, func, literal, or_, select
 from sqlalchemy.engine import Connection
 
 from ..db.chain_log import IndexCursor, IndexedBlock
-from ..db.license_state import License
+from ..db.license_state import License, Settlement
 from ..db.registry_state import Twin
-from ..db.uses import Use
+from ..db.uses import ChainScope, Use
 from .holds import hold_reason_subquery
 from .index_view import ConsentSnapshot, LicenseSnapshot
 
@@ -27,7 +27,9 @@ def _snapshot_statement():
     max_seq = select(func.max(Use.seq)).where(
         Use.chain_id == chain_id, Use.genesis_hash == genesis, Use.license_id == license_id
     ).scalar_subquery()
-    existing = select(Use.use_id).where(Use.genesis_hash == genesis, Use.digest == digest).scalar_subquery()
+    same_report = and_(Use.genesis_hash == genesis, Use.digest == digest)
+    existing = select(Use.use_id).where(same_report).scalar_subquery()
+    existing_signer = select(Use.signer).where(same_report).scalar_subquery()
     chain_time = (
         select(IndexedBlock.timestamp)
         .join(IndexCursor, and_(IndexedBlock.chain_id == IndexCursor.chain_id,
@@ -45,6 +47,7 @@ def _snapshot_statement():
             Twin.category_revocations,
             max_seq.label("max_seq"),
             existing.label("existing"),
+            existing_signer.label("existing_signer"),
             hold_reason_subquery(chain_id, genesis, license_id).label("hold"),
             chain_time.label("chain_time"),
         )
@@ -64,6 +67,7 @@ class IntakeSnapshot:
     consent: ConsentSnapshot | None
     max_seq: int | None
     existing_use_id: int | None
+    existing_signer: str | None  # who signed the stored copy of this report: a resend must be signed by the same
     hold_reason: str | None
     chain_time: int | None
 
@@ -98,6 +102,23 @@ def read_snapshot(conn: Connection, chain_id: int, genesis_hash: str, license_id
         consent=consent,
         max_seq=None if row.max_seq is None else int(row.max_seq),
         existing_use_id=None if row.existing is None else int(row.existing),
+        existing_signer=row.existing_signer,
         hold_reason=row.hold,
         chain_time=None if row.chain_time is None else int(row.chain_time),
     )
+
+
+def former_holder(conn: Connection, scope: ChainScope, license_id: int, signer: str) -> bool:
+    """Whether `signer` held the licence before its current holder: she bought it, signed uses of it the intake
+    accepted, or held it when uses of it were paid. Read only to word a refusal (the licence's uses are scanned)."""
+    signer_lower = signer.lower()
+    statement = select(
+        or_(
+            exists().where(License.chain_id == scope.chain_id, License.license_id == license_id,
+                           func.lower(License.buyer) == signer_lower),
+            exists().where(*scope.uses(), Use.license_id == license_id, func.lower(Use.signer) == signer_lower),
+            exists().where(Settlement.chain_id == scope.chain_id, Settlement.license_id == license_id,
+                           func.lower(Settlement.holder) == signer_lower),
+        )
+    )
+    return bool(conn.execute(statement).scalar())
