@@ -41,6 +41,34 @@ def rpc_chain_id(url: str, timeout: float = 2.0) -> int | None:
         client.close()
 
 
+def _dev_rpc(url: str, method: str, params: list) -> object:
+    client = RpcClient(url, timeout=10.0, retries=0)
+    try:
+        return client.call(method, params)
+    finally:
+        client.close()
+
+
+def set_interval_mining(url: str, interval_ms: int) -> None:
+    """Hardhat: mine a block every `interval_ms` whatever the pool holds, as a real network does (0: back to mining
+    each transaction as it arrives). Transactions then wait in the pool, where they can be dropped or underpriced."""
+    if interval_ms < 0:
+        raise ValueError("the mining interval is a number of milliseconds >= 0")
+    _dev_rpc(url, "evm_setAutomine", [interval_ms == 0])
+    _dev_rpc(url, "evm_setIntervalMining", [interval_ms])
+
+
+def drop_transaction(url: str, tx_hash: str) -> bool:
+    """Hardhat: removes a transaction from the node's pool, as a real node evicts one; whether it was there."""
+    return bool(_dev_rpc(url, "hardhat_dropTransaction", [tx_hash]))
+
+
+def set_next_base_fee(url: str, wei: int) -> None:
+    """Hardhat: the next block's base fee (a spike of the fee market); later blocks move from it by the
+    EIP-1559 rule."""
+    _dev_rpc(url, "hardhat_setNextBlockBaseFeePerGas", [hex(wei)])
+
+
 class LocalNode:
     """`hardhat node` as a child process.
 
@@ -57,12 +85,15 @@ class LocalNode:
         port: int = 0,
         log_path: Path | None = None,
         startup_timeout: float = 60.0,
+        mining_interval_ms: int = 0,
     ) -> None:
         self.project_root = Path(project_root)
         self.requested_port = port
         self.port = 0
         self.log_path = Path(log_path) if log_path else self.project_root / "var" / "log" / "hardhat-node.log"
         self.startup_timeout = startup_timeout
+        # 0: a block per transaction (Hardhat's automine); else a block every this many ms, like a real network.
+        self.mining_interval_ms = mining_interval_ms
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -92,6 +123,8 @@ class LocalNode:
             try:
                 self._spawn(binary)
                 self._wait_ready()
+                if self.mining_interval_ms:
+                    set_interval_mining(self.url, self.mining_interval_ms)
                 return self
             except NodeStartError:
                 self.stop()
