@@ -71,16 +71,28 @@ def _exists(system, path: str) -> bool:
         return False
 
 
+def next_seq(system, license_id: int) -> int:
+    """The licence's next use number, as the API says (`next_seq`)."""
+    lic = system.get(f"/api/v1/licenses/{license_id}")
+    return lic["next_seq"] if lic.get("next_seq") is not None else lic["uses_settled"] + lic["uses_pending"]
+
+
 def report_use(system, chain: Chain, brand: dict, license_id: int, use_ref: str, offer: dict) -> dict:
-    """Signs and posts a use report as the API's client would (not through the page)."""
+    """Signs and posts a use report as the API's client would (not through the page): as the licence's next use,
+    signed again with the number the API expects when another report took it first (409)."""
     buyer = dev_account(brand["index"])
     domain = UseReportDomain(31337, chain.deployment.license_token)
     used_at = max(int(time.time()), chain.timestamp())
-    report = UseReport(license_id, use_ref, offer["category_ids"][0], offer["territory_ids"][0], used_at)
-    status, body = post(system, "/api/v1/uses", {
-        "license_id": license_id, "use_ref": report.use_ref, "category": report.category,
-        "territory": report.territory, "used_at": report.used_at, "signature": sign_report(buyer.key, domain, report),
-    })
+    seq = next_seq(system, license_id)
+    for _ in range(3):
+        report = UseReport(license_id, seq, use_ref, offer["category_ids"][0], offer["territory_ids"][0], used_at)
+        status, body = post(system, "/api/v1/uses", {
+            "license_id": license_id, "seq": seq, "use_ref": report.use_ref, "category": report.category,
+            "territory": report.territory, "used_at": report.used_at, "signature": sign_report(buyer.key, domain, report),
+        })
+        if status != 409:
+            break
+        seq = body["expected_seq"]
     assert status in (200, 201, 202), body
     return body
 

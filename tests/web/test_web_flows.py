@@ -3,18 +3,17 @@ earnings rise and withdraw them, find a revoked twin unbuyable, and read a wrong
 
 from __future__ import annotations
 
-import json
 import re
 import time
-import urllib.request
 
 import pytest
 from playwright.sync_api import expect
 
+from client_support import report_use
+
 from twin_licensing.chain.client import Chain
 from twin_licensing.chain.deployment import read_deployment
 from twin_licensing.chain.keys import dev_account
-from twin_licensing.chain.use_reports import UseReport, UseReportDomain, sign_report
 from twin_licensing.settings import find_project_root
 
 pytestmark = pytest.mark.timeout(240)
@@ -23,14 +22,6 @@ pytestmark = pytest.mark.timeout(240)
 def open_as(page, system, account: dict, route: str) -> None:
     page.goto(f"{system.url}/?as={account['address']}#{route}")
     expect(page.locator("#account-picker")).to_have_value(account["address"])
-
-
-def post(system, path: str, body: dict) -> dict:
-    request = urllib.request.Request(
-        system.url + path, data=json.dumps(body).encode(), headers={"content-type": "application/json"}, method="POST"
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
 
 
 def wait_for(predicate, timeout: float = 30.0, what: str = "condition"):
@@ -83,24 +74,19 @@ def test_model_sees_her_earnings_rise_and_withdraws(page, system):
     wait_for(lambda: system.get(f"/api/v1/licenses?holder={buyer.address}")["count"], what="the licence in the index")
 
     open_as(page, system, model, "/model/earnings")
+    # The upfront fee is not hers at once: it vests over the licence's term, so her share of it shows as vesting.
+    expect(page.locator("#upfront-vesting")).not_to_have_text("0.00 tUSDC", timeout=30_000)
     claimable = page.locator("#claimable")
-    expect(claimable).not_to_have_text("0.00 tUSDC", timeout=30_000)  # her share of the upfront fee
     before = claimable.inner_text()
 
-    domain = UseReportDomain(31337, deployment.license_token)
-    used_at = max(int(time.time()), chain.timestamp())
-    report = UseReport(license_id, "0x" + "5e" * 32, offer["category_ids"][0], offer["territory_ids"][0], used_at)
-    post(system, "/api/v1/uses", {
-        "license_id": license_id, "use_ref": report.use_ref, "category": report.category,
-        "territory": report.territory, "used_at": report.used_at, "signature": sign_report(buyer.key, domain, report),
-    })
+    report_use(system, chain, brand, license_id, "0x" + "5e" * 32, offer)
     # The page follows the chain: once the use settles, her claimable balance rises on its own.
     expect(claimable).not_to_have_text(before, timeout=30_000)
     expect(page.locator("#earnings-history")).to_contain_text("1 use of licence")
 
+    # Withdraw vests what vested of the upfront fee too (withdrawVested), and pays it with the uses.
     page.locator("#withdraw").click()
     expect(page.locator("#claimable")).to_have_text("0.00 tUSDC", timeout=30_000)
-    expect(page.locator("#withdraw")).to_have_text("Nothing to withdraw")
     assert chain.call("LicenseToken", "claimable", model["address"]) == 0
     assert not page.js_errors, page.js_errors
 

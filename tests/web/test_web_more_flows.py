@@ -15,6 +15,7 @@ from client_support import wait_for
 from twin_licensing.chain.client import Chain
 from twin_licensing.chain.deployment import read_deployment
 from twin_licensing.chain.keys import dev_account
+from twin_licensing.seed.data import ADMIN
 from twin_licensing.settings import find_project_root
 
 pytestmark = pytest.mark.timeout(240)
@@ -161,7 +162,8 @@ def test_my_licences_and_my_twins_show_what_the_user_owns(page, system):
 
 
 def test_brand_tops_up_escrow_and_reclaims_it_after_expiry(page, system):
-    """Runs last in this module: it moves the chain's clock forward (by ten minutes)."""
+    """Runs last in this module: it moves the chain's clock forward (by ten minutes), and sets the grace period to
+    zero for the moment of the reclaim (then back)."""
     model, brand = system.account("model", 5), system.account("brand", 3)
     chain = chain_of(system)
     twin_id = 6
@@ -196,12 +198,27 @@ def test_brand_tops_up_escrow_and_reclaims_it_after_expiry(page, system):
     wait_for(lambda: (system.get("/health").get("index_block") or 0) >= head, what="the index to reach the new block")
     page.reload()
     expect(page.locator("#license-status")).to_contain_text("Expired")
-    expect(page.locator("#reclaim-note")).to_contain_text(f"you can take back the {usdc(escrow + 12_500_000)} left")
     expect(page.get_by_role("button", name="Top up")).to_have_count(0)
+    # Uses reported before the expiry are still paid during the grace period: the escrow comes back after it.
+    grace_ends = system.get(f"/api/v1/licenses/{license_id}")["grace_ends_at"]
+    assert grace_ends >= chain.timestamp() + 6 * 86400, grace_ends
+    expect(page.locator("#reclaim-note")).to_contain_text("still paid until", timeout=30_000)
+    expect(page.locator("#reclaim")).to_be_disabled()
     balance_before = chain.call("PaymentToken", "balanceOf", brand["address"])
 
-    page.locator("#reclaim").click()
-    expect(stats.locator(".stat.accent .value")).to_have_text("0.00 tUSDC", timeout=30_000)
+    # The admin shortens the grace period to nothing (restored below): the grace is over, the escrow comes back.
+    admin = dev_account(ADMIN)
+    grace = chain.call("LicenseToken", "gracePeriod")
+    chain.transact(admin, "LicenseToken", "setGracePeriod", 0)
+    try:
+        wait_for(lambda: system.get(f"/api/v1/licenses/{license_id}")["grace_ends_at"] <= chain.timestamp(),
+                 what="the grace period's change in the index")
+        page.reload()
+        expect(page.locator("#reclaim-note")).to_contain_text(f"you can take back the {usdc(escrow + 12_500_000)} left")
+        page.locator("#reclaim").click()
+        expect(stats.locator(".stat.accent .value")).to_have_text("0.00 tUSDC", timeout=30_000)
+    finally:
+        chain.transact(admin, "LicenseToken", "setGracePeriod", grace)
     expect(page.locator("#reclaim")).to_have_text("Nothing to reclaim")
     expect(page.locator("#reclaim")).to_be_disabled()
     expect(page.locator("#wallet-balance")).to_have_text(f"Your wallet: {usdc(balance_before + escrow + 12_500_000)}")

@@ -1,7 +1,7 @@
 // Turns whatever failed (a wallet, a contract revert, the node, the API) into a sentence a person can act on.
 
 import { ApiError } from "./api.js";
-import { date, money, bps, names } from "./format.js";
+import { date, dateTime, money, bps, names } from "./format.js";
 import { state, labelOf } from "./state.js";
 
 const category = (i) => state.deployment?.categories?.[Number(i)] ?? `category ${i}`;
@@ -36,7 +36,24 @@ const CONTRACT_ERRORS = {
     `Your consent for ${category(a.category)} is already granted: there is nothing to grant again. Reload the page.`,
   LicenseTokenExpired: (a) => `This licence expired on ${date(a.expiry)}: it can no longer be used or topped up.`,
   LicenseTokenStillActive: (a) =>
-    `The escrow can be reclaimed once the licence has expired (on ${date(a.expiry)}) or the model has revoked consent.`,
+    `The licence runs until ${dateTime(a.expiry)}: its escrow can be reclaimed once it has ended and the grace period ` +
+    "after its end is over.",
+  // Issue 11: grace after the end, the upfront fee that vests, handovers of a transferable licence.
+  LicenseTokenInGrace: (a) =>
+    `Uses reported before the end may still be paid until ${dateTime(a.graceEndsAt)} (the grace period): the escrow ` +
+    "comes back after that. Try again then.",
+  LicenseTokenGracePeriodTooLong: (a) =>
+    `A grace period can be at most ${Math.round(Number(a.max) / 86400)} days; ${Math.round(Number(a.requested) / 86400)} ` +
+    "days was asked. Choose a shorter one.",
+  LicenseTokenNotEnded: (a) =>
+    `The licence has not ended yet (it ends on ${dateTime(a.endsAt)}): the unvested upfront fee comes back from then.`,
+  LicenseTokenNothingToRefund: () =>
+    "No upfront fee is left to refund on this licence: it ran its full term, or its unvested part was already refunded.",
+  LicenseTokenNotSeller: () =>
+    "Only the brand that sold this licence can reclaim its seller escrow. Switch to the wallet that sold it.",
+  LicenseTokenHandoverOpen: (a) =>
+    `This licence cannot change hands again yet: its previous holder (${who(a.seller)}) still has escrow on it for the ` +
+    `uses it reported, until ${dateTime(a.graceEndsAt)}. Try again after that.`,
   LicenseTokenInsufficientEscrow: (a) =>
     `Not enough escrow: ${money(a.needed)} is needed but only ${money(a.escrow)} is left. Top up the escrow first.`,
   LicenseTokenInsufficientAllowance: (a) =>
@@ -57,9 +74,12 @@ const CONTRACT_ERRORS = {
   LicenseTokenEscrowTooLarge: () => "That escrow is larger than one licence can hold.",
   LicenseTokenZeroAmount: () => "Enter an amount greater than zero.",
   LicenseTokenMaxUsesExceeded: (a) => `This licence allows at most ${a.maxUses} uses.`,
-  LicenseTokenNothingToWithdraw: () => "There is nothing to withdraw yet: your claimable balance is zero.",
+  LicenseTokenNothingToWithdraw: () =>
+    "There is nothing to withdraw yet: nothing you earned has vested. Upfront fees vest day by day over each licence's term.",
   LicenseTokenNothingToReclaim: () => "There is no escrow left to reclaim on this licence.",
-  LicenseTokenSequenceMismatch: () => "These uses were already settled.",
+  LicenseTokenSequenceMismatch: (a) =>
+    a.expected === undefined ? "These uses were already settled."
+      : `These uses do not follow the licence's last settled use (use #${Number(a.expected) + 1} comes next): they were already settled or are out of order.`,
   TwinRegistryAgencyShareAboveCap: (a) =>
     `Agencies may take at most ${pct(a.capBps)} of a twin's earnings together (the guild's cap); ` +
     `these payees give them ${pct(a.agencyShareBps ?? a.shareBps)}.`,

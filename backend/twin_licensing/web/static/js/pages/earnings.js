@@ -32,14 +32,24 @@ export async function render(root, { params, isCurrent }) {
   const total = chain.available ? chain.total_earned : earnings.index.total_earned;
   const slot = h("div");
 
+  // Upfront fees vest over each licence's term; withdrawing vests what has (withdrawVested) and pays it with the rest.
+  const upfront = upfrontOf(earnings);
+  const vestable = (earnings.vestable_license_ids || []).map(Number);
+  const ready = toBig(claimable) + upfront.ready;
+  const canWithdraw = ready > 0n || vestable.length > 0;
   const withdraw = async () => {
     mount(slot);
     try {
       await runSteps("Withdrawing your earnings", [
-        { label: `Withdraw ${money(claimable)}`, run: (ctx, note) => send(licenses(true), "withdraw", [], note) },
+        {
+          label: vestable.length ? `Withdraw ${money(ready)}, vested upfront fees included` : `Withdraw ${money(ready)}`,
+          run: (ctx, note) => (vestable.length
+            ? send(licenses(true), "withdrawVested", [vestable], note)
+            : send(licenses(true), "withdraw", [], note)),
+        },
         { label: "Update your earnings", run: () => poll(async () => toBig((await api(`/earnings/${me}`)).chain.claimable ?? 1) === 0n, { timeoutMs: INDEX_WAIT_MS }) },
       ], explain);
-      toast(`${money(claimable)} is in your wallet.`, "ok");
+      toast(`${money(ready)} is in your wallet.`, "ok");
       window.dispatchEvent(new HashChangeEvent("hashchange"));
     } catch (error) {
       mount(slot, errorBox(explain(error)));
@@ -62,12 +72,17 @@ export async function render(root, { params, isCurrent }) {
         h("div", { class: "hint" }, chain.available ? `on chain at block ${chain.block_number}` : "from the index")),
       h("div", { class: "stat" }, h("div", { class: "label" }, "Your share, all time"), h("div", { class: "value", id: "total-earned" }, money(total)),
         h("div", { class: "hint" }, "your part of upfront fees and settled uses, after the other payees'")),
+      h("div", { class: "stat" }, h("div", { class: "label" }, "Upfront fees vested"), h("div", { class: "value", id: "upfront-vested" }, money(upfront.vested)),
+        h("div", { class: "hint" }, upfront.ready > 0n ? `${money(upfront.ready)} of it ready to withdraw` : "your share, as each licence's term runs")),
+      h("div", { class: "stat" }, h("div", { class: "label" }, "Still vesting"), h("div", { class: "value", id: "upfront-vesting" }, money(upfront.vesting)),
+        h("div", { class: "hint" }, "your share of upfront fees not earned yet: it comes back to the brand if consent is revoked")),
       h("div", { class: "stat" }, h("div", { class: "label" }, "Withdrawn"), h("div", { class: "value" }, money(chain.available ? chain.withdrawn : earnings.index.withdrawn))),
       h("div", { class: "stat" }, h("div", { class: "label" }, "Uses paid"), h("div", { class: "value" }, String(earnings.by_brand.reduce((n, b) => n + b.uses, 0))),
         h("div", { class: "hint" }, plural(earnings.by_brand.length, "brand")))),
     h("div", { class: "row", style: "margin:16px 0" },
-      h("button", { class: "btn primary", id: "withdraw", onclick: withdraw, disabled: toBig(claimable) === 0n }, toBig(claimable) === 0n ? "Nothing to withdraw" : `Withdraw ${money(claimable)}`),
+      h("button", { class: "btn primary", id: "withdraw", onclick: withdraw, disabled: !canWithdraw }, canWithdraw ? `Withdraw ${money(ready)}` : "Nothing to withdraw"),
       slot),
+    upfrontCard(earnings),
     earnings.series.length
       ? h("div", { class: "grid-2" },
         h("section", { class: "card" }, h("h3", {}, "Over time"), h("p", { class: "muted small" }, `Each bar is what you earned in a ${bucketOf(earnings.series)}, on one scale from zero.`),
@@ -237,4 +252,53 @@ function bucketLabel(timestamp, unit) {
   const d = new Date(timestamp * 1000);
   if (unit === "month") return d.toLocaleDateString("en-GB", { month: "short", year: "numeric", timeZone: "UTC" });
   return d.toLocaleDateString("en-GB", { day: "numeric", month: "short", timeZone: "UTC" });
+}
+
+/**
+ * Her share of upfront fees: `vested` (earned by now, as each licence's term runs), `vesting` (not earned yet) and
+ * `ready` (vested but not yet moved to her balance: withdrawVested moves and pays it), from the API's earnings.
+ */
+export function upfrontOf(earnings) {
+  const u = earnings.upfront || earnings.vesting || {};
+  const pick = (...values) => toBig(values.find((v) => v !== undefined && v !== null) ?? 0);
+  return {
+    vested: pick(u.vested, earnings.upfront_vested),
+    vesting: pick(u.vesting, u.still_vesting, earnings.upfront_vesting),
+    ready: pick(u.ready, u.vestable, u.vested_unreleased, earnings.upfront_vestable),
+    byTwin: u.by_twin || earnings.upfront_by_twin || [],
+  };
+}
+
+/** Each licence of her twins with an upfront fee: the whole fee (before the payees' split), vested and vesting. */
+function upfrontCard(earnings) {
+  const box = h("section", { class: "card", id: "upfront-licences", style: "margin-top:20px" });
+  const twins = (earnings.twins || []).slice(0, 20);
+  if (!twins.length) return null;
+  Promise.all(twins.map((t) => api("/licenses", { query: { twin_id: t.twin_id, limit: 100 } }).catch(() => ({ data: [] }))))
+    .then((pages) => {
+      const rows = pages.flatMap((p) => p.data).filter((l) => l.upfront && toBig(l.upfront.amount) > 0n)
+        .sort((a, b) => b.license_id - a.license_id);
+      if (!rows.length) return box.remove();
+      const unvested = (l) => toBig(l.upfront.still_vesting);
+      const total = (f) => rows.reduce((sum, l) => sum + f(l), 0n);
+      mount(box,
+        h("div", { class: "card-head" }, h("h3", {}, "Upfront fees, licence by licence"), h("span", { class: "muted small" }, plural(rows.length, "licence"))),
+        h("p", { class: "muted small" }, "Each licence's upfront fee, before the payees' split, vests day by day over its term. " +
+          "If consent is revoked, the part not vested goes back to the brand."),
+        table(
+          [
+            { label: "Licence", render: (l) => h("a", { href: `#/usage?license=${l.license_id}` }, `#${l.license_id} · ${l.twin.name}`) },
+            { label: "Brand", render: (l) => l.holder_label || shortAddress(l.holder) },
+            { label: "Term until", render: (l) => dateTime(l.ends_at ?? l.expiry) },
+            { label: "Upfront fee", num: true, render: (l) => money(l.upfront.amount) },
+            { label: "Vested", num: true, render: (l) => h("span", { "data-vested": l.license_id }, money(l.upfront.vested)) },
+            { label: "Still vesting", num: true, render: (l) => h("span", { "data-vesting": l.license_id }, money(unvested(l))) },
+          ],
+          rows.slice(0, 50),
+        ),
+        h("p", { class: "small", id: "upfront-totals" },
+          `In all: ${money(total((l) => toBig(l.upfront.vested)))} vested, ${money(total(unvested))} still vesting.`));
+    })
+    .catch(() => box.remove());
+  return box;
 }

@@ -6,14 +6,16 @@
 import { api, poll, INDEX_WAIT_MS } from "../api.js";
 import { state, walletChanged } from "../state.js";
 import { privateNotFound } from "../session.js";
-import { money, date, dateTime, plural, toSeconds, duration, symbol, useLabel } from "../format.js";
+import { money, date, dateTime, plural, toSeconds, symbol, useLabel } from "../format.js";
 import { h, mount, errorBox, okBox, runSteps, toast, table, pager, field } from "../ui.js";
 import { explain } from "../errors.js";
-import { licenses, token, send, signUseReport, useRefOf, chainTime, balanceOf } from "../chain.js";
+import { licenses, token, send, useRefOf, chainTime, balanceOf } from "../chain.js";
+import { nextSeq, signReport, signAndReport } from "../use_report.js";
 import { licenseBadge, useBadge, tracker, confirmDialog, faucetButton, amountField } from "./common.js";
 import { attachField, credentialLink, useThumb, useCredentialLink } from "./use_asset.js";
 import { uploadAsset } from "../assets.js";
 import { categoryStates, chainCategoryStates, reportRefusal, reportNotice } from "./category_consent.js";
+import { endCard, endOf, escrowReclaim, syncChain } from "./licence_end.js";
 
 let timer = null;
 const USES_LIMIT = 10;
@@ -56,6 +58,9 @@ export async function render(root, { args, params, isCurrent }) {
   const usesBox = h("section", { class: "card", id: "uses" });
   const report = reportCard(view, isHolder, () => refresh());
   const escrow = escrowCard(view, isHolder, (until) => refresh(until));
+  const end = endCard(view, state.wallet?.address, (until) => refresh(until));
+  const isSeller = Boolean(state.wallet && license.handover?.seller &&
+    state.wallet.address.toLowerCase() === license.handover.seller.toLowerCase());
 
   mount(
     root,
@@ -70,10 +75,12 @@ export async function render(root, { args, params, isCurrent }) {
     consentSlot,
     statsBox,
     isHolder ? null : h("div", { class: "banner", style: "margin-top:16px;border-radius:8px" },
-      "You are not the holder of this licence: only its holder can report uses, top up or reclaim."),
+      isSeller
+        ? "You sold this licence: its new holder reports its uses. Your seller escrow, below, pays the uses you reported before the sale."
+        : "You are not the holder of this licence: only its holder can report uses, top up or reclaim."),
     h("div", { class: "grid-2", style: "margin-top:20px" },
       h("div", { class: "stack" }, report.el, escrow.el),
-      h("div", { class: "stack" }, termsCard(license))),
+      h("div", { class: "stack" }, end.el, termsCard(license))),
     h("div", { style: "margin-top:20px" }, usesBox),
   );
 
@@ -83,11 +90,12 @@ export async function render(root, { args, params, isCurrent }) {
       stat("Escrow left", money(l.escrow), l.escrow_uses_left === null || !l.can_report ? "" : `covers ${plural(l.escrow_uses_left, "more use")}`, "accent"),
       stat("Uses settled", String(l.uses_settled), l.uses_pending ? `${l.uses_pending} pending` : "none pending"),
       stat("Uses left", l.uses_left === null ? "Unlimited" : String(l.uses_left), l.terms.max_uses ? `of ${l.terms.max_uses}` : ""),
-      stat("Expires", date(l.expiry), l.status === "expired" ? "expired" : l.status === "ended" ? "ended by the model" : dateTime(l.expiry)));
+      endStat(l));
     mount(statusSlot, licenseBadge(l.status));
     mount(consentSlot, consentNotice(l));
     report.paint();
     escrow.paint();
+    end.paint();
     paintUses();
   };
 
@@ -95,6 +103,7 @@ export async function render(root, { args, params, isCurrent }) {
     const page = view.uses;
     mount(usesBox,
       h("div", { class: "card-head" }, h("h3", {}, "Reported uses"), h("span", { class: "muted small" }, plural(page.count, "use"))),
+      skipNotice(view.license),
       table(
         [
           { label: "#", render: (u) => String(u.seq + 1) },
@@ -131,7 +140,33 @@ export async function render(root, { args, params, isCurrent }) {
     if (unsettled() || awaited) timer = setTimeout(refresh, POLL_MS);
   };
   paint();
+  // "Now" is the chain's clock (it decides whether the grace is over): paint again once it has been read.
+  syncChain().then(() => isCurrent() && paint()).catch(() => {});
   if (unsettled()) timer = setTimeout(refresh, POLL_MS);
+}
+
+/** The last settle item of this licence the contract skipped, in words (the API's sentence), while its uses are
+ * still unsettled: why they wait, or why they will never be charged. */
+function skipNotice(l) {
+  const skip = l.last_skip;
+  if (!skip || skip.first_seq + skip.count <= l.uses_settled) return null;
+  const first = useLabel(skip.first_seq, { start: true });
+  const uses = skip.count > 1 ? `${first} to ${useLabel(skip.first_seq + skip.count - 1)} were` : `${first} was`;
+  return h("p", { class: skip.final ? "form-error" : "banner", role: "status", "data-last-skip": skip.name || String(skip.reason),
+    style: "border-radius:8px" },
+    `${uses} not settled: ${skip.sentence || "the contract skipped them"}.` +
+    (skip.final ? " They will not be charged." : ""));
+}
+
+/** When the licence ends: its expiry, or earlier when consent is revoked or the model ends it for being idle. */
+function endStat(l) {
+  const end = endOf(l);
+  const early = end.endsAt < Number(l.expiry) || l.ended_at;
+  if (!end.ended) {
+    return stat(early ? "Ends" : "Expires", date(end.endsAt), early ? "when the model's revocation takes effect" : dateTime(end.endsAt));
+  }
+  const hint = end.graceOver ? "grace period over" : `uses paid until ${date(end.graceEndsAt)}`;
+  return stat(early ? "Ended" : "Expired", date(end.endsAt), hint);
 }
 
 const AWAIT_MS = 120_000;
@@ -293,18 +328,23 @@ function reportCard(view, isHolder, onReported) {
     };
     try {
       const ctx = await runSteps("Reporting a use", [
-        { label: "Sign the use report", run: async (c, n) => { n("Sign in your wallet…"); c.signature = await signUseReport(report); } },
+        {
+          label: "Sign the use report",
+          run: async (c, n) => {
+            // The use's number in the licence is signed too: the next one, as the index says right now.
+            c.seq = await nextSeq(license.license_id);
+            n(state.wallet?.kind === "injected" ? `Sign ${useLabel(c.seq)} in your wallet…` : `Signing ${useLabel(c.seq)}…`);
+            c.signature = await signReport(report, c.seq);
+          },
+        },
         {
           label: "Send it for settlement",
           run: async (c, n) => {
-            c.use = await api("/uses", {
-              method: "POST",
-              body: {
-                // A 0x-hash typed as the reference is the use_ref itself, not a label whose hash it is.
-                license_id: Number(report.licenseId), use_ref: report.useRef, label: image || isHash(label) ? undefined : label,
-                category: report.category,
-                territory: report.territory, used_at: Number(report.usedAt), signature: c.signature,
-              },
+            // Another report may take the number first: then it is signed again with the next (use_report.js).
+            c.use = await signAndReport({
+              report, seq: c.seq, signature: c.signature, note: n,
+              // A 0x-hash typed as the reference is the use_ref itself, not a label whose hash it is.
+              body: { label: image || isHash(label) ? undefined : label },
             });
             n(`${useLabel(Number(c.use.seq), { start: true })} accepted`);
             accepted = c.use;
@@ -478,34 +518,19 @@ function escrowCard(view, isHolder, onChanged) {
     left.textContent = money(l.escrow);
     // Escrow can be added while the licence runs, and taken back once it expired or the revocation took effect.
     const canTopUp = isHolder && (l.status === "active" || l.status === "exhausted" || l.status === "revocation_pending");
-    const ended = l.status === "expired" || l.status === "revoked" || l.status === "ended";
     const cap = topUpCap(l);
     capHint.textContent = canTopUp ? `You can add at most ${money(cap)}: what the ${l.terms.max_uses ? "uses left" : "licence"} can still spend, less the escrow held.` : "";
     topUpButton.disabled = !canTopUp || cap === 0n;
     mount(topUpSlot, canTopUp || !isHolder ? topUpForm : endedNote);
     if (amount.value.trim()) topUpAmount.validate();
 
-    const canReclaim = isHolder && l.reclaimable;
-    let text;
-    if (l.reclaimable) {
-      const why = { expired: "expired", ended: "been ended by the model (no use settled for its idle period)" }[l.status] || "lost the model's consent";
-      text = `The licence has ${why}: you can take back the ${money(l.escrow)} left.`;
-    } else if (ended) {
-      text = Number(l.escrow_reclaimed) > 0
-        ? `You took back ${money(l.escrow_reclaimed)} of unspent escrow: nothing is left on this licence.`
-        : "No escrow is left on this licence.";
-    } else if (l.consent?.state === "revocation_pending") {
-      const at = Math.min(Number(l.consent.effective_at), Number(l.expiry));
-      text = `Unspent escrow can be reclaimed from ${dateTime(at)}, when the model's revocation takes effect${Number(l.expiry) < Number(l.consent.effective_at) ? " (the licence expires first)" : ""}.`;
-    } else {
-      const notice = state.deployment.notice_period;
-      text = `Unspent escrow can be reclaimed once the licence expires (${dateTime(l.expiry)}), or once a revocation ` +
-        `of consent by the model takes effect${notice ? `, ${duration(notice)} after she revokes` : ""}.`;
-    }
-    reclaimNote.textContent = text;
+    // Taken back once the licence has ended and the uses reported before its end had their grace to settle.
+    const reclaim = escrowReclaim(l, isHolder);
+    const canReclaim = isHolder && reclaim.can;
+    reclaimNote.textContent = reclaim.text;
     reclaimButton.className = canReclaim ? "btn primary" : "btn";
     reclaimButton.disabled = !canReclaim;
-    reclaimButton.textContent = ended && !l.reclaimable ? "Nothing to reclaim" : "Reclaim escrow";
+    reclaimButton.textContent = reclaim.nothingLeft ? "Nothing to reclaim" : "Reclaim escrow";
   };
 
   const el = h("section", { class: "card", id: "escrow" },

@@ -1,0 +1,228 @@
+"""Issue 11 in the web client: the signed use number, grace after a licence's end, the upfront fee that vests.
+
+- Two tabs of one brand report a use on one licence at once: both sign the same number, the API takes one and
+  answers the other 409 with the number it expects; that tab signs again by itself (a development account signs
+  silently) and both uses are stored, with consecutive numbers.
+- A model sees her upfront fees vested and still vesting (in all, and licence by licence), and Withdraw calls
+  withdrawVested, so the vested upfront is paid too.
+- A brand whose licence ended early (the model revoked consent with no notice) sees until when the uses it reported
+  are still paid, the escrow it gets back and from when (the button waits for the grace), and reclaims the upfront
+  fee that did not vest.
+
+Each test registers a twin of its own for model 29 (whose seeded twin no other browser test uses): no other test's
+twin, offers or licences change, and nothing moves the chain's clock. Screenshots at 1400 and 390 px in
+/tmp/shots/E/."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from client_support import RpcRecorder, buy, chain_of, open_as, token_amount, wait_for
+from test_accessibility import axe_violations, readable
+from twin_licensing.chain.hashing import keccak256
+from twin_licensing.chain.keys import dev_account
+from twin_licensing.seed.data import ADMIN
+
+pytestmark = pytest.mark.timeout(300)
+
+SHOTS = Path("/tmp/shots/E")
+WIDE, PHONE = (1400, 900), (390, 844)
+MODEL_ROLE = 0  # TwinTypes.PayeeRole.Model
+MODEL, BRAND = ("model", 29), ("brand", 3)
+UPFRONT, FEE, TERM = 900_000_000, 2_000_000, 30 * 86400  # 900 tUSDC over 30 days; e-commerce's floor per use
+
+
+def shoot(page, name: str) -> None:
+    """Saves the page at its size, once it fits its width and axe finds no serious violation in it."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    width = page.viewport_size["width"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, f"{name} overflows {width} px"
+    if not page.locator("dialog[open]").count():
+        assert not (found := axe_violations(page)), f"{name}:\n{readable(found)}"
+    assert not page.js_errors, page.js_errors
+
+
+def pump(page, predicate, timeout: float = 30.0, what: str = "condition"):
+    """wait_for that lets Playwright run the page's handlers (a route held, a request seen) while it waits."""
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        page.wait_for_timeout(100)
+    return value
+
+
+def own_twin(system, chain, name: str, notice: int | None = None) -> int:
+    """Registers a twin of model 29 (all its earnings hers) under the registry's notice period, or `notice` for it
+    alone (the admin's period is restored at once); waits until the index has it."""
+    model, admin = dev_account(system.account(*MODEL)["index"]), dev_account(ADMIN)
+    before = chain.call("TwinRegistry", "noticePeriod")
+    if notice is not None:
+        chain.transact(admin, "TwinRegistry", "setNoticePeriod", notice)
+    try:
+        metadata = "data:application/json;base64," + base64.b64encode(json.dumps({"name": name}).encode()).decode()
+        chain.transact(model, "TwinRegistry", "registerTwin", metadata, "0x" + "e1" * 32,
+                       [(model.address, 10_000, MODEL_ROLE)])
+    finally:
+        if notice is not None:
+            chain.transact(admin, "TwinRegistry", "setNoticePeriod", before)
+    twin_id = chain.call("TwinRegistry", "twinCount")
+    wait_for(lambda: twin_id <= system.get("/api/v1/twins")["count"], what="the new twin in the index")
+    return twin_id
+
+
+def publish(system, chain, twin_id: int) -> dict:
+    """Publishes a 30-day e-commerce offer in Europe with a 900 tUSDC upfront fee; returns it as the API shows it."""
+    model = dev_account(system.account(*MODEL)["index"])
+    chain.transact(model, "LicenseToken", "publishOffer", twin_id, (UPFRONT, FEE, TERM, 0, 1, 1, False, False, 0))
+    offer_id = chain.call("LicenseToken", "offerCount")
+    return wait_for(lambda: next((o for o in system.get(f"/api/v1/twins/{twin_id}")["offers"]
+                                  if o["offer_id"] == offer_id), None), what="the offer in the index")
+
+
+def typed(rpc: RpcRecorder) -> list[dict]:
+    """The EIP-712 signatures a page asked of its wallet (use reports)."""
+    return [c for c in rpc.signed() if c["method"] == "eth_signTypedData_v4"]
+
+
+def signed_seq(call: dict) -> int:
+    """The use number a use report's signature request signs."""
+    return int(json.loads(call["params"][1])["message"]["seq"])
+
+
+def day(seconds: int) -> str:
+    """A date as the client writes it ("1 Dec 2026"), in this machine's time zone (the browser's)."""
+    return dt.datetime.fromtimestamp(seconds).strftime("%-d %b %Y")
+
+
+def test_two_tabs_report_at_once_and_the_one_that_lost_the_number_signs_again(open_page, system):
+    chain = chain_of(system)
+    brand = system.account(*BRAND)
+    twin_id = own_twin(system, chain, "Race twin")
+    license_id = buy(system, chain, brand, publish(system, chain, twin_id), escrow=FEE * 10)
+    assert system.get(f"/api/v1/licenses/{license_id}")["next_seq"] == 0
+
+    first, second = open_page(*WIDE), open_page(*WIDE)
+    for tab in (first, second):
+        open_as(tab, system, brand, f"/licenses/{license_id}")
+        expect(tab.locator("#report-use button[type=submit]")).to_be_enabled(timeout=30_000)
+    signed_first, signed_second = RpcRecorder(first), RpcRecorder(second)
+    # The second tab's report is held on its way to the API until the first tab's has been taken.
+    held = []
+    second.route("**/api/v1/uses", lambda route: held.append(route) if route.request.method == "POST" and not held
+                 else route.continue_())
+    second.locator("#report-use input[name=reference]").fill("Race, second tab")
+    second.get_by_role("button", name="Sign and report").click()
+    pump(second, lambda: held, what="the second tab's report on its way")
+
+    first.locator("#report-use input[name=reference]").fill("Race, first tab")
+    first.get_by_role("button", name="Sign and report").click()
+    expect(first.locator("#report-use .form-ok")).to_contain_text("Use #1", timeout=30_000)
+    held[0].continue_()  # signed as use #1 too: the API refuses it (409) and names #2; the tab signs again
+
+    expect(second.locator("#report-use .form-ok")).to_contain_text("Use #2", timeout=30_000)
+    expect(second.locator("#report-use .form-error")).to_have_count(0)
+    expect(second.locator("dialog#progress")).not_to_be_visible()
+    assert [signed_seq(c) for c in typed(signed_first)] == [0]
+    assert [signed_seq(c) for c in typed(signed_second)] == [0, 1], "the second tab did not sign again as use #2"
+
+    uses = {u["label"]: u["seq"] for u in system.get(f"/api/v1/licenses/{license_id}/uses")["data"]}
+    assert uses == {"Race, first tab": 0, "Race, second tab": 1}, uses
+    wait_for(lambda: system.get(f"/api/v1/licenses/{license_id}")["uses_settled"] == 2, what="both uses settled")
+    expect(second.locator("#uses .tracker[data-status=settled]")).to_have_count(2, timeout=30_000)
+    shoot(second, "licence-race-1400")
+    phone = open_page(*PHONE)
+    open_as(phone, system, brand, f"/licenses/{license_id}")
+    expect(phone.locator("#uses")).to_contain_text("Race, second tab", timeout=30_000)
+    shoot(phone, "licence-race-390")
+
+
+def test_a_model_sees_upfront_vested_and_vesting_and_withdraws_the_vested_part(open_page, system):
+    chain = chain_of(system)
+    model, brand = system.account(*MODEL), system.account(*BRAND)
+    twin_id = own_twin(system, chain, "Vesting twin")
+    license_id = buy(system, chain, brand, publish(system, chain, twin_id), escrow=FEE * 2)
+
+    page = open_page(*WIDE)
+    open_as(page, system, model, "/model/earnings")
+    vested, vesting = page.locator(f"[data-vested='{license_id}']"), page.locator(f"[data-vesting='{license_id}']")
+    expect(vested).to_be_visible(timeout=30_000)
+    # A few seconds of a 30-day term: a sliver has vested, nearly all of the 900 tUSDC is still vesting.
+    lic = system.get(f"/api/v1/licenses/{license_id}")
+    assert 0 < lic["upfront"]["vested"] < UPFRONT // 1000 and lic["upfront"]["refundable"] == 0, lic["upfront"]
+    expect(vesting).to_contain_text("899.")
+    assert vested.inner_text() != "0.00 tUSDC"
+    for stat in ("#upfront-vested", "#upfront-vesting"):
+        expect(page.locator(stat)).not_to_have_text("0.00 tUSDC")
+    shoot(page, "earnings-1400")
+    phone = open_page(*PHONE)
+    open_as(phone, system, model, "/model/earnings")
+    expect(phone.locator(f"[data-vesting='{license_id}']")).to_be_visible(timeout=30_000)
+    shoot(phone, "earnings-390")
+
+    # Withdraw vests what vested of each licence (withdrawVested with the API's list) and pays it.
+    rpc = RpcRecorder(page)
+    balance = chain.call("PaymentToken", "balanceOf", model["address"])
+    page.locator("#withdraw").click()
+    expect(page.locator("#claimable")).to_have_text("0.00 tUSDC", timeout=60_000)
+    sent = [c for c in rpc.signed() if c["method"] == "eth_sendTransaction"]
+    assert len(sent) == 1, sent
+    withdraw_vested = "0x" + keccak256(b"withdrawVested(uint256[])")[:4].hex()
+    assert sent[0]["params"][0]["data"].startswith(withdraw_vested), sent[0]["params"][0]["data"][:10]
+    upfront, released = chain.call("LicenseToken", "vesting", license_id)[:3:2]
+    assert upfront == UPFRONT and released > 0, (upfront, released)
+    assert chain.call("PaymentToken", "balanceOf", model["address"]) >= balance + released
+    assert chain.call("LicenseToken", "claimable", model["address"]) == 0
+
+
+def test_a_brand_whose_licence_lost_consent_sees_the_grace_and_reclaims_the_unvested_fee(open_page, system):
+    chain = chain_of(system)
+    model, brand = system.account(*MODEL), system.account(*BRAND)
+    twin_id = own_twin(system, chain, "Revoked twin", notice=0)  # a revocation takes effect at once
+    license_id = buy(system, chain, brand, publish(system, chain, twin_id), escrow=FEE * 5)
+    chain.transact(dev_account(model["index"]), "TwinRegistry", "revokeConsent", twin_id)
+    lic = wait_for(lambda: (l := system.get(f"/api/v1/licenses/{license_id}"))["status"] == "revoked" and l,
+                   what="the revocation in the index")
+    ends, grace_ends = lic["ends_at"], lic["grace_ends_at"]
+    assert ends < lic["expiry"] and grace_ends == ends + chain.call("LicenseToken", "gracePeriod"), lic
+    refund = lic["upfront"]["refundable"]
+    assert 0 < refund < UPFRONT and refund + lic["upfront"]["vested"] == UPFRONT, lic["upfront"]
+
+    page = open_page(*WIDE)
+    open_as(page, system, brand, f"/licenses/{license_id}")
+    end = page.locator("#licence-end [data-licence-end]")
+    expect(end).to_contain_text(f"still paid until {day(grace_ends)}", timeout=30_000)
+    expect(end).to_contain_text("revocation of consent")
+    # The escrow comes back after the grace: said with its amount and date, and the button agrees.
+    note = page.locator("#reclaim-note")
+    expect(note).to_contain_text(token_amount(FEE * 5))
+    expect(note).to_contain_text(f"from {day(grace_ends)}")
+    expect(page.locator("#reclaim")).to_be_disabled()
+    # The upfront fee that did not vest comes back now.
+    part = page.locator("#upfront [data-upfront-refund]")
+    expect(part).to_contain_text(token_amount(refund))
+    button = page.locator("#reclaim-unvested")
+    expect(button).to_be_enabled()
+    shoot(page, "licence-revoked-1400")
+    phone = open_page(*PHONE)
+    open_as(phone, system, brand, f"/licenses/{license_id}")
+    expect(phone.locator("#reclaim-unvested")).to_be_enabled(timeout=30_000)
+    shoot(phone, "licence-revoked-390")
+
+    balance = chain.call("PaymentToken", "balanceOf", brand["address"])
+    button.click()
+    expect(page.locator("#toasts")).to_contain_text(f"{token_amount(refund)} of upfront fee is back", timeout=60_000)
+    assert chain.call("PaymentToken", "balanceOf", brand["address"]) == balance + refund
+    wait_for(lambda: system.get(f"/api/v1/licenses/{license_id}")["upfront"]["refundable"] == 0,
+             what="the refund in the index")
+    expect(page.locator("#reclaim-unvested")).to_have_count(0, timeout=30_000)
+    expect(page.locator("#reclaim")).to_be_disabled()  # the escrow still waits for the grace
+    shoot(page, "licence-refunded-1400")
