@@ -1,7 +1,9 @@
-"""Consent: revoking stops purchases at once and settlements after the notice period; brands then reclaim."""
+"""Consent: revoking withdraws the twin's offers and stops purchases at once; uses signed before the notice period
+ends settle until the grace after it is over; brands then reclaim."""
 
 from web3 import Web3
 
+from kit.signed_items import GRACE, SIGNED_AFTER_END, ledger, mine_at, paid, unchanged
 from kit.twin_env import DAY, GAS, GRANTED, NOTICE, PENDING, REVOKED, USDC, Terms, item
 
 FEE = Terms().per_use_fee
@@ -44,12 +46,13 @@ def test_revoking_twice_is_refused(env, a, twin):
 def test_purchases_and_new_offers_stop_at_once(env, a, twin, offer):
     revoke(env, a, twin)
     env.fund(a.brand, 10 * USDC)
+    # Issue 11: the revocation withdrew the offer itself.
     env.refused(a.brand, "LicenseToken", "buyLicense", offer, USDC,
-                error="LicenseTokenConsentNotGranted", error_args=(twin,))
+                error="LicenseTokenOfferInactive", error_args=(offer,))
     deadline = env.now() + 3600
     v, r, s = env.permit(a.brand, Terms().upfront_fee + USDC, deadline)
     env.refused(a.brand, "LicenseToken", "buyLicenseWithPermit", offer, USDC, deadline, v, r, s,
-                error="LicenseTokenConsentNotGranted", error_args=(twin,))
+                error="LicenseTokenOfferInactive", error_args=(offer,))
     env.refused(a.model, "LicenseToken", "publishOffer", twin, Terms().tuple(),
                 error="LicenseTokenConsentNotGranted", error_args=(twin,))
     assert env.call("LicenseToken", "licenseCount") == 0
@@ -57,36 +60,41 @@ def test_purchases_and_new_offers_stop_at_once(env, a, twin, offer):
 
 def test_settlements_and_top_ups_go_on_during_the_notice_period(env, a, twin, license):
     _, effective_at = revoke(env, a, twin)
-    env.settle(item(license, 0, 2))
+    paid(env, item(license, 0, 2))
     env.fund(a.brand, USDC)
     env.tx(a.brand, "LicenseToken", "topUpEscrow", license, USDC)
-    expiry = env.state(license).expiry
+    # The pending revocation is the licence's end now (issue 11).
     env.refused(a.brand, "LicenseToken", "reclaimEscrow", license,
-                error="LicenseTokenStillActive", error_args=(license, expiry))
+                error="LicenseTokenStillActive", error_args=(license, effective_at))
     env.next_block_at(effective_at - 1)  # the last second of the notice
-    env.settle(item(license, 2, 1), gas=GAS)
+    paid(env, item(license, 2, 1), gas=GAS)
     assert env.state(license).uses_settled == 3
 
 
-def test_settlements_stop_when_the_revocation_takes_effect(env, a, twin, license):
-    env.settle(item(license, 0, 4))
+def test_uses_signed_after_the_revocation_took_effect_are_skipped(env, a, twin, license):
+    paid(env, item(license, 0, 4))
     _, effective_at = revoke(env, a, twin)
-    env.next_block_at(effective_at)
-    env.refused(a.recorder, "LicenseToken", "settle", [item(license, 4, 1)],
-                error="LicenseTokenConsentRevoked", error_args=(twin, effective_at), gas=GAS)
+    mine_at(env, effective_at)
+    before = ledger(env)
+    result = env.settle(item(license, 4, 1))  # signed now: at the effective time
+    assert env.skips(result) == [(license, 4, 1, SIGNED_AFTER_END)]
     env.advance(DAY)
-    env.refused(a.recorder, "LicenseToken", "settle", [item(license, 4, 1)],
-                error="LicenseTokenConsentRevoked", error_args=(twin, effective_at))
+    result = env.settle(item(license, 4, 1))
+    assert env.skips(result) == [(license, 4, 1, SIGNED_AFTER_END)]
+    unchanged(env, before)
     env.fund(a.brand, USDC)
     env.refused(a.brand, "LicenseToken", "topUpEscrow", license, USDC,
                 error="LicenseTokenConsentRevoked", error_args=(twin, effective_at))
 
 
-def test_after_revocation_brands_reclaim_and_payees_keep_what_was_settled(env, a, twin, license):
-    env.settle(item(license, 0, 4))
-    earned = Terms().upfront_fee + 4 * FEE
+def test_after_revocation_and_grace_brands_reclaim_and_payees_keep_what_was_settled(env, a, twin, license):
+    paid(env, item(license, 0, 4))
+    earned = 4 * FEE  # the upfront fee vests (issue 11): none of it is in the payees' earnings yet
     _, effective_at = revoke(env, a, twin)
-    env.advance(NOTICE)
+    mine_at(env, effective_at)
+    env.refused(a.brand, "LicenseToken", "reclaimEscrow", license,
+                error="LicenseTokenInGrace", error_args=(license, effective_at + GRACE))
+    mine_at(env, effective_at + GRACE)
     expiry = env.state(license).expiry
     assert env.now() < expiry  # still within its term: only the revocation frees the escrow
 
@@ -114,9 +122,13 @@ def test_grant_again_cancels_a_pending_revocation(env, a, twin, offer, license):
     }
     assert env.call("TwinRegistry", "consentOf", twin) == (GRANTED, 0, new_hash)
     env.advance(NOTICE + 1)
-    env.settle(item(license, 0, 1))  # the cancelled revocation never takes effect
-    env.buy(a.brand2, offer, USDC)
-    env.publish(a.model, twin)
+    paid(env, item(license, 0, 1))  # the cancelled revocation never takes effect
+    assert env.skips(env.settle(item(license, 1, 1))) == []
+    # The offers it withdrew stay withdrawn (issue 11); new ones sell.
+    env.fund(a.brand2, 10 * USDC)
+    env.refused(a.brand2, "LicenseToken", "buyLicense", offer, USDC,
+                error="LicenseTokenOfferInactive", error_args=(offer,))
+    env.buy(a.brand2, env.publish(a.model, twin), USDC)
 
 
 def test_grant_after_effective_revocation_reopens_purchases(env, a, twin, offer):
@@ -124,8 +136,8 @@ def test_grant_after_effective_revocation_reopens_purchases(env, a, twin, offer)
     env.advance(NOTICE)
     env.tx(a.model, "TwinRegistry", "grantConsent", twin, b"\x07" * 32)
     assert env.call("TwinRegistry", "consentEffective", twin) is True
-    license_id = env.buy(a.brand, offer, USDC)
-    env.settle(item(license_id, 0, 1))
+    license_id = env.buy(a.brand, env.publish(a.model, twin), USDC)  # the old offer stays withdrawn
+    assert env.skips(env.settle(item(license_id, 0, 1))) == []
     # and it can be revoked again.
     revoke(env, a, twin)
     assert env.call("TwinRegistry", "consentOf", twin)[0] == PENDING
@@ -153,8 +165,10 @@ def test_notice_period_set_by_the_admin_applies_to_consent_granted_after(env, a,
     result = env.tx(a.model2, "TwinRegistry", "revokeConsent", second)
     effective_at = env.block_time(result)
     assert env.call("TwinRegistry", "consentOf", second)[:2] == (REVOKED, effective_at)
-    env.refused(a.recorder, "LicenseToken", "settle", [item(license2, 0, 1)],
-                error="LicenseTokenConsentRevoked", error_args=(second, effective_at))
+    assert env.skips(env.settle(item(license2, 0, 1))) == [(license2, 0, 1, SIGNED_AFTER_END)]
+    env.refused(a.brand, "LicenseToken", "reclaimEscrow", license2,
+                error="LicenseTokenInGrace", error_args=(license2, effective_at + GRACE))
+    mine_at(env, effective_at + GRACE)
     before = env.balance(a.brand)
     env.tx(a.brand, "LicenseToken", "reclaimEscrow", license2)
     assert env.balance(a.brand) == before + USDC

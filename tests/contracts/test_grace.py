@@ -9,6 +9,7 @@ from kit.signed_items import (
     conserved,
     ledger,
     mine_at,
+    paid,
     settled,
     unchanged,
 )
@@ -36,9 +37,9 @@ def test_a_report_signed_a_second_before_expiry_settles_an_hour_after(env, a, tw
     env.next_block_at(expiry + HOUR)
     result = env.settle(items, gas=GAS)
     assert env.skips(result) == []
-    [paid] = settled(env, result)
-    assert (paid["licenseId"], paid["firstSeq"], paid["count"], paid["amount"]) == (license, 0, 3, 3 * FEE)
-    assert paid["payer"] == a.brand.address
+    [event] = settled(env, result)
+    assert (event["licenseId"], event["firstSeq"], event["count"], event["amount"]) == (license, 0, 3, 3 * FEE)
+    assert event["payer"] == a.brand.address
     state = env.state(license)
     assert (state.escrow, state.uses_settled) == (USDC - 3 * FEE, 3)
     assert env.call("LicenseToken", "undistributed", twin) == 3 * FEE
@@ -49,7 +50,7 @@ def test_the_last_second_of_grace_settles_and_the_next_is_grace_over(env, a, lic
     expiry = expiry_of(env, license)
     late = env.signed_item(license, 0, 1, used_at=expiry - 60)
     env.next_block_at(expiry + GRACE - 1)
-    env.settle(late, gas=GAS)
+    paid(env, late, gas=GAS)
     assert env.state(license).uses_settled == 1
     after = env.signed_item(license, 1, 1, used_at=expiry - 30)
     before = ledger(env)

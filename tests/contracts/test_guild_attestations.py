@@ -6,6 +6,7 @@ from eth_account import Account
 from web3 import Web3
 
 from kit.guild import attestation_domain, sign_attestation
+from kit.signed_items import paid
 from kit.twin_env import AGENCY, CREW, DAY, GUILD_ROLE, MODEL, USDC, ZERO_ADDRESS, Terms, item, payee
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
@@ -160,7 +161,7 @@ def test_revoked_or_expired_attestation_stops_new_twins_and_offers_not_licences(
     env.refused(a.stranger, "LicenseToken", "publishOffer", twin, Terms().tuple(),
                 error="TwinRegistryAttestationRevoked", error_args=(attestation_id,))
     # What exists goes on: the licence settles, the published offer still sells.
-    env.settle(item(license_id, 0, 2))
+    paid(env, item(license_id, 0, 2))
     env.buy(a.brand2, offer, USDC)
     assert env.call("TwinRegistry", "twinAttestation", twin) == attestation_id
 
@@ -172,7 +173,7 @@ def test_revoked_or_expired_attestation_stops_new_twins_and_offers_not_licences(
                 error="TwinRegistryAttestationExpired", error_args=(renewed, renewed_expiry))
     env.refused(a.stranger, "TwinRegistry", "registerTwin", "ipfs://3", b"\x01" * 32, [payee(a.stranger, 10_000, MODEL)],
                 error="TwinRegistryAttestationExpired", error_args=(renewed, renewed_expiry))
-    env.settle(item(license_id, 2, 1))
+    paid(env, item(license_id, 2, 1))
     env.conserved()
 
 

@@ -11,6 +11,7 @@ from kit.signed_items import (
     conserved,
     ledger,
     mine_at,
+    paid,
     settled,
     unchanged,
 )
@@ -50,8 +51,8 @@ def test_uses_the_seller_signed_are_paid_from_her_escrow(env, a, twin, sold):
     env.tx(a.brand2, "LicenseToken", "topUpEscrow", license_id, USDC)
     result = env.settle(seller_item)
     assert env.skips(result) == []
-    [paid] = settled(env, result)
-    assert (paid["firstSeq"], paid["count"], paid["amount"], paid["payer"]) == (0, 5, 5 * FEE, a.brand.address)
+    [event] = settled(env, result)
+    assert (event["firstSeq"], event["count"], event["amount"], event["payer"]) == (0, 5, 5 * FEE, a.brand.address)
     assert env.call("LicenseToken", "handover", license_id) == (a.brand.address, at, ESCROW - 5 * FEE)
     assert env.state(license_id).escrow == USDC  # the buyer's escrow is untouched
     assert env.state(license_id).uses_settled == 5
@@ -61,12 +62,12 @@ def test_uses_the_seller_signed_are_paid_from_her_escrow(env, a, twin, sold):
 
 def test_uses_the_buyer_signs_are_paid_from_the_buyers_escrow(env, a, sold):
     license_id, at, seller_item = sold
-    env.settle(seller_item)
+    paid(env, seller_item)
     env.fund(a.brand2, USDC)
     env.tx(a.brand2, "LicenseToken", "topUpEscrow", license_id, USDC)
     result = env.settle(env.signed_item(license_id, 5, 2, signer=a.brand2))
-    [paid] = settled(env, result)
-    assert (paid["firstSeq"], paid["count"], paid["payer"]) == (5, 2, a.brand2.address)
+    [event] = settled(env, result)
+    assert (event["firstSeq"], event["count"], event["payer"]) == (5, 2, a.brand2.address)
     assert env.state(license_id).escrow == USDC - 2 * FEE
     assert env.call("LicenseToken", "handover", license_id) == (a.brand.address, at, ESCROW - 5 * FEE)
     conserved(env)
@@ -74,7 +75,7 @@ def test_uses_the_buyer_signs_are_paid_from_the_buyers_escrow(env, a, sold):
 
 def test_a_buyer_without_escrow_is_not_paid_for_by_the_seller(env, a, sold):
     license_id, at, seller_item = sold
-    env.settle(seller_item)
+    paid(env, seller_item)
     before = ledger(env)
     result = env.settle(env.signed_item(license_id, 5, 1, signer=a.brand2))
     assert env.skips(result) == [(license_id, 5, 1, INSUFFICIENT_ESCROW)]
@@ -108,7 +109,7 @@ def test_signatures_on_the_wrong_side_of_the_handover_are_not_the_holders(env, a
 
 def test_the_seller_reclaims_what_is_left_after_the_grace(env, a, sold):
     license_id, at, seller_item = sold
-    env.settle(seller_item)
+    paid(env, seller_item)
     left = ESCROW - 5 * FEE
     for caller in (a.brand2, a.stranger, a.model):
         env.refused(caller, "LicenseToken", "reclaimSellerEscrow", license_id,
@@ -151,7 +152,7 @@ def test_a_seller_escrow_spent_to_zero_lets_the_licence_move_on(env, a, twin):
     license_id = env.buy(a.brand, offer, 3 * FEE)
     seller_item = env.signed_item(license_id, 0, 3, signer=a.brand)
     env.tx(a.brand, "LicenseToken", "transferFrom", a.brand.address, a.brand2.address, license_id)
-    env.settle(seller_item)
+    paid(env, seller_item)
     assert env.call("LicenseToken", "handover", license_id)[2] == 0
     env.tx(a.brand2, "LicenseToken", "transferFrom", a.brand2.address, a.stranger.address, license_id)
     assert env.call("LicenseToken", "ownerOf", license_id) == a.stranger.address

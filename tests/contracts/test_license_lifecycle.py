@@ -1,5 +1,6 @@
 """Licences: purchase (approve and permit), the terms snapshot, top-ups, transfers, reclaiming unspent escrow."""
 
+from kit.signed_items import GRACE, mine_at, paid
 from kit.twin_env import (
     DAY,
     EXCLUSIVITY_MINIMUM,
@@ -38,11 +39,12 @@ def test_buying_mints_the_licence_and_moves_the_money(env, a, twin, offer):
     assert env.balance(a.brand) == 0
     assert env.balance(env.address("LicenseToken")) == terms.upfront_fee + escrow
     assert env.call("LicenseToken", "totalEscrow") == escrow
-    assert env.call("LicenseToken", "totalOwed") == terms.upfront_fee
-    assert env.call("LicenseToken", "undistributed", twin) == terms.upfront_fee
-    # The upfront fee is the payees' at once: 80 % model, 20 % agency.
-    assert env.claimable(a.model) == terms.upfront_fee * 8 // 10
-    assert env.claimable(a.agency) == terms.upfront_fee * 2 // 10
+    # Issue 11: the upfront fee is held unvested; it vests to the payees over the term, none of it at purchase.
+    assert env.call("LicenseToken", "totalUnvested") == terms.upfront_fee
+    assert env.call("LicenseToken", "totalOwed") == 0
+    assert env.call("LicenseToken", "undistributed", twin) == 0
+    assert env.claimable(a.model) == env.claimable(a.agency) == 0
+    assert env.call("LicenseToken", "vesting", 1) == (terms.upfront_fee, 0, 0, 0)
     env.conserved()
 
     assert env.event(result, "LicenseToken", "LicensePurchased") == {
@@ -236,15 +238,21 @@ def test_transferable_licence_moves_and_its_new_holder_reclaims(env, a, twin):
     # Only the current owner may move it on.
     env.refused(a.brand, "LicenseToken", "transferFrom", a.brand2.address, a.brand.address, license_id,
                 error="ERC721InsufficientApproval", error_args=(a.brand.address, license_id))
+    env.fund(a.brand2, USDC)
+    env.tx(a.brand2, "LicenseToken", "topUpEscrow", license_id, USDC)
 
-    env.advance(30 * DAY)
+    mine_at(env, env.state(license_id).expiry + GRACE)
     env.refused(a.brand, "LicenseToken", "reclaimEscrow", license_id,
                 error="LicenseTokenNotHolder", error_args=(license_id, a.brand.address))
+    # Issue 11: the escrow held at the transfer stayed the seller's; the new holder reclaims what he paid in.
     result = env.tx(a.brand2, "LicenseToken", "reclaimEscrow", license_id)
-    assert env.balance(a.brand2) == 2 * USDC
+    assert env.balance(a.brand2) == USDC
     assert env.event(result, "LicenseToken", "EscrowReclaimed") == {
-        "licenseId": license_id, "to": a.brand2.address, "amount": 2 * USDC,
+        "licenseId": license_id, "to": a.brand2.address, "amount": USDC,
     }
+    env.tx(a.brand, "LicenseToken", "reclaimSellerEscrow", license_id)
+    assert env.balance(a.brand) == 2 * USDC
+    env.conserved()
 
 
 # ---------------------------------------------------------------------------------------------- reclaim
@@ -260,11 +268,14 @@ def test_reclaim_refused_while_active(env, a, license):
 
 
 def test_reclaim_after_expiry_returns_the_unspent_escrow(env, a, license):
-    env.settle(item(license, 0, 4))  # 4 x 0.05 spent out of 1 tUSDC
+    paid(env, item(license, 0, 4))  # 4 x 0.05 spent out of 1 tUSDC
     expiry = env.state(license).expiry
-    env.next_block_at(expiry)  # the first second the licence is expired
+    env.next_block_at(expiry)  # the first second the licence is expired: its grace begins (issue 11)
+    env.refused(a.brand, "LicenseToken", "reclaimEscrow", license, gas=GAS,
+                error="LicenseTokenInGrace", error_args=(license, expiry + GRACE))
+    env.next_block_at(expiry + GRACE)  # the first second after the grace
     result = env.tx(a.brand, "LicenseToken", "reclaimEscrow", license, gas=GAS)
-    assert env.block_time(result) == expiry
+    assert env.block_time(result) == expiry + GRACE
     unspent = USDC - 4 * Terms().per_use_fee
     assert env.event(result, "LicenseToken", "EscrowReclaimed") == {
         "licenseId": license, "to": a.brand.address, "amount": unspent,

@@ -1,5 +1,6 @@
 """Offers: only the twin's model publishes and withdraws them; terms must be sane and meet the guild floors."""
 
+from kit.signed_items import paid
 from kit.twin_env import ECOMMERCE, EU, EXCLUSIVITY_MINIMUM, IDLE, PRINT, SOCIAL, US, VIDEO, Terms, item
 
 
@@ -89,7 +90,7 @@ def test_model_withdraws_an_offer_and_it_can_no_longer_be_bought(env, a, twin, o
 
 def test_withdrawing_an_offer_leaves_bought_licences_alone(env, a, offer, license):
     env.tx(a.model, "LicenseToken", "withdrawOffer", offer)
-    env.settle(item(license, 0, 2))
+    paid(env, item(license, 0, 2))
     assert env.state(license).uses_settled == 2
     assert env.terms(license).offer_id == offer
 

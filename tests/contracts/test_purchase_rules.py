@@ -6,6 +6,7 @@ stated; non-transferable licences are locked and cannot be approved."""
 
 import pytest
 
+from kit.signed_items import GRACE, SIGNED_AFTER_END, mine_at, paid
 from kit.twin_env import (
     DAY,
     ECOMMERCE,
@@ -91,7 +92,7 @@ def test_the_model_ends_an_exclusive_licence_left_unused(env, a, twin, exclusive
                 error="LicenseTokenNotIdle", error_args=(license_id, started + IDLE))
     # A settled use restarts the idle clock.
     env.advance(IDLE // 2)
-    result = env.settle(item(license_id, 0, 1))
+    result = paid(env, item(license_id, 0, 1))
     used_at = env.block_time(result)
     assert env.call("LicenseToken", "idleEndableAt", license_id) == used_at + IDLE
     env.advance(IDLE - 10)
@@ -108,17 +109,21 @@ def test_the_model_ends_an_exclusive_licence_left_unused(env, a, twin, exclusive
         "licenseId": license_id, "twinId": twin, "endedAt": ended_at,
     }
     assert env.state(license_id).expiry == ended_at < expiry
-    # It has stopped: no more uses or top-ups; the holder takes back the escrow left.
-    env.refused(a.recorder, "LicenseToken", "settle", [item(license_id, 1, 1)],
-                error="LicenseTokenExpired", error_args=(license_id, ended_at))
+    assert env.call("LicenseToken", "licenseEnd", license_id) == ended_at
+    # It has stopped: uses signed from now on are skipped, no top-ups; the holder takes back the escrow left after
+    # the grace (issue 11), and the unvested part of the upfront fee at once.
+    assert env.skips(env.settle(item(license_id, 1, 1))) == [(license_id, 1, 1, SIGNED_AFTER_END)]
     env.refused(a.model, "LicenseToken", "endIdleExclusive", license_id,
                 error="LicenseTokenExpired", error_args=(license_id, ended_at))
-    before = env.balance(a.brand)
-    env.tx(a.brand, "LicenseToken", "reclaimEscrow", license_id)
-    assert env.balance(a.brand) == before + 5 * USDC - Terms().per_use_fee
     # And its cells are free: another brand buys the same exclusivity at once.
     again = env.buy(a.brand2, env.publish(a.model, twin, EXCLUSIVE), 0)
     assert env.terms(again).exclusive is True
+    env.refused(a.brand, "LicenseToken", "reclaimEscrow", license_id,
+                error="LicenseTokenInGrace", error_args=(license_id, ended_at + GRACE))
+    mine_at(env, ended_at + GRACE)
+    before = env.balance(a.brand)
+    env.tx(a.brand, "LicenseToken", "reclaimEscrow", license_id)
+    assert env.balance(a.brand) == before + 5 * USDC - Terms().per_use_fee
     env.conserved()
 
 
