@@ -2,9 +2,9 @@
 
 The model withdraws one category of her twin (AI-generated campaigns) on her twin's page: the confirmation says the
 notice period in words and when uses stop; her list then shows it pending. Brands see it on the twin page and in
-the catalogue, and the offer including it can't be bought, said before any signature, while her other offers still
-can. A category whose withdrawal has taken effect is refused in the brand's use report before signing. Granting it
-again reopens the offer. Screenshots at 1400 and 390 px in /tmp/shots/P2/."""
+the catalogue; the withdrawal withdrew the offer including it (issue 11), while her other offers can still be bought.
+A category whose withdrawal has taken effect is refused in the brand's use report before signing. Granting it again
+publishes nothing: the withdrawn offer stays withdrawn. Screenshots at 1400 and 390 px in /tmp/shots/P2/."""
 
 from __future__ import annotations
 
@@ -96,22 +96,22 @@ def test_a_model_withdraws_one_category_and_brands_cannot_buy_or_report_it(open_
     shoot(phone, "model-twin-390")
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE[0]
 
-    # A brand: the twin page lists the categories; the AI offer is refused in words, the social one is not.
+    # A brand: the twin page lists the categories; the revocation withdrew the AI offer (issue 11), the social one
+    # can still be bought.
     page = open_page(*WIDE)
     rpc = RpcRecorder(page)
     open_as(page, system, brand, f"/twins/{twin_id}")
     summary = page.locator("#category-consent")
     expect(summary.locator(f"li[data-category='{AI}']")).to_have_attribute("data-state", "revocation_pending", timeout=30_000)
     expect(summary).to_contain_text(f"consents to {len(categories) - 1} of the {len(categories)}")
-    ai_card = page.locator(f"article.offer[data-offer-id='{ai_offer['offer_id']}']")
-    expect(ai_card.locator("[data-withheld]")).to_contain_text(f"withdrawn her consent for {categories[AI]}")
-    expect(ai_card.locator("[data-buy-offer]")).to_be_disabled()
+    expect(page.locator(f"article.offer[data-offer-id='{ai_offer['offer_id']}']")).to_have_count(0)
+    assert ai_offer["offer_id"] not in {o["offer_id"] for o in system.get(f"/api/v1/twins/{twin_id}")["offers"]}
     expect(page.locator(f"[data-buy-offer='{social_offer['offer_id']}']")).to_be_enabled()
     shoot(page, "brand-twin-1400")
     assert not rpc.signed(), rpc.signed()
     phone = open_page(*PHONE)
     open_as(phone, system, brand, f"/twins/{twin_id}")
-    expect(phone.locator(f"article.offer[data-offer-id='{ai_offer['offer_id']}'] [data-withheld]")).to_be_visible(timeout=30_000)
+    expect(phone.locator(f"[data-buy-offer='{social_offer['offer_id']}']")).to_be_visible(timeout=30_000)
     shoot(phone, "brand-twin-390")
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE[0]
 
@@ -169,14 +169,15 @@ def test_a_model_withdraws_one_category_and_brands_cannot_buy_or_report_it(open_
     expect(phone.locator("#report-use [data-category-refusal]")).to_contain_text("withdrew her consent", timeout=30_000)
     shoot(phone, "brand-report-390")
 
-    # The model grants AI-generated campaigns again: the offer can be bought again.
+    # The model grants AI-generated campaigns again: that publishes nothing, the AI offer stays withdrawn.
     page = open_page(*WIDE)
     open_as(page, system, model, f"/model/twins/{twin_id}")
     page.locator(f"#category-consent [data-grant-category='{AI}']").click()
     expect(page.locator(f"#category-consent li[data-category='{AI}']")).to_have_attribute("data-state", "granted", timeout=60_000)
     assert category_state(system, twin_id, AI) == "granted"
     open_as(page, system, brand, f"/twins/{twin_id}")
-    expect(page.locator(f"[data-buy-offer='{ai_offer['offer_id']}']")).to_be_enabled(timeout=30_000)
+    expect(page.locator(f"[data-buy-offer='{social_offer['offer_id']}']")).to_be_enabled(timeout=30_000)
+    expect(page.locator(f"[data-buy-offer='{ai_offer['offer_id']}']")).to_have_count(0)
     expect(page.locator("[data-withheld]")).to_have_count(0)
     # Leave twin 11 as seeded for any later test: social granted again, consent under the registry's notice period.
     chain.transact(owner, "TwinRegistry", "grantCategoryConsent", other_twin, SOCIAL)

@@ -150,14 +150,18 @@ def test_a_model_sees_upfront_vested_and_vesting_and_withdraws_the_vested_part(o
     model, brand = system.account(*MODEL), system.account(*BRAND)
     twin_id = own_twin(system, chain, "Vesting twin")
     license_id = buy(system, chain, brand, publish(system, chain, twin_id), escrow=FEE * 2)
+    # The chain's clock moves with its blocks (no time travel: a block a second later, as any transaction makes).
+    time.sleep(1.1)
+    chain.rpc("evm_mine")
+    # A second or two of a 30-day term: a sliver has vested, nearly all of the 900 tUSDC is still vesting.
+    lic = wait_for(lambda: (lic := system.get(f"/api/v1/licenses/{license_id}"))["upfront"]["vested"] > 0 and lic,
+                   what="the index at the new block")
+    assert lic["upfront"]["vested"] < UPFRONT // 1000 and lic["upfront"]["refundable"] == 0, lic["upfront"]
 
     page = open_page(*WIDE)
     open_as(page, system, model, "/model/earnings")
     vested, vesting = page.locator(f"[data-vested='{license_id}']"), page.locator(f"[data-vesting='{license_id}']")
     expect(vested).to_be_visible(timeout=30_000)
-    # A few seconds of a 30-day term: a sliver has vested, nearly all of the 900 tUSDC is still vesting.
-    lic = system.get(f"/api/v1/licenses/{license_id}")
-    assert 0 < lic["upfront"]["vested"] < UPFRONT // 1000 and lic["upfront"]["refundable"] == 0, lic["upfront"]
     expect(vesting).to_contain_text("899.")
     assert vested.inner_text() != "0.00 tUSDC"
     for stat in ("#upfront-vested", "#upfront-vesting"):
@@ -189,7 +193,7 @@ def test_a_brand_whose_licence_lost_consent_sees_the_grace_and_reclaims_the_unve
     twin_id = own_twin(system, chain, "Revoked twin", notice=0)  # a revocation takes effect at once
     license_id = buy(system, chain, brand, publish(system, chain, twin_id), escrow=FEE * 5)
     chain.transact(dev_account(model["index"]), "TwinRegistry", "revokeConsent", twin_id)
-    lic = wait_for(lambda: (l := system.get(f"/api/v1/licenses/{license_id}"))["status"] == "revoked" and l,
+    lic = wait_for(lambda: (fresh := system.get(f"/api/v1/licenses/{license_id}"))["status"] == "revoked" and fresh,
                    what="the revocation in the index")
     ends, grace_ends = lic["ends_at"], lic["grace_ends_at"]
     assert ends < lic["expiry"] and grace_ends == ends + chain.call("LicenseToken", "gracePeriod"), lic

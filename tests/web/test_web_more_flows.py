@@ -112,10 +112,12 @@ def test_model_revokes_consent_and_grants_it_again(page, system):
     expect(timeline.first).to_contain_text("Granted")
     assert system.get(f"/api/v1/twins/{twin_id}")["consent"]["state"] == "granted"
 
-    # Brands can license the twin again.
+    # Granting again publishes nothing (issue 11): the revocation withdrew her offers, and they stay withdrawn.
+    expect(page.locator("#offers")).to_contain_text("No active offer")
+    assert system.get(f"/api/v1/twins/{twin_id}")["offers"] == []
     open_as(page, system, brand, f"/twins/{twin_id}")
     expect(page.locator("#not-available")).to_have_count(0)
-    expect(page.locator("[data-buy-offer]").first).to_be_enabled()
+    expect(page.locator("[data-buy-offer]")).to_have_count(0)
     assert not page.js_errors, page.js_errors
 
 

@@ -132,8 +132,9 @@ export function categoryConsentCard(twin, isModel, reload) {
           `${dateTime(now + notice)}; after that no ${c.name} use is paid.`;
     const confirmed = await confirmDialog({
       title: `Withdraw consent for ${c.name}?`,
-      intro: `No brand can buy an offer including ${c.name} from now on, and you cannot publish one. ${uses} ` +
-        "Your other categories go on as before, and you can grant this one again at any time.",
+      intro: `Your offers including ${c.name} are withdrawn, and you cannot publish one. ${uses} ` +
+        "Your other categories go on as before. You can grant this one again at any time, but that publishes nothing: " +
+        "you publish new offers for it.",
       rows: [["Category", c.name], ["Notice period", noticeText], known && notice ? ["Uses stop", dateTime(now + notice)] : null].filter(Boolean),
       confirmLabel: `Withdraw ${c.name}`,
       danger: true,
@@ -144,7 +145,7 @@ export function categoryConsentCard(twin, isModel, reload) {
         { label: `Withdraw ${c.name} on chain`, run: (ctx, note) => send(registry(true), "revokeCategoryConsent", [twin.twin_id, c.category], note) },
         { label: "Update the catalogue", run: () => indexed(c.category, (s) => s !== "granted") },
       ], explain);
-      toast(`Consent for ${c.name} withdrawn: no new licence can include it.`, "ok");
+      toast(`Consent for ${c.name} withdrawn: your offers including it are withdrawn, and no new licence can include it.`, "ok");
       reload();
     } catch (error) {
       mount(slot, errorBox(explain(error)));
@@ -158,7 +159,7 @@ export function categoryConsentCard(twin, isModel, reload) {
         { label: `Grant ${c.name} on chain`, run: (ctx, note) => send(registry(true), "grantCategoryConsent", [twin.twin_id, c.category], note) },
         { label: "Update the catalogue", run: () => indexed(c.category, (s) => s === "granted") },
       ], explain);
-      toast(`Consent for ${c.name} granted again: brands can license it under your offers.`, "ok");
+      toast(`Consent for ${c.name} granted again: publish an offer including it so that brands can license it.`, "ok");
       reload();
     } catch (error) {
       mount(slot, errorBox(explain(error)));

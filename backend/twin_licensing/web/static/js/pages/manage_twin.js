@@ -183,16 +183,18 @@ function consentCard(twin, isModel, reload) {
     } catch { /* the wall clock will do */ }
     const after = notice
       ? `The notice period your consent keeps is ${duration(notice)}: brands' licences can still report uses until ` +
-        `the revocation takes effect on ${dateTime(now + notice)}; then they reclaim their unspent escrow.`
-      : "Your consent keeps no notice period: brands' licences stop reporting uses at once and can reclaim their " +
-        "unspent escrow.";
-    if (!confirm(`Revoke consent for ${twin.name}? No new licence can be bought from now on. ${after}`)) return;
+        `the revocation takes effect on ${dateTime(now + notice)}; then they end, and brands get back the part of ` +
+        "their upfront fees that has not vested and, after the grace period, their unspent escrow."
+      : "Your consent keeps no notice period: brands' licences end at once; brands get back the part of their " +
+        "upfront fees that has not vested and, after the grace period, their unspent escrow.";
+    if (!confirm(`Revoke consent for ${twin.name}? Your offers are withdrawn and no new licence can be bought from ` +
+      `now on; granting consent again does not publish them back. ${after}`)) return;
     try {
       await runSteps("Revoking consent", [
         { label: "Revoke consent on chain", run: (ctx, note) => send(registry(true), "revokeConsent", [twin.twin_id], note) },
         { label: "Update the catalogue", run: () => poll(async () => (await api(`/twins/${twin.twin_id}`)).consent.state !== "granted", { timeoutMs: INDEX_WAIT_MS }) },
       ], explain);
-      toast("Consent revoked. No brand can buy a new licence.", "ok");
+      toast("Consent revoked: your offers are withdrawn and no brand can buy a new licence.", "ok");
       reload();
     } catch (error) {
       mount(slot, errorBox(explain(error)));
@@ -217,7 +219,7 @@ function consentCard(twin, isModel, reload) {
         { label: "Grant consent on chain", run: (ctx, note) => send(registry(true), "grantConsent", [twin.twin_id, ctx.consentHash], note) },
         { label: "Update the catalogue", run: () => poll(async () => (await api(`/twins/${twin.twin_id}`)).consent.state === "granted", { timeoutMs: INDEX_WAIT_MS }) },
       ], explain);
-      toast("Consent granted: brands can license the twin again.", "ok");
+      toast("Consent granted: publish an offer so that brands can license the twin again.", "ok");
       reload();
     } catch (error) {
       mount(slot, errorBox(explain(error)));
@@ -227,8 +229,10 @@ function consentCard(twin, isModel, reload) {
   return h("section", { class: "card", id: "consent" },
     h("div", { class: "card-head" }, h("h3", {}, "Consent"), consentBadge(twin.consent)),
     h("p", { class: "small" }, granted
-      ? `Brands may license this twin. If you revoke consent, new licences stop at once and uses stop ${notice ? `after ${duration(notice)}` : "at once"}; brands then reclaim their unspent escrow.`
-      : `Consent is revoked${twin.consent.effective_at ? ` (uses stop ${dateTime(twin.consent.effective_at)})` : ""}. Granting it again reopens the twin to licensing under your offers.`),
+      ? `Brands may license this twin. If you revoke consent, your offers are withdrawn at once and licences end ${notice ? `after ${duration(notice)}` : "at once"}; ` +
+        "brands then get back the upfront fees not vested and their unspent escrow."
+      : `Consent is revoked${twin.consent.effective_at ? ` (uses stop ${dateTime(twin.consent.effective_at)})` : ""}. Granting it again publishes ` +
+        "nothing: publish new offers to license the twin again. Licences the revocation ended stay ended."),
     slot,
     granted || !isModel ? null : textField,
     granted
