@@ -1,5 +1,13 @@
 """A seeded random run of more than 2 000 transactions by many accounts, against a Python model of the contracts.
 
+Issue 11: every settle item carries the holder's EIP-712 signature over its last use; the run settles items signed
+in time, late, after the end, by a former holder or the seller of a handed-over licence, by strangers, with broken
+signatures or empty roots: each is predicted paid or skipped with its exact reason, and a skipped item changes
+nothing. Upfront fees vest (vest, withdrawVested) and are refunded after early ends (reclaimUnvested); transfers
+hand over escrow to the seller (reclaimSellerEscrow); pauses run across expiries and graces; reclaims wait for the
+grace. After EVERY step: token balance == totalEscrow + totalUnvested + totalOwed, and every licence touched has
+vested (released) + refunded <= upfront, its vesting view equal to the model's.
+
 Six models register twins with agencies and crew as payees, publish and withdraw offers, revoke and re-grant
 consent, for the whole twin and for single usage categories; five brands buy licences (approve and permit), top up, transfer and reclaim; the recorder settles
 batches, valid and deliberately invalid (each item with its uses' category mask, sometimes empty, outside the
@@ -9,11 +17,11 @@ EIP-712 signature), changes floors between publication and purchase, the agency 
 exclusivity minimum; the admin changes the notice period and pauses. Before each transaction the model predicts its
 outcome: success, or the exact custom error and its arguments. After each step it checks against the chain:
 
-- token.balanceOf(LicenseToken) == totalEscrow() + totalOwed()
-  == sum of every licence's escrow + sum over payees of claimableFrom(payee, every twin listing it) (the model's,
+- token.balanceOf(LicenseToken) == totalEscrow() + totalUnvested() + totalOwed()
+  == sum of every licence's escrow and seller escrow + unvested upfront fees + sum over payees of claimableFrom(payee, every twin listing it) (the model's,
   checked item by item for everything the step touched, and read from the chain for every licence and payee every
   SWEEP steps); claimable() counts only the twins a payee accepted (or owns);
-- withdrawn + claimableFrom over all payees == upfront fees paid + settled amounts.
+- withdrawn + claimableFrom over all payees == upfront fees vested + settled amounts.
 
 The seed is fixed, and the model sets every block's timestamp, so the run is the same on every machine.
 """
@@ -25,11 +33,15 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
+from eth_abi import decode
 from web3 import Web3
 
 from kit.guild import attestation_domain, sign_attestation
 from kit.rpc import Functions, NodeRpc
-from kit.twin_env import AGENCY, CREW, MODEL
+from kit.twin_env import AGENCY, CREW, MODEL, lowest_bit, sign_report
+from twin_licensing.domain import skip_reasons as skip
+from twin_licensing.domain.grace import DEFAULT_GRACE_PERIOD, MAX_GRACE_PERIOD, grace_ends_at
+from twin_licensing.domain.vesting import refundable, vested
 
 SEED = 41  # a seed whose run covers every success and refusal asserted below (issue 12 added operations)
 TRANSACTIONS = 2_000
@@ -88,8 +100,18 @@ class Licence:
     last_settled: int = 0  # exclusive licences only
     categories: int = 0
     territories: int = 0
+    # issue 11
+    upfront: int = 0  # unvested at purchase, vests over `duration` from `started`
+    duration: int = 0
+    released: int = 0  # vested and credited to the twin
+    refunded: int = 0  # paid back to the holder by reclaimUnvested
+    revoked_end: int = 0  # a revocation of its twin's consent that took effect ended it for good (0: none)
+    seller: str | None = None  # the last handover: who sold it, when, and her escrow left
+    handed_at: int = 0
+    seller_escrow: int = 0
 
 
+ZERO_ADDRESS = "0x" + "00" * 20
 ROLE_NAMES = ("model", "agency", "crew")
 
 
@@ -124,7 +146,9 @@ class Model:
     current: dict[str, int] = field(default_factory=dict)  # subject -> its current attestation
     attestation_nonces: dict[str, int] = field(default_factory=dict)
     paused: bool = False
-    credited: int = 0  # upfront fees + settled amounts, ever
+    pauses: list[tuple[int, int | None]] = field(default_factory=list)  # (paused at, unpaused at or None)
+    grace: int = DEFAULT_GRACE_PERIOD
+    credited: int = 0  # vested upfront fees + settled amounts, ever
     paid_out: int = 0  # withdrawn, ever
     ever_payees: set[str] = field(default_factory=set)
 
@@ -171,7 +195,38 @@ class Model:
         return attestation_id
 
     def total_escrow(self) -> int:
-        return sum(lic.escrow for lic in self.licences.values())
+        return sum(lic.escrow + lic.seller_escrow for lic in self.licences.values())
+
+    def total_unvested(self) -> int:
+        return sum(lic.upfront - lic.released - lic.refunded for lic in self.licences.values())
+
+    def licence_end(self, lic: Licence) -> int:
+        """`licenseEnd`: the earliest of its expiry, a revocation that took effect while it lived (for good), and its
+        twin's current revocation (pending included): every licence of the twin was bought before that one."""
+        ends = [lic.expiry]
+        if lic.revoked_end:
+            ends.append(lic.revoked_end)
+        if self.twins[lic.twin].revoked_at:
+            ends.append(self.twins[lic.twin].revoked_at)
+        return min(ends)
+
+    def grace_ends(self, end: int, now: int) -> int:
+        return grace_ends_at(end, self.grace, self.pauses, now)
+
+    def vesting(self, lic: Licence, now: int) -> tuple[int, int, int, int]:
+        """`vesting(licenseId)` at `now`: (upfront, vested, released, refundable)."""
+        end = self.licence_end(lic)
+        return (lic.upfront, vested(lic.upfront, lic.started, lic.duration, end, now), lic.released,
+                refundable(lic.upfront, lic.started, lic.duration, end, now, refunded=lic.refunded > 0))
+
+    def vest(self, lic: Licence, now: int) -> int:
+        """Credits what vested and was not released to the twin; the amount."""
+        amount = self.vesting(lic, now)[1] - lic.released
+        if amount:
+            lic.released += amount
+            self.twins[lic.twin].pool += amount
+            self.credited += amount
+        return amount
 
     def total_owed(self) -> int:
         return sum(self.split.values()) + sum(t.pool for t in self.twins.values())
@@ -339,6 +394,9 @@ class Run:
         self.steps = 0
         self.touched_licences: set[int] = set()
         self.touched_accounts: set[str] = set()
+        self.skipped: dict[str, int] = {}  # SettleItemSkipped reasons seen, by name
+        self.items_paid = 0
+        self.chain_id = env.w3.eth.chain_id
         self.keys = {acct.address: acct for acct in accounts.everyone}
         # The attestations already on chain (the contract tests' fixture attests two of the models).
         for attestation_id in range(1, env.call("TwinRegistry", "attestationCount") + 1):
@@ -352,10 +410,11 @@ class Run:
 
     # -------------------------------------------------------------- sending
 
-    def send(self, who: str, call: Any, predict, label: str) -> None:
+    def send(self, who: str, call: Any, predict, label: str) -> str | None:
         """Predicts the call at the next block's time, sends it, and compares the outcome with the prediction.
 
-        `predict(now)` raises Refused, or returns a function applying the call's effects to the model.
+        `predict(now)` raises Refused, or returns a function applying the call's effects to the model. Returns the
+        transaction's hash when it succeeded.
         """
         self.now += self.rng.choice((1, 1, 1, 2, 13))
         try:
@@ -378,12 +437,23 @@ class Run:
                 f"step {self.steps} {label}: chain {revert}, model {expected.name}{expected.error_args}"
             )
             self.refusals[expected.name] = self.refusals.get(expected.name, 0) + 1
-            return
+            return None
         assert expected is None, (
             f"step {self.steps} {label}: model expected {expected.name}{expected.error_args}, chain succeeded"
         )
         self.successes[label] = self.successes.get(label, 0) + 1
         effects()
+        return response["result"]
+
+    def logs(self, tx_hash: str, event: str, types: list[str]) -> list[tuple]:
+        """The licence contract's `event` logs of a transaction: (first indexed topic as int, *decoded data)."""
+        topic = "0x" + Web3.keccak(text=event).hex().removeprefix("0x")
+        receipt = self.node.result("eth_getTransactionReceipt", [tx_hash])
+        return [
+            (int(log["topics"][1], 16), *decode(types, bytes.fromhex(log["data"][2:])))
+            for log in receipt["logs"]
+            if log["address"].lower() == self.lic_address.lower() and log["topics"][0] == topic
+        ]
 
     # -------------------------------------------------------------- choices
 
@@ -392,9 +462,6 @@ class Run:
 
     def chance(self, p: float) -> bool:
         return self.rng.random() < p
-
-    def live_licences(self):
-        return [i for i, lic in self.m.licences.items() if lic.expiry > self.now]
 
     # -------------------------------------------------------------- operations
 
@@ -637,9 +704,9 @@ class Run:
                 started=now,
                 categories=terms[4],
                 territories=terms[5],
+                upfront=terms[0],  # held unvested (issue 11), not credited
+                duration=terms[2],
             )
-            m.twins[offer.twin].pool += terms[0]
-            m.credited += terms[0]
             if total:
                 m.pay(brand, total)
             self.touched_licences.add(licence_id)
@@ -734,14 +801,14 @@ class Run:
 
     def op_settle(self) -> None:
         m = self.m
-        items = []
+        items, signers = [], []
         planned: dict[int, int] = {}  # licence -> next sequence number within this batch
         candidates = [
             i
-            for i in self.live_licences()
-            if m.licences[i].escrow >= m.licences[i].fee
-            and m.licences[i].used < m.licences[i].max_uses
-            and not m.revoked(m.licences[i].twin, self.now + 1)
+            for i, lic in m.licences.items()
+            if self.now < m.grace_ends(m.licence_end(lic), self.now)  # signed in time, still payable
+            and (lic.escrow >= lic.fee or lic.seller_escrow >= lic.fee)
+            and lic.used < lic.max_uses
         ]
         if not candidates and self.chance(0.8):
             return self.op_buy()  # nothing to settle: business goes on
@@ -750,7 +817,7 @@ class Run:
             lic = m.licences.get(licence_id)
             seq = planned.get(licence_id, lic.used if lic else 0)
             already = seq - (lic.used if lic else 0)  # planned earlier in this batch
-            affordable = (lic.escrow // lic.fee - already) if lic else 1
+            affordable = (max(lic.escrow, lic.seller_escrow) // lic.fee - already) if lic else 1
             allowed = (lic.max_uses - lic.used - already) if lic else 1
             count = self.rng.randint(1, max(1, min(affordable, allowed, 30)))
             fault = self.rng.random()
@@ -761,14 +828,17 @@ class Run:
             elif fault < 0.06:
                 count = 0
             elif fault < 0.07:
-                licence_id = len(m.licences) + 5  # unknown
+                licence_id, lic = len(m.licences) + 5, None  # unknown
             elif fault < 0.09:
                 count += 1_000  # more than the escrow (or the max uses) allows
-            items.append((licence_id, seq, count, self.rng.randbytes(32), self.item_mask(lic)))
+            item, signer = self.signed_item(licence_id, lic, seq, count)
+            items.append(item)
+            signers.append(signer)
             planned[licence_id] = seq + count
         if self.chance(0.01):
-            items = []
+            items, signers = [], []
         caller = self.a.recorder if self.chance(0.98) else self.pick(self.a.brands + [self.a.admin])
+        outcome: list = []  # the model's (licence, firstSeq, count, reason or None) for each item
 
         def predict(now):
             if caller != self.a.recorder:
@@ -779,38 +849,17 @@ class Run:
                 raise Refused("LicenseTokenEmptyBatch")
             work = {i: replace(lic) for i, lic in m.licences.items() if i in {it[0] for it in items}}
             pools: dict[int, int] = {}
-            for licence_id, seq, count, _, mask in items:
-                lic = work.get(licence_id)
-                if lic is None:
-                    raise Refused("LicenseTokenUnknownLicense", licence_id)
-                if seq != lic.used:
-                    raise Refused("LicenseTokenSequenceMismatch", licence_id, lic.used, seq)
-                if count == 0:
-                    raise Refused("LicenseTokenZeroCount", licence_id)
-                if mask == 0 or mask & ~lic.categories:
-                    raise Refused("LicenseTokenItemCategoriesInvalid", licence_id, mask, lic.categories)
-                if now >= lic.expiry:
-                    raise Refused("LicenseTokenExpired", licence_id, lic.expiry)
-                if lic.used + count > lic.max_uses:
-                    raise Refused("LicenseTokenMaxUsesExceeded", licence_id, lic.max_uses, lic.used + count)
-                amount = count * lic.fee
-                if amount > lic.escrow:
-                    raise Refused("LicenseTokenInsufficientEscrow", licence_id, amount, lic.escrow)
-                if m.revoked(lic.twin, now):
-                    raise Refused("LicenseTokenConsentRevoked", lic.twin, m.twins[lic.twin].revoked_at)
-                in_effect = m.category_in_effect(lic.twin, mask, now)
-                if in_effect is not None:
-                    raise Refused("LicenseTokenCategoryConsentRevoked", lic.twin, *in_effect)
-                lic.escrow -= amount
-                lic.used += count
-                if lic.exclusive:
-                    lic.last_settled = now  # restarts its idle clock
-                pools[lic.twin] = pools.get(lic.twin, 0) + amount
+            for item, signer in zip(items, signers):
+                reason, paid = self.predict_item(work, item, signer, now)
+                outcome.append((item[0], item[1], item[2], reason, paid))
+                if reason is None:
+                    pools[work[item[0]].twin] = pools.get(work[item[0]].twin, 0) + paid[0]
 
             def effects():
                 for licence_id, lic in work.items():
                     m.licences[licence_id] = lic
                     self.touched_licences.add(licence_id)
+                    self.touched_accounts.add(lic.holder)
                 for twin_id, amount in pools.items():
                     m.twins[twin_id].pool += amount
                     m.credited += amount
@@ -818,7 +867,117 @@ class Run:
 
             return effects
 
-        self.send(caller, self.lic.settle(items), predict, "settle")
+        tx_hash = self.send(caller, self.lic.settle(items), predict, "settle")
+        if tx_hash is None:
+            return
+        # The chain skipped exactly the items the model did, for the same reasons, and paid the others from the
+        # escrow the model said.
+        skipped = self.logs(tx_hash, "SettleItemSkipped(uint256,uint32,uint32,uint8)", ["uint32", "uint32", "uint8"])
+        paid = self.logs(tx_hash, "UsesSettled(uint256,uint256,uint32,uint32,uint64,bytes32,address)",
+                         ["uint32", "uint32", "uint64", "bytes32", "address"])
+        where = f"step {self.steps} settle"
+        assert skipped == [(i, q, c, r) for i, q, c, r, _ in outcome if r is not None], (where, skipped, outcome)
+        assert [(i, q, c, amount, Web3.to_checksum_address(payer)) for i, q, c, amount, _, payer in paid] == [
+            (i, q, c, *p) for i, q, c, r, p in outcome if r is None], (where, paid, outcome)
+        for _, _, _, reason, _ in outcome:
+            name = "paid" if reason is None else skip.NAMES[reason]
+            self.skipped[name] = self.skipped.get(name, 0) + 1
+
+    def holder_at(self, lic: Licence, used_at: int) -> tuple[str, bool]:
+        """Who held the licence when a use at `used_at` was signed, and whether that is the seller of its handover
+        (whose escrow pays it)."""
+        if lic.seller is not None and used_at < lic.handed_at:
+            return lic.seller, True
+        return lic.holder, False
+
+    def signed_item(self, licence_id: int, lic: Licence | None, seq: int, count: int) -> tuple[tuple, str | None]:
+        """A settle item of `count` uses from `seq`, with a signed report of its last use: mostly what the settler
+        sends (the holder's signature, just now), sometimes from before the end or after it, by the seller of a
+        handover, by someone else, or broken. With it, whom the contract recovers: the signer, "forged" for a
+        signature over another report (another address), None for a signature that recovers nobody."""
+        m = self.m
+        mask = self.item_mask(lic)
+        category = lowest_bit(mask)
+        territory = lowest_bit(lic.territories) if lic else 0
+        used_at = self.now  # before the next block's time
+        signer = self.pick(self.a.brands)
+        if lic is not None:
+            end = m.licence_end(lic)
+            when = self.rng.random()
+            if when < 0.15 and end <= self.now:
+                used_at = end - self.rng.choice((1, 60, HOUR))  # signed in time, settled late
+            elif when < 0.2 and end <= self.now:
+                used_at = end + self.rng.choice((0, 1))  # signed at or after the end
+            elif when < 0.35 and lic.seller is not None:
+                used_at = lic.handed_at - self.rng.choice((1, 30))  # the seller's use before the handover
+            used_at = max(used_at, 1)
+            signer = self.holder_at(lic, used_at)[0]
+        report_license, report_seq = licence_id, max(seq + count - 1, 0)
+        uses_root = self.rng.randbytes(32)
+        fault = self.rng.random()
+        if fault < 0.02:
+            category = (category + 1) % 8  # not the mask's lowest bit: usually outside the mask
+        elif fault < 0.04:
+            uses_root = bytes(32)
+        elif fault < 0.06:
+            signer = self.pick([b for b in self.a.brands if b != signer])  # a stranger, or a former holder
+        elif fault < 0.07:
+            report_license = licence_id + 1  # replayed from another licence
+        elif fault < 0.08:
+            report_seq += 1  # claims one use more than it carries: the holder signed another number
+        ref = self.rng.randbytes(32)
+        sig_r, sig_vs = sign_report(self.keys[signer], self.chain_id, self.lic_address, report_license, report_seq,
+                                    ref, category, territory, used_at)
+        broken = self.chance(0.02)
+        if broken:
+            sig_r = bytes(32)  # recovers nobody
+        honest = report_license == licence_id and report_seq == max(seq + count - 1, 0)
+        item = (licence_id, seq, count, uses_root, mask, ref, category, territory, used_at, sig_r, sig_vs)
+        return item, None if broken else (signer if honest else "forged")
+
+    def predict_item(self, work: dict[int, Licence], item: tuple, signer: str | None, now: int):
+        """The contract's checks of one item, in its order: (skip reason, None), or (None, (amount, payer)) with
+        its effects applied to the working copy `work`."""
+        m = self.m
+        licence_id, seq, count, uses_root, mask, _, category, _, used_at, _, _ = item
+        lic = work.get(licence_id)
+        if lic is None:
+            return skip.UNKNOWN_LICENSE, None
+        if seq != lic.used:
+            return skip.SEQUENCE_MISMATCH, None
+        if count == 0:
+            return skip.ZERO_COUNT, None
+        if mask == 0 or mask & ~lic.categories or not mask >> category & 1:
+            return skip.CATEGORIES_INVALID, None
+        if uses_root == bytes(32):
+            return skip.EMPTY_USES_ROOT, None
+        if signer is None:
+            return skip.BAD_SIGNATURE, None
+        holder, from_seller = self.holder_at(lic, used_at)
+        if signer != holder:
+            return skip.NOT_HOLDER, None
+        end = m.licence_end(lic)
+        revoked = m.twins[lic.twin].categories_revoked
+        for c in range(8):
+            if mask >> c & 1 and c in revoked:
+                end = min(end, revoked[c])
+        if used_at >= end:
+            return skip.SIGNED_AFTER_END, None
+        if now >= m.grace_ends(end, now):
+            return skip.GRACE_OVER, None
+        if lic.used + count > lic.max_uses:
+            return skip.MAX_USES_EXCEEDED, None
+        amount = count * lic.fee
+        if amount > (lic.seller_escrow if from_seller else lic.escrow):
+            return skip.INSUFFICIENT_ESCROW, None
+        if from_seller:
+            lic.seller_escrow -= amount
+        else:
+            lic.escrow -= amount
+        lic.used += count
+        if lic.exclusive:
+            lic.last_settled = now  # restarts its idle clock
+        return None, (amount, holder)
 
     def item_mask(self, lic: Licence | None) -> int:
         """An item's category mask: mostly a non-empty subset of the licence's categories whose revocation (if any)
@@ -854,6 +1013,7 @@ class Run:
 
             def effects():
                 t.categories_revoked[category] = now + t.notice  # the twin's own notice period
+                self.withdraw_offers(twin_id, 1 << category)
 
             return effects
 
@@ -880,6 +1040,12 @@ class Run:
 
         self.send(caller, self.reg.grantCategoryConsent(twin_id, category), predict, "grantCategory")
 
+    def withdraw_offers(self, twin_id: int, categories: int) -> None:
+        """A revocation withdraws the twin's offers including any of `categories` (issue 11)."""
+        for offer in self.m.offers.values():
+            if offer.twin == twin_id and offer.terms[4] & categories:
+                offer.active = False
+
     @staticmethod
     def env_role(name: str) -> bytes:
         return bytes(Web3.keccak(text=name))
@@ -896,6 +1062,7 @@ class Run:
 
             def effects():
                 t.revoked_at = now + t.notice  # the notice period of the twin's consent, not today's
+                self.withdraw_offers(twin_id, 0xFF)
 
             return effects
 
@@ -911,6 +1078,11 @@ class Run:
             t = self.m.model_of(twin_id, caller)
 
             def effects():
+                if t.revoked_at and now >= t.revoked_at:
+                    # The revocation took effect: it ended the twin's licences for good, granting revives none.
+                    for lic in self.m.licences.values():
+                        if lic.twin == twin_id and not lic.revoked_end:
+                            lic.revoked_end = t.revoked_at
                 t.revoked_at = 0
                 t.notice = self.m.notice
 
@@ -940,9 +1112,10 @@ class Run:
     def op_reclaim(self) -> None:
         m = self.m
         ready = [
-            i for i, lic in m.licences.items() if lic.escrow and (lic.expiry <= self.now or m.revoked(lic.twin, self.now))
+            i for i, lic in m.licences.items()
+            if lic.escrow and self.now >= m.grace_ends(m.licence_end(lic), self.now)
         ]
-        licence_id = self.pick(ready) if ready and self.chance(0.8) else self.pick(m.licences) or 1
+        licence_id = self.pick(ready) if ready and self.chance(0.7) else self.pick(m.licences) or 1
         lic = m.licences.get(licence_id)
         caller = lic.holder if lic and self.chance(0.92) else self.pick(self.a.brands)
 
@@ -951,8 +1124,12 @@ class Run:
                 raise Refused("LicenseTokenUnknownLicense", licence_id)
             if lic.holder != caller:
                 raise Refused("LicenseTokenNotHolder", licence_id, caller)
-            if now < lic.expiry and not m.revoked(lic.twin, now):
-                raise Refused("LicenseTokenStillActive", licence_id, lic.expiry)
+            end = m.licence_end(lic)
+            if now < end:
+                raise Refused("LicenseTokenStillActive", licence_id, end)
+            grace_ends = m.grace_ends(end, now)
+            if now < grace_ends:
+                raise Refused("LicenseTokenInGrace", licence_id, grace_ends)
             if lic.escrow == 0:
                 raise Refused("LicenseTokenNothingToReclaim", licence_id)
 
@@ -969,15 +1146,21 @@ class Run:
         m = self.m
         if not m.licences:
             return self.op_faucet()
-        licence_id = self.pick(m.licences)
+        transferable = [i for i, lic in m.licences.items() if lic.transferable]
+        licence_id = self.pick(transferable) if transferable and self.chance(0.8) else self.pick(m.licences)
         lic = m.licences[licence_id]
         to = self.pick([b for b in self.a.brands if b != lic.holder])
 
         def predict(now):
             if not lic.transferable:
                 raise Refused("LicenseTokenNotTransferable", licence_id)
+            if lic.seller_escrow:
+                raise Refused("LicenseTokenHandoverOpen", licence_id, lic.seller, m.grace_ends(lic.handed_at, now))
 
             def effects():
+                # The escrow held now becomes the seller's: it pays only what she signed before now (issue 11).
+                lic.seller, lic.handed_at, lic.seller_escrow = lic.holder, now, lic.escrow
+                lic.escrow = 0
                 lic.holder = to
                 self.touched_licences.add(licence_id)
 
@@ -985,6 +1168,130 @@ class Run:
 
         call = self.lic.transferFrom(lic.holder, to, licence_id)
         self.send(lic.holder, call, predict, "transfer")
+
+    def op_reclaim_seller(self) -> None:
+        m = self.m
+        sold = [i for i, lic in m.licences.items() if lic.seller is not None]
+        licence_id = self.pick(sold) if sold and self.chance(0.9) else self.pick(m.licences) or 1
+        lic = m.licences.get(licence_id)
+        caller = lic.seller if lic and lic.seller and self.chance(0.9) else self.pick(self.a.brands)
+
+        def predict(now):
+            if lic is None:
+                raise Refused("LicenseTokenUnknownLicense", licence_id)
+            if lic.seller != caller:
+                raise Refused("LicenseTokenNotSeller", licence_id, caller)
+            grace_ends = m.grace_ends(lic.handed_at, now)
+            if now < grace_ends:
+                raise Refused("LicenseTokenInGrace", licence_id, grace_ends)
+            if lic.seller_escrow == 0:
+                raise Refused("LicenseTokenNothingToReclaim", licence_id)
+
+            def effects():
+                m.token[caller] = m.token.get(caller, 0) + lic.seller_escrow
+                lic.seller_escrow = 0
+                self.touched_licences.add(licence_id)
+
+            return effects
+
+        self.send(caller, self.lic.reclaimSellerEscrow(licence_id), predict, "reclaimSeller")
+
+    def vest_ids(self) -> list[int]:
+        """Licence ids to vest: mostly some with something to vest, now and then one twice or an unknown one."""
+        m = self.m
+        vestable = [i for i, lic in m.licences.items() if m.vesting(lic, self.now)[1] > lic.released]
+        ids = self.rng.sample(vestable, min(len(vestable), self.rng.choice((1, 1, 2, 4)))) if vestable else []
+        if not ids or self.chance(0.2):
+            ids.append(self.pick(m.licences) or 1)
+        if self.chance(0.1):
+            ids.append(ids[0])  # twice: the second finds nothing new
+        if self.chance(0.04):
+            ids.insert(self.rng.randrange(len(ids) + 1), len(m.licences) + 2)  # unknown
+        return ids
+
+    def predict_vest(self, ids: list[int], now: int):
+        """`vest(ids)`: Refused for the first unknown id, else the effects (applied to the model when called)."""
+        m = self.m
+        for licence_id in ids:
+            if licence_id not in m.licences:
+                raise Refused("LicenseTokenUnknownLicense", licence_id)
+
+        def effects():
+            for licence_id in ids:
+                lic = m.licences[licence_id]
+                if m.vest(lic, now):
+                    self.touched_accounts.update(p[0] for p in m.twins[lic.twin].payees)
+                self.touched_licences.add(licence_id)
+
+        return effects
+
+    def op_vest(self) -> None:
+        ids = self.vest_ids()
+        caller = self.pick(self.a.brands + self.a.models)  # anyone
+        self.send(caller, self.lic.vest(ids), lambda now: self.predict_vest(ids, now), "vest")
+
+    def op_withdraw_vested(self) -> None:
+        m = self.m
+        payees = sorted(m.ever_payees) or self.a.models
+        who = self.pick(payees)
+        mine = [i for i, lic in m.licences.items() if i and any(p[0] == who for p in m.twins[lic.twin].payees)]
+        ids = self.rng.sample(mine, min(len(mine), 3)) if mine and self.chance(0.85) else self.vest_ids()
+
+        def predict(now):
+            vest = self.predict_vest(ids, now)
+            # What withdraw() would pay after the vesting: worked out on a copy of the model.
+            saved = {i: replace(m.licences[i]) for i in ids}
+            pools = {t: tw.pool for t, tw in m.twins.items()}
+            credited = m.credited
+            vest()
+            amount = m.claimable(who)
+            for i, lic in saved.items():
+                m.licences[i] = lic
+            for t, pool in pools.items():
+                m.twins[t].pool = pool
+            m.credited = credited
+            if amount == 0:
+                raise Refused("LicenseTokenNothingToWithdraw", who)
+
+            def effects():
+                vest()
+                for twin_id in m.twins_of.get(who, []):
+                    m.distribute(twin_id)
+                m.pay_out(who, amount)
+
+            return effects
+
+        self.send(who, self.lic.withdrawVested(ids), predict, "withdrawVested")
+
+    def op_reclaim_unvested(self) -> None:
+        m = self.m
+        early = [i for i, lic in m.licences.items() if m.vesting(lic, self.now)[3]]
+        licence_id = self.pick(early) if early and self.chance(0.7) else self.pick(m.licences) or 1
+        lic = m.licences.get(licence_id)
+        caller = lic.holder if lic and self.chance(0.9) else self.pick(self.a.brands)
+
+        def predict(now):
+            if lic is None:
+                raise Refused("LicenseTokenUnknownLicense", licence_id)
+            if lic.holder != caller:
+                raise Refused("LicenseTokenNotHolder", licence_id, caller)
+            end = m.licence_end(lic)
+            if now < end:
+                raise Refused("LicenseTokenNotEnded", licence_id, end)
+            amount = m.vesting(lic, now)[3]
+            if amount == 0:
+                raise Refused("LicenseTokenNothingToRefund", licence_id)
+
+            def effects():
+                m.vest(lic, now)  # what vested up to the end goes to the twin first
+                lic.refunded = amount
+                m.token[caller] = m.token.get(caller, 0) + amount
+                self.touched_licences.add(licence_id)
+                self.touched_accounts.update(p[0] for p in m.twins[lic.twin].payees)
+
+            return effects
+
+        self.send(caller, self.lic.reclaimUnvested(licence_id), predict, "reclaimUnvested")
 
     # -------------------------------------------------------------- issue 10: guild, payees, idle exclusivity
 
@@ -1235,17 +1542,39 @@ class Run:
                     raise Refused("EnforcedPause")
                 if not pausing and not m.paused:
                     raise Refused("ExpectedPause")
-                return lambda: setattr(m, "paused", pausing)
+                return lambda: self.set_paused(pausing, now)
 
             fn = self.lic.pause() if pausing else self.lic.unpause()
             self.send(caller, fn, predict, "pause" if pausing else "unpause")
 
+    def set_paused(self, paused: bool, now: int) -> None:
+        """The pause and the intervals it ran (paused time does not count as grace)."""
+        m = self.m
+        m.paused = paused
+        if paused:
+            m.pauses.append((now, None))
+        else:
+            m.pauses[-1] = (m.pauses[-1][0], now)
+
     def unpause(self) -> None:
-        self.send(self.a.admin, self.lic.unpause(), lambda now: lambda: setattr(self.m, "paused", False), "unpause")
+        self.send(self.a.admin, self.lic.unpause(), lambda now: lambda: self.set_paused(False, now), "unpause")
+
+    def op_set_grace(self) -> None:
+        grace = self.rng.choice((HOUR, DAY, DEFAULT_GRACE_PERIOD, DEFAULT_GRACE_PERIOD, MAX_GRACE_PERIOD + 1))
+        caller = self.a.admin if self.chance(0.9) else self.a.recorder
+
+        def predict(now):
+            if caller != self.a.admin:
+                raise Refused("AccessControlUnauthorizedAccount", caller, b"\x00" * 32)
+            if grace > MAX_GRACE_PERIOD:
+                raise Refused("LicenseTokenGracePeriodTooLong", grace, MAX_GRACE_PERIOD)
+            return lambda: setattr(self.m, "grace", grace)
+
+        self.send(caller, self.lic.setGracePeriod(grace), predict, "setGrace")
 
     def op_advance(self) -> None:
         """Time passes (no transaction): the next block is mined that much later."""
-        self.now += self.rng.choice((60, HOUR, 6 * HOUR, DAY, DAY, 3 * DAY))
+        self.now += self.rng.choice((60, HOUR, 6 * HOUR, DAY, DAY, 3 * DAY, 7 * DAY))
 
     # -------------------------------------------------------------- checks
 
@@ -1255,31 +1584,42 @@ class Run:
         accounts = sorted(self.touched_accounts)
         payees = [x for x in accounts if x in m.ever_payees]
         lic, tok = self.lic, self.tok
-        calls = [tok.balanceOf(self.lic_address), lic.totalEscrow(), lic.totalOwed(), lic.licenseCount()]
+        calls = [tok.balanceOf(self.lic_address), lic.totalEscrow(), lic.totalOwed(), lic.licenseCount(),
+                 lic.totalUnvested()]
         calls += [lic.licenseState(i) for i in licences] + [lic.ownerOf(i) for i in licences]
+        calls += [lic.vesting(i) for i in licences] + [lic.handover(i) for i in licences]
         calls += [lic.claimable(x) for x in payees] + [lic.totalEarned(x) for x in payees]
         calls += [lic.claimableFrom(x, m.listing(x)) for x in payees]
         calls += [tok.balanceOf(x) for x in accounts]
         values = self.node.read(calls)
-        held, escrow, owed, count = values[:4]
-        rest = values[4:]
-        states, owners = rest[: len(licences)], rest[len(licences) : 2 * len(licences)]
-        rest = rest[2 * len(licences) :]
+        held, escrow, owed, count, unvested = values[:5]
+        rest = values[5:]
+        k = len(licences)
+        states, owners, vestings, handovers = rest[:k], rest[k : 2 * k], rest[2 * k : 3 * k], rest[3 * k : 4 * k]
+        rest = rest[4 * k :]
+        block_time = int(self.node.result("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
         n = len(payees)
         claimables, earned, reachable, balances = rest[:n], rest[n : 2 * n], rest[2 * n : 3 * n], rest[3 * n :]
 
         where = f"after step {self.steps} ({self.transactions} transactions)"
         everything = sum(m.claimable_from(x, m.listing(x)) for x in m.ever_payees)  # accepted or not
-        assert held == escrow + owed, where
+        assert held == escrow + unvested + owed, where  # issue 11's invariant, on chain values alone
         assert escrow == m.total_escrow(), where
+        assert unvested == m.total_unvested(), where
         assert owed == m.total_owed() == everything, where
-        assert held == m.total_escrow() + everything, where
+        assert held == m.total_escrow() + m.total_unvested() + everything, where
         assert m.paid_out + owed == m.credited, where
         assert count == len(m.licences), where
         for i, state, owner in zip(licences, states, owners):
             x = m.licences[i]
             assert state == (x.escrow, x.used, x.max_uses, x.expiry, x.fee, x.twin), f"licence {i} {where}"
             assert owner == x.holder, f"licence {i} {where}"
+        for i, vesting, handover in zip(licences, vestings, handovers):
+            x = m.licences[i]
+            assert x.released + x.refunded <= x.upfront, f"licence {i} {where}"
+            assert vesting[2] + x.refunded <= vesting[0], f"licence {i} {where}"  # vested (released) + refunded
+            assert vesting == m.vesting(x, block_time), f"vesting of licence {i} {where}"
+            assert handover == (x.seller or ZERO_ADDRESS, x.handed_at, x.seller_escrow), f"handover {i} {where}"
         for x, c, e, r in zip(payees, claimables, earned, reachable):
             assert c == m.claimable(x), f"claimable of {x} {where}"
             assert e == m.withdrawn.get(x, 0) + c, f"totalEarned of {x} {where}"
@@ -1295,21 +1635,24 @@ class Run:
         payees = sorted(m.ever_payees)
         lic = self.lic
         values = self.node.read(
-            [self.tok.balanceOf(self.lic_address)]
+            [self.tok.balanceOf(self.lic_address), lic.totalUnvested()]
+            + [lic.handover(i) for i in m.licences]
             + [lic.licenseState(i) for i in m.licences]
             + [lic.claimable(x) for x in payees]
             + [lic.totalEarned(x) for x in payees]
             + [lic.claimableFrom(x, m.listing(x)) for x in payees],
         )
-        held, rest = values[0], values[1:]
+        held, unvested, rest = values[0], values[1], values[2:]
+        handovers, rest = rest[: len(m.licences)], rest[len(m.licences) :]
         states, rest = rest[: len(m.licences)], rest[len(m.licences) :]
         n = len(payees)
         claimables, earned, reachable = rest[:n], rest[n : 2 * n], rest[2 * n :]
         where = f"sweep after step {self.steps}"
-        # Every payee's earnings, from the twins it accepted or not: with the escrow, all the contract holds.
-        assert held == sum(s[0] for s in states) + sum(reachable), where
+        # Every payee's earnings, from the twins it accepted or not: with the escrow (the holders' and the sellers')
+        # and the unvested upfront fees, all the contract holds.
+        assert held == sum(s[0] for s in states) + sum(h[2] for h in handovers) + unvested + sum(reachable), where
         withdrawn = [e - c for e, c in zip(earned, claimables)]  # totalEarned = withdrawn + claimable
-        assert sum(withdrawn) + sum(reachable) == m.credited, where  # = upfront fees + settled amounts
+        assert sum(withdrawn) + sum(reachable) == m.credited, where  # = vested upfront fees + settled amounts
         assert [s[:2] for s in states] == [(x.escrow, x.used) for x in m.licences.values()], where
         assert claimables == [m.claimable(x) for x in payees], where
 
@@ -1331,9 +1674,14 @@ class Run:
         ("op_grant", 1.5),
         ("op_revoke_category", 1),
         ("op_grant_category", 1.5),  # mostly a revoked one: withdrawn categories do not pile up and stop business
-        ("op_withdraw", 8),
+        ("op_withdraw", 6),
         ("op_reclaim", 5),
-        ("op_transfer", 3),
+        ("op_transfer", 4),
+        ("op_reclaim_seller", 2),
+        ("op_vest", 3),
+        ("op_withdraw_vested", 4),
+        ("op_reclaim_unvested", 2.5),
+        ("op_set_grace", 0.4),
         ("op_governance", 2),
         ("op_attest", 2),
         ("op_revoke_attestation", 0.7),
@@ -1402,22 +1750,28 @@ def test_random_operations_keep_the_books_balanced(env, chain, cast, local_node)
         run.run(TRANSACTIONS)
     finally:
         run.node.close()
-    print(f"\n{run.transactions} transactions in {run.steps} steps; successes {run.successes}; refusals {run.refusals}")
+    print(f"\n{run.transactions} transactions in {run.steps} steps; successes {run.successes}; refusals {run.refusals}; "
+          f"settle items {run.skipped}")
     assert run.transactions >= TRANSACTIONS
     # The run exercised what it is meant to: purchases, settlements, withdrawals, reclaims, and refusals of each kind.
     for label in ("buy", "buyWithPermit", "settle", "withdraw", "reclaim", "topUp", "transfer", "setPayees", "revoke", "grant",
                   "attest", "attestWithSig", "revokeAttestation", "accept", "leave", "withdrawFrom", "endIdle",
-                  "setFloor", "setExclusivityMinimum", "revokeCategory", "grantCategory"):
+                  "setFloor", "setExclusivityMinimum", "revokeCategory", "grantCategory",
+                  "vest", "withdrawVested", "reclaimUnvested", "reclaimSeller", "pause", "unpause", "setGrace"):
         assert run.successes.get(label, 0) > 0, (label, run.successes)
     assert sum(lic.exclusive for lic in run.m.licences.values()) > 0, "exclusive purchases"
+    # Every skip reason happened, and items were paid from sellers' escrows too.
+    for name in ("paid", *skip.NAMES):
+        assert run.skipped.get(name, 0) > 0, (name, run.skipped)
+    assert any(lic.seller is not None for lic in run.m.licences.values()), "handovers"
+    assert any(lic.refunded for lic in run.m.licences.values()), "refunds"
     for error in (
-        "LicenseTokenSequenceMismatch",
-        "LicenseTokenInsufficientEscrow",
         "LicenseTokenExclusivityConflict",
         "LicenseTokenConsentNotGranted",
         "LicenseTokenNothingToWithdraw",
         "LicenseTokenStillActive",
         "LicenseTokenOfferBelowFloor",
+        "LicenseTokenOfferInactive",
         "LicenseTokenExclusiveUpfrontTooLow",
         "LicenseTokenNotIdle",
         "TwinRegistryAttestationExpired",
@@ -1426,7 +1780,12 @@ def test_random_operations_keep_the_books_balanced(env, chain, cast, local_node)
         "TwinRegistryCategoryConsentAlreadyRevoked",
         "TwinRegistryCategoryConsentNotRevoked",
         "LicenseTokenCategoryConsentNotGranted",
-        "LicenseTokenCategoryConsentRevoked",
-        "LicenseTokenItemCategoriesInvalid",
+        "LicenseTokenInGrace",
+        "LicenseTokenNotEnded",
+        "LicenseTokenNothingToRefund",
+        "LicenseTokenNotSeller",
+        "LicenseTokenHandoverOpen",
+        "LicenseTokenGracePeriodTooLong",
+        "LicenseTokenUnknownLicense",
     ):
         assert run.refusals.get(error, 0) > 0, (error, run.refusals)
