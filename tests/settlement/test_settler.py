@@ -13,17 +13,24 @@ from twin_licensing.chain.artifacts import ArtifactStore
 from twin_licensing.chain.client import Chain
 from twin_licensing.chain.heads import HeadFeed, ws_url
 from twin_licensing.chain.logs import RpcClient
+from datetime import datetime, timezone
+
 from twin_licensing.chain.merkle import UseTree
-from twin_licensing.chain.settlement import SettlementClient
-from twin_licensing.db.submissions import DROPPED, MINED, SENDING, SettleSubmission, SettleTransaction, UseRejection
-from twin_licensing.settlement.batch import record_of
+from twin_licensing.chain.settlement import SettlementClient, compact_signature
+from twin_licensing.chain.use_reports import UseReport, report_digest
+from twin_licensing.db.submissions import MINED, SENDING, SettleSubmission, UseRejection
+from twin_licensing.db.uses import Use
+from twin_licensing.domain.use_record import HELD, REJECTED
+from twin_licensing.usage.index_view import IndexView
+from twin_licensing.usage.status import use_views
+from twin_licensing.settlement.batch import item_of, plan_items, record_of, split_run
 from twin_licensing.settlement.config import SettlerConfig
 from twin_licensing.settlement.lock import SettlerLock, SettlerLockedError
 from twin_licensing.db.models import IndexCursor
 from twin_licensing.indexer.config import IndexerConfig
 from twin_licensing.indexer.service import Indexer
 from twin_licensing.settlement.settler import Settler
-from kit.uses import DAY, USDC, insert_uses
+from kit.uses import DAY, ECOMMERCE, SOCIAL, USDC, domain_of, insert_uses, mask, scope_of, signed_report
 
 from kit.proxy import RpcProxy
 
@@ -91,22 +98,24 @@ def test_batch_waits_for_its_window_or_its_size(engine, settlement_client, marke
     assert market.settled(a) == 13
 
 
-def test_crash_after_recording_before_sending_drops_the_record_and_resends(engine, settlement_client, market,
-                                                                          licences, brand):
+def test_crash_after_recording_before_sending_sends_the_recorded_transaction(engine, settlement_client, market,
+                                                                           licences, brand):
     a, _ = licences
     insert_uses(engine, market.chain, brand, a, 3)
     settler = Settler(engine, settlement_client, NOW)
     settler.reconcile()
     # Stand-in for a crash between the write-ahead record and the broadcast.
-    settler.client.send = lambda signed: (_ for _ in ()).throw(SystemExit("killed"))
+    settler.inflight.pipeline.launch = lambda key, signed: (_ for _ in ()).throw(SystemExit("killed"))
     with pytest.raises(SystemExit):
         settler.step()
     (sub,) = submissions(engine)
     assert sub.status == SENDING and market.settled(a) == 0
     restarted = Settler(engine, type(settlement_client)(market.chain, settlement_client.recorder), NOW)
-    restarted.reconcile()
-    assert submissions(engine)[0].status == DROPPED
-    assert restarted.step().uses == 3 and market.settled(a) == 3
+    restarted.reconcile()  # the node never saw it: sent now, as recorded (same nonce, same bytes)
+    (sub,) = submissions(engine)
+    assert sub.status == MINED and market.settled(a) == 3
+    assert restarted.step().uses == 0
+    assert market.escrow(a) == 1_000 * USDC - 3 * 2 * USDC
 
 
 def test_crash_after_sending_before_the_receipt_is_recorded(engine, settlement_client, market, licences, brand):
@@ -114,13 +123,13 @@ def test_crash_after_sending_before_the_receipt_is_recorded(engine, settlement_c
     insert_uses(engine, market.chain, brand, a, 3)
     settler = Settler(engine, settlement_client, NOW)
     settler.reconcile()
-    original_send = settler.client.send
+    original_launch = settler.inflight.pipeline.launch
 
-    def send_then_die(signed):
-        original_send(signed)
+    def launch_then_die(key, signed):
+        original_launch(key, signed)
         raise SystemExit("killed after broadcast")
 
-    settler.client.send = send_then_die
+    settler.inflight.pipeline.launch = launch_then_die
     with pytest.raises(SystemExit):
         settler.step()
     assert market.settled(a) == 3  # it was mined
@@ -131,58 +140,142 @@ def test_crash_after_sending_before_the_receipt_is_recorded(engine, settlement_c
     assert market.settled(a) == 3 and market.escrow(a) == 1_000 * USDC - 3 * 2 * USDC
 
 
-def test_stuck_transaction_is_replaced_with_a_higher_fee(engine, settlement_client, market, licences, brand, chain):
-    a, _ = licences
+def test_a_licence_in_flight_holds_up_no_other(engine, settlement_client, market, licences, brand, brand2, chain):
+    """With blocks not mined at once, the settler does not wait for its transaction: a's uses are in flight (not
+    planned again), b's go in a second transaction on the next nonce; one block settles both, each use once."""
+    a, b = licences
     insert_uses(engine, market.chain, brand, a, 2)
-    settler = Settler(engine, settlement_client, SettlerConfig(window_s=0.0, stuck_after_s=0.3, poll_s=0.01))
+    settler = Settler(engine, settlement_client, NOW)
     settler.reconcile()
     chain.rpc("evm_setAutomine", [False])
-    results = []
     try:
-        worker = threading.Thread(target=lambda: results.append(settler.step()))
-        worker.start()
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with Session(engine) as session:
-                count = len(session.execute(select(SettleTransaction)).scalars().all())
-            if count >= 2:
-                break
-            time.sleep(0.05)
-        assert count >= 2, "the stuck transaction was not replaced"
+        first = settler.step()
+        assert first.uses == 2 and not first.succeeded  # sent, not mined
+        insert_uses(engine, market.chain, brand, a, 1, start_seq=2)
+        insert_uses(engine, market.chain, brand2, b, 3)
+        second = settler.step()
+        assert second.uses == 3  # b's only: a has a transaction in flight
+        assert settler.step().uses == 0
+        nonces = [sub.nonce for sub in submissions(engine)]
+        assert nonces == [nonces[0], nonces[0] + 1]
     finally:
         chain.rpc("evm_setAutomine", [True])
         chain.rpc("evm_mine")
-    worker.join(10)
-    (result,) = results
-    assert result.succeeded and market.settled(a) == 2
-    (sub,) = submissions(engine)
-    assert sub.status == MINED and sub.tx_hash == result.tx_hash
-    # Only one of the transactions at that nonce was mined: the uses were paid once.
-    assert market.escrow(a) == 1_000 * USDC - 2 * 2 * USDC
+    assert (market.settled(a), market.settled(b)) == (2, 3)
+    assert settler.step().uses == 1  # a's third use, once its first two were answered
+    assert [sub.status for sub in submissions(engine)] == [MINED] * 3
+    assert market.escrow(a) == 1_000 * USDC - 3 * 2 * USDC and market.escrow(b) == 1_000 * USDC - 3 * 2 * USDC
 
 
-def test_expired_licence_uses_are_held_with_a_reason(engine, settlement_client, market, licences, brand, brand2,
-                                                      chain):
+GRACE = 7 * DAY  # LicenseToken's default grace period
+
+
+def signed_uses(engine, chain, signer, license_id: int, seqs, *, used_at: int, category: int = ECOMMERCE,
+                tag: str = "s") -> list[Use]:
+    """Uses stored as the intake stores them, each signed by `signer` at `used_at` (the kit's `insert_uses` signs
+    at the wall clock; these tests need the chain's clock, moved around expiry and handovers)."""
+    domain, scope = domain_of(chain), scope_of(chain)
+    twin_id = chain.call("LicenseToken", "licenseState", license_id)[5]
+    rows = []
+    with Session(engine) as session:
+        for seq in seqs:
+            body = signed_report(signer, domain, license_id, f"{tag}-{license_id}-{seq}", seq=seq, category=category,
+                                 used_at=used_at)
+            report = UseReport(license_id, seq, body["use_ref"], category, body["territory"], used_at)
+            use = Use(chain_id=scope.chain_id, genesis_hash=scope.genesis_hash, license_id=license_id, twin_id=twin_id,
+                      seq=seq, use_ref=body["use_ref"], category=category, territory=body["territory"],
+                      used_at=used_at, signer=signer.address, signature=body["signature"],
+                      digest=report_digest(domain, report), accepted_at=datetime.now(timezone.utc))
+            session.add(use)
+            rows.append(use)
+        session.commit()
+        for use in rows:
+            session.refresh(use)
+            session.expunge(use)
+    return rows
+
+
+def holds(engine) -> list[UseRejection]:
+    with Session(engine) as session:
+        return list(session.execute(select(UseRejection).order_by(UseRejection.license_id)).scalars())
+
+
+def expiry_of(chain, license_id: int) -> int:
+    return chain.call("LicenseToken", "licenseState", license_id)[3]
+
+
+def at(chain, timestamp: int) -> None:
+    """Mines a block at exactly `timestamp` (the next transaction lands just after it)."""
+    chain.rpc("evm_mine", [timestamp])
+
+
+def statuses(engine, uses) -> list[tuple[str, str | None]]:
+    with Session(engine) as session:
+        return [(v.status, v.reason) for v in use_views(session, IndexView(), uses)]
+
+
+def test_one_unsettleable_item_does_not_hold_up_the_others(engine, settlement_client, market, licences, brand,
+                                                           brand2, chain):
+    """Issue 11: an item the contract cannot pay (here: uses of licence a signed by brand2, who does not hold it)
+    is skipped with its reason and the rest of the batch settles in the same transaction; the skipped uses are
+    held with the reason, never sent again blindly."""
     a, b = licences
-    insert_uses(engine, market.chain, brand, a, 2)
-    insert_uses(engine, market.chain, brand2, b, 2)
-    chain.rpc("evm_increaseTime", [31 * DAY])
-    chain.rpc("evm_mine")
+    now = chain.timestamp()
+    forged = signed_uses(engine, chain, brand2, a, range(3), used_at=now)
+    insert_uses(engine, market.chain, brand2, b, 4)
     settler = Settler(engine, settlement_client, NOW)
     settler.reconcile()
-    assert settler.step().uses == 0
-    with Session(engine) as session:
-        holds = session.execute(select(UseRejection).order_by(UseRejection.license_id)).scalars().all()
-    assert [(h.license_id, h.from_seq, h.code, h.permanent) for h in holds] == [
-        (a, 0, "LicenseTokenExpired", True), (b, 0, "LicenseTokenExpired", True)]
-    assert "expired" in holds[0].reason
-    assert market.settled(a) == 0
+    result = settler.step()
+    assert result.succeeded and result.uses == 4  # b's uses; a's item was skipped inside the same transaction
+    (sub,) = submissions(engine)
+    assert sub.status == MINED
+    skipped = market.chain.events(market.chain.wait(sub.tx_hash), "LicenseToken", "SettleItemSkipped")
+    assert [(e["licenseId"], e["firstSeq"], e["count"], e["reason"]) for e in skipped] == [(a, 0, 3, 6)]  # NotHolder
+    assert (market.settled(a), market.settled(b)) == (0, 4)
+    assert market.escrow(a) == 1_000 * USDC and market.escrow(b) == 1_000 * USDC - 4 * 2 * USDC
+    (hold,) = holds(engine)
+    assert (hold.license_id, hold.from_seq, hold.code, hold.permanent) == (a, 0, "NotHolder", False)
+    assert "not signed by the account that held the licence" in hold.reason and brand2.address in hold.reason
+    assert statuses(engine, forged) == [(HELD, hold.reason)] * 3  # still owed, not paid: waiting for a look
+    assert settler.step().uses == 0 and len(submissions(engine)) == 1  # a's uses are not sent again
 
 
-def test_uses_of_an_exclusive_licence_the_model_ended_are_held_not_sent(engine, settlement_client, market, licences,
-                                                                         model, brand, brand2, chain, sync_index):
-    """Issue 10: once the model ends an idle exclusive licence the contract refuses its settlement; the settler
-    leaves it out of the transaction (the others are paid) and holds its uses, saying the model ended it."""
+def test_a_use_signed_a_second_before_expiry_settles_an_hour_after_it(engine, settlement_client, market, licences,
+                                                                      brand, chain):
+    a, _ = licences
+    expiry = expiry_of(chain, a)
+    at(chain, expiry - 2)
+    (use,) = signed_uses(engine, chain, brand, a, [0], used_at=expiry - 1)
+    at(chain, expiry + 3600)
+    settler = Settler(engine, settlement_client, NOW)
+    settler.reconcile()
+    result = settler.step()
+    assert result.succeeded and result.uses == 1
+    assert market.settled(a) == 1 and market.escrow(a) == 1_000 * USDC - 2 * USDC
+    assert holds(engine) == []
+
+
+def test_uses_of_a_licence_past_its_grace_are_rejected_not_pending(engine, settlement_client, market, licences,
+                                                                   brand, brand2, chain):
+    a, b = licences
+    expiry = expiry_of(chain, a)
+    late = signed_uses(engine, chain, brand, a, range(2), used_at=expiry - 60)
+    at(chain, expiry + GRACE + 1)
+    settler = Settler(engine, settlement_client, NOW)
+    settler.reconcile()
+    assert settler.step().uses == 0  # sent, and skipped: GraceOver
+    (hold,) = holds(engine)
+    assert (hold.license_id, hold.from_seq, hold.code, hold.permanent) == (a, 0, "GraceOver", True)
+    assert "grace period" in hold.reason
+    assert [status for status, _ in statuses(engine, late)] == [REJECTED] * 2
+    assert market.settled(a) == 0 and market.escrow(a) == 1_000 * USDC
+    assert settler.step().uses == 0 and len(submissions(engine)) == 1  # rejected for good: never sent again
+
+
+def test_uses_signed_before_an_idle_end_settle_within_the_grace(engine, settlement_client, market, licences, model,
+                                                                brand, brand2, chain, sync_index):
+    """Issue 10's idle end is a licence end like expiry: uses signed before it are paid during the grace period
+    (they were refused, and the escrow reclaimable, before issue 11)."""
     _, b = licences
     twin = market.twin(model)
     terms = (chain.call("TwinRegistry", "exclusivityMinimum"), 2 * USDC, 90 * DAY, 0, 0b1, 0b1, True, False, DAY)
@@ -192,39 +285,102 @@ def test_uses_of_an_exclusive_licence_the_model_ended_are_held_not_sent(engine, 
     chain.rpc("evm_mine")
     insert_uses(engine, market.chain, brand, exclusive, 2)
     insert_uses(engine, market.chain, brand2, b, 3)
+    at(chain, chain.timestamp() + 5)  # the uses were signed before the end
     chain.transact(model, "LicenseToken", "endIdleExclusive", exclusive)  # before the uses were paid
     sync_index(engine)
     settler = Settler(engine, settlement_client, NOW)
     settler.reconcile()
     result = settler.step()
-    assert result.succeeded and result.uses == 3  # b's only: nothing the chain would refuse was sent
-    (sub,) = submissions(engine)
-    assert sub.status == MINED
-    with Session(engine) as session:
-        (hold,) = session.execute(select(UseRejection)).scalars().all()
-    assert (hold.license_id, hold.from_seq, hold.code, hold.permanent) == (exclusive, 0, "LicenseTokenExpired", True)
-    assert "the model ended this exclusive licence" in hold.reason
-    assert market.settled(exclusive) == 0 and market.settled(b) == 3
+    assert result.succeeded and result.uses == 5
+    assert market.settled(exclusive) == 2 and market.settled(b) == 3
+    assert holds(engine) == []
 
 
-def test_consent_hold_is_lifted_when_consent_is_granted_again(engine, settlement_client, market, licences, brand,
-                                                              model, chain):
+def test_uses_signed_before_a_revocation_took_effect_settle_within_the_grace(engine, settlement_client, market,
+                                                                             licences, brand, model, chain):
     a, _ = licences
     insert_uses(engine, market.chain, brand, a, 2)
     twin_id = chain.call("LicenseToken", "licenseState", a)[5]
     chain.transact(model, "TwinRegistry", "revokeConsent", twin_id)
+    chain.rpc("evm_increaseTime", [4 * DAY])  # in effect after its notice (72 h)
+    chain.rpc("evm_mine")
+    settler = Settler(engine, settlement_client, NOW)
+    settler.reconcile()
+    assert settler.step().uses == 2
+    assert market.settled(a) == 2 and holds(engine) == []
+
+
+def test_a_use_of_a_category_signed_after_its_revocation_does_not_take_earlier_uses_down(
+        engine, settlement_client, market, licences, brand, model, chain, sync_index):
+    """An item is refused whole when its last use was signed after a revocation of any category in its mask took
+    effect; the settler cuts items there, so social uses signed before the social revocation are paid, and an
+    e-commerce use signed after it is paid too (its category is not revoked)."""
+    a, _ = licences
+    twin_id = chain.call("LicenseToken", "licenseState", a)[5]
+    now = chain.timestamp()
+    signed_uses(engine, chain, brand, a, range(2), used_at=now, category=SOCIAL)
+    chain.transact(model, "TwinRegistry", "revokeCategoryConsent", twin_id, SOCIAL)
     chain.rpc("evm_increaseTime", [4 * DAY])
     chain.rpc("evm_mine")
+    later = chain.timestamp()
+    signed_uses(engine, chain, brand, a, [2], used_at=later, category=ECOMMERCE)
+    sync_index(engine)
+    settler = Settler(engine, settlement_client, NOW)
+    settler.reconcile()
+    result = settler.step()
+    assert result.succeeded and result.uses == 3
+    items = market.chain.events(market.chain.wait(result.tx_hash), "LicenseToken", "UsesSettled")
+    assert [(e["firstSeq"], e["count"]) for e in items] == [(0, 2), (2, 1)]
+    assert market.settled(a) == 3 and holds(engine) == []
+
+
+def test_uses_the_escrow_cannot_pay_are_held_until_a_top_up(engine, settlement_client, market, model, agency,
+                                                            brand, chain):
+    twin = market.twin(model, agency)
+    offer = market.offer(model, twin, per_use_fee=2 * USDC)
+    lic = market.licence(brand, offer, 5 * USDC)  # two uses' worth
+    insert_uses(engine, market.chain, brand, lic, 5)
     settler = Settler(engine, settlement_client,
                       SettlerConfig(window_s=0.0, poll_s=0.01, recheck_rejections_s=0.0))
     settler.reconcile()
+    assert settler.step().uses == 2  # what the escrow pays; the rest is not sent to be skipped
     assert settler.step().uses == 0
-    with Session(engine) as session:
-        (hold,) = session.execute(select(UseRejection)).scalars().all()
-    assert hold.code == "LicenseTokenConsentRevoked" and not hold.permanent and "consent" in hold.reason
-    chain.transact(model, "TwinRegistry", "grantConsent", twin_id, b"\x02" * 32)
-    assert settler.step().uses == 2  # the recheck lifted the hold
-    assert market.settled(a) == 2
+    (hold,) = holds(engine)
+    assert (hold.license_id, hold.from_seq, hold.code, hold.permanent) == (lic, 2, "InsufficientEscrow", False)
+    assert "top up the escrow" in hold.reason and "1.00 USDC" in hold.reason
+    assert len(submissions(engine)) == 1
+    market.tx(brand, "PaymentToken", "faucet", brand.address, 10 * USDC)
+    market.tx(brand, "PaymentToken", "approve", chain.deployment.license_token, 10 * USDC)
+    market.tx(brand, "LicenseToken", "topUpEscrow", lic, 10 * USDC)
+    assert settler.step().uses == 3  # the recheck lifted the hold
+    assert market.settled(lic) == 5 and holds(engine) == []
+
+
+def test_a_handed_over_licence_pays_the_sellers_uses_from_the_sellers_escrow(engine, settlement_client, market,
+                                                                             model, agency, brand, brand2, chain):
+    twin = market.twin(model, agency)
+    terms = (10 * USDC, 2 * USDC, 30 * DAY, 0, mask(ECOMMERCE), 0b1, False, True, 0)  # transferable
+    market.tx(model, "LicenseToken", "publishOffer", twin, terms)
+    lic = market.licence(brand, chain.call("LicenseToken", "offerCount"), 100 * USDC)
+    now = chain.timestamp()
+    signed_uses(engine, chain, brand, lic, range(3), used_at=now)  # the seller's, not settled at the handover
+    market.tx(brand, "LicenseToken", "transferFrom", brand.address, brand2.address, lic)
+    handed_at = chain.timestamp()
+    market.tx(brand2, "PaymentToken", "faucet", brand2.address, 20 * USDC)
+    market.tx(brand2, "PaymentToken", "approve", chain.deployment.license_token, 20 * USDC)
+    market.tx(brand2, "LicenseToken", "topUpEscrow", lic, 20 * USDC)
+    at(chain, handed_at + 10)
+    signed_uses(engine, chain, brand2, lic, range(3, 5), used_at=handed_at + 10)  # the buyer's
+    settler = Settler(engine, settlement_client, NOW)
+    settler.reconcile()
+    result = settler.step()
+    assert result.succeeded and result.uses == 5
+    paid = market.chain.events(market.chain.wait(result.tx_hash), "LicenseToken", "UsesSettled")
+    assert [(e["firstSeq"], e["count"], e["payer"]) for e in paid] == [(0, 3, brand.address), (3, 2, brand2.address)]
+    seller, _, seller_escrow = chain.call("LicenseToken", "handover", lic)
+    assert seller == brand.address and seller_escrow == 100 * USDC - 3 * 2 * USDC
+    assert market.escrow(lic) == 20 * USDC - 2 * 2 * USDC
+    assert market.settled(lic) == 5 and holds(engine) == []
 
 
 def test_reorganisation_undoing_a_settlement_is_settled_again_once(engine, settlement_client, market, licences,
@@ -335,3 +491,42 @@ def test_idle_settler_and_indexer_make_at_most_two_requests_a_second(engine, mar
             heads.stop()
         assert proxy.requests > 0  # the services did talk through the proxy: the count above is theirs
     assert market.escrow(a) == 1_000 * USDC - 5 * 2 * USDC  # paid once each
+
+
+# ------------------------------------------------------------------ planning, without a chain
+
+
+def _use(seq: int, signer: str = "0xA", used_at: int = 100, category: int = ECOMMERCE) -> Use:
+    return Use(chain_id=1, genesis_hash="0x", license_id=7, twin_id=1, seq=seq, use_ref="0x" + "11" * 32,
+               category=category, territory=0, used_at=used_at, signer=signer, signature="0x" + "22" * 64 + "1b",
+               digest="0x" + f"{seq:064x}", accepted_at=datetime.now(timezone.utc))
+
+
+def test_items_are_cut_where_the_signer_changes():
+    run = [_use(0, "0xSeller"), _use(1, "0xseller"), _use(2, "0xBuyer"), _use(3, "0xBuyer")]
+    assert [[u.seq for u in part] for part in split_run(run)] == [[0, 1], [2, 3]]
+
+
+def test_items_are_cut_before_a_use_signed_after_a_category_revocation_in_their_mask():
+    social_end = 500
+    run = [_use(0, used_at=100, category=SOCIAL), _use(1, used_at=200, category=ECOMMERCE),
+           _use(2, used_at=600, category=ECOMMERCE), _use(3, used_at=700, category=ECOMMERCE)]
+    parts = split_run(run, {SOCIAL: social_end})
+    assert [[u.seq for u in part] for part in parts] == [[0, 1], [2, 3]]
+    assert split_run(run) == [run]  # nothing revoked: one item
+
+
+def test_an_item_carries_its_last_use_signed_in_compact_form():
+    first, last = _use(0), _use(1, used_at=123)
+    last.signature = "0x" + "33" * 32 + "44" * 32 + "1c"  # v = 28: parity 1
+    item = item_of([first, last])
+    assert (item.first_seq, item.count, item.used_at, item.use_ref) == (0, 2, 123, last.use_ref)
+    assert item.sig_r == "0x" + "33" * 32
+    assert item.sig_vs == "0x" + format(int("44" * 32, 16) | 1 << 255, "064x")
+    assert compact_signature("0x" + "33" * 32 + "44" * 32 + "1b")[1] == "0x" + "44" * 32
+
+
+def test_an_item_cut_short_by_its_escrow_ends_its_licences_part_of_the_batch():
+    run = [_use(0, "0xSeller"), _use(1, "0xSeller"), _use(2, "0xBuyer")]
+    planned = plan_items({7: run}, {7: 0}, max_uses=100, max_items=10, afford=lambda lid, part: 1)
+    assert [(p.item.first_seq, p.item.count) for p in planned] == [(0, 1)]

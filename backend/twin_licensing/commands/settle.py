@@ -10,7 +10,8 @@ from ..chain.settlement import SettlementClient
 from ..errors import ConfigurationError
 from ..settlement.config import SettlerConfig
 from ..settlement.lock import SettlerLock
-from ..settlement.settler import Settler
+from ..db.uses import ChainScope
+from ..settlement.settler import Settler, clear_holds
 from ._backend import configure_logging, open_backend, recorder_account
 from ._common import add_rpc_argument, say, settings_from
 
@@ -29,9 +30,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"uses that close a batch at once (default {DEFAULTS.max_batch_uses})")
     parser.add_argument("--max-items", type=int, default=DEFAULTS.max_items,
                         help=f"licences per transaction (default {DEFAULTS.max_items})")
-    parser.add_argument("--stuck-after", type=float, default=DEFAULTS.stuck_after_s,
-                        help=f"seconds before a pending transaction is replaced with a higher fee "
-                             f"(default {DEFAULTS.stuck_after_s})")
+    parser.add_argument("--max-in-flight", type=int, default=DEFAULTS.max_in_flight,
+                        help=f"settle transactions in flight at once, each on its own nonce "
+                             f"(default {DEFAULTS.max_in_flight})")
+    parser.add_argument("--clear-holds", action="store_true",
+                        help="first lift every hold that is not a rejection for good (after looking into them: a "
+                             "bad signature or item on file is never retried by itself)")
     parser.add_argument("--wait-lock", type=float, default=0.0,
                         help="seconds to wait for another settler of the same recorder to stop (default: exit)")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -39,8 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     configure_logging(args.verbose)
-    if args.window < 0 or args.max_batch < 1 or args.max_items < 1:
-        raise ConfigurationError("--window must be >= 0, --max-batch and --max-items >= 1")
+    if args.window < 0 or args.max_batch < 1 or args.max_items < 1 or args.max_in_flight < 1:
+        raise ConfigurationError("--window must be >= 0, --max-batch, --max-items and --max-in-flight >= 1")
     settings = settings_from(args)
     backend = open_backend(settings)
     recorder = recorder_account(settings, backend.chain.chain_id)
@@ -51,10 +55,13 @@ def run(args: argparse.Namespace) -> int:
         window_s=args.window,
         max_batch_uses=args.max_batch,
         max_items=args.max_items,
-        stuck_after_s=args.stuck_after,
+        max_in_flight=args.max_in_flight,
     )
     lock = SettlerLock(backend.engine, recorder.address, backend.chain.chain_id)
     lock.acquire(wait=args.wait_lock)
+    if args.clear_holds:
+        say(f"lifted {clear_holds(backend.engine, ChainScope(backend.chain.chain_id, backend.deployment.genesis_hash))} "
+            "holds; their uses are settled again")
     heads = HeadFeed(settings.rpc_url, settings.ws_url, poll_interval=settings.head_poll_interval)
     heads.start()
     try:

@@ -1,16 +1,17 @@
-"""Pending uses, read from the intake's table, grouped per licence into `settle` items with their Merkle roots."""
+"""Pending uses, read from the intake's table, grouped per licence into `settle` items: their Merkle roots, category
+masks, and the holder's signature over each item's last use."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
 from ..chain.merkle import UseTree
-from ..chain.settlement import SettleItem
+from ..chain.settlement import SettleItem, compact_signature
 from ..db.uses import ChainScope, Use
 from ..domain.category_consent import mask_of
 from ..domain.times import aware
@@ -83,17 +84,77 @@ def pending_uses(session: Session, scope: ChainScope, floors: Mapping[int, int])
     return by_license
 
 
+def split_run(run: Sequence[Use], cutoffs: Mapping[int, int] | None = None) -> list[list[Use]]:
+    """A licence's contiguous pending uses cut into items the contract can pay, in order.
+
+    The contract checks one signature per item, over its last use, against the holder at that use's time, and
+    pays the item from that holder's escrow. So an item never spans two signers: on a handed-over licence the
+    seller's uses (paid from the escrow she funded) form their own items, before the buyer's.
+
+    It also refuses an item whose last use was signed at or after the end that applies to any category in its
+    mask. `cutoffs` gives, per usage category, when the twin's revocation of it takes (or took) effect: an item
+    whose uses include such a category ends before a use signed at or after that time, so a use of another
+    category signed later does not take earlier, payable uses down with it.
+    """
+    cutoffs = cutoffs or {}
+    items: list[list[Use]] = []
+    current: list[Use] = []
+    end = None  # the earliest cutoff of the current item's categories
+    for use in run:
+        cut = cutoffs.get(use.category)
+        joined_end = end if cut is None else (cut if end is None else min(end, cut))
+        fits = (
+            current
+            and use.signer.lower() == current[-1].signer.lower()
+            and (joined_end is None or use.used_at < joined_end)
+        )
+        if fits:
+            current.append(use)
+            end = joined_end
+        else:
+            if current:
+                items.append(current)
+            current, end = [use], cut
+    if current:
+        items.append(current)
+    return items
+
+
+def item_of(uses: Sequence[Use]) -> SettleItem:
+    """The settle item of consecutive uses of one licence: their root and mask, and their last report, signed."""
+    last = uses[-1]
+    sig_r, sig_vs = compact_signature(last.signature)
+    return SettleItem(
+        license_id=last.license_id,
+        first_seq=uses[0].seq,
+        count=len(uses),
+        uses_root=UseTree(record_of(u) for u in uses).root,
+        categories=mask_of(u.category for u in uses),
+        use_ref=last.use_ref,
+        category=last.category,
+        territory=last.territory,
+        used_at=last.used_at,
+        sig_r=sig_r,
+        sig_vs=sig_vs,
+    )
+
+
 def plan_items(
     pending: Mapping[int, Sequence[Use]],
     floors: Mapping[int, int],
     *,
     max_uses: int,
     max_items: int,
+    cutoffs: Mapping[int, Mapping[int, int]] | None = None,
+    afford: Callable[[int, Sequence[Use]], int] | None = None,
 ) -> list[PlannedItem]:
-    """One item per licence: its contiguous run of uses from the chain's settled count, oldest licences first.
+    """The items of the next batch: per licence, its contiguous run of uses from the chain's settled count, cut
+    at signer changes and category cutoffs (`split_run`, `cutoffs` per licence), oldest licences first.
 
     A run stops at the first gap (there should be none: the intake numbers gaplessly) because the contract pays
     `count` uses from `firstSeq` on, and a use missing from the tree would be paid without being provable.
+    `afford(licence, uses)` says how many of an item's uses can be paid now (its escrow, the licence's limit);
+    an item cut short ends its licence's part of the batch, since the next item would not follow on chain.
     """
     runs: list[tuple[datetime, int, list[Use]]] = []
     for license_id, uses in pending.items():
@@ -110,13 +171,24 @@ def plan_items(
 
     planned: list[PlannedItem] = []
     budget = max_uses
-    for oldest, license_id, run in runs[:max_items]:
-        if budget <= 0:
+    for oldest, license_id, run in runs:
+        if budget <= 0 or len(planned) >= max_items:
             break
         run = run[:budget]
-        budget -= len(run)
-        root = UseTree(record_of(u) for u in run).root
-        item = SettleItem(license_id=license_id, first_seq=run[0].seq, count=len(run), uses_root=root,
-                          categories=mask_of(u.category for u in run))
-        planned.append(PlannedItem(item=item, use_ids=tuple(u.use_id for u in run if u.use_id is not None), oldest=oldest))
+        for part in split_run(run, (cutoffs or {}).get(license_id)):
+            if len(planned) >= max_items:
+                break  # the rest of the licence's run waits for the next batch (items stay in seq order)
+            payable = len(part) if afford is None else afford(license_id, part)
+            short = payable < len(part)
+            part = part[:payable]
+            if not part:
+                break
+            budget -= len(part)
+            planned.append(PlannedItem(
+                item=item_of(part),
+                use_ids=tuple(u.use_id for u in part if u.use_id is not None),
+                oldest=min(aware(u.accepted_at) for u in part),
+            ))
+            if short:
+                break
     return planned

@@ -15,13 +15,12 @@ class SettlerConfig:
     max_items: int = 400
     # How often the database is polled for new uses while idle.
     poll_s: float = 0.05
-    # A transaction not mined after this long is replaced at the same nonce with a higher fee ...
-    stuck_after_s: float = 30.0
-    # ... at most this many times, after which the settler keeps waiting for one of them.
-    max_replacements: int = 5
+    # Settle transactions in flight at once, each on its own nonce (a licence is in at most one of them). A stuck
+    # or dropped one is replaced or resent by the fee market and the node's pool, not by a timer (`chain.tx_pipeline`).
+    max_in_flight: int = 8
     # Settled counts of every licence with uses are re-read this often (catches reorganisations).
     full_refresh_s: float = 5.0
-    # Licences whose uses were refused by the chain for a curable cause are retried this often.
+    # Licences held for want of escrow are checked this often (lifted once the escrow can pay a use again).
     recheck_rejections_s: float = 10.0
     # After an unexpected error (RPC down, database busy) the loop waits this long before trying again.
     error_backoff_s: float = 1.0

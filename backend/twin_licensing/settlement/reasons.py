@@ -1,57 +1,94 @@
-"""What a settle revert means for the uses of one item: retry, or hold them with a reason the brand can read."""
+"""What a skipped settle item means for its uses: retry, hold them, or reject them for good, with a sentence the
+brand can read.
+
+`settle` skips an item it cannot pay (`SettleItemSkipped`) and pays the rest of the batch. The reasons, their
+sentences and which are final live in `domain.skip_reasons`; this module turns one skip into the settler's answer
+(SPEC section 2):
+- SequenceMismatch: our settled count was stale (a reorganisation, a batch we thought lost was mined): re-read it
+  from the chain and plan again; no hold;
+- InsufficientEscrow: hold until the escrow that pays the item (the licence's, or the seller's for uses signed
+  before a handover) can pay a use again; the settler lifts the hold itself then;
+- SignedAfterEnd, GraceOver, MaxUsesExceeded: nothing later can cure them: the uses are rejected for good;
+- every other reason means the settler built a bad item or holds a bad signature on file: hold with the reason,
+  never retried blindly (an operator clears it: `twinctl settle --clear-holds`).
+The sentence is the domain's, followed by the figures of this licence (its end, grace, escrow, limit).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..chain.settlement import ItemSkip
+from ..domain import skip_reasons
 from ..domain.money import format_money
 from ..domain.times import when
-from ..domain.vocabulary import category_name
-from ..errors import ContractRevert
-
-# Conditions that no later transaction can cure: the licence's expiry and max uses never change.
-PERMANENT = {"LicenseTokenExpired", "LicenseTokenMaxUsesExceeded"}
-# Conditions that concern one licence (its id is the error's first argument) ...
-PER_LICENSE = {
-    "LicenseTokenExpired",
-    "LicenseTokenMaxUsesExceeded",
-    "LicenseTokenInsufficientEscrow",
-}
-# ... or every licence of one twin (the twin id is the first argument).
-PER_TWIN = {"LicenseTokenConsentRevoked"}
-# ... or the items of one twin whose uses include one usage category (twin id, category, effective time).
-PER_TWIN_CATEGORY = {"LicenseTokenCategoryConsentRevoked"}
+from ..domain.use_record import use_label
 
 
 @dataclass(frozen=True)
 class Hold:
-    code: str
+    code: str  # the skip reason's name (TwinTypes.SkipReason)
     reason: str
-    permanent: bool
+    permanent: bool  # rejected for good; otherwise held
+
+    @property
+    def curable(self) -> bool:
+        """Lifted by the settler itself once the cause is gone (the escrow topped up)."""
+        return self.code in {skip_reasons.name(c) for c in skip_reasons.TOP_UP}
 
 
-def hold_for(revert: ContractRevert, *, ended: bool = False) -> Hold | None:
-    """The hold an item's revert calls for, or None if it is not about the item's licence (retry the batch).
-    `ended`: the index says the model ended the (exclusive, idle) licence, which made it expire then."""
-    args = revert.named_args
-    values = list(args.values())
-    if revert.name == "LicenseTokenExpired" and ended:
-        reason = (f"the model ended this exclusive licence on {when(values[1])}, after it had settled no use for the "
-                  "idle period its offer stated, before these uses were settled")
-    elif revert.name == "LicenseTokenExpired":
-        reason = f"the licence expired on {when(values[1])}, before these uses were settled"
-    elif revert.name == "LicenseTokenMaxUsesExceeded":
-        reason = f"the licence allows {values[1]} uses in all and these would make {values[2]}"
-    elif revert.name == "LicenseTokenInsufficientEscrow":
-        reason = (
-            f"the licence's escrow ({format_money(values[2])}) does not cover these uses "
-            f"({format_money(values[1])}), so top up the escrow"
-        )
-    elif revert.name == "LicenseTokenConsentRevoked":
-        reason = f"the model's revocation of consent took effect on {when(values[1])} before these uses were settled"
-    elif revert.name == "LicenseTokenCategoryConsentRevoked":
-        reason = (f"the model's withdrawal of consent to usage category {category_name(values[1])} took effect on "
-                  f"{when(values[2])} before these uses, which include uses in it, were settled")
-    else:
+@dataclass(frozen=True)
+class LicenceFacts:
+    """What the sentences say about the licence, as read from the chain (and the index) when the skip came."""
+
+    end: int | None = None  # licenseEnd: expiry, idle end or revocation, whichever is earliest
+    grace_ends_at: int | None = None
+    ended_idle: bool = False  # the model ended the (exclusive, idle) licence
+    max_uses: int = 0
+    settled: int = 0
+    escrow: int | None = None  # the escrow that pays the item
+    seller_escrow: bool = False  # ... which is the seller's (uses signed before a handover)
+    per_use_fee: int = 0
+    signer: str | None = None  # who signed the item's last use
+
+
+def _details(code: int, skip: ItemSkip, facts: LicenceFacts) -> str:
+    if code == skip_reasons.SIGNED_AFTER_END:
+        ended = f"the licence ended on {when(facts.end)}" if facts.end else ""
+        if ended and facts.ended_idle:
+            ended = (f"the model ended this exclusive licence on {when(facts.end)}, after it had settled no use for "
+                     "the idle period its offer stated")
+        return f"{use_label(skip.first_seq + skip.count - 1)} was signed at or after that end" + (
+            f"; {ended}" if ended else "")
+    if code == skip_reasons.GRACE_OVER:
+        parts = []
+        if facts.end:
+            parts.append(("the model ended this exclusive licence" if facts.ended_idle else "the licence ended")
+                         + f" on {when(facts.end)}")
+        if facts.grace_ends_at:
+            parts.append(f"its grace period ended on {when(facts.grace_ends_at)}")
+        return "; ".join(parts)
+    if code == skip_reasons.MAX_USES_EXCEEDED:
+        return f"the licence allows {facts.max_uses} uses in all and these would make {facts.settled + skip.count}"
+    if code == skip_reasons.INSUFFICIENT_ESCROW:
+        cost = format_money(skip.count * facts.per_use_fee)
+        held = format_money(facts.escrow) if facts.escrow is not None else "less"
+        if facts.seller_escrow:
+            return (f"these uses were signed by the seller before the licence's handover and are paid only from the "
+                    f"escrow the seller left then ({held}), short of their {cost}")
+        return f"the escrow holds {held}, these uses cost {cost}"
+    if code == skip_reasons.NOT_HOLDER and facts.signer:
+        return f"it was signed by {facts.signer}"
+    return f"{use_label(skip.first_seq)} to {use_label(skip.first_seq + skip.count - 1)}"
+
+
+def hold_for(skip: ItemSkip, facts: LicenceFacts) -> Hold | None:
+    """The hold a skipped item calls for, or None when the settler should re-read the chain and plan again."""
+    code = skip.reason
+    if code in skip_reasons.RESYNC:
         return None
-    return Hold(code=revert.name, reason=reason, permanent=revert.name in PERMANENT)
+    details = _details(code, skip, facts)
+    reason = skip_reasons.sentence(code) + (f" ({details})" if details else "")
+    if code not in skip_reasons.FINAL and code not in skip_reasons.TOP_UP:
+        reason += "; they wait until an operator looks into it"
+    return Hold(code=skip_reasons.name(code), reason=reason, permanent=skip_reasons.is_final(code))

@@ -6,6 +6,12 @@ reverts instead of paying twice. Why no use is dropped: a use stays pending as l
 or above its licence's on-chain settled count, whatever this process remembers, so a lost transaction, a crash or
 a reorganisation only delays it. What this process keeps (submissions) is for people and for recovery, never for
 deciding what is paid.
+
+Why nothing the holder did not sign is paid: each item carries the holder's signature over its last use (stored by
+the intake with the use), and the contract pays an item only to that signature's count, from the escrow of whoever
+held the licence when the use was signed (`batch.split_run` cuts items at signer changes for that). An item the
+contract cannot pay is skipped with a reason (`SettleItemSkipped`) while the rest of the batch settles; the settler
+reads those events from the receipt and retries, holds or rejects the item's uses (`reasons`).
 """
 
 from __future__ import annotations
@@ -14,30 +20,25 @@ import logging
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from typing import Callable, Sequence
 
 from sqlalchemy import Engine, delete, func, select
 from sqlmodel import Session
 
 from ..chain.heads import HeadFeed
-from ..chain.settlement import NonceTooLowError, SettleItem, SettlementClient, SignedSettle
-from ..db.submissions import (
-    DROPPED,
-    FAILED,
-    MINED,
-    SENDING,
-    SettleSubmission,
-    SettleSubmissionItem,
-    SettleTransaction,
-    UseRejection,
-)
+from ..chain.settlement import ItemSkip, LicenseChainState, SettlementClient, skips_of
+from ..db.submissions import UseRejection
 from ..errors import ContractRevert, TransactionError
 from ..db.license_state import License
+from ..db.registry_state import Twin
 from ..db.uses import ChainScope, Use
-from .batch import PlannedItem, max_seqs, max_seqs_since, pending_summary, pending_uses, plan_items
+from ..domain import category_consent, skip_reasons
+from .batch import max_seqs, max_seqs_since, pending_summary, pending_uses, plan_items
 from .config import SettlerConfig
-from .reasons import PER_TWIN, PER_TWIN_CATEGORY, hold_for
+from .inflight import REVERTED, RETRY, SETTLED, Finished, InFlight, Span
+from .reasons import Hold, LicenceFacts, hold_for
 
 log = logging.getLogger("twin_licensing.settler")
 
@@ -77,12 +78,16 @@ class Settler:
         self.config = config or SettlerConfig()
         self.floors: dict[int, int] = {}  # on-chain settled count per licence, as last read or made so by us
         self.twin_of: dict[int, int] = {}
+        # Escrow, fee and limit per licence (and the seller's escrow after a handover), as last read, minus what
+        # our own settlements spent since: what a batch may ask of each licence without being skipped.
+        self.states: dict[int, LicenseChainState] = {}
         self._last_full_refresh = float("-inf")
         self._last_recheck = float("-inf")
         self._recent: deque[tuple[str, str]] = deque(maxlen=4)  # (tx hash, block hash) of recent mined batches
-        # Set while a recorded submission's fate is unknown (an error escaped between recording and its receipt):
-        # the next step resolves it before sending anything else.
-        self._unresolved = False
+        # The settle transactions in flight, each on its own nonce: a licence with one in flight is not planned
+        # again until it resolves, the others go on in new transactions (`inflight`, `chain.tx_pipeline`).
+        self.inflight = InFlight(engine, client, self.scope, heads=heads, max_in_flight=self.config.max_in_flight)
+        self._license_token = deployment.license_token
         # Highest sequence number reported per licence, kept up to date from the uses added since `_use_mark`
         # (and rebuilt by every full refresh, which also covers ids committed out of order on PostgreSQL).
         self._highest: dict[int, int] = {}
@@ -100,6 +105,11 @@ class Settler:
                 log.warning("settle step failed, retrying: %s", exc)
                 stop.wait(self.config.error_backoff_s)
                 continue
+            except ContractRevert as revert:
+                # Not about an item (those are skipped, never reverted): paused, or the recorder lost its role.
+                log.warning("settle would revert for the whole batch (%s); waiting", revert)
+                stop.wait(self.config.error_backoff_s)
+                continue
             except Exception:  # noqa: BLE001 - a settler that dies stops every payment: log and go on
                 log.exception("unexpected error in the settler; retrying")
                 stop.wait(self.config.error_backoff_s)
@@ -108,74 +118,22 @@ class Settler:
                 stop.wait(self.config.poll_s)
 
     def reconcile(self) -> None:
-        """After a start or a crash: settle the fate of every recorded in-flight transaction, wait out any other
-        pending transaction of the recorder, then read the chain's settled counts. Nothing is sent before."""
-        with Session(self.engine) as session:
-            open_ids = session.execute(
-                select(SettleSubmission.submission_id)
-                .where(
-                    SettleSubmission.chain_id == self.chain_id,
-                    SettleSubmission.genesis_hash == self.scope.genesis_hash,
-                    SettleSubmission.recorder == self.recorder,
-                    SettleSubmission.status == SENDING,
-                )
-                .order_by(SettleSubmission.nonce)
-            ).scalars().all()
-        for submission_id in open_ids:
-            self._resolve(submission_id)
-        deadline = time.monotonic() + self.config.stuck_after_s
-        nonces = self.client.nonces()
-        while nonces.pending > nonces.mined and time.monotonic() < deadline:
-            time.sleep(0.2)
-            nonces = self.client.nonces()
-        if nonces.pending > nonces.mined:
-            log.warning(
-                "recorder %s still has %d unknown transactions pending; settling anyway (the chain rejects overlaps)",
-                self.recorder,
-                nonces.pending - nonces.mined,
-            )
+        """After a start or a crash: put every recorded transaction back in flight (mined ones are answered, dropped
+        ones sent again), then read the chain's settled counts. Nothing new is sent before."""
+        finished = self.inflight.restore()
+        for done in finished:
+            self._on_finished(done)
         self.refresh_all()
-        log.info("reconciled: %d licences with uses, %d submissions resolved", len(self.floors), len(open_ids))
-
-    def _resolve(self, submission_id: int) -> None:
-        with Session(self.engine) as session:
-            submission = session.get(SettleSubmission, submission_id)
-            txs = session.execute(
-                select(SettleTransaction)
-                .where(SettleTransaction.submission_id == submission_id)
-                .order_by(SettleTransaction.created_at)
-            ).scalars().all()
-            items = self._items_of(session, submission_id)
-            hashes = [tx.tx_hash for tx in txs]
-            latest = txs[-1] if txs else None
-        for tx_hash in hashes:
-            receipt = self.client.receipt(tx_hash)
-            if receipt is not None:
-                self._finish(submission_id, receipt.tx_hash, receipt.succeeded, receipt.block_number,
-                             receipt.block_hash, receipt.gas_used, items)
-                return
-        if latest is not None and any(self.client.is_known(h) for h in hashes):
-            signed = SignedSettle(
-                tx_hash=latest.tx_hash,
-                nonce=submission.nonce,
-                gas=latest.gas,
-                max_fee_per_gas=int(latest.max_fee_per_gas),
-                max_priority_fee_per_gas=int(latest.max_priority_fee_per_gas),
-                raw=latest.raw,
-            )
-            self._await(submission_id, items, signed, hashes)
-            return
-        # Never broadcast (the crash came between recording and sending) or evicted: its uses are still pending
-        # by the chain's counts and go into a new batch.
-        self._mark(submission_id, DROPPED, error="not mined and unknown to the node after a restart")
+        log.info("reconciled: %d licences with uses, %d submissions in flight, %d resolved", len(self.floors),
+                 len(self.inflight), len(finished))
 
     # ------------------------------------------------------------------ one batch
 
     def step(self) -> StepResult:
-        """Sends one batch if one is due; returns what was sent."""
-        if self._unresolved:
-            self.reconcile()
-            self._unresolved = False
+        """Answers the transactions that finished, then sends one batch if one is due; returns what was sent (and,
+        when its transaction was mined at once, as on an automining node, how it went)."""
+        for done in self.inflight.poll():
+            self._on_finished(done)
         now = time.monotonic()
         new_block = self._new_block()
         if self._last_full_refresh == float("-inf") or (new_block and (
@@ -184,8 +142,12 @@ class Settler:
         if new_block and now - self._last_recheck >= self.config.recheck_rejections_s:
             self._recheck_rejections()
 
+        if not self.inflight.has_room():
+            return StepResult()
         with Session(self.engine) as session:
             floors = self._candidate_floors(session)
+            busy = self.inflight.busy()
+            floors = {lid: floor for lid, floor in floors.items() if lid not in busy}
             if not floors:
                 return StepResult()
             summary = pending_summary(session, self.scope, floors)
@@ -195,13 +157,30 @@ class Settler:
             if summary.uses < self.config.max_batch_uses and age < self.config.window_s:
                 return StepResult()
             pending = pending_uses(session, self.scope, floors)
-            planned = plan_items(
-                pending, floors, max_uses=self.config.max_batch_uses, max_items=self.config.max_items
-            )
-        planned, gas = self._simulate_and_prune(planned)
+            cutoffs = self._cutoffs(session, list(pending))
+        starved: list[tuple[ItemSkip, LicenceFacts]] = []
+        planned = plan_items(
+            pending, floors, max_uses=self.config.max_batch_uses, max_items=self.config.max_items,
+            cutoffs=cutoffs, afford=self._affordable(floors, starved),
+        )
+        if starved:
+            self._hold_all(starved)
         if not planned:
             return StepResult()
-        return self._submit(planned, gas)
+        # The estimate is the batch's gas limit; it reverts only for the whole batch (paused, the recorder's role
+        # gone): an item the contract cannot pay is skipped inside the transaction and read from its receipt.
+        items = [p.item for p in planned]
+        handle = self.inflight.submit(items, self.client.simulate(items))
+        # One look at once: on an automining node it is mined already, and answering it now saves a round.
+        result = StepResult(uses=handle.uses, tx_hash=handle.tx_hash)
+        for done in self.inflight.poll(force=True):
+            self._on_finished(done)
+            if done.handle.submission_id == handle.submission_id:
+                skipped = self._skipped(done)
+                result = StepResult(
+                    uses=sum(s.count for s in done.handle.spans if (s.license_id, s.first_seq) not in skipped),
+                    tx_hash=done.tx_hash, gas_used=done.gas_used, succeeded=done.outcome == SETTLED)
+        return result
 
     def _candidate_floors(self, session: Session) -> dict[int, int]:
         """Licences that have uses at or above their settled count and are not held, with that count."""
@@ -223,6 +202,57 @@ class Settler:
             if lid in self.floors and lid not in held and top >= self.floors[lid]
         }
 
+    def _cutoffs(self, session: Session, license_ids: list[int]) -> dict[int, dict[int, int]]:
+        """Per licence, when each revoked usage category of its twin stops (index): items are cut before a use
+        signed at or after it, so that a later use of another category does not take payable uses down with it."""
+        twins = {self.twin_of[lid] for lid in license_ids if lid in self.twin_of}
+        if not twins:
+            return {}
+        rows = session.execute(
+            select(Twin.twin_id, Twin.category_revocations).where(
+                Twin.chain_id == self.chain_id, Twin.twin_id.in_(sorted(twins)), Twin.category_revocations != ""
+            )
+        ).all()
+        by_twin = {twin_id: category_consent.parse(text) for twin_id, text in rows}
+        return {lid: by_twin[self.twin_of[lid]] for lid in license_ids if self.twin_of.get(lid) in by_twin}
+
+    def _affordable(self, floors: dict[int, int], starved: list) -> Callable[[int, Sequence[Use]], int]:
+        """How many uses of an item (one signer's consecutive uses) the escrow that pays it, and the licence's
+        limit, allow now, spending down per batch. A licence that cannot pay its very next use is recorded in
+        `starved` (held without sending: the contract would skip it for the same reason)."""
+        escrows: dict[tuple[int, bool], int] = {}
+        remaining: dict[int, int] = {}
+
+        def afford(license_id: int, uses: Sequence[Use]) -> int:
+            state = self.states.get(license_id)
+            if state is None:
+                return len(uses)
+            first = uses[0]
+            n = len(uses)
+            code = skip_reasons.INSUFFICIENT_ESCROW
+            if state.max_uses:
+                left = remaining.setdefault(license_id, max(0, state.max_uses - floors[license_id]))
+                n = min(n, left)
+                code = skip_reasons.MAX_USES_EXCEEDED
+            sellers = state.handover is not None and state.handover.pays(first.signer, first.used_at)
+            if state.per_use_fee and n:
+                key = (license_id, sellers)
+                escrow = escrows.setdefault(key, state.handover.seller_escrow if sellers else state.escrow)
+                n = min(n, escrow // state.per_use_fee)
+                escrows[key] = escrow - n * state.per_use_fee
+                code = skip_reasons.INSUFFICIENT_ESCROW
+            if state.max_uses:
+                remaining[license_id] -= n
+            if n == 0 and first.seq == floors[license_id]:
+                skip = ItemSkip(license_id, first.seq, len(uses), code)
+                starved.append((skip, LicenceFacts(
+                    max_uses=state.max_uses, settled=floors[license_id], per_use_fee=state.per_use_fee,
+                    escrow=state.handover.seller_escrow if sellers else state.escrow, seller_escrow=sellers,
+                )))
+            return n
+
+        return afford
+
     def refresh_all(self) -> None:
         with Session(self.engine) as session:
             # The mark first: a use added between the two reads is then counted, at worst twice, never missed.
@@ -236,9 +266,11 @@ class Settler:
         for lid, state in states.items():
             self.floors[lid] = state.uses_settled
             self.twin_of[lid] = state.twin_id
+            self.states[lid] = state
         for lid in license_ids:
             if lid not in states:  # not on this chain (any more): a reorganisation undid its purchase
                 self.floors.pop(lid, None)
+                self.states.pop(lid, None)
 
     def _new_block(self) -> bool:
         """Whether the chain may have moved since the last step: a new head was announced (always, without a feed)."""
@@ -262,55 +294,70 @@ class Settler:
                 return True
         return False
 
-    def _simulate_and_prune(self, planned: list[PlannedItem]) -> tuple[list[PlannedItem], int]:
-        """Leaves out the items that would make the batch revert, holding their uses when the cause is theirs."""
-        while planned:
-            try:
-                return planned, self.client.simulate([p.item for p in planned])
-            except ContractRevert as revert:
-                planned = self._prune(planned, revert)
-        return [], 0
+    # ------------------------------------------------------------------ skips and holds
 
-    def _prune(self, planned: list[PlannedItem], revert: ContractRevert) -> list[PlannedItem]:
-        first = next(iter(revert.named_args.values()), None)
-        if revert.name == "LicenseTokenSequenceMismatch":
-            # Our count was stale (a reorganisation, or a batch we thought lost was mined): take the chain's.
-            self.floors[int(first)] = int(revert.named_args.get("expected", list(revert.named_args.values())[1]))
-            return [p for p in planned if p.item.license_id != first]
-        if revert.name == "LicenseTokenUnknownLicense":
-            self.floors.pop(int(first), None)
-            return [p for p in planned if p.item.license_id != first]
-        hold = hold_for(revert, ended=revert.name == "LicenseTokenExpired" and self._ended(int(first)))
-        if hold is None:
-            raise revert  # not about one item (paused, role missing): the whole batch waits
-        if revert.name in PER_TWIN:
-            hit = [p for p in planned if self.twin_of.get(p.item.license_id) == first]
-        elif revert.name in PER_TWIN_CATEGORY:
-            bit = 1 << int(revert.named_args["category"])
-            hit = [p for p in planned if self.twin_of.get(p.item.license_id) == first and p.item.categories & bit]
-        else:
-            hit = [p for p in planned if p.item.license_id == first]
-        if not hit:
-            raise revert
+    def _apply_skips(self, skips: Sequence[ItemSkip]) -> None:
+        """Answers each skipped item (`reasons`): re-reads the chain's counts of the licences concerned, then holds
+        or rejects the uses of every skip that is not a stale count."""
+        license_ids = sorted({s.license_id for s in skips})
+        self._refresh(license_ids)
+        holding = [s for s in skips if s.reason not in skip_reasons.RESYNC]
+        if not holding:
+            return
+        ends = self.client.license_ends({s.license_id for s in holding})
+        found = []
+        for skip in holding:
+            state = self.states.get(skip.license_id)
+            last = self._last_use(skip.license_id, skip.first_seq + skip.count - 1)
+            end, grace_ends_at = ends.get(skip.license_id, (None, None))
+            sellers = state is not None and state.handover is not None and last is not None and state.handover.pays(*last)
+            found.append((skip, LicenceFacts(
+                end=end,
+                grace_ends_at=grace_ends_at,
+                ended_idle=self._ended(skip.license_id),
+                max_uses=state.max_uses if state else 0,
+                settled=state.uses_settled if state else 0,
+                escrow=(state.handover.seller_escrow if sellers else state.escrow) if state else None,
+                seller_escrow=bool(sellers),
+                per_use_fee=state.per_use_fee if state else 0,
+                signer=last[0] if last is not None else None,
+            )))
+        self._hold_all(found)
+
+    def _hold_all(self, found: Sequence[tuple[ItemSkip, LicenceFacts]]) -> None:
+        """Records a hold (or a rejection for good) per licence, from the first use that cannot settle."""
         with Session(self.engine) as session:
-            for p in hit:
-                log.warning("holding uses of licence %d from seq %d: %s", p.item.license_id, p.item.first_seq, hold.reason)
-                existing = session.get(UseRejection, (self.chain_id, self.scope.genesis_hash, p.item.license_id))
-                if existing is None:
-                    session.add(
-                        UseRejection(
-                            chain_id=self.chain_id,
-                            genesis_hash=self.scope.genesis_hash,
-                            license_id=p.item.license_id,
-                            from_seq=p.item.first_seq,
-                            code=hold.code,
-                            reason=hold.reason,
-                            permanent=hold.permanent,
-                        )
-                    )
+            for skip, facts in found:
+                hold: Hold | None = hold_for(skip, facts)
+                if hold is None:
+                    continue
+                key = (self.chain_id, self.scope.genesis_hash, skip.license_id)
+                existing = session.get(UseRejection, key)
+                if existing is not None and existing.from_seq <= skip.first_seq:
+                    continue  # an earlier use of the licence is held already: that is the one to tell
+                log.warning("%s uses of licence %d from seq %d: %s", "rejecting" if hold.permanent else "holding",
+                            skip.license_id, skip.first_seq, hold.reason)
+                if existing is not None:
+                    session.delete(existing)
+                    session.flush()
+                session.add(UseRejection(
+                    chain_id=self.chain_id,
+                    genesis_hash=self.scope.genesis_hash,
+                    license_id=skip.license_id,
+                    from_seq=skip.first_seq,
+                    code=hold.code,
+                    reason=hold.reason,
+                    permanent=hold.permanent,
+                ))
             session.commit()
-        hit_ids = {p.item.license_id for p in hit}
-        return [p for p in planned if p.item.license_id not in hit_ids]
+
+    def _last_use(self, license_id: int, seq: int) -> tuple[str, int] | None:
+        """(signer, used_at) of a use: whose escrow pays the item it ends, and who signed it."""
+        with Session(self.engine) as session:
+            row = session.execute(
+                select(Use.signer, Use.used_at).where(*self.scope.uses(), Use.license_id == license_id, Use.seq == seq)
+            ).first()
+        return (row[0], int(row[1])) if row is not None else None
 
     def _ended(self, license_id: int) -> bool:
         """Whether the index says the model ended the licence for being idle (issue 10)."""
@@ -320,33 +367,34 @@ class Settler:
             ).scalar() is not None
 
     def _recheck_rejections(self) -> None:
-        """Lifts holds whose cause is gone (consent granted again, escrow topped up) so their uses settle."""
+        """Lifts the holds for want of escrow once the escrow that pays the held use can pay a use again. Other
+        holds stay: a bad signature or a bad item is never retried blindly, and final ones are final."""
         self._last_recheck = time.monotonic()
+        curable = skip_reasons.name(skip_reasons.INSUFFICIENT_ESCROW)
         with Session(self.engine) as session:
             holds = session.execute(
                 select(UseRejection).where(
                     UseRejection.chain_id == self.chain_id,
                     UseRejection.genesis_hash == self.scope.genesis_hash,
                     UseRejection.permanent.is_(False),
+                    UseRejection.code == curable,
                 )
             ).scalars().all()
             if not holds:
                 return
             self._refresh([h.license_id for h in holds])
             for hold in holds:
-                floor = self.floors.get(hold.license_id)
-                if floor is None:
+                state = self.states.get(hold.license_id)
+                if state is None:
                     continue
-                pending = pending_uses(session, self.scope, {hold.license_id: floor})
-                planned = plan_items(pending, {hold.license_id: floor}, max_uses=self.config.max_batch_uses, max_items=1)
-                lift = not planned
-                if planned:
-                    try:
-                        self.client.simulate([planned[0].item])
-                        lift = True
-                    except ContractRevert:
-                        lift = False
-                if lift:
+                use = session.execute(select(Use).where(
+                    *self.scope.uses(), Use.license_id == hold.license_id, Use.seq == max(hold.from_seq,
+                                                                                          state.uses_settled))
+                ).scalars().first()
+                sellers = use is not None and state.handover is not None and state.handover.pays(use.signer,
+                                                                                                  use.used_at)
+                escrow = state.handover.seller_escrow if sellers else state.escrow
+                if use is None or escrow >= state.per_use_fee:
                     log.info("lifting the hold on licence %d (%s): its uses can settle now", hold.license_id, hold.code)
                     session.delete(hold)
                 else:
@@ -354,186 +402,56 @@ class Settler:
                     session.add(hold)
             session.commit()
 
-    # ------------------------------------------------------------------ send and wait
+    # ------------------------------------------------------------------ transactions that finished
 
-    def _submit(self, planned: list[PlannedItem], gas: int) -> StepResult:
-        items = [p.item for p in planned]
-        uses = sum(i.count for i in items)
-        nonce = self.client.nonces().pending
-        signed = self.client.prepare(items, nonce=nonce, gas_estimate=gas)
-        # Write-ahead: the transaction is on record before it can exist anywhere else.
-        with Session(self.engine) as session:
-            submission = SettleSubmission(
-                chain_id=self.chain_id,
-                genesis_hash=self.scope.genesis_hash,
-                recorder=self.recorder,
-                nonce=nonce,
-                tx_hash=signed.tx_hash,
-                status=SENDING,
-                uses=uses,
-            )
-            session.add(submission)
-            session.flush()
-            submission_id = submission.submission_id
-            assert submission_id is not None
-            for item in items:
-                session.add(
-                    SettleSubmissionItem(
-                        submission_id=submission_id,
-                        license_id=item.license_id,
-                        first_seq=item.first_seq,
-                        count=item.count,
-                        uses_root=item.uses_root,
-                        categories=item.categories,
-                    )
-                )
-            session.add(self._tx_row(submission_id, signed))
-            session.commit()
-        self._unresolved = True
-        result = self._send_and_await(submission_id, items, signed)
-        self._unresolved = False
-        return result
+    def _skipped(self, done: Finished) -> set[tuple[int, int]]:
+        return {(k.license_id, k.first_seq) for k in skips_of(done.logs, self._license_token)}
 
-    def _send_and_await(self, submission_id: int, items: list[SettleItem], signed: SignedSettle) -> StepResult:
-        try:
-            self.client.send(signed)
-        except NonceTooLowError as exc:
-            self._mark(submission_id, DROPPED, error=str(exc))
-            return StepResult()
-        except ContractRevert as revert:
-            # Hardhat in automine mode mines a reverting transaction and reports the revert on sending.
-            receipt = self.client.receipt(signed.tx_hash)
-            if receipt is not None:
-                self._finish(submission_id, receipt.tx_hash, False, receipt.block_number, receipt.block_hash,
-                             receipt.gas_used, items, error=str(revert))
-            else:
-                self._mark(submission_id, DROPPED, error=str(revert))
-            self.refresh_all()
-            return StepResult()
-        return self._await(submission_id, items, signed, [signed.tx_hash])
-
-    def _await(self, submission_id: int, items: list[SettleItem], signed: SignedSettle, hashes: list[str]) -> StepResult:
-        """Waits for one of the submission's transactions; replaces the latest with a higher fee when stuck."""
-        replacements = 0
-        since = time.monotonic()
-        delay = 0.01
-        while True:
-            seen = self.heads.sequence if self.heads is not None else 0
-            receipts = self.client.receipts(hashes)
-            for tx_hash in reversed(hashes):
-                receipt = receipts.get(tx_hash)
-                if receipt is not None:
-                    self._finish(submission_id, receipt.tx_hash, receipt.succeeded, receipt.block_number,
-                                 receipt.block_hash, receipt.gas_used, items)
-                    return StepResult(
-                        uses=sum(i.count for i in items),
-                        tx_hash=receipt.tx_hash,
-                        gas_used=receipt.gas_used,
-                        succeeded=receipt.succeeded,
-                    )
-            if self.client.mined_nonce() > signed.nonce and not any(self.client.receipts(hashes).values()):
-                # The nonce went to a transaction we do not know: ours were replaced or the chain moved on.
-                self._mark(submission_id, DROPPED, error=f"nonce {signed.nonce} used by another transaction")
-                self.refresh_all()
-                return StepResult()
-            if time.monotonic() - since >= self.config.stuck_after_s and replacements < self.config.max_replacements:
-                signed = self.client.bump(items, signed)
-                with Session(self.engine) as session:
-                    session.add(self._tx_row(submission_id, signed))
-                    row = session.get(SettleSubmission, submission_id)
-                    row.tx_hash = signed.tx_hash
-                    row.updated_at = _now()
-                    session.add(row)
-                    session.commit()
-                hashes.append(signed.tx_hash)
-                replacements += 1
-                since = time.monotonic()
-                log.warning("settlement nonce %d stuck; replaced by %s (fee %d)", signed.nonce, signed.tx_hash,
-                            signed.max_fee_per_gas)
-                try:
-                    self.client.send(signed)
-                except NonceTooLowError:
-                    pass  # one of ours was mined meanwhile: the next loop finds its receipt
-                except ContractRevert:
-                    pass
-            if self.heads is not None and self.heads.subscribed.is_set():
-                # A receipt can only appear with a new block: wait for it (the timeout is a safety net, and the
-                # moment a stuck transaction is due for replacement).
-                due = (self.config.stuck_after_s - (time.monotonic() - since)
-                       if replacements < self.config.max_replacements else 5.0)
-                self.heads.wait_for_next(seen, timeout=max(0.05, min(due, 5.0)))
-            else:
-                time.sleep(delay)
-                delay = min(delay * 2, 0.25)
-
-    def _finish(
-        self,
-        submission_id: int,
-        tx_hash: str,
-        succeeded: bool,
-        block_number: int,
-        block_hash: str,
-        gas_used: int,
-        items: list[SettleItem],
-        error: str | None = None,
-    ) -> None:
-        if succeeded:
-            for item in items:
-                self.floors[item.license_id] = max(self.floors.get(item.license_id, 0), item.first_seq + item.count)
-            self._recent.append((tx_hash, block_hash))
-        else:
-            if error is None:
-                error = str(self.client.explain_failure(tx_hash, block_number))
-            log.warning("settlement %s reverted: %s", tx_hash, error)
+    def _on_finished(self, done: Finished) -> None:
+        """Everything a finished settle means (its row's status is `inflight`'s): settled counts and escrows of the
+        paid items, the answer to each skipped one, or the counts to read again."""
+        spans = done.handle.spans
+        if done.outcome == SETTLED:
+            skips = skips_of(done.logs, self._license_token)
+            skipped = {(k.license_id, k.first_seq) for k in skips}
+            for span in spans:
+                if (span.license_id, span.first_seq) in skipped:
+                    continue
+                self.floors[span.license_id] = max(self.floors.get(span.license_id, 0), span.first_seq + span.count)
+                self._spent(span)
+            if done.tx_hash and done.block_hash:
+                self._recent.append((done.tx_hash, done.block_hash))
+            if skips:
+                self._apply_skips(skips)
+        elif done.outcome == REVERTED:
             self._last_full_refresh = float("-inf")  # re-read every count before the next batch
-        with Session(self.engine) as session:
-            row = session.get(SettleSubmission, submission_id)
-            row.status = MINED if succeeded else FAILED
-            row.tx_hash = tx_hash
-            row.block_number = block_number
-            row.block_hash = block_hash
-            row.gas_used = gas_used
-            row.error = error
-            row.updated_at = _now()
-            session.add(row)
-            session.commit()
+        elif done.outcome == RETRY:
+            # Its nonce went to a transaction that is none of ours: what it carried is pending by the chain's counts.
+            self._refresh(sorted(done.handle.license_ids))
 
-    def _mark(self, submission_id: int, status: str, error: str | None = None) -> None:
-        with Session(self.engine) as session:
-            row = session.get(SettleSubmission, submission_id)
-            row.status = status
-            row.error = error
-            row.updated_at = _now()
-            session.add(row)
-            session.commit()
-
-    @staticmethod
-    def _items_of(session: Session, submission_id: int) -> list[SettleItem]:
-        rows = session.execute(
-            select(SettleSubmissionItem)
-            .where(SettleSubmissionItem.submission_id == submission_id)
-            .order_by(SettleSubmissionItem.id)
-        ).scalars()
-        return [SettleItem(r.license_id, r.first_seq, r.count, r.uses_root, r.categories) for r in rows]
-
-    @staticmethod
-    def _tx_row(submission_id: int, signed: SignedSettle) -> SettleTransaction:
-        return SettleTransaction(
-            tx_hash=signed.tx_hash,
-            submission_id=submission_id,
-            gas=signed.gas,
-            max_fee_per_gas=str(signed.max_fee_per_gas),
-            max_priority_fee_per_gas=str(signed.max_priority_fee_per_gas),
-            raw=signed.raw,
-        )
+    def _spent(self, span: Span) -> None:
+        """Takes a paid item's cost off the escrow that paid it, as the contract did (until the next read)."""
+        state = self.states.get(span.license_id)
+        if state is None:
+            return
+        cost = span.count * state.per_use_fee
+        handover = state.handover
+        last = self._last_use(span.license_id, span.first_seq + span.count - 1)
+        if handover is not None and last is not None and handover.pays(*last):
+            state = replace(state, handover=replace(handover, seller_escrow=max(0, handover.seller_escrow - cost)))
+        else:
+            state = replace(state, escrow=max(0, state.escrow - cost))
+        self.states[span.license_id] = replace(state, uses_settled=span.first_seq + span.count)
 
 
 def clear_holds(engine: Engine, scope: ChainScope) -> int:
-    """Deletes every hold of a chain (an operator's reset); returns how many there were."""
+    """Deletes every hold of a chain that is not a rejection for good (an operator's reset after looking into
+    them); returns how many there were."""
     with Session(engine) as session:
         result = session.execute(
             delete(UseRejection).where(
-                UseRejection.chain_id == scope.chain_id, UseRejection.genesis_hash == scope.genesis_hash
+                UseRejection.chain_id == scope.chain_id, UseRejection.genesis_hash == scope.genesis_hash,
+                UseRejection.permanent.is_(False),
             )
         )
         session.commit()
