@@ -231,10 +231,6 @@ class Model:
     def total_owed(self) -> int:
         return sum(self.split.values()) + sum(t.pool for t in self.twins.values())
 
-    def revoked(self, twin_id: int, now: int) -> bool:
-        at = self.twins[twin_id].revoked_at
-        return at != 0 and now >= at
-
     def revoked_mask(self, twin_id: int) -> int:
         """Categories of the twin revoked, pending or in effect: offers and purchases including them are refused."""
         return sum(1 << c for c in self.twins[twin_id].categories_revoked)
@@ -784,8 +780,9 @@ class Run:
                 raise Refused("LicenseTokenZeroAmount")
             if now >= lic.expiry:
                 raise Refused("LicenseTokenExpired", licence_id, lic.expiry)
-            if m.revoked(lic.twin, now):
-                raise Refused("LicenseTokenConsentRevoked", lic.twin, m.twins[lic.twin].revoked_at)
+            end = m.licence_end(lic)  # a revocation that took effect, even one granted again since
+            if now >= end:
+                raise Refused("LicenseTokenConsentRevoked", lic.twin, end)
             if lic.escrow + amount > UINT64_MAX:
                 raise Refused("LicenseTokenEscrowTooLarge", lic.escrow + amount, UINT64_MAX)
             m.require_funds(payer, amount)
@@ -965,6 +962,8 @@ class Run:
             return skip.SIGNED_AFTER_END, None
         if now >= m.grace_ends(end, now):
             return skip.GRACE_OVER, None
+        if from_seller and now >= m.grace_ends(lic.handed_at, now):
+            return skip.GRACE_OVER, None  # the seller may have taken her escrow back by now
         if lic.used + count > lic.max_uses:
             return skip.MAX_USES_EXCEEDED, None
         amount = count * lic.fee

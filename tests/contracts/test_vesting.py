@@ -5,7 +5,7 @@ exactly the rest."""
 
 import pytest
 
-from kit.signed_items import SIGNED_AFTER_END, conserved, ledger, mine_at, unchanged
+from kit.signed_items import GRACE, SIGNED_AFTER_END, conserved, ledger, mine_at, unchanged
 from kit.twin_env import DAY, EXCLUSIVITY_MINIMUM, GAS, IDLE, NOTICE, SOCIAL, EU, USDC, Terms
 
 UPFRONT = 1_000_003  # not a multiple of 4: the quarters round down
@@ -236,4 +236,28 @@ def test_an_idle_exclusive_licence_ended_by_the_model_refunds_the_rest_of_its_te
     env.tx(a.agency, "LicenseToken", "withdraw")
     assert env.balance(a.model) + env.balance(a.agency) == vested
     assert env.balance(a.brand) == EXCLUSIVITY_MINIMUM - vested
+    conserved(env)
+
+
+def test_revoking_every_category_of_a_licence_refunds_it_like_a_whole_revocation(env, a, twin):
+    """Issue 11's attack 3 through categories: a model who sells a licence and then revokes each of its categories
+    (instead of the whole twin) must not keep the upfront fee for a term the brand can no longer use. Once the last
+    of its categories is withdrawn, the licence ends: the unvested part is refunded and the escrow freed after the
+    grace."""
+    terms = Terms(upfront_fee=UPFRONT, duration=TERM, categories=SOCIAL)
+    license_id = env.buy(a.brand, env.publish(a.model, twin, terms), USDC)
+    started = env.terms(license_id).started_at
+    env.next_block_at(started + DAY)
+    env.tx(a.model, "TwinRegistry", "revokeCategoryConsent", twin, 1, gas=GAS)  # social, its only category
+    effective = started + DAY + NOTICE
+    assert env.call("LicenseToken", "licenseEnd", license_id) == effective
+    mine_at(env, effective + 1)
+    vested = vested_at(UPFRONT, started, TERM, effective)
+    result = env.tx(a.brand, "LicenseToken", "reclaimUnvested", license_id)
+    assert env.event(result, "LicenseToken", "UpfrontRefunded")["amount"] == UPFRONT - vested
+    env.refused(a.brand, "LicenseToken", "reclaimEscrow", license_id,
+                error="LicenseTokenInGrace", error_args=(license_id, effective + GRACE))
+    mine_at(env, effective + GRACE)
+    env.tx(a.brand, "LicenseToken", "reclaimEscrow", license_id)
+    assert env.balance(a.brand) == UPFRONT - vested + USDC
     conserved(env)
