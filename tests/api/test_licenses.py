@@ -1,16 +1,54 @@
-"""Licences by holder, one licence (status, escrow, uses settled and pending), a licence's uses, and refusals."""
+"""Licences by holder, one licence (status, escrow, uses settled and pending), a licence's uses, and refusals; the
+licence's end and grace, upfront vesting, handover and last skip; and the one rule of a use's status (a use whose
+licence's grace ran out unsettled, or that a final skip covered, is rejected alike in /uses/{id}, the licence's list
+of uses and its uses_pending)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
-from kit.read_api import USDC, addr, app_client, app_settings, market  # noqa: F401
+from sqlmodel import Session
+
+from kit.read_api import DAY, GENESIS, NOW, USDC, addr, app_client, app_settings, market, tx  # noqa: F401
 from kit.signin import open_session
+from twin_licensing.db.chain_log import ChainEvent
+from twin_licensing.db.license_state import License, SettleSkip
+from twin_licensing.db.registry_state import PausePeriod, ProtocolParam
+from twin_licensing.db.uses import Use
+from twin_licensing.domain import skip_reasons
+from twin_licensing.domain.grace import DEFAULT_GRACE_PERIOD
+
+CHAIN_ID = 31337
 
 
 @pytest.fixture(autouse=True)
 def as_guild(app_client, market):
     """Licences are private (tests/api/test_visibility.py): these tests read them as the guild, which sees all."""
     app_client.cookies.update(open_session(market.engine, addr("0x" + "06" * 20)))
+
+
+def _edit_licence(engine, license_id: int, **values) -> None:
+    with Session(engine) as session:
+        lic = session.get(License, (CHAIN_ID, license_id))
+        for name, value in values.items():
+            setattr(lic, name, value)
+        session.add(lic)
+        session.commit()
+
+
+def _add(engine, *rows) -> None:
+    with Session(engine) as session:
+        for row in rows:
+            session.merge(row)
+        session.commit()
+
+
+def _use_id(engine, license_id: int, seq: int) -> int:
+    with Session(engine) as session:
+        return session.exec(
+            Use.__table__.select().where(Use.license_id == license_id, Use.seq == seq)  # type: ignore[arg-type]
+        ).first().use_id
 
 
 def test_licences_by_holder_newest_first(app_client, market):
@@ -37,16 +75,115 @@ def test_licence_shows_terms_escrow_uses_and_status(app_client, market):
     assert lic["can_report"] is True and lic["reclaimable"] is False
 
 
-def test_expired_licence_is_reclaimable_and_refuses_reports(app_client):
+def test_expired_licence_waits_for_its_grace_before_the_escrow_is_reclaimable(app_client, market):
     lic = app_client.get("/api/v1/licenses/2").json()
-    assert lic["status"] == "expired" and lic["reclaimable"] is True
-    assert lic["can_report"] is False and "expired" in lic["report_blocked_reason"]
+    assert lic["status"] == "expired" and lic["can_report"] is False and "expired" in lic["report_blocked_reason"]
+    # Expired a day ago: uses signed before expiry still settle for 7 days, so the escrow is not reclaimable yet.
+    assert lic["ends_at"] == NOW - DAY and lic["grace_ends_at"] == NOW - DAY + DEFAULT_GRACE_PERIOD
+    assert lic["reclaimable"] is False
+    assert lic["refundable_escrow"] == {"amount": lic["escrow"], "from": lic["grace_ends_at"]}
+    _edit_licence(market.engine, 2, expiry=NOW - 8 * DAY)
+    lic = app_client.get("/api/v1/licenses/2").json()
+    assert lic["grace_ends_at"] == NOW - DAY and lic["reclaimable"] is True
+
+
+def test_time_paused_and_the_grace_parameter_move_the_grace_end(app_client, market):
+    _add(market.engine, ProtocolParam(chain_id=CHAIN_ID, name="grace_period", value=str(2 * DAY), block_number=3),
+         PausePeriod(chain_id=CHAIN_ID, paused_block=90, paused_log_index=0, paused_at=NOW - 2 * DAY,
+                     unpaused_at=NOW - DAY // 2, unpaused_block=95))
+    lic = app_client.get("/api/v1/licenses/2").json()
+    # Ended NOW - 1 day; paused from before the end until half a day after it: that half day does not count.
+    assert lic["grace_ends_at"] == NOW - DAY + 2 * DAY + DAY // 2
 
 
 def test_licence_of_a_revoked_twin(app_client):
     lic = app_client.get("/api/v1/licenses/3").json()
     assert lic["status"] == "revoked" and lic["consent"]["state"] == "revoked"
-    assert lic["reclaimable"] is True and "consent" in lic["report_blocked_reason"]
+    assert "consent" in lic["report_blocked_reason"]
+    # The revocation took effect a day ago: that is the licence's end, and its grace runs on.
+    assert lic["ends_at"] == NOW - DAY and lic["reclaimable"] is False
+    # 1 000 USDC upfront over 90 days, ended after 29: the rest is the brand's to reclaim.
+    vested = 1_000 * USDC * 29 // 90
+    assert lic["upfront"] == {"amount": 1_000 * USDC, "vested": vested, "released": 0,
+                              "refundable": 1_000 * USDC - vested, "refunded": 0, "still_vesting": 0}
+
+
+def test_upfront_vests_over_the_term_and_next_seq_follows_the_uses(app_client, market):
+    lic = app_client.get("/api/v1/licenses/1").json()
+    upfront = lic["upfront"]
+    # Bought 30 of 90 days ago (the API's clock is at most a few minutes past the fixture's NOW).
+    assert 500 * USDC * 30 // 90 <= upfront["vested"] <= 500 * USDC * (30 * DAY + 600) // (90 * DAY)
+    assert upfront["refundable"] == upfront["released"] == upfront["refunded"] == 0
+    assert upfront["still_vesting"] == 500 * USDC - upfront["vested"]
+    assert lic["next_seq"] == 8 and lic["handover"] is None and lic["last_skip"] is None
+    _edit_licence(market.engine, 1, upfront_released=7 * USDC)
+    assert app_client.get("/api/v1/licenses/1").json()["upfront"]["released"] == 7 * USDC
+    # A licence without uses starts at the chain's settled count.
+    assert app_client.get("/api/v1/licenses/4").json()["next_seq"] == 0
+
+
+def test_handover_counts_the_uses_the_seller_left_unsettled(app_client, market):
+    # Brand 1 signed uses 0..7; 0..4 were settled (blocks 45, 60) before it handed the licence to brand 2.
+    _edit_licence(market.engine, 1, holder=market.brand_2, seller=market.brand_1, handover_at=NOW - DAY // 2,
+                  handover_escrow=90 * USDC, seller_escrow=90 * USDC, escrow_handed_over=90 * USDC, escrow=0)
+    _add(market.engine, ChainEvent(
+        chain_id=CHAIN_ID, tx_hash=tx(80), log_index=0, block_number=80, block_hash=tx(2080), block_time=NOW - DAY // 2,
+        tx_index=0, contract="LicenseToken", name="LicenseHandedOver", license_id=1, account=market.brand_2,
+        args=json.dumps({"licenseId": 1, "seller": market.brand_1, "buyer": market.brand_2,
+                         "sellerEscrow": 90 * USDC, "at": NOW - DAY // 2})))
+    lic = app_client.get("/api/v1/licenses/1").json()
+    assert lic["handover"] == {"seller": market.brand_1, "seller_label": "Brand: Maison Verre", "at": NOW - DAY // 2,
+                               "seller_escrow": 90 * USDC, "inherited_uses": 3}
+    assert lic["escrow"] == 0
+
+
+def test_final_skip_rejects_the_uses_it_covered_everywhere(app_client, market):
+    """SettleItemSkipped(MaxUsesExceeded) over seq 6..7: rejected in the list, in /uses/{id}, not in uses_pending."""
+    _add(market.engine, SettleSkip(chain_id=CHAIN_ID, tx_hash=tx(98), log_index=0, license_id=1, first_seq=6, count=2,
+                                   reason=skip_reasons.MAX_USES_EXCEEDED, block_number=98, block_time=NOW - 60))
+    _edit_licence(market.engine, 1, last_skip_reason=skip_reasons.MAX_USES_EXCEEDED, last_skip_first_seq=6,
+                  last_skip_count=2, last_skip_block=98)
+    lic = app_client.get("/api/v1/licenses/1").json()
+    assert lic["uses_pending"] == 1  # seq 5, submitted
+    assert lic["last_skip"] == {"reason": 9, "name": "MaxUsesExceeded", "final": True, "first_seq": 6, "count": 2,
+                                "block_number": 98, "sentence": skip_reasons.sentence(9)}
+    status = {u["seq"]: (u["status"], u["reason"]) for u in app_client.get("/api/v1/licenses/1/uses").json()["data"]}
+    assert status[7] == status[6] == ("rejected", skip_reasons.sentence(9)) and status[5] == ("submitted", None)
+    one = app_client.get(f"/api/v1/uses/{_use_id(market.engine, 1, 6)}").json()
+    assert one["status"] == "rejected" and one["reason"] == skip_reasons.sentence(9)
+
+
+def test_a_non_final_skip_leaves_the_uses_waiting(app_client, market):
+    _add(market.engine, SettleSkip(chain_id=CHAIN_ID, tx_hash=tx(98), log_index=0, license_id=1, first_seq=6, count=2,
+                                   reason=skip_reasons.INSUFFICIENT_ESCROW, block_number=98, block_time=NOW - 60))
+    assert app_client.get("/api/v1/licenses/1").json()["uses_pending"] == 3
+    status = {u["seq"]: u["status"] for u in app_client.get("/api/v1/licenses/1/uses").json()["data"]}
+    assert status[6] == status[7] == "pending"
+
+
+def test_use_of_a_licence_past_its_grace_is_rejected_not_pending(app_client, market):
+    """The issue's case: the licence expired before its uses settled and its grace is over. /uses/{id} said
+    rejected while uses_pending counted them: now all three say rejected."""
+    _add(market.engine, *(_unsettled_use(market, 2, seq) for seq in (3, 4)))
+    lic = app_client.get("/api/v1/licenses/2").json()
+    assert lic["uses_pending"] == 2  # in grace: still payable
+    _edit_licence(market.engine, 2, expiry=NOW - 8 * DAY)
+    lic = app_client.get("/api/v1/licenses/2").json()
+    assert lic["uses_pending"] == 0 and lic["next_seq"] == 5
+    page = app_client.get("/api/v1/licenses/2/uses", params={"status": "unsettled"}).json()
+    assert page["count"] == 2 and {u["status"] for u in page["data"]} == {"rejected"}
+    assert all("grace period" in u["reason"] for u in page["data"])
+    one = app_client.get(f"/api/v1/uses/{_use_id(market.engine, 2, 3)}").json()
+    assert one["status"] == "rejected" and "grace period" in one["reason"]
+
+
+def _unsettled_use(market, license_id: int, seq: int) -> Use:
+    from datetime import datetime, timezone
+
+    return Use(chain_id=CHAIN_ID, genesis_hash=GENESIS, license_id=license_id, twin_id=1, seq=seq,
+               use_ref="0x" + f"{license_id:02x}{seq:02x}" * 16, category=0, territory=0, used_at=NOW - 9 * DAY,
+               signer=market.brand_2, signature="0x" + "00" * 65, digest=tx(400_000 + license_id * 100 + seq),
+               accepted_at=datetime.fromtimestamp(NOW - 9 * DAY, timezone.utc))
 
 
 def test_licence_with_max_uses_counts_what_is_left(app_client):
@@ -73,9 +210,24 @@ def test_licence_uses_filtered_and_paginated(app_client):
     assert unsettled["count"] == 3 and [u["seq"] for u in unsettled["data"]] == [7, 6]
 
 
-def test_rejected_use_carries_its_reason(app_client):
+def test_held_use_carries_its_reason_and_still_waits(app_client, market):
+    # The settler's hold that a later event can cure: held, with its reason, and counted as waiting.
+    (use,) = app_client.get("/api/v1/licenses/3/uses").json()["data"]
+    assert use["status"] == "held" and "revocation" in use["reason"]
+    assert app_client.get("/api/v1/licenses/3").json()["uses_pending"] == 1
+
+
+def test_permanent_hold_rejects_the_use(app_client, market):
+    from twin_licensing.db.submissions import UseRejection
+
+    with Session(market.engine) as session:
+        hold = session.get(UseRejection, (CHAIN_ID, GENESIS, 3))
+        hold.permanent = True
+        session.add(hold)
+        session.commit()
     (use,) = app_client.get("/api/v1/licenses/3/uses").json()["data"]
     assert use["status"] == "rejected" and "revocation" in use["reason"]
+    assert app_client.get("/api/v1/licenses/3").json()["uses_pending"] == 0
 
 
 def test_unknown_licence_is_404(app_client):

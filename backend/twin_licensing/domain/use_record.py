@@ -100,9 +100,10 @@ FIELDS_BY_NAME = {f.name: f for f in RECORD_FIELDS}
 
 REPORT_TYPE_NAME = "UseReport"
 
-# A use's status, derived from the settler's and the indexer's tables.
-PENDING, SUBMITTED, SETTLED, REJECTED = "pending", "submitted", "settled", "rejected"
-STATUSES = (PENDING, SUBMITTED, SETTLED, REJECTED)
+# A use's status, derived from the settler's and the indexer's tables (the rule: `usage.status`). Held: waiting for
+# a cause to go away (escrow short, a bad item on file); rejected: it can never be paid (final).
+PENDING, SUBMITTED, SETTLED, HELD, REJECTED = "pending", "submitted", "settled", "held", "rejected"
+STATUSES = (PENDING, SUBMITTED, SETTLED, HELD, REJECTED)
 
 LABEL_MAX = 200  # characters of a use's label, after trimming
 

@@ -17,8 +17,8 @@ from ..db.submissions import UseRejection
 
 
 def hold_query(chain_id: Any, genesis_hash: Any, license_id: Any) -> Select:
-    """The licence's hold, if any: (from_seq, reason). Arguments may be values or bind parameters."""
-    return select(UseRejection.from_seq, UseRejection.reason).where(
+    """The licence's hold, if any: (from_seq, reason, permanent). Arguments may be values or bind parameters."""
+    return select(UseRejection.from_seq, UseRejection.reason, UseRejection.permanent).where(
         UseRejection.chain_id == chain_id,
         UseRejection.genesis_hash == genesis_hash,
         UseRejection.license_id == license_id,

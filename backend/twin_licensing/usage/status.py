@@ -3,38 +3,127 @@
 pending   - accepted, not yet in a transaction;
 submitted - in a settle transaction that is not (yet) indexed as settled;
 settled   - covered by an indexed `UsesSettled` event: transaction, block, time, payees;
-rejected  - the chain refuses to settle it, with the reason (a hold the settler lifts if the cause goes away).
+held      - the settler holds it with a reason a later event can cure (escrow short, a bad item on file): still
+            waiting to be paid, like pending and submitted;
+rejected  - it can never be paid: its licence's grace is over and it is unsettled, or `settle` skipped an item
+            covering it for a final reason (SignedAfterEnd, GraceOver, MaxUsesExceeded), or the settler rejected it
+            for good.
 
-Every answer about a use - the report's own answer, `GET /uses/{id}` and a licence's list of uses - is built by
-`use_views` here, so they cannot disagree.
+The rule is `verdict` below, and its count `waiting_count`: every answer about a use - the report's own answer,
+`GET /uses/{id}`, a licence's list of uses and its `uses_pending`, and `twinctl audit` - goes through them, so they
+cannot disagree. Each answer is built by `use_views` here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 from sqlalchemy import func, select
 from sqlmodel import Session
 
 from ..chain.merkle import MerkleProof, UseTree
 from ..db.assets import attached_images
-from ..db.license_state import License, Settlement
+from ..db.license_state import License, SettleSkip, Settlement
+from ..db.registry_state import Twin
 from ..db.submissions import MINED, SENDING, SettleSubmission, SettleSubmissionItem
 from ..db.uses import ChainScope, PayeeSharePublic, Use, UsePublic
+from ..domain import skip_reasons
 from ..domain.shares import split
-from ..domain.times import from_unix
-from ..domain.use_record import PENDING, RECORD_FIELDS, REJECTED, SETTLED, SUBMITTED, record_of
+from ..domain.times import from_unix, when
+from ..domain.use_record import HELD, PENDING, RECORD_FIELDS, REJECTED, SETTLED, SUBMITTED, record_of
 from ..domain.vocabulary import category_name, territory_name
 from .errors import ProofNotAvailable, UseNotFound
 from .holds import hold_query
 from .index_view import IndexView, SettlementView
+from .licence_clock import LicenceTimes, chain_clock, chain_now, licence_times
 
 @dataclass(frozen=True)
 class UseProof:
     use: Use
     proof: MerkleProof
     settlement: SettlementView
+
+
+# ------------------------------------------------------------------ the rule
+
+
+@dataclass(frozen=True)
+class Unsettled:
+    """What decides the fate of a licence's unsettled uses, from the index (the API) or the events (the audit)."""
+
+    grace_over: str | None = None  # the sentence once the licence's grace is over (every unsettled use rejected)
+    final_skips: tuple[tuple[int, int, int], ...] = ()  # (first_seq, count, reason) of skips with a final reason
+    hold: tuple[int, str, bool] | None = None  # the settler's (from_seq, reason, permanent)
+
+
+def final_skips(skips: Iterable[tuple[int, int, int]]) -> tuple[tuple[int, int, int], ...]:
+    """The skips whose reason is final, from (first_seq, count, reason) of every skip of a licence."""
+    return tuple((int(f), int(c), int(r)) for f, c, r in skips if skip_reasons.is_final(int(r)))
+
+
+def grace_over_sentence(times: LicenceTimes) -> str | None:
+    if not times.grace_over:
+        return None
+    return (f"the licence ended on {when(times.end)} and the grace period for settling the uses signed before its end "
+            f"ran out on {when(times.grace_ends_at)} before this use was settled")
+
+
+def verdict(seq: int, facts: Unsettled) -> tuple[str, str] | None:
+    """(REJECTED or HELD, reason) of an unsettled use, or None while it simply waits (pending or submitted)."""
+    for first, count, reason in facts.final_skips:
+        if first <= seq < first + count:
+            return REJECTED, skip_reasons.sentence(reason)
+    if facts.grace_over is not None:
+        return REJECTED, facts.grace_over
+    if facts.hold is not None and seq >= facts.hold[0]:
+        from_seq, reason, permanent = facts.hold
+        return (REJECTED if permanent else HELD), reason
+    return None
+
+
+def rejected_count(low: int, high: int, facts: Unsettled) -> int:
+    """How many of the unsettled uses numbered low .. high - 1 are rejected (`verdict` counted, not walked)."""
+    if high <= low:
+        return 0
+    if facts.grace_over is not None:
+        return high - low
+    ranges = [(max(low, f), min(high, f + c)) for f, c, _ in facts.final_skips]
+    if facts.hold is not None and facts.hold[2]:
+        ranges.append((max(low, facts.hold[0]), high))
+    covered, reach = 0, low
+    for start, stop in sorted(r for r in ranges if r[0] < r[1]):
+        start = max(start, reach)
+        if stop > start:
+            covered += stop - start
+            reach = stop
+    return covered
+
+
+def waiting_count(settled: int, recorded_high: int, facts: Unsettled) -> int:
+    """Uses still waiting to be paid (pending, submitted or held) among those numbered settled .. recorded_high - 1:
+    a licence's `uses_pending` and the audit's pending uses."""
+    return max(0, recorded_high - settled) - rejected_count(settled, recorded_high, facts)
+
+
+def unsettled_facts(session: Session, genesis_hash: str, lic: License, now: int, *, twin: Twin | None = None,
+                    clock=None, with_hold: bool = True) -> Unsettled:
+    """The index's facts for one licence (its end and grace as of `now`, its final skips, the settler's hold)."""
+    if twin is None:
+        twin = session.get(Twin, (lic.chain_id, lic.twin_id))
+    clock = clock if clock is not None else chain_clock(session, lic.chain_id)
+    times = licence_times(lic, twin, clock, now)
+    skips = session.execute(
+        select(SettleSkip.first_seq, SettleSkip.count, SettleSkip.reason)
+        .where(SettleSkip.chain_id == lic.chain_id, SettleSkip.license_id == lic.license_id,
+               SettleSkip.reason.in_(sorted(skip_reasons.FINAL)))
+    ).all()
+    hold = session.execute(hold_query(lic.chain_id, genesis_hash, lic.license_id)).first() if with_hold else None
+    return Unsettled(
+        grace_over=grace_over_sentence(times),
+        final_skips=final_skips(skips),
+        hold=(int(hold.from_seq), hold.reason, bool(hold.permanent)) if hold is not None else None,
+    )
 
 
 def get_use(session: Session, scope: ChainScope, use_id: int) -> Use:
@@ -65,19 +154,23 @@ def fresh_view(use: Any, fee: int) -> UsePublic:
     return _public(use, fee, PENDING)
 
 
-def use_views(session: Session, index: IndexView, uses: Sequence[Any], licence: License | None = None) -> list[UsePublic]:
+def use_views(session: Session, index: IndexView, uses: Sequence[Any], licence: License | None = None, *,
+              now: int | None = None) -> list[UsePublic]:
     """The public shape of each use (rows of `uses`, or the intake's `AcceptedUse`), in the given order.
 
     Reads per licence at most five small queries, whatever the number of uses: the page of a list costs what one
-    use costs. `licence` spares reading the licence when the caller has it.
+    use costs. `licence` spares reading the licence when the caller has it; `now` is the chain's time (read from
+    the index when not given).
     """
+    if now is None and uses:
+        now = chain_now(session, uses[0].chain_id)
     by_licence: dict[int, list[Any]] = {}
     for use in uses:
         by_licence.setdefault(use.license_id, []).append(use)
     views: dict[int, UsePublic] = {}
     for license_id, group in by_licence.items():
         lic = licence if licence is not None and licence.license_id == license_id else None
-        for use, view in zip(group, _licence_views(session, index, group, lic)):
+        for use, view in zip(group, _licence_views(session, index, group, lic, now or 0)):
             views[id(use)] = view
     with_image = attached_images(session, [use.use_id for use in uses])
     for use in uses:
@@ -85,7 +178,8 @@ def use_views(session: Session, index: IndexView, uses: Sequence[Any], licence: 
     return [views[id(use)] for use in uses]
 
 
-def _licence_views(session: Session, index: IndexView, uses: list[Any], lic: License | None) -> list[UsePublic]:
+def _licence_views(session: Session, index: IndexView, uses: list[Any], lic: License | None,
+                   now: int) -> list[UsePublic]:
     first = uses[0]
     chain_id, genesis, license_id = first.chain_id, first.genesis_hash, first.license_id
     low, high = min(u.seq for u in uses), max(u.seq for u in uses)
@@ -102,7 +196,7 @@ def _licence_views(session: Session, index: IndexView, uses: list[Any], lic: Lic
             )
         ).scalars()
     ]
-    hold = session.execute(hold_query(chain_id, genesis, license_id)).first()
+    facts = unsettled_facts(session, genesis, lic, now) if lic is not None else Unsettled()
     unsettled = [u.seq for u in uses if not any(s.first_seq <= u.seq < s.first_seq + s.count for s in settlements)]
     submitted = []
     if unsettled:
@@ -140,8 +234,8 @@ def _licence_views(session: Session, index: IndexView, uses: list[Any], lic: Lic
                     for p, amount in zip(shares, split(per_use, [p.share_bps for p in shares]))
                 ],
             ))
-        elif hold is not None and use.seq >= hold.from_seq:
-            views.append(_public(use, fee, REJECTED, reason=hold.reason))
+        elif (outcome := verdict(use.seq, facts)) is not None:
+            views.append(_public(use, fee, outcome[0], reason=outcome[1]))
         else:
             item = next((s for s in submitted if s.first_seq <= use.seq < s.first_seq + s.count), None)
             if item is not None:
@@ -153,12 +247,12 @@ def _licence_views(session: Session, index: IndexView, uses: list[Any], lic: Lic
 
 def licence_uses(
     session: Session, index: IndexView, lic: License, genesis_hash: str, *, status: str | None, offset: int,
-    limit: int,
+    limit: int, now: int | None = None,
 ) -> tuple[list[UsePublic], int]:
     """A licence's uses, newest first, each in the shape `GET /uses/{id}` gives it, and how many there are.
 
-    `status` is "settled" or "unsettled" (pending, submitted or rejected), or None for all; settled means below the
-    licence's indexed settled count.
+    `status` is "settled" or "unsettled" (pending, submitted, held or rejected), or None for all; settled means below
+    the licence's indexed settled count.
     """
     conditions = [Use.chain_id == lic.chain_id, Use.genesis_hash == genesis_hash, Use.license_id == lic.license_id]
     if status == "settled":
@@ -169,7 +263,7 @@ def licence_uses(
     rows = list(
         session.execute(select(Use).where(*conditions).order_by(Use.seq.desc()).offset(offset).limit(limit)).scalars()
     )
-    return (use_views(session, index, rows, lic) if rows else []), count
+    return (use_views(session, index, rows, lic, now=now) if rows else []), count
 
 
 def use_proof(session: Session, index: IndexView, use: Use) -> UseProof:

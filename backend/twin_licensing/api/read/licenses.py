@@ -1,36 +1,80 @@
-"""Read-only queries over licences (indexer) and their reported uses (use intake, settler): status, escrow, uses."""
+"""Read-only queries over licences (indexer) and their reported uses (use intake, settler): status, escrow, uses, the
+licence's end and grace, its upfront fee's vesting, its last handover and its last skipped settle item."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
-from ...db.license_state import License
+from ...db.chain_log import ChainEvent
+from ...db.license_state import License, Settlement
 from ...db.registry_state import Twin
 from ...db.uses import Use
+from ...domain import skip_reasons
 from ...domain.guild import idle_endable_at, idle_since
 from ...domain.times import when
-from ...usage.status import licence_uses
+from ...domain.vesting import vesting_state
+from ...usage.licence_clock import ChainClock, chain_clock, licence_times
+from ...usage.sequence import next_seq_after
+from ...usage.status import licence_uses, unsettled_facts, waiting_count
 from ..context import ApiContext
 from .catalogue import consent_of, twin_ref
-from .schemas import LicensePublic, LicenseUsePublic, Overlay, Page
+from .schemas import (
+    HandoverPublic,
+    LicensePublic,
+    LicenseUsePublic,
+    Overlay,
+    Page,
+    RefundableEscrowPublic,
+    SkipPublic,
+    UpfrontPublic,
+)
 
 
-def _pending_counts(session: Session, chain_id: int, genesis_hash: str, licenses: list[License]) -> dict[int, int]:
-    """Uses accepted but not settled on chain, per licence (seq >= the indexed settled count)."""
+def _top_seqs(session: Session, chain_id: int, genesis_hash: str, licenses: list[License]) -> dict[int, int]:
+    """The highest stored sequence number of each licence that has uses."""
     if not licenses:
         return {}
-    settled = {lic.license_id: lic.uses_settled for lic in licenses}
     rows = session.execute(
         select(Use.license_id, func.max(Use.seq))
-        .where(Use.chain_id == chain_id, Use.genesis_hash == genesis_hash, Use.license_id.in_(list(settled)))
+        .where(Use.chain_id == chain_id, Use.genesis_hash == genesis_hash,
+               Use.license_id.in_([lic.license_id for lic in licenses]))
         .group_by(Use.license_id)
     ).all()
-    return {license_id: max(0, top + 1 - settled[license_id]) for license_id, top in rows}
+    return {int(license_id): int(top) for license_id, top in rows}
 
 
-def license_public(ctx: ApiContext, lic: License, twin: Twin | None, pending: int, now: int) -> LicensePublic:
+def _inherited_uses(session: Session, genesis_hash: str, lic: License) -> int:
+    """Uses the seller signed before the handover that were not settled when the licence changed hands."""
+    event = session.execute(
+        select(ChainEvent.block_number, ChainEvent.log_index)
+        .where(ChainEvent.chain_id == lic.chain_id, ChainEvent.license_id == lic.license_id,
+               ChainEvent.name == "LicenseHandedOver")
+        .order_by(ChainEvent.block_number.desc(), ChainEvent.log_index.desc())
+        .limit(1)
+    ).first()
+    if event is None:
+        return 0
+    settled_before = session.execute(
+        select(func.max(Settlement.first_seq + Settlement.count))
+        .where(Settlement.chain_id == lic.chain_id, Settlement.license_id == lic.license_id,
+               or_(Settlement.block_number < event.block_number,
+                   and_(Settlement.block_number == event.block_number, Settlement.log_index < event.log_index)))
+    ).scalar() or 0
+    return int(session.execute(
+        select(func.count()).select_from(Use)
+        .where(Use.chain_id == lic.chain_id, Use.genesis_hash == genesis_hash, Use.license_id == lic.license_id,
+               Use.signer == lic.seller, Use.used_at < lic.handover_at, Use.seq >= settled_before)
+    ).scalar_one())
+
+
+def license_public(ctx: ApiContext, session: Session, lic: License, twin: Twin | None, top_seq: int | None, now: int,
+                   clock: ChainClock) -> LicensePublic:
     consent = consent_of(twin, now) if twin is not None else consent_of(Twin(twin_id=lic.twin_id), now)
+    times = licence_times(lic, twin, clock, now)
+    facts = unsettled_facts(session, ctx.genesis_hash, lic, now, twin=twin, clock=clock)
+    recorded_high = lic.uses_settled if top_seq is None else max(top_seq + 1, lic.uses_settled)
+    pending = waiting_count(lic.uses_settled, recorded_high, facts)
     revoked = consent.state == "revoked"
     expired = now >= lic.expiry
     exhausted = bool(lic.max_uses) and lic.uses_settled >= lic.max_uses
@@ -56,12 +100,27 @@ def license_public(ctx: ApiContext, lic: License, twin: Twin | None, pending: in
                    "the idle period of its offer: no more uses can be reported.")
     elif expired:
         blocked = f"This licence expired on {when(lic.expiry)}: no more uses can be reported."
+    elif times.ended:
+        blocked = f"This licence ended on {when(times.end)}: no more uses can be reported."
     elif uses_left == 0:
         blocked = f"All {lic.max_uses} uses this licence allows are used or pending."
     elif escrow_uses_left == 0:
         blocked = "The escrow left does not cover another use (pending uses counted): top up the escrow first."
     idle = idle_since(lic.started_at, lic.last_settled_at) if lic.exclusive else None
     endable_at = idle_endable_at(lic.started_at, lic.last_settled_at, lic.idle_end_after) if lic.exclusive else None
+    vesting = vesting_state(lic.upfront_fee, lic.started_at, lic.duration or (lic.expiry - lic.started_at), times.end,
+                            now, released=lic.upfront_released, refunded=lic.upfront_refunded)
+    handover = None
+    if lic.seller:
+        handover = HandoverPublic(seller=lic.seller, seller_label=ctx.label(lic.seller), at=lic.handover_at or 0,
+                                  seller_escrow=lic.seller_escrow,
+                                  inherited_uses=_inherited_uses(session, ctx.genesis_hash, lic))
+    last_skip = None
+    if lic.last_skip_reason is not None:
+        code = int(lic.last_skip_reason)
+        last_skip = SkipPublic(reason=code, name=skip_reasons.name(code), sentence=skip_reasons.sentence(code),
+                               final=skip_reasons.is_final(code), first_seq=lic.last_skip_first_seq or 0,
+                               count=lic.last_skip_count or 0, block_number=lic.last_skip_block or 0)
     view = Overlay(
         lic,
         idle_since=idle,
@@ -75,9 +134,18 @@ def license_public(ctx: ApiContext, lic: License, twin: Twin | None, pending: in
         escrow_uses_left=escrow_uses_left,
         status=status,
         consent=consent,
-        reclaimable=lic.escrow > 0 and (expired or revoked),
+        reclaimable=lic.escrow > 0 and times.grace_over,
         can_report=blocked is None,
         report_blocked_reason=blocked,
+        ends_at=times.end,
+        grace_ends_at=times.grace_ends_at,
+        refundable_escrow=RefundableEscrowPublic(amount=lic.escrow, from_=times.grace_ends_at),
+        upfront=UpfrontPublic(amount=vesting.upfront, vested=vesting.vested, released=vesting.released,
+                              refundable=vesting.refundable, refunded=vesting.refunded,
+                              still_vesting=vesting.still_vesting),
+        handover=handover,
+        next_seq=next_seq_after(top_seq, lic.uses_settled),
+        last_skip=last_skip,
     )
     return LicensePublic.model_validate(view, from_attributes=True)
 
@@ -117,9 +185,10 @@ def list_licenses(
         ).scalars()
     )
     twins = _twins(session, chain_id, {r.twin_id for r in rows})
-    pending = _pending_counts(session, chain_id, ctx.genesis_hash, rows)
+    tops = _top_seqs(session, chain_id, ctx.genesis_hash, rows)
+    clock = chain_clock(session, chain_id)
     return Page[LicensePublic](
-        data=[license_public(ctx, r, twins.get(r.twin_id), pending.get(r.license_id, 0), now) for r in rows],
+        data=[license_public(ctx, session, r, twins.get(r.twin_id), tops.get(r.license_id), now, clock) for r in rows],
         count=count,
     )
 
@@ -129,16 +198,18 @@ def get_license(session: Session, ctx: ApiContext, license_id: int, now: int) ->
     if lic is None:
         return None
     twin = session.get(Twin, (ctx.chain_id, lic.twin_id))
-    pending = _pending_counts(session, ctx.chain_id, ctx.genesis_hash, [lic]).get(license_id, 0)
-    return license_public(ctx, lic, twin, pending, now)
+    top = _top_seqs(session, ctx.chain_id, ctx.genesis_hash, [lic]).get(license_id)
+    return license_public(ctx, session, lic, twin, top, now, chain_clock(session, ctx.chain_id))
 
 
 def license_uses(
-    session: Session, ctx: ApiContext, lic: License, *, status: str | None, offset: int, limit: int
+    session: Session, ctx: ApiContext, lic: License, *, status: str | None, offset: int, limit: int,
+    now: int | None = None,
 ) -> Page[LicenseUsePublic]:
     """A licence's uses, newest first, each in the one shape of a use (built by `usage.status.licence_uses`).
 
-    `status` is "settled" or "unsettled" (pending, submitted or rejected), or None for all.
+    `status` is "settled" or "unsettled" (pending, submitted, held or rejected), or None for all.
     """
-    data, count = licence_uses(session, ctx.index, lic, ctx.genesis_hash, status=status, offset=offset, limit=limit)
+    data, count = licence_uses(session, ctx.index, lic, ctx.genesis_hash, status=status, offset=offset, limit=limit,
+                               now=now)
     return Page[LicenseUsePublic](data=data, count=count)

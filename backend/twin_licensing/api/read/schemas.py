@@ -282,12 +282,22 @@ class LicensePublic(RowModel):
     escrow_spent: int
     escrow_reclaimed: int
     uses_settled: int
-    uses_pending: int = Field(description="uses accepted but not yet settled on chain")
+    uses_pending: int = Field(description="uses accepted, not settled on chain yet and still payable (pending, "
+                              "submitted or held; rejected ones are not counted)")
     uses_left: int | None = Field(description="uses the licence still allows, pending ones counted; null if unlimited")
     escrow_uses_left: int | None = Field(description="uses the escrow still pays for, pending ones counted")
     status: LicenseStatus = Field(description="ended: the model ended this idle exclusive licence (ended_at)")
     consent: ConsentPublic
-    reclaimable: bool = Field(description="whether the holder may take back the unspent escrow now")
+    reclaimable: bool = Field(description="whether the holder may take back the unspent escrow now (the grace "
+                              "after the licence's end is over)")
+    ends_at: int = Field(description="the licence's end: expiry, an idle end or a revocation's effective time, the "
+                         "earliest")
+    grace_ends_at: int = Field(description="uses signed before the end settle until then (time paused not counted)")
+    refundable_escrow: RefundableEscrowPublic
+    upfront: UpfrontPublic
+    handover: HandoverPublic | None = Field(description="the last transfer; null if it never changed hands")
+    next_seq: int = Field(description="the sequence number the holder signs on the next use report")
+    last_skip: SkipPublic | None = Field(description="the last settle item of this licence the contract skipped")
     locked: bool = Field(description="ERC-5192: a non-transferable licence is locked (it can be neither moved nor "
                          "approved)")
     idle_since: int | None = Field(description="exclusive licences: the purchase or the last settled use, whichever "
@@ -300,6 +310,47 @@ class LicensePublic(RowModel):
     report_blocked_reason: str | None
     purchased_block: int
     purchased_tx: str
+
+
+class RefundableEscrowPublic(BaseModel):
+    amount: int = Field(description="what reclaimEscrow would pay the holder: the licence's escrow left")
+    from_: int = Field(alias="from", serialization_alias="from",
+                       description="from when it may be reclaimed: the end of the grace after the licence's end")
+
+    # "from" is a Python keyword: the field is from_, written as "from" in every answer and in the schema.
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+
+class UpfrontPublic(BaseModel):
+    """The upfront fee: it vests linearly over the term bought and stops vesting at the licence's end."""
+
+    amount: int
+    vested: int = Field(description="vested so far (frozen at the licence's end)")
+    released: int = Field(description="credited to the twin's earnings already (vest / withdrawVested)")
+    refundable: int = Field(description="what reclaimUnvested would pay the holder now: unvested after an early end")
+    refunded: int = Field(description="paid back to the holder already")
+    still_vesting: int = Field(description="neither vested nor refunded: the twin earns it as the term runs on")
+
+
+class HandoverPublic(BaseModel):
+    """The licence's last transfer: the escrow it held then stays the seller's, for uses the seller signed before."""
+
+    seller: str
+    seller_label: str
+    at: int
+    seller_escrow: int = Field(description="the seller's escrow left (zero once spent or reclaimed)")
+    inherited_uses: int = Field(description="uses the seller signed that were not settled at the handover: paid "
+                                "from the seller's escrow, never from the buyer's")
+
+
+class SkipPublic(BaseModel):
+    reason: int = Field(description="TwinTypes.SkipReason")
+    name: str
+    sentence: str = Field(description="why the contract did not settle the item, in words")
+    final: bool = Field(description="its uses can never be paid")
+    first_seq: int
+    count: int
+    block_number: int
 
 
 # A licence's uses have the one shape of a use (the use-record family in `db.uses`).

@@ -54,7 +54,7 @@ async def read_licenses(
 @router.get(
     "/{license_id}",
     response_model=LicensePublic,
-    summary="One licence: terms, expiry, escrow, uses settled and pending, status",
+    summary="One licence: terms, end and grace, escrow, upfront vesting, handover, uses settled and pending, status",
     responses={404: {"description": "no licence with this id (yet: the index may be catching up)"}},
 )
 async def read_license(license_id: LicenseIdPath, context: ContextDep, viewer: ViewerDep) -> Response:
@@ -80,13 +80,13 @@ async def read_license_uses(
     viewer: ViewerDep,
     status: Annotated[
         Literal["settled", "unsettled"] | None,
-        Query(description="settled, or unsettled (pending, submitted or rejected)"),
+        Query(description="settled, or unsettled (pending, submitted, held or rejected)"),
     ] = None,
     offset: Offset = 0,
     limit: Limit = 20,
 ) -> Response:
     def build(session, now, _):
         lic = visible_license(session, context.chain_id, viewer, license_id)
-        return license_uses(session, context, lic, status=status, offset=offset, limit=limit)
+        return license_uses(session, context, lic, status=status, offset=offset, limit=limit, now=now)
 
     return await respond(context, None, build)
