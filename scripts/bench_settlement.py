@@ -5,9 +5,19 @@ processes (as `twinctl` runs them) against a fresh SQLite database, and drives N
 through the API from this process. Latency is measured per use from its acceptance (the `uses.accepted_at` the API
 wrote) to the moment its settlement row is seen in the index. Gas per use is the settle transactions' gas over N.
 
-    .venv/bin/python scripts/bench_settlement.py [--uses 5000] [--window 0.5] [--concurrency 16]
+The reports follow the signed-sequence flow of issue 11: 16 concurrent reporters (`--concurrency`) share the 20
+licences; a reporter takes the licence's next number as the client knows it (the numbers the API confirmed, plus
+the ones it handed out since), signs the report with it, and posts it; on a 409 it signs again with the API's
+`expected_seq` and posts again. Two reporters on one licence race, so some reports need that; their count is
+printed. Signing is part of the measured run (a number is only known when the report is sent).
 
-Prints a few lines of detail, then, as its last line, one JSON object:
+`--interval-mining 2` starts the node mining a block every 2 s instead of one per transaction (as an OP-stack L2
+does): the latency a brand sees there. There is no bar for that run.
+
+    .venv/bin/python scripts/bench_settlement.py [--uses 5000] [--window 0.5] [--concurrency 16] [--interval-mining S]
+
+Prints a few lines of detail and the bar (>= 300 uses/s, p95 <= 2 s, <= 2 000 gas per use), then, as its last
+line, one JSON object:
     {"uses": N, "uses_per_s": t, "latency_ms": {"p50": a, "p95": b}, "gas_per_use": g}
 """
 
@@ -30,7 +40,7 @@ import httpx
 from twin_licensing.chain.client import Chain
 from twin_licensing.chain.deploy import deploy
 from twin_licensing.chain.keys import dev_account
-from twin_licensing.chain.node import LocalNode, free_port
+from twin_licensing.chain.node import LocalNode, free_port, set_interval_mining
 from twin_licensing.chain.use_reports import UseReport, UseReportDomain, sign_report
 from twin_licensing.db.engine import make_engine
 from twin_licensing.db.migrate import upgrade_database
@@ -43,6 +53,7 @@ ROOT = find_project_root()
 TWINCTL = Path(sys.executable).with_name("twinctl")
 LICENCES = 20
 FEE = 2 * 10**6
+BAR_USES_PER_S, BAR_P95_MS, BAR_GAS_PER_USE = 300, 2_000, 2_000
 
 
 def log(message: str) -> None:
@@ -112,31 +123,56 @@ def http_request(port: int, path: str, body: dict) -> bytes:
     return head + payload
 
 
-async def drive(port: int, bodies: list[dict], concurrency: int) -> int:
-    """POSTs every report over `concurrency` keep-alive connections; returns how many were accepted.
+class Reporters:
+    """The brands' clients: which number each licence's next report gets, signed as the holder signs it."""
+
+    def __init__(self, domain: UseReportDomain, licences: list[tuple[int, object]]) -> None:
+        self.domain = domain
+        self.holder = dict(licences)
+        self.next_seq = {lid: 0 for lid, _ in licences}
+        self.resigned = 0  # reports signed again after a 409
+
+    def take(self, license_id: int) -> int:
+        seq = self.next_seq[license_id]
+        self.next_seq[license_id] = seq + 1
+        return seq
+
+    def body(self, license_id: int, seq: int, use_ref: str, k: int, used_at: int) -> dict:
+        report = UseReport(license_id, seq, use_ref, k % 2, k % 2, used_at)
+        return {"license_id": license_id, "seq": seq, "use_ref": use_ref, "category": report.category,
+                "territory": report.territory, "used_at": used_at,
+                "signature": sign_report(self.holder[license_id].key, self.domain, report)}
+
+
+async def drive(port: int, count: int, reporters: Reporters, concurrency: int, used_at: int) -> int:
+    """POSTs `count` reports over `concurrency` keep-alive connections, report k on licence k % 20, each signed with
+    the next number when it is sent and signed again on a 409; returns how many were accepted.
 
     A bare HTTP/1.1 client on asyncio streams: a general-purpose client costs more CPU per request than the API
     itself, and on a 2-core machine the load generator's CPU is taken from the system under test.
     """
-    requests = [http_request(port, "/api/v1/uses", body) for body in bodies]
-    todo = list(range(len(requests)))[::-1]
+    licence_ids = sorted(reporters.holder)
+    todo = list(range(count))[::-1]
     accepted = 0
 
     async def worker() -> None:
         nonlocal accepted
         reader = writer = None
         while todo:
-            index = todo.pop()
+            k = todo.pop()
+            license_id = licence_ids[k % len(licence_ids)]
+            use_ref = "0x" + os.urandom(32).hex()
+            body = reporters.body(license_id, reporters.take(license_id), use_ref, k, used_at)
             while True:
                 try:
                     if writer is None:
                         reader, writer = await asyncio.open_connection("127.0.0.1", port)
-                    writer.write(requests[index])
+                    writer.write(http_request(port, "/api/v1/uses", body))
                     head = await reader.readuntil(b"\r\n\r\n")
                     status = int(head[9:12])
                     length = next((int(line[15:]) for line in head.split(b"\r\n")
                                    if line[:15].lower() == b"content-length:"), 0)
-                    body = await reader.readexactly(length)
+                    answer = await reader.readexactly(length)
                 except (OSError, asyncio.IncompleteReadError):
                     writer = None
                     await asyncio.sleep(0.05)
@@ -144,10 +180,17 @@ async def drive(port: int, bodies: list[dict], concurrency: int) -> int:
                 if status in (200, 201):
                     accepted += 1
                     break
+                if status == 409 and b"expected_seq" in answer:
+                    # Another reporter took the number: sign again with the one the API expects.
+                    expected = int(json.loads(answer)["expected_seq"])
+                    reporters.next_seq[license_id] = max(reporters.next_seq[license_id], expected + 1)
+                    body = reporters.body(license_id, expected, use_ref, k, used_at)
+                    reporters.resigned += 1
+                    continue
                 if status == 503:
                     await asyncio.sleep(0.05)
                     continue
-                raise RuntimeError(f"report refused: {status} {body[:300]!r}")
+                raise RuntimeError(f"report refused: {status} {answer[:300]!r}")
         if writer is not None:
             writer.close()
 
@@ -161,10 +204,13 @@ def main() -> int:
     parser.add_argument("--window", type=float, default=None, help="settler batch window (default: the settler's)")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--timeout", type=float, default=300.0)
+    parser.add_argument("--interval-mining", type=float, default=0.0, metavar="S",
+                        help="mine a block every S seconds instead of one per transaction (default: automine)")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-settlement-"))
     processes: list[subprocess.Popen] = []
+    # The market is set up on an automining node (fast); interval mining starts just before the reports.
     with LocalNode(ROOT, log_path=workdir / "node.log") as node:
         bare = Chain.connect(node.url, ROOT / "artifacts")
         deployed = deploy(bare, dev_account(data.ADMIN), workdir / "deployments",
@@ -205,15 +251,12 @@ def main() -> int:
 
             domain = UseReportDomain(chain.chain_id, deployed.deployment.license_token)
             now = chain.timestamp()
-            bodies = []
-            for k in range(args.uses):
-                license_id, brand = licences[k % LICENCES]
-                report = UseReport(license_id, "0x" + os.urandom(32).hex(), k % 2, k % 2, now)
-                bodies.append({"license_id": license_id, "use_ref": report.use_ref, "category": report.category,
-                               "territory": report.territory, "used_at": now,
-                               "signature": sign_report(brand.key, domain, report)})
-            log(f"signed {len(bodies)} reports; driving them through http://127.0.0.1:{port} "
-                f"({args.concurrency} connections)")
+            reporters = Reporters(domain, licences)
+            if args.interval_mining:
+                set_interval_mining(node.url, int(args.interval_mining * 1000))
+            log(f"driving {args.uses} reports through http://127.0.0.1:{port} ({args.concurrency} reporters on "
+                f"{LICENCES} licences, signed-sequence flow"
+                + (f", a block every {args.interval_mining:g} s)" if args.interval_mining else ", automine)"))
 
             settled_at: dict[tuple[int, int], tuple[int, int, float]] = {}  # (licence, first_seq) -> count
 
@@ -224,7 +267,7 @@ def main() -> int:
             result: dict[str, int] = {}
             thread = threading.Thread(
                 target=lambda: result.setdefault("accepted", driver.run_until_complete(
-                    drive(port, bodies, args.concurrency))))
+                    drive(port, args.uses, reporters, args.concurrency, now))))
             thread.start()
             # Poll the index for settlement rows: the moment a row is first seen is when its uses are settled.
             deadline = time.monotonic() + args.timeout
@@ -285,6 +328,17 @@ def main() -> int:
     }
     log(f"window {args.window if args.window is not None else 'default'} s: {settled}/{args.uses} uses settled in "
         f"{elapsed:.1f} s over {gas[1]} settle transactions ({gas[0]:,} gas); logs in {workdir}")
+    log(f"409 retries: {reporters.resigned} reports were signed again with the number the API expected "
+        f"({reporters.resigned / max(1, args.uses):.1%} of {args.uses})")
+    if args.interval_mining:
+        log(f"interval mining, a block every {args.interval_mining:g} s: no bar, the latency a brand sees there")
+    else:
+        p95, gas_per_use = summary["latency_ms"]["p95"], summary["gas_per_use"]
+        met = (summary["uses_per_s"] >= BAR_USES_PER_S, p95 == p95 and p95 <= BAR_P95_MS,
+               gas_per_use is not None and gas_per_use <= BAR_GAS_PER_USE)
+        log(f"bar: {summary['uses_per_s']} uses/s >= {BAR_USES_PER_S}: {'met' if met[0] else 'MISSED'}; "
+            f"p95 {p95} ms <= {BAR_P95_MS}: {'met' if met[1] else 'MISSED'}; "
+            f"{gas_per_use} gas/use <= {BAR_GAS_PER_USE}: {'met' if met[2] else 'MISSED'}")
     print(json.dumps(summary), flush=True)
     return 0 if settled == args.uses else 1
 

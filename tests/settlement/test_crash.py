@@ -1,5 +1,7 @@
 """Crash tests: the settler or the API killed with SIGKILL at random moments while 2 000 uses flow through, restarted
-each time; afterwards the audit proves every use was paid exactly once and none was lost.
+each time, and (settler) a reorganisation undoing settlements while a settler is at work; afterwards the audit
+(`twinctl audit --expect-settled`, as an operator runs it) proves every signed use was paid exactly once and none
+was lost.
 
 The kills are paced by what the processes do, not by the clock: the uses flow in slices, one slice released per
 kill, and each kill waits for its moment (the lock taken, the reconciliation logged, a batch recorded, reports being
@@ -25,7 +27,7 @@ from sqlmodel import Session
 from twin_licensing.audit.compare import audit
 from twin_licensing.chain.node import free_port
 from twin_licensing.db.submissions import SettleSubmission
-from kit.uses import USDC, backend_env, domain_of, insert_uses, kill, signed_report, spawn
+from kit.uses import TWINCTL, USDC, backend_env, domain_of, insert_uses, kill, signed_report, spawn
 
 USES = 2_000
 LICENCES = 20
@@ -37,6 +39,7 @@ SLICE = USES // (KILLS + 1)  # uses released per incarnation: every one of them 
 pytestmark = pytest.mark.timeout(900)
 LOCK_TAKEN = "settler for recorder"  # what `twinctl settle` prints once it holds the recorder's lock
 RECONCILED = "reconciled:"
+SNAPSHOT_AT, REORG_AT = 1, 5  # incarnations: the chain is snapshotted while the one settles, reverted under the other
 
 
 @pytest.fixture
@@ -131,12 +134,16 @@ def wait_all_settled(market, licences, expected: int, timeout: float) -> int:
     return total
 
 
-def assert_audit_proves_exactly_once(chain, engine, sync_index, licences, market):
+def assert_audit_proves_exactly_once(chain, engine, sync_index, licences, market, env):
     sync_index(engine)
     report = audit(chain, engine, from_block=chain.deployment.block_number)
     assert report.ok, [r for r in report.differences][:5] + report.problems[:5]
     assert report.uses_total == USES
     assert report.uses_proven == USES and report.uses_pending == 0
+    # The operator's check says the same, by its exit status.
+    done = subprocess.run([str(TWINCTL), "audit", "--expect-settled"], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     for lid, _ in licences:
         assert market.settled(lid) == USES // LICENCES
         assert market.escrow(lid) == 5 * USDC  # exactly the uses' fees left escrow, once
@@ -174,12 +181,26 @@ def test_settler_killed_at_random_moments_pays_every_use_once(chain, market, eng
     feeder.start()
     current, log = settler(0)
     kills_while_settling = 0
+    snapshot = None
+    undone = 0
     try:
         for attempt in range(KILLS):
             recorded = submissions(engine)  # the ones before are dead: they record no more
             gate.release((attempt + 1) * SLICE)
             wait_for(lambda: logged(log, LOCK_TAKEN), 60, "the lock", current, log)
             successor = settler(attempt + 1)  # after the lock is taken: it must not take it first
+            if attempt in (SNAPSHOT_AT, REORG_AT):
+                wait_for(lambda: submissions(engine) > recorded, 60, "a batch recorded", current, log)
+            if attempt == SNAPSHOT_AT:
+                snapshot = chain.rpc("evm_snapshot")
+            elif attempt == REORG_AT:
+                # A reorganisation under a working settler: every block since the snapshot is gone, with the
+                # settlements in it and the transactions it has in flight; the settler must pay them again, once.
+                before = sum(market.settled(lid) for lid, _ in twenty_licences)
+                assert chain.rpc("evm_revert", [snapshot])
+                chain.resync_nonces()
+                chain.rpc("evm_mine")
+                undone = before - sum(market.settled(lid) for lid, _ in twenty_licences)
             if attempt % 4 == 3:
                 time.sleep(rng.uniform(0.0, 0.15))  # during its reconciliation
             else:
@@ -193,13 +214,14 @@ def test_settler_killed_at_random_moments_pays_every_use_once(chain, market, eng
         feeder.join(timeout=120)
         assert fed.is_set(), "the feeder did not insert every use"
         assert kills_while_settling >= 7
+        assert undone > 0, "the reorganisation undid no settlement"
         settled = wait_all_settled(market, twenty_licences, USES, timeout=90)
         assert settled == USES, log.read_text()[-3000:]
     finally:
         gate.release(USES)
         for process in reversed(started):  # a waiting successor would take the lock of a stopped one
             kill(process, signal.SIGTERM)
-    assert_audit_proves_exactly_once(chain, engine, sync_index, twenty_licences, market)
+    assert_audit_proves_exactly_once(chain, engine, sync_index, twenty_licences, market, env)
 
 
 def test_api_killed_at_random_moments_loses_no_report_and_doubles_none(chain, market, engine, index_settings,
@@ -211,7 +233,9 @@ def test_api_killed_at_random_moments_loses_no_report_and_doubles_none(chain, ma
     domain = domain_of(chain)
     now = chain.timestamp()
     per_licence = USES // LICENCES
-    reports = [signed_report(brand, domain, lid, f"api-{lid}-{k}", used_at=now)
+    # Report k of every licence is signed as its use #k+1 (seq k): each licence's client sends its reports in order,
+    # as a brand's client numbering its own reports does, so none waits for a 409 and a re-signature.
+    reports = [signed_report(brand, domain, lid, f"api-{lid}-{k}", seq=k, used_at=now)
                for k in range(per_licence) for lid, brand in twenty_licences]
     answers: dict[int, int] = {}
     answered = Counter()
@@ -228,8 +252,13 @@ def test_api_killed_at_random_moments_loses_no_report_and_doubles_none(chain, ma
     api, base = start_api()
     serving = {"base": base}  # where the brands' clients send their reports: the live API
 
+    def deliver_licence(i: int) -> None:
+        for k in range(per_licence):
+            deliver(k * LICENCES + i)
+
     def deliver(index: int) -> None:
-        # A brand's client retries until it gets an answer: idempotency makes that safe.
+        # A brand's client retries the same signed report until it gets an answer: idempotency makes that safe
+        # (the same report again is answered with the use it made).
         gate.enter(index)
         if not hasattr(local, "client"):
             local.client = httpx.Client(timeout=10)
@@ -260,7 +289,7 @@ def test_api_killed_at_random_moments_loses_no_report_and_doubles_none(chain, ma
             for k in range(KILLS):
                 wait_for(lambda: api_ready(probe, successor_base), 60, "the next API", successor)
                 gate.release((k + 1) * SLICE)
-                # Killed while it serves: reports of this slice answered, and eight more in flight.
+                # Killed while it serves: reports of this slice answered, and more in flight.
                 answered.wait_until(k * SLICE + rng.randint(1, SLICE - 16), timeout=120)
                 kill(api, signal.SIGKILL)
                 kills.append(len(answers))
@@ -277,8 +306,8 @@ def test_api_killed_at_random_moments_loses_no_report_and_doubles_none(chain, ma
     chaos = threading.Thread(target=killer, daemon=True)
     chaos.start()
     try:
-        with ThreadPoolExecutor(8) as pool:
-            list(pool.map(deliver, range(len(reports))))
+        with ThreadPoolExecutor(LICENCES) as pool:
+            list(pool.map(deliver_licence, range(LICENCES)))
         chaos.join(timeout=60)
         assert not failures, failures
         assert len(kills) == KILLS and kills[-1] < USES, f"the API was killed {len(kills)} times, at {kills}"
@@ -291,4 +320,4 @@ def test_api_killed_at_random_moments_loses_no_report_and_doubles_none(chain, ma
         for process in started:
             kill(process, signal.SIGTERM)
         kill(settler, signal.SIGTERM)
-    assert_audit_proves_exactly_once(chain, engine, sync_index, twenty_licences, market)
+    assert_audit_proves_exactly_once(chain, engine, sync_index, twenty_licences, market, env)
