@@ -103,6 +103,52 @@ def day(seconds: int) -> str:
     return dt.datetime.fromtimestamp(seconds).strftime("%-d %b %Y")
 
 
+# A browser wallet for the page (window.ethereum), which forwards every request to the development relay (it holds
+# the development keys) and notes what the page's progress dialog said when each use report was put to it to sign.
+BROWSER_WALLET = """(address) => {
+  window.walletNotes = [];
+  const relay = async (method, params) => {
+    const answer = await (await fetch('/api/v1/dev/rpc', { method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: params || [] }) })).json();
+    if (answer.error) throw Object.assign(new Error(answer.error.message), answer.error);
+    return answer.result;
+  };
+  window.ethereum = {
+    request: async ({ method, params }) => {
+      if (method === 'eth_accounts' || method === 'eth_requestAccounts') return [address];
+      if (method === 'eth_signTypedData_v4') window.walletNotes.push(document.querySelector('#progress-steps').innerText);
+      return relay(method, params);
+    },
+    on() {},
+    removeListener() {},
+  };
+}"""
+
+
+def hold_next_report(page) -> list:
+    """Holds the page's next use report on its way to the API (the route, to continue later); the rest pass."""
+    held: list = []
+    page.route("**/api/v1/uses", lambda route: held.append(route) if route.request.method == "POST" and not held
+               else route.continue_())
+    return held
+
+
+def report(page, label: str) -> None:
+    page.locator("#report-use input[name=reference]").fill(label)
+    page.get_by_role("button", name="Sign and report").click()
+
+
+def race(winner, loser, labels: tuple[str, str], number: int) -> None:
+    """`loser` signs use #`number` first, but its report reaches the API after `winner`'s, which takes the number."""
+    held = hold_next_report(loser)
+    report(loser, labels[1])
+    pump(loser, lambda: held, what="the report on its way")
+    report(winner, labels[0])
+    expect(winner.locator("#report-use .form-ok")).to_contain_text(f"Use #{number}", timeout=30_000)
+    held[0].continue_()
+    loser.unroute("**/api/v1/uses")
+
+
 def test_two_tabs_report_at_once_and_the_one_that_lost_the_number_signs_again(open_page, system):
     chain = chain_of(system)
     brand = system.account(*BRAND)
@@ -110,38 +156,43 @@ def test_two_tabs_report_at_once_and_the_one_that_lost_the_number_signs_again(op
     license_id = buy(system, chain, brand, publish(system, chain, twin_id), escrow=FEE * 10)
     assert system.get(f"/api/v1/licenses/{license_id}")["next_seq"] == 0
 
-    first, second = open_page(*WIDE), open_page(*WIDE)
-    for tab in (first, second):
-        open_as(tab, system, brand, f"/licenses/{license_id}")
+    # One tab acts as the development account, the other through a browser wallet (signed in by it).
+    dev, wallet = open_page(*WIDE), open_page(*WIDE)
+    open_as(dev, system, brand, f"/licenses/{license_id}")
+    wallet.add_init_script(script=f"({BROWSER_WALLET})({brand['address']!r})")
+    wallet.goto(f"{system.url}/#/licenses/{license_id}")
+    wallet.locator("#sign-in-to-see, #sign-in").first.click()
+    for tab in (dev, wallet):
         expect(tab.locator("#report-use button[type=submit]")).to_be_enabled(timeout=30_000)
-    signed_first, signed_second = RpcRecorder(first), RpcRecorder(second)
-    # The second tab's report is held on its way to the API until the first tab's has been taken.
-    held = []
-    second.route("**/api/v1/uses", lambda route: held.append(route) if route.request.method == "POST" and not held
-                 else route.continue_())
-    second.locator("#report-use input[name=reference]").fill("Race, second tab")
-    second.get_by_role("button", name="Sign and report").click()
-    pump(second, lambda: held, what="the second tab's report on its way")
+    signed_dev, signed_wallet = RpcRecorder(dev), RpcRecorder(wallet)
 
-    first.locator("#report-use input[name=reference]").fill("Race, first tab")
-    first.get_by_role("button", name="Sign and report").click()
-    expect(first.locator("#report-use .form-ok")).to_contain_text("Use #1", timeout=30_000)
-    held[0].continue_()  # signed as use #1 too: the API refuses it (409) and names #2; the tab signs again
+    # The wallet's report loses use #1 to the development account's: the API answers 409 and names #2; the wallet
+    # is asked again, and the page says why first.
+    race(dev, wallet, ("Race 1, development account", "Race 1, browser wallet"), 1)
+    expect(wallet.locator("#report-use .form-ok")).to_contain_text("Use #2", timeout=30_000)
+    expect(wallet.locator("#report-use .form-error")).to_have_count(0)
+    notes = wallet.evaluate("window.walletNotes")
+    assert len(notes) == 2 and "Sign use #1 in your wallet" in notes[0], notes
+    assert "took use #1 first: sign again in your wallet, as use #2" in notes[1], notes
+    assert [signed_seq(c) for c in typed(signed_wallet)] == [0, 1]
+    assert [signed_seq(c) for c in typed(signed_dev)] == [0]
 
-    expect(second.locator("#report-use .form-ok")).to_contain_text("Use #2", timeout=30_000)
-    expect(second.locator("#report-use .form-error")).to_have_count(0)
-    expect(second.locator("dialog#progress")).not_to_be_visible()
-    assert [signed_seq(c) for c in typed(signed_first)] == [0]
-    assert [signed_seq(c) for c in typed(signed_second)] == [0, 1], "the second tab did not sign again as use #2"
+    # The other way round: the development account's report loses use #3 and is signed again without a question.
+    race(wallet, dev, ("Race 2, browser wallet", "Race 2, development account"), 3)
+    expect(dev.locator("#report-use .form-ok")).to_contain_text("Use #4", timeout=30_000)
+    expect(dev.locator("#report-use .form-error")).to_have_count(0)
+    assert [signed_seq(c) for c in typed(signed_dev)] == [0, 2, 3]
+    assert len(wallet.evaluate("window.walletNotes")) == 3  # its one signature of race 2
 
     uses = {u["label"]: u["seq"] for u in system.get(f"/api/v1/licenses/{license_id}/uses")["data"]}
-    assert uses == {"Race, first tab": 0, "Race, second tab": 1}, uses
-    wait_for(lambda: system.get(f"/api/v1/licenses/{license_id}")["uses_settled"] == 2, what="both uses settled")
-    expect(second.locator("#uses .tracker[data-status=settled]")).to_have_count(2, timeout=30_000)
-    shoot(second, "licence-race-1400")
+    assert uses == {"Race 1, development account": 0, "Race 1, browser wallet": 1, "Race 2, browser wallet": 2,
+                    "Race 2, development account": 3}, uses
+    wait_for(lambda: system.get(f"/api/v1/licenses/{license_id}")["uses_settled"] == 4, what="the four uses settled")
+    expect(dev.locator("#uses .tracker[data-status=settled]")).to_have_count(4, timeout=30_000)
+    shoot(dev, "licence-race-1400")
     phone = open_page(*PHONE)
     open_as(phone, system, brand, f"/licenses/{license_id}")
-    expect(phone.locator("#uses")).to_contain_text("Race, second tab", timeout=30_000)
+    expect(phone.locator("#uses")).to_contain_text("Race 2, development account", timeout=30_000)
     shoot(phone, "licence-race-390")
 
 

@@ -8,6 +8,7 @@ import { explain } from "../errors.js";
 import { licenses, registry, send } from "../chain.js";
 import { confirmDialog } from "./common.js";
 import { statementCard } from "./statement.js";
+import { upfrontCard } from "./upfront.js";
 
 let charts = [];
 let timer = null;
@@ -82,7 +83,7 @@ export async function render(root, { params, isCurrent }) {
     h("div", { class: "row", style: "margin:16px 0" },
       h("button", { class: "btn primary", id: "withdraw", onclick: withdraw, disabled: !canWithdraw }, canWithdraw ? `Withdraw ${money(ready)}` : "Nothing to withdraw"),
       slot),
-    upfrontCard(earnings),
+    (earnings.twins || []).length ? upfrontCard((earnings.twins || []).slice(0, 20).map((t) => t.twin_id), { withTwin: true }) : null,
     earnings.series.length
       ? h("div", { class: "grid-2" },
         h("section", { class: "card" }, h("h3", {}, "Over time"), h("p", { class: "muted small" }, `Each bar is what you earned in a ${bucketOf(earnings.series)}, on one scale from zero.`),
@@ -267,38 +268,4 @@ export function upfrontOf(earnings) {
     ready: pick(u.ready, u.vestable, u.vested_unreleased, earnings.upfront_vestable),
     byTwin: u.by_twin || earnings.upfront_by_twin || [],
   };
-}
-
-/** Each licence of her twins with an upfront fee: the whole fee (before the payees' split), vested and vesting. */
-function upfrontCard(earnings) {
-  const box = h("section", { class: "card", id: "upfront-licences", style: "margin-top:20px" });
-  const twins = (earnings.twins || []).slice(0, 20);
-  if (!twins.length) return null;
-  Promise.all(twins.map((t) => api("/licenses", { query: { twin_id: t.twin_id, limit: 100 } }).catch(() => ({ data: [] }))))
-    .then((pages) => {
-      const rows = pages.flatMap((p) => p.data).filter((l) => l.upfront && toBig(l.upfront.amount) > 0n)
-        .sort((a, b) => b.license_id - a.license_id);
-      if (!rows.length) return box.remove();
-      const unvested = (l) => toBig(l.upfront.still_vesting);
-      const total = (f) => rows.reduce((sum, l) => sum + f(l), 0n);
-      mount(box,
-        h("div", { class: "card-head" }, h("h3", {}, "Upfront fees, licence by licence"), h("span", { class: "muted small" }, plural(rows.length, "licence"))),
-        h("p", { class: "muted small" }, "Each licence's upfront fee, before the payees' split, vests day by day over its term. " +
-          "If consent is revoked, the part not vested goes back to the brand."),
-        table(
-          [
-            { label: "Licence", render: (l) => h("a", { href: `#/usage?license=${l.license_id}` }, `#${l.license_id} · ${l.twin.name}`) },
-            { label: "Brand", render: (l) => l.holder_label || shortAddress(l.holder) },
-            { label: "Term until", render: (l) => dateTime(l.ends_at ?? l.expiry) },
-            { label: "Upfront fee", num: true, render: (l) => money(l.upfront.amount) },
-            { label: "Vested", num: true, render: (l) => h("span", { "data-vested": l.license_id }, money(l.upfront.vested)) },
-            { label: "Still vesting", num: true, render: (l) => h("span", { "data-vesting": l.license_id }, money(unvested(l))) },
-          ],
-          rows.slice(0, 50),
-        ),
-        h("p", { class: "small", id: "upfront-totals" },
-          `In all: ${money(total((l) => toBig(l.upfront.vested)))} vested, ${money(total(unvested))} still vesting.`));
-    })
-    .catch(() => box.remove());
-  return box;
 }

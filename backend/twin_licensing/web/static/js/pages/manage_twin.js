@@ -9,6 +9,7 @@ import { licenses, registry, offers, send, events, chainTime } from "../chain.js
 import { portrait, consentBadge, verifiedBadge, payeeAcceptance, offerTerms, offerTitle, confirmDialog, amountField, exclusivityMinimum,
   exclusivityMinimumText, rulesProblem, offerTermsArg } from "./common.js";
 import { consentTimeline, readConsent, storeConsent } from "./consent.js";
+import { upfrontCard } from "./upfront.js";
 import { categoryConsentCard, categoryStates, chainCategoryStates, withheld, publishingRefusal } from "./category_consent.js";
 
 let timer = null;
@@ -70,6 +71,7 @@ export async function render(root, { args, isCurrent }) {
       h("div", { class: "stack" }, offersCard(twin, isModel, reload), exclusiveCard(first.sold, isModel, reload), consentCard(twin, isModel, reload),
         categoryConsentCard(twin, isModel, reload)),
       h("div", { class: "stack" }, publishCard(twin, isModel, reload), payeesCard(twin))),
+    upfrontCard([twin.twin_id]),
   );
   follow(first.pending);
 }
