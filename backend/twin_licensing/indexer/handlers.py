@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..chain.events import ROLE_NAMES, DecodedEvent
-from ..domain import category_consent
+from ..domain import category_consent, skip_reasons
+from ..domain.licence_end import dump_consent_ends, parse_consent_ends
 from ..domain.vocabulary import PAYEE_ROLES
 from ..errors import TwinLicensingError
 from .state import Row, Scope, State
@@ -38,8 +39,8 @@ def _to_json(args: dict) -> str:
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 # Events whose entity is contract-wide (replayed in full after a reorganisation: there are few).
 GLOBAL_EVENTS = ("CategoryFloorSet", "AgencyCapSet", "NonModelCapSet", "ExclusivityMinimumSet", "NoticePeriodSet",
-                 "LicenseContractSet", "Paused", "Unpaused", "RoleGranted", "RoleRevoked", "Attested",
-                 "AttestationRevoked")
+                 "LicenseContractSet", "GracePeriodSet", "Paused", "Unpaused", "RoleGranted", "RoleRevoked",
+                 "Attested", "AttestationRevoked")
 
 
 class IndexInconsistency(TwinLicensingError, RuntimeError):
@@ -53,6 +54,7 @@ class Rows:
     settlements: list[Row] = field(default_factory=list)
     earnings: list[Row] = field(default_factory=list)
     consents: list[Row] = field(default_factory=list)
+    skips: list[Row] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------------------------- entity keys
@@ -69,8 +71,10 @@ def entity_columns(ev: DecodedEvent) -> tuple[int | None, int | None, int | None
         else:
             license_id = a["tokenId"]
         account = a.get("to", account)
-    elif ev.name in ("EscrowToppedUp", "EscrowReclaimed"):
+    elif ev.name in ("EscrowToppedUp", "EscrowReclaimed", "UpfrontRefunded"):
         account = a.get("from") or a.get("to")
+    elif ev.name == "SellerEscrowReclaimed":
+        account = a["seller"]
     return twin_id, license_id, offer_id, account
 
 
@@ -89,8 +93,18 @@ def add_to_scope(scope: Scope, ev: DecodedEvent) -> None:
         scope.licenses.add(a["licenseId"])
         scope.offers.add(a["offerId"])
         scope.twins.add(a["twinId"])
-    elif name in ("EscrowToppedUp", "EscrowReclaimed", "ExclusiveLicenseEnded"):
+    elif name in ("EscrowToppedUp", "EscrowReclaimed", "ExclusiveLicenseEnded", "UpfrontRefunded",
+                  "LicenseHandedOver", "SellerEscrowReclaimed"):
         scope.licenses.add(a["licenseId"])
+    elif name == "UpfrontVested":
+        scope.licenses.add(a["licenseId"])
+        scope.twins.add(a["twinId"])
+    elif name == "SettleItemSkipped":
+        if a["reason"] != skip_reasons.UNKNOWN_LICENSE:  # no licence row to note it on (nor to create)
+            scope.licenses.add(a["licenseId"])
+    elif name == "TwinOffersWithdrawn":
+        scope.twins.add(a["twinId"])
+        scope.withdrawals.add(a["twinId"])
     elif name in ("OfferPublished", "OfferWithdrawn"):
         scope.offers.add(a["offerId"])
     elif name == "Transfer":
@@ -134,14 +148,21 @@ def _inconsistent(ev: DecodedEvent, why: str) -> IndexInconsistency:
 def _uses_settled(st: State, ev: DecodedEvent, t: int, rows: Rows | None) -> None:
     a = ev.args
     amount, count, first = a["amount"], a["count"], a["firstSeq"]
+    payer = a.get("payer", "")
     lic = st.license(a["licenseId"])
     if lic is not None:
         if lic["uses_settled"] != first:
             raise _inconsistent(ev, f"licence has {lic['uses_settled']} uses settled, the event starts at {first}")
-        if lic["escrow"] < amount:
-            raise _inconsistent(ev, f"escrow {lic['escrow']} is less than the amount {amount}")
-        lic["escrow"] -= amount
-        lic["escrow_spent"] += amount
+        if _paid_by_seller(lic, payer):
+            if lic["seller_escrow"] < amount:
+                raise _inconsistent(ev, f"seller escrow {lic['seller_escrow']} is less than the amount {amount}")
+            lic["seller_escrow"] -= amount
+            lic["seller_escrow_spent"] += amount
+        else:
+            if lic["escrow"] < amount:
+                raise _inconsistent(ev, f"escrow {lic['escrow']} is less than the amount {amount}")
+            lic["escrow"] -= amount
+            lic["escrow_spent"] += amount
         lic["uses_settled"] = first + count
         lic["last_settled_at"] = t
         lic["updated_block"] = ev.block_number
@@ -156,8 +177,15 @@ def _uses_settled(st: State, ev: DecodedEvent, t: int, rows: Rows | None) -> Non
             "chain_id": st.chain_id, "tx_hash": ev.tx_hash, "log_index": ev.log_index,
             "license_id": a["licenseId"], "twin_id": a["twinId"], "first_seq": first, "count": count,
             "amount": amount, "uses_root": a["usesRoot"], "holder": lic["holder"] if lic is not None else "",
-            "block_number": ev.block_number, "block_time": t,
+            "payer": payer, "block_number": ev.block_number, "block_time": t,
         })
+
+
+def _paid_by_seller(lic: Row, payer: str) -> bool:
+    """Whether a settlement's payer is the licence's last seller, paid from her escrow rather than the licence's.
+    (A seller who is the holder again, by a transfer back, has paid from her escrow only while it lasted: the
+    contract pays a report signed before the handover from the seller's escrow.)"""
+    return bool(payer) and payer == lic["seller"] and (payer != lic["holder"] or lic["seller_escrow"] > 0)
 
 
 def _earnings_distributed(st: State, ev: DecodedEvent, t: int, rows: Rows | None) -> None:
@@ -209,8 +237,9 @@ def _license_purchased(st: State, ev: DecodedEvent, t: int, rows: Rows | None) -
             offer_id=a["offerId"], twin_id=a["twinId"], buyer=a["buyer"], holder=lic["holder"] or a["buyer"],
             upfront_fee=a["upfrontFee"], per_use_fee=terms["per_use_fee"], max_uses=terms["max_uses"],
             categories=terms["categories"], territories=terms["territories"], exclusive=terms["exclusive"],
-            transferable=terms["transferable"], idle_end_after=terms["idle_end_after"], started_at=t, expiry=a["expiry"],
-            purchased_block=ev.block_number, purchased_tx=ev.tx_hash, updated_block=ev.block_number,
+            transferable=terms["transferable"], idle_end_after=terms["idle_end_after"], started_at=t,
+            duration=terms["duration"], expiry=a["expiry"], purchased_block=ev.block_number, purchased_tx=ev.tx_hash,
+            updated_block=ev.block_number,
         )
         lic["escrow"] += a["escrow"]
         lic["escrow_deposited"] += a["escrow"]
@@ -219,10 +248,81 @@ def _license_purchased(st: State, ev: DecodedEvent, t: int, rows: Rows | None) -
         offer["licenses_sold"] += 1
     twin = st.twin(a["twinId"])
     if twin is not None:
-        twin["earned"] += a["upfrontFee"]
-        twin["undistributed"] += a["upfrontFee"]
+        # The upfront fee is held unvested: the twin earns it as it vests (UpfrontVested), not at purchase.
+        twin["upfront_sold"] += a["upfrontFee"]
         twin["licenses_sold"] += 1
         twin["updated_block"] = ev.block_number
+
+
+def _upfront_vested(st: State, ev: DecodedEvent, t: int, rows: Rows | None) -> None:
+    a = ev.args
+    amount = a["amount"]
+    lic = st.license(a["licenseId"])
+    if lic is not None:
+        if lic["upfront_released"] + lic["upfront_refunded"] + amount > lic["upfront_fee"]:
+            raise _inconsistent(ev, f"vests {amount} of an upfront fee of {lic['upfront_fee']}, of which "
+                                    f"{lic['upfront_released']} vested and {lic['upfront_refunded']} was refunded")
+        lic["upfront_released"] += amount
+        lic["updated_block"] = ev.block_number
+    twin = st.twin(a["twinId"])
+    if twin is not None:
+        twin["earned"] += amount
+        twin["undistributed"] += amount
+        twin["upfront_released"] += amount
+        twin["updated_block"] = ev.block_number
+
+
+def _upfront_refunded(st: State, ev: DecodedEvent, t: int, rows: Rows | None) -> None:
+    """The unvested rest went back to the holder: nothing the twin earned changes (it never earned it)."""
+    a = ev.args
+    lic = st.license(a["licenseId"])
+    if lic is not None:
+        if lic["upfront_released"] + lic["upfront_refunded"] + a["amount"] > lic["upfront_fee"]:
+            raise _inconsistent(ev, f"refunds {a['amount']} of an upfront fee of {lic['upfront_fee']}, of which "
+                                    f"{lic['upfront_released']} vested and {lic['upfront_refunded']} was refunded")
+        lic["upfront_refunded"] += a["amount"]
+        lic["updated_block"] = ev.block_number
+
+
+def _license_handed_over(st: State, ev: DecodedEvent, t: int, rows: Rows | None) -> None:
+    """A transfer: the escrow held becomes the seller's (it pays only the uses she signed before `at`)."""
+    a = ev.args
+    lic = st.license(a["licenseId"])
+    if lic is not None:
+        if lic["escrow"] != a["sellerEscrow"]:
+            raise _inconsistent(ev, f"hands over {a['sellerEscrow']} as the seller's escrow, the escrow is {lic['escrow']}")
+        if lic["seller_escrow"]:
+            raise _inconsistent(ev, f"the previous seller still has {lic['seller_escrow']} of escrow on the licence")
+        lic.update(escrow=0, escrow_handed_over=lic["escrow_handed_over"] + a["sellerEscrow"], seller=a["seller"],
+                   handover_at=a["at"], handover_escrow=a["sellerEscrow"], seller_escrow=a["sellerEscrow"],
+                   updated_block=ev.block_number)
+
+
+def _seller_escrow_reclaimed(st: State, ev: DecodedEvent, t: int, rows: Rows | None) -> None:
+    a = ev.args
+    lic = st.license(a["licenseId"])
+    if lic is not None:
+        if lic["seller"] != a["seller"] or lic["seller_escrow"] != a["amount"]:
+            raise _inconsistent(ev, f"{a['seller']} reclaimed {a['amount']}, the seller's escrow is "
+                                    f"{lic['seller_escrow']} of {lic['seller']}")
+        lic["seller_escrow"] = 0
+        lic["seller_escrow_reclaimed"] += a["amount"]
+        lic["updated_block"] = ev.block_number
+
+
+def _settle_item_skipped(st: State, ev: DecodedEvent, t: int, rows: Rows | None) -> None:
+    a = ev.args
+    if a["reason"] != skip_reasons.UNKNOWN_LICENSE:
+        lic = st.license(a["licenseId"])
+        if lic is not None:
+            lic.update(last_skip_reason=a["reason"], last_skip_first_seq=a["firstSeq"], last_skip_count=a["count"],
+                       last_skip_block=ev.block_number, updated_block=ev.block_number)
+    if rows is not None:
+        rows.skips.append({
+            "chain_id": st.chain_id, "tx_hash": ev.tx_hash, "log_index": ev.log_index, "license_id": a["licenseId"],
+            "first_seq": a["firstSeq"], "count": a["count"], "reason": a["reason"], "block_number": ev.block_number,
+            "block_time": t,
+        })
 
 
 def _escrow_topped_up(st: State, ev: DecodedEvent, t: int, rows: Rows | None) -> None:
@@ -294,8 +394,15 @@ def _exclusive_license_ended(st: State, ev: DecodedEvent, t: int, rows: Rows | N
 def _offer_withdrawn(st: State, ev: DecodedEvent, t: int, rows: Rows | None) -> None:
     offer = st.offer(ev.args["offerId"])
     if offer is not None:
-        offer["active"] = False
-        offer["withdrawn_block"] = ev.block_number
+        offer.update(active=False, withdrawn_block=ev.block_number, withdrawn_by="model")
+
+
+def _twin_offers_withdrawn(st: State, ev: DecodedEvent, t: int, rows: Rows | None) -> None:
+    """A revocation withdrew every active offer of the twin that includes a category of the mask (all, for 0xFF)."""
+    mask = ev.args["categories"]
+    for offer in st.active_offers_of(ev.args["twinId"]):
+        if offer["categories"] & mask:
+            offer.update(active=False, withdrawn_block=ev.block_number, withdrawn_by="consent")
 
 
 def _twin_registered(st: State, ev: DecodedEvent, t: int, rows: Rows | None) -> None:
@@ -368,6 +475,10 @@ def _consent_granted(st: State, ev: DecodedEvent, t: int, rows: Rows | None) -> 
     a = ev.args
     twin = st.twin(a["twinId"])
     if twin is not None:
+        revoked = twin["revocation_effective_at"]
+        if revoked and t >= revoked:
+            # The revocation took effect before this grant: the licences alive then stay ended.
+            twin["consent_ends"] = dump_consent_ends([*parse_consent_ends(twin["consent_ends"]), revoked])
         # The event states the period this consent keeps (the registry's in force then, its default included).
         twin.update(consent_hash=a["consentHash"], revocation_effective_at=0, notice_period=a["noticePeriod"],
                     updated_block=ev.block_number)
@@ -419,7 +530,8 @@ def _category_floor_set(st: State, ev: DecodedEvent, t: int, rows: Rows | None) 
 
 _PARAM_OF = {"AgencyCapSet": "agency_cap_bps", "NonModelCapSet": "non_model_cap_bps",
              "ExclusivityMinimumSet": "exclusivity_minimum", "NoticePeriodSet": "notice_period",
-             "LicenseContractSet": "license_contract", "Paused": "paused", "Unpaused": "paused"}
+             "LicenseContractSet": "license_contract", "GracePeriodSet": "grace_period", "Paused": "paused",
+             "Unpaused": "paused"}
 
 
 def _param_set(st: State, ev: DecodedEvent, t: int, rows: Rows | None) -> None:
@@ -428,6 +540,11 @@ def _param_set(st: State, ev: DecodedEvent, t: int, rows: Rows | None) -> None:
         return
     if ev.name in ("Paused", "Unpaused"):
         value = "true" if ev.name == "Paused" else "false"
+        if ev.contract == "LicenseToken":  # grace after a licence's end does not count the time paused
+            if ev.name == "Paused":
+                st.pause_started(ev.block_number, ev.log_index, t)
+            else:
+                st.pause_ended(ev.block_number, t)
     else:
         (value,) = ev.args.values()
     param["value"] = str(value)
@@ -462,7 +579,10 @@ HANDLERS: dict[str, Handler] = {
     "RoleGranted": _role_changed, "RoleRevoked": _role_changed,
     "PayeeAccepted": _payee_accepted, "PayeeLeft": _payee_left, "Attested": _attested,
     "AttestationRevoked": _attestation_revoked, "Locked": _lock_changed, "Unlocked": _lock_changed,
-    "ExclusiveLicenseEnded": _exclusive_license_ended,
+    "ExclusiveLicenseEnded": _exclusive_license_ended, "GracePeriodSet": _param_set,
+    "UpfrontVested": _upfront_vested, "UpfrontRefunded": _upfront_refunded,
+    "LicenseHandedOver": _license_handed_over, "SellerEscrowReclaimed": _seller_escrow_reclaimed,
+    "SettleItemSkipped": _settle_item_skipped, "TwinOffersWithdrawn": _twin_offers_withdrawn,
 }
 
 

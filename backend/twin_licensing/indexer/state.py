@@ -16,7 +16,7 @@ from sqlalchemy import Table, and_, delete, select, tuple_
 from sqlalchemy.engine import Connection
 
 from ..db.models import (
-    Attestation, GuildFloor, License, Offer, PayeeBalance, ProtocolParam, RoleMember, Twin, TwinPayee,
+    Attestation, GuildFloor, License, Offer, PausePeriod, PayeeBalance, ProtocolParam, RoleMember, Twin, TwinPayee,
 )
 from .upsert import upsert
 
@@ -30,7 +30,8 @@ def _table(model: Any) -> Table:
 
 TWINS, PAYEES, OFFERS, LICENSES = _table(Twin), _table(TwinPayee), _table(Offer), _table(License)
 BALANCES, FLOORS, PARAMS, ROLES = _table(PayeeBalance), _table(GuildFloor), _table(ProtocolParam), _table(RoleMember)
-ATTESTATIONS = _table(Attestation)
+ATTESTATIONS, PAUSES = _table(Attestation), _table(PausePeriod)
+PAUSED = "paused"  # the protocol parameter whose events (Paused / Unpaused) also keep `pause_periods`
 
 
 def _defaults(table: Table) -> Row:
@@ -59,6 +60,9 @@ class Scope:
     params: set[str] = field(default_factory=set)
     roles: set[tuple[str, str, str]] = field(default_factory=set)
     attestations: set[int] = field(default_factory=set)
+    # Twins whose active offers a revocation withdrew (TwinOffersWithdrawn): those offers are in scope as well,
+    # found in the database (`State.load`, `reorg.rollback`) since the event names no offer.
+    withdrawals: set[int] = field(default_factory=set)
 
     def __bool__(self) -> bool:
         return any((self.twins, self.offers, self.licenses, self.payees, self.floors, self.params, self.roles,
@@ -84,8 +88,11 @@ class State:
         self.params: dict[str, Row] = {}
         self.roles: dict[tuple[str, str, str], Row | None] = {}  # None: revoked
         self.attestations: dict[int, Row] = {}
+        # The licence contract's pauses, by their Paused log (block, log index), while `paused` is in scope: forward,
+        # the one still open as stored; in a replay, all of them as rebuilt.
+        self.pauses: dict[tuple[int, int], Row] = {}
         self.touched: dict[str, set[Any]] = {
-            k: set() for k in ("twin", "offer", "license", "balance", "floor", "param", "attestation")
+            k: set() for k in ("twin", "offer", "license", "balance", "floor", "param", "attestation", "pause")
         }
         self.payees_changed: set[int] = set()
         self.roles_changed: set[tuple[str, str, str]] = set()
@@ -137,6 +144,27 @@ class State:
             self.touched["attestation"].add(attestation_id)
         return row
 
+    def active_offers_of(self, twin_id: int) -> list[Row]:
+        """The twin's in-scope offers that are active (marked touched: the caller withdraws them). An offer not
+        published yet in this history has twin 0 and is not among them."""
+        found = [offer_id for offer_id, row in self.offers.items() if row["twin_id"] == twin_id and row["active"]]
+        return [self.offer(offer_id) for offer_id in sorted(found)]  # type: ignore[misc]
+
+    def pause_started(self, block_number: int, log_index: int, at: int) -> None:
+        if PAUSED in self.scope.params:
+            key = (block_number, log_index)
+            self.pauses[key] = {"chain_id": self.chain_id, "paused_block": block_number, "paused_log_index": log_index,
+                                "paused_at": at, "unpaused_at": None, "unpaused_block": None}
+            self.touched["pause"].add(key)
+
+    def pause_ended(self, block_number: int, at: int) -> None:
+        """Closes the open pause (OpenZeppelin emits Unpaused only while paused: there is exactly one)."""
+        if PAUSED in self.scope.params:
+            for key, row in self.pauses.items():
+                if row["unpaused_at"] is None:
+                    row.update(unpaused_at=at, unpaused_block=block_number)
+                    self.touched["pause"].add(key)
+
     def current_payees(self, twin_id: int) -> list[Row] | None:
         """The twin's payee rows as they stand (None if the twin is out of scope)."""
         if twin_id not in self.scope.twins:
@@ -171,6 +199,8 @@ class State:
         """The in-scope entities as stored; those not stored yet start as new rows."""
         state = cls(chain_id, scope)
         state._conn = conn
+        if scope.withdrawals:
+            scope.offers |= _active_offer_ids(conn, chain_id, scope.withdrawals)
         found = {
             "twin": _rows_by(conn, TWINS, chain_id, "twin_id", scope.twins),
             "offer": _rows_by(conn, OFFERS, chain_id, "offer_id", scope.offers),
@@ -182,6 +212,10 @@ class State:
         }
         state._fill(found)
         state._stored_payees = True
+        if PAUSED in scope.params:
+            open_pauses = conn.execute(select(PAUSES).where(PAUSES.c.chain_id == chain_id,
+                                                            PAUSES.c.unpaused_at.is_(None))).mappings()
+            state.pauses = {(r["paused_block"], r["paused_log_index"]): dict(r) for r in open_pauses}
         if scope.roles:
             stored = {(r["contract"], r["role"], r["account"]): r
                       for r in _rows_in(conn, ROLES, chain_id, "contract", {k[0] for k in scope.roles})}
@@ -240,7 +274,7 @@ class State:
         for table, rows, kind in (
             (TWINS, self.twins, "twin"), (OFFERS, self.offers, "offer"), (LICENSES, self.licenses, "license"),
             (BALANCES, self.balances, "balance"), (FLOORS, self.floors, "floor"), (PARAMS, self.params, "param"),
-            (ATTESTATIONS, self.attestations, "attestation"),
+            (ATTESTATIONS, self.attestations, "attestation"), (PAUSES, self.pauses, "pause"),
         ):
             upsert(conn, table, [rows[key] for key in touched[kind]])
         if self.payees_changed:
@@ -267,6 +301,31 @@ def _chunks(keys: Iterable[Any]) -> Iterable[list[Any]]:
         yield items[start : start + _CHUNK]
 
 
+def _active_offer_ids(conn: Connection, chain_id: int, twin_ids: set[int]) -> set[int]:
+    found: set[int] = set()
+    for chunk in _chunks(twin_ids):
+        found.update(conn.execute(select(OFFERS.c.offer_id).where(
+            OFFERS.c.chain_id == chain_id, OFFERS.c.twin_id.in_(chunk), OFFERS.c.active.is_(True))).scalars())
+    return found
+
+
+def offer_ids_of_twins(conn: Connection, chain_id: int, twin_ids: set[int]) -> set[int]:
+    """Every stored offer of the twins, active or not."""
+    found: set[int] = set()
+    for chunk in _chunks(twin_ids):
+        found.update(conn.execute(select(OFFERS.c.offer_id).where(
+            OFFERS.c.chain_id == chain_id, OFFERS.c.twin_id.in_(chunk))).scalars())
+    return found
+
+
+def twins_of_offers(conn: Connection, chain_id: int, offer_ids: set[int]) -> set[int]:
+    found: set[int] = set()
+    for chunk in _chunks(offer_ids):
+        found.update(conn.execute(select(OFFERS.c.twin_id).where(
+            OFFERS.c.chain_id == chain_id, OFFERS.c.offer_id.in_(chunk))).scalars())
+    return found
+
+
 def _rows_in(conn: Connection, table: Table, chain_id: int, column: str, keys: set[Any]) -> list[Row]:
     rows: list[Row] = []
     for chunk in _chunks(keys):
@@ -289,6 +348,8 @@ def delete_entities(conn: Connection, chain_id: int, scope: Scope) -> None:
     ):
         for chunk in _chunks(keys):
             conn.execute(delete(table).where(table.c.chain_id == chain_id, table.c[column].in_(chunk)))
+    if PAUSED in scope.params:  # rebuilt from every Paused / Unpaused (global events are replayed in full)
+        conn.execute(delete(PAUSES).where(PAUSES.c.chain_id == chain_id))
     keys = list(scope.roles)
     for start in range(0, len(keys), _CHUNK):
         conn.execute(delete(ROLES).where(

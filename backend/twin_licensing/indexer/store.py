@@ -15,7 +15,9 @@ from typing import Iterator
 from sqlalchemy import Engine, and_, delete, exists, select, update
 from sqlalchemy.engine import Connection
 
-from ..db.models import INDEX_TABLES, ChainEvent, ConsentChange, Earning, IndexCursor, IndexedBlock, Settlement
+from ..db.models import (
+    INDEX_TABLES, ChainEvent, ConsentChange, Earning, IndexCursor, IndexedBlock, SettleSkip, Settlement,
+)
 from ..errors import TwinLicensingError
 from .fetcher import Batch
 from .bulk import bulk_insert, insert_values
@@ -25,10 +27,11 @@ from .upsert import upsert
 
 EVENTS, BLOCKS, CURSORS = ChainEvent.__table__, IndexedBlock.__table__, IndexCursor.__table__  # type: ignore[attr-defined]
 SETTLEMENTS, EARNINGS, CONSENTS = Settlement.__table__, Earning.__table__, ConsentChange.__table__  # type: ignore[attr-defined]
+SKIPS = SettleSkip.__table__  # type: ignore[attr-defined]
 assert tuple(c.name for c in EVENTS.columns) == (*EVENT_COLUMNS, "final"), "EVENT_COLUMNS out of date"
 # Append-only tables: rows above a reorganisation's common ancestor are deleted by block number.
 APPEND_ONLY = ((EVENTS, "block_number"), (SETTLEMENTS, "block_number"), (EARNINGS, "block_number"),
-               (CONSENTS, "block_number"), (BLOCKS, "number"))
+               (CONSENTS, "block_number"), (SKIPS, "block_number"), (BLOCKS, "number"))
 
 
 class CursorMoved(TwinLicensingError, RuntimeError):
@@ -109,7 +112,8 @@ def write_batch(conn: Connection, cursor: Cursor, batch: Batch, confirmations: i
         state = State.load(conn, chain_id, scope)
         apply(state, events, times, rows)
         insert_values(conn, EVENTS, [v + (v[3] <= final_block,) for v in values])  # v[3]: block_number
-        for table, items in ((SETTLEMENTS, rows.settlements), (EARNINGS, rows.earnings), (CONSENTS, rows.consents)):
+        for table, items in ((SETTLEMENTS, rows.settlements), (EARNINGS, rows.earnings), (CONSENTS, rows.consents),
+                             (SKIPS, rows.skips)):
             bulk_insert(conn, table, items)
         state.write(conn)
 
