@@ -173,6 +173,7 @@ class TxPipeline:
         self._chain_id = chain.chain_id
         self._flights: dict[int, Flight] = {}
         self._fee_history = True  # until the node says it has no eth_feeHistory
+        self._head = -1  # the latest block number seen (by `market` or `check`)
 
     def __repr__(self) -> str:  # the account object holds the key: show the address only
         return f"TxPipeline({self.address}, {len(self._flights)} in flight)"
@@ -223,7 +224,7 @@ class TxPipeline:
         self._flights[signed.nonce] = flight
         if self._broadcast(signed):
             flight.live = signed
-            flight.sent_at = self._head_number()
+            flight.sent_at = self._head  # the head its fees were read at: close enough to count blocks waited
 
     def restore(self, key: Hashable, versions: Sequence[Any]) -> None:
         """A flight recorded before a crash (every signed version of its nonce, oldest first); nothing is sent now."""
@@ -419,6 +420,7 @@ class TxPipeline:
             rewards = [int(r[0], 16) for r, used in zip(history.get("reward") or [], history.get("gasUsedRatio") or [])
                        if r and used]
             paid = statistics.median_low(rewards) if rewards else 0
+        self._head = max(self._head, number)
         return Market(block_number=number, base_fee=base, next_base_fee=following, paid_tip=paid,
                       suggested_tip=self.chain.fees.caps()[1])
 
@@ -451,8 +453,3 @@ class TxPipeline:
             known={h: isinstance(t, dict) for h, t in zip(hashes, found)},
         )
 
-    def _head_number(self) -> int:
-        try:
-            return int(self.rpc.call("eth_blockNumber"), 16)
-        except (RpcError, RpcConnectionError):
-            return -1
