@@ -19,7 +19,7 @@ from twin_licensing.chain.merkle import UseTree
 from twin_licensing.chain.settlement import SettlementClient, compact_signature
 from twin_licensing.chain.use_reports import UseReport, report_digest
 from twin_licensing.db.submissions import MINED, SENDING, SettleSubmission, UseRejection
-from twin_licensing.db.uses import Use
+from twin_licensing.db.uses import ChainScope, Use
 from twin_licensing.domain.use_record import HELD, REJECTED
 from twin_licensing.usage.index_view import IndexView
 from twin_licensing.usage.status import use_views
@@ -29,7 +29,7 @@ from twin_licensing.settlement.lock import SettlerLock, SettlerLockedError
 from twin_licensing.db.models import IndexCursor
 from twin_licensing.indexer.config import IndexerConfig
 from twin_licensing.indexer.service import Indexer
-from twin_licensing.settlement.settler import Settler
+from twin_licensing.settlement.settler import Settler, clear_holds
 from kit.uses import DAY, ECOMMERCE, SOCIAL, USDC, domain_of, insert_uses, mask, scope_of, signed_report
 
 from kit.proxy import RpcProxy
@@ -530,3 +530,14 @@ def test_an_item_cut_short_by_its_escrow_ends_its_licences_part_of_the_batch():
     run = [_use(0, "0xSeller"), _use(1, "0xSeller"), _use(2, "0xBuyer")]
     planned = plan_items({7: run}, {7: 0}, max_uses=100, max_items=10, afford=lambda lid, part: 1)
     assert [(p.item.first_seq, p.item.count) for p in planned] == [(0, 1)]
+
+
+def test_clearing_holds_lifts_those_an_operator_looked_into_and_keeps_rejections(engine):
+    scope = ("chain", 1, "0xgenesis")
+    with Session(engine) as session:
+        for license_id, code, permanent in ((1, "BadSignature", False), (2, "GraceOver", True)):
+            session.add(UseRejection(chain_id=scope[1], genesis_hash=scope[2], license_id=license_id, from_seq=0,
+                                     code=code, reason="why", permanent=permanent))
+        session.commit()
+    assert clear_holds(engine, ChainScope(scope[1], scope[2])) == 1
+    assert [(h.license_id, h.code) for h in holds(engine)] == [(2, "GraceOver")]

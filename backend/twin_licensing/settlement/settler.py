@@ -436,7 +436,7 @@ class Settler:
             return
         cost = span.count * state.per_use_fee
         handover = state.handover
-        last = self._last_use(span.license_id, span.first_seq + span.count - 1)
+        last = self._last_use(span.license_id, span.first_seq + span.count - 1) if handover is not None else None
         if handover is not None and last is not None and handover.pays(*last):
             state = replace(state, handover=replace(handover, seller_escrow=max(0, handover.seller_escrow - cost)))
         else:
