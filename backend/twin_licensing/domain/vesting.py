@@ -8,7 +8,7 @@ licence, a revocation's effective time, whichever is earliest). `vest` moves wha
 the holder. This is the one home of that arithmetic in the backend: the read API, the audit and the statements call
 it, never write it again.
 
-Rounding mirrors `LicenseToken`: the vested amount is rounded down, `upfront * elapsed / duration` with the product
+Rounding mirrors `LicenseLedger._vested` (read in the contract): rounded down, `upfront * elapsed / duration` with the product
 taken first (uint256 in Solidity, which cannot overflow for a uint64 fee times a uint40 time), so the holder's
 refund gets the rounding unit and the twin never earns more than elapsed time pays for.
 """
