@@ -35,16 +35,33 @@ def _word(value: int) -> bytes:
 
 
 @settings(max_examples=200, deadline=None)
-@given(uint(256), uint(256), uint(32), uint(32), uint(64), words)
-def test_uses_settled_sliced_word_by_word_equals_eth_abi(license_id, twin_id, first, count, amount, uses_root):
-    data = encode(["uint32", "uint32", "uint64", "bytes32"], [first, count, amount, uses_root])
-    log = _log(LICENSE, "UsesSettled(uint256,uint256,uint32,uint32,uint64,bytes32)",
+@given(uint(256), uint(256), uint(32), uint(32), uint(64), words, addresses)
+def test_uses_settled_sliced_word_by_word_equals_eth_abi(license_id, twin_id, first, count, amount, uses_root, payer):
+    data = encode(["uint32", "uint32", "uint64", "bytes32", "address"], [first, count, amount, uses_root, payer])
+    log = _log(LICENSE, "UsesSettled(uint256,uint256,uint32,uint32,uint64,bytes32,address)",
                [_word(license_id), _word(twin_id)], data)
     (event,) = DECODER.decode([log])
     assert (event.contract, event.name, event.block_number, event.tx_index, event.log_index) == (
         "LicenseToken", "UsesSettled", 16, 2, 7)
     assert event.args == {"licenseId": license_id, "twinId": twin_id, "firstSeq": first, "count": count,
-                          "amount": amount, "usesRoot": "0x" + uses_root.hex()}
+                          "amount": amount, "usesRoot": "0x" + uses_root.hex(), "payer": payer}
+
+
+@settings(max_examples=100, deadline=None)
+@given(uint(256), addresses, addresses, uint(64), uint(40), uint(256), uint(32), uint(32), uint(8))
+def test_issue_11_events_decode_as_eth_abi_does(license_id, seller, buyer, escrow, at, twin_id, first, count, reason):
+    handed = _log(LICENSE, "LicenseHandedOver(uint256,address,address,uint64,uint40)",
+                  [_word(license_id), bytes(12) + bytes.fromhex(seller[2:]), bytes(12) + bytes.fromhex(buyer[2:])],
+                  encode(["uint64", "uint40"], [escrow, at]))
+    skipped = _log(LICENSE, "SettleItemSkipped(uint256,uint32,uint32,uint8)", [_word(license_id)],
+                   encode(["uint32", "uint32", "uint8"], [first, count, reason]))
+    withdrawn = _log(LICENSE, "TwinOffersWithdrawn(uint256,uint8)", [_word(twin_id)], encode(["uint8"], [reason]))
+    events = DECODER.decode([handed, skipped, withdrawn])
+    assert [e.args for e in events] == [
+        {"licenseId": license_id, "seller": seller, "buyer": buyer, "sellerEscrow": escrow, "at": at},
+        {"licenseId": license_id, "firstSeq": first, "count": count, "reason": reason},
+        {"twinId": twin_id, "categories": reason},
+    ]
 
 
 @settings(max_examples=100, deadline=None)

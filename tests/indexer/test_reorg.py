@@ -20,7 +20,7 @@ def _signed_settle(s: Scenario, items) -> bytes:
     chain = s.chain
     call = chain.contract("LicenseToken").functions.settle(items)
     tx = call.build_transaction({
-        "from": s.recorder.address, "gas": 1_000_000, "chainId": chain.chain_id, "maxFeePerGas": 100 * 10**9,
+        "from": s.recorder.address, "gas": 1_500_000, "chainId": chain.chain_id, "maxFeePerGas": 100 * 10**9,
         "maxPriorityFeePerGas": 1, "nonce": chain.w3.eth.get_transaction_count(s.recorder.address, "pending"),
     })
     return s.recorder.sign_transaction(tx).raw_transaction
@@ -37,7 +37,7 @@ def _fork(chain, s: Scenario, license_id: int) -> tuple[str, bytes, str, int]:
     """Snapshots the fork point and mines branch A on it: (snapshot id, the signed shared transaction, its hash,
     branch A's head)."""
     fork_point = chain.rpc("evm_snapshot")
-    raw = _signed_settle(s, [(license_id, 0, 2, root("shared"), s.categories(license_id))])
+    raw = _signed_settle(s, [s.item(license_id, 0, 2, root("shared"))])
     # Branch A: the shared settlement, a top-up and another settlement.
     shared = _send(chain, raw)
     s.tx(s.brand, "LicenseToken", "topUpEscrow", license_id, 3_000_000)

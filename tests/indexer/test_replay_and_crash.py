@@ -43,8 +43,8 @@ def test_a_failing_batch_stores_nothing_and_the_retry_stores_everything(chain, d
     ids = s.everything()
     make_indexer(db).sync()
     before = dump(db)
-    s.tx(s.brand2, "LicenseToken", "topUpEscrow", ids["license"], 2_000_000)
-    s.settle((ids["license"], 14, 1, b"\x07" * 32))
+    s.tx(s.brand2, "LicenseToken", "topUpEscrow", ids["live"], 2_000_000)
+    s.settle((ids["live"], ids["live_settled"], 1, b"\x07" * 32))
 
     def crash(self, conn):
         raise RuntimeError("simulated crash between the inserts and the state upsert")

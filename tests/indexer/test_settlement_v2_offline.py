@@ -170,11 +170,13 @@ def test_branch_a_lands_as_its_events_say(db):
     # The seller's: 470k at the handover, 20k paid for her uses, 450k reclaimed.
     assert (lic["seller"], lic["handover_escrow"], lic["seller_escrow"], lic["seller_escrow_spent"],
             lic["seller_escrow_reclaimed"]) == (BRAND, 470_000, 0, 20_000, 450_000)
-    assert lic["escrow_handed_over"] == lic["seller_escrow"] + lic["seller_escrow_spent"] + lic["seller_escrow_reclaimed"]
+    assert lic["escrow_handed_over"] == (lic["seller_escrow"] + lic["seller_escrow_spent"]
+                                         + lic["seller_escrow_reclaimed"])
     assert (lic["upfront_fee"], lic["upfront_released"], lic["upfront_refunded"]) == (1_000_000, 5_000, 995_000)
     assert (lic["last_skip_reason"], lic["last_skip_first_seq"], lic["last_skip_count"]) == (
         skip_reasons.INSUFFICIENT_ESCROW, 5, 4)
-    payers = [(r["first_seq"], r["holder"], r["payer"]) for r in sorted(_rows(db, Settlement), key=lambda r: r["first_seq"])]
+    settled = sorted(_rows(db, Settlement), key=lambda r: r["first_seq"])
+    payers = [(r["first_seq"], r["holder"], r["payer"]) for r in settled]
     assert payers == [(0, BRAND, BRAND), (3, BUYER, BRAND), (5, BUYER, BUYER)]
     assert sorted((r["license_id"], r["reason"]) for r in _rows(db, SettleSkip)) == [
         (1, skip_reasons.INSUFFICIENT_ESCROW), (77, skip_reasons.UNKNOWN_LICENSE)]

@@ -2,13 +2,17 @@
 
 `Scenario` drives the session's deployment with the seed's development accounts; `claimable_from_index` is the
 contract's `claimable(payee)` recomputed from the index alone, which is how a reader of the database (the API, the
-audit) knows a payee's earnings.
+audit) knows a payee's earnings. Settle items are signed as `settle` requires: a short item (licence, firstSeq,
+count, root[, categories]) gets the holder's signed report of its last use from `Env.signed_item`
+(kit/twin_env.py), the one home of that signing in the tests.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
+from types import SimpleNamespace
 
 from eth_abi import encode
 from eth_account.signers.local import LocalAccount
@@ -22,10 +26,14 @@ from twin_licensing.db.registry_state import Twin, TwinPayee
 from twin_licensing.seed import data
 
 from kit.guild import accept, ensure_attested
+from kit.twin_env import Env, lowest_bit, sign_report
 
 USDC = 10**6
 MODEL_ROLE, AGENCY_ROLE, CREW_ROLE = 0, 1, 2
-SETTLE_SELECTOR = keccak(text="settle((uint256,uint32,uint32,bytes32,uint8)[])")[:4]
+SETTLE_ITEM = "(uint256,uint32,uint32,bytes32,uint8,bytes32,uint8,uint8,uint64,bytes32,bytes32)"
+SETTLE_SELECTOR = keccak(text=f"settle({SETTLE_ITEM}[])")[:4]
+GRACE = 3_600  # the grace period `everything` sets (the default is a week)
+NOTICE = 3_600  # the registry's notice period `everything` sets
 
 
 def root(tag: object) -> bytes:
@@ -77,10 +85,26 @@ class Scenario:
         self.tx(brand, "LicenseToken", "buyLicense", offer_id, escrow, gas=700_000)
         return self.call("LicenseToken", "licenseCount")
 
-    def settle(self, *items: tuple):
-        """`settle(items)`; an item of four fields gets its licence's categories as its mask."""
-        full = [it if len(it) == 5 else (*it, self.categories(it[0])) for it in items]
+    @cached_property
+    def env(self) -> Env:
+        """The contract tests' facade on the same chain and accounts (for `Env.signed_item`)."""
+        people = {name: getattr(self, name) for name in
+                  ("model", "agency", "crew", "brand", "brand2", "admin", "guild", "recorder")}
+        return Env(self.chain, SimpleNamespace(**people), named_reverts=None)
+
+    def item(self, *short, as_seller: bool = False, **choices) -> tuple:
+        """A full signed SettleItem from a short one (`Env.signed_item`: the holder's report of the last use, or with
+        `as_seller` the seller's just before the handover)."""
+        return self.env.signed_item(*short, as_seller=as_seller, **choices)
+
+    def settle(self, *items: tuple, as_seller: bool = False):
+        """`settle(items)`; short items are completed and signed by `item`."""
+        full = [it if len(it) == 11 else self.item(*it, as_seller=as_seller) for it in items]
         return self.tx(self.recorder, "LicenseToken", "settle", full, gas=3_000_000)
+
+    def skips(self, result) -> list[tuple[int, int, int, int]]:
+        """The batch's SettleItemSkipped as (licenseId, firstSeq, count, reason)."""
+        return self.env.skips(result)
 
     def categories(self, license_id: int) -> int:
         return self.call("LicenseToken", "licenseTerms", license_id)[3]
@@ -95,11 +119,17 @@ class Scenario:
     # ------------------------------------------------------------------ every event type
 
     def everything(self) -> dict[str, int]:
-        """Emits each event of both contracts at least once; returns the ids involved."""
+        """Emits each event of both contracts at least once; returns the ids involved.
+
+        The first licence (`license`) is bought, topped up, settled, vested, handed over (uses the seller signed are
+        then paid from her escrow, the buyer's from his own), skipped once, ended early by a revocation that took
+        effect (so its unvested upfront is refunded), and reclaimed by both after the grace; consent is granted
+        again, which does not revive it. A second licence (`live`, `live_settled` uses) is alive at the end."""
         registry_admin = self.admin
         self.tx(self.guild, "TwinRegistry", "setCategoryFloor", 0, 1 * USDC)
         self.tx(self.guild, "TwinRegistry", "setAgencyCap", 1_800)
-        self.tx(registry_admin, "TwinRegistry", "setNoticePeriod", 3_600)
+        self.tx(registry_admin, "TwinRegistry", "setNoticePeriod", NOTICE)
+        self.tx(registry_admin, "LicenseToken", "setGracePeriod", GRACE)
         twin_id = self.twin(agency_bps=1_500)
         self.tx(self.model, "TwinRegistry", "setTwinUri", twin_id, "ipfs://twin-a-v2")
         offer_id = self.offer(twin_id)
@@ -108,36 +138,49 @@ class Scenario:
         license_id = self.licence(offer_id, 100 * USDC)
         self.tx(self.brand, "LicenseToken", "topUpEscrow", license_id, 20 * USDC)
         self.settle((license_id, 0, 3, root(1)), (license_id, 3, 2, root(2)))
+        self.tx(self.model, "LicenseToken", "vest", [license_id], gas=300_000)  # part of the upfront fee to the twin
+        # The sale: the brand's escrow left (110) becomes her seller's escrow; the buyer starts with none.
         self.tx(self.brand, "LicenseToken", "transferFrom", self.brand.address, self.brand2.address, license_id)
-        self.settle((license_id, 5, 4, root(3)))
+        self.settle((license_id, 5, 4, root(3)), as_seller=True)  # signed by the brand before: her escrow pays
+        self.fund(self.brand2, 10 * USDC)
+        self.tx(self.brand2, "LicenseToken", "topUpEscrow", license_id, 10 * USDC)
+        self.settle((license_id, 9, 1, root(4)))  # signed by the new holder: his escrow pays
         self.tx(self.agency, "LicenseToken", "withdraw", gas=500_000)  # splits, then pays the agency
-        self.settle((license_id, 9, 1, root(4)))
         payees = [(self.model.address, 9_000, MODEL_ROLE), (self.crew.address, 1_000, CREW_ROLE)]
         self.tx(self.model, "TwinRegistry", "setPayees", twin_id, payees, gas=900_000)  # splits under the old shares
         accept(self.chain, twin_id, self.crew)  # the twin now counts in the crew's withdraw()
-        self.settle((license_id, 10, 2, root(5)))  # stays undistributed: claimable is a share of it
-        self.tx(self.model, "TwinRegistry", "revokeConsent", twin_id, gas=300_000)
-        self.chain.rpc("evm_increaseTime", [3_601])
-        self.mine()
-        self.tx(self.brand2, "LicenseToken", "reclaimEscrow", license_id, gas=300_000)
-        self.tx(self.model, "TwinRegistry", "grantConsent", twin_id, b"\x02" * 32, gas=300_000)
-        # Per usage category: social revoked and granted again, AI-generated campaigns (7) left revoked.
-        self.tx(self.model, "TwinRegistry", "revokeCategoryConsent", twin_id, 1, gas=300_000)
-        self.tx(self.model, "TwinRegistry", "grantCategoryConsent", twin_id, 1, gas=300_000)
-        self.tx(self.model, "TwinRegistry", "revokeCategoryConsent", twin_id, 7, gas=300_000)
+        # One item out of sequence and one of a licence that does not exist are skipped; the third settles.
+        self.settle((license_id, 99, 1, root("gap")), (10**9, 0, 1, root("nobody")), (license_id, 10, 2, root(5)))
         self.tx(registry_admin, "LicenseToken", "pause")
         self.tx(registry_admin, "LicenseToken", "unpause")
+        # The whole twin's consent revoked: its offers are withdrawn at once, the licence ends at the effective time.
+        self.tx(self.model, "TwinRegistry", "revokeConsent", twin_id, gas=400_000)
+        self.chain.rpc("evm_increaseTime", [NOTICE + 1])
+        self.mine()
+        self.tx(self.brand2, "LicenseToken", "reclaimUnvested", license_id, gas=400_000)  # vests to the end, refunds
+        self.chain.rpc("evm_increaseTime", [GRACE + 1])
+        self.mine()
+        self.tx(self.brand2, "LicenseToken", "reclaimEscrow", license_id, gas=300_000)
+        self.tx(self.brand, "LicenseToken", "reclaimSellerEscrow", license_id, gas=300_000)
+        self.tx(self.model, "TwinRegistry", "grantConsent", twin_id, b"\x02" * 32, gas=300_000)
+        # Per usage category: social revoked and granted again, AI-generated campaigns (7) left revoked.
+        self.tx(self.model, "TwinRegistry", "revokeCategoryConsent", twin_id, 1, gas=400_000)
+        self.tx(self.model, "TwinRegistry", "grantCategoryConsent", twin_id, 1, gas=300_000)
+        self.tx(self.model, "TwinRegistry", "revokeCategoryConsent", twin_id, 7, gas=400_000)
         recorder_role = role_id("RECORDER_ROLE")
         self.tx(registry_admin, "LicenseToken", "grantRole", recorder_role, self.brand2.address)
         self.tx(registry_admin, "LicenseToken", "revokeRole", recorder_role, self.brand2.address)
         self.tx(self.crew, "LicenseToken", "withdraw", gas=500_000)
-        # Consent is back: the new holder tops up and more uses settle, which stay undistributed (claimable shares).
-        token = self.chain.deployment.license_token
-        self.tx(self.brand2, "PaymentToken", "faucet", self.brand2.address, 10 * USDC)
-        self.tx(self.brand2, "PaymentToken", "approve", token, 2**255)
-        self.tx(self.brand2, "LicenseToken", "topUpEscrow", license_id, 5 * USDC)
-        self.settle((license_id, 12, 2, root(6)))
-        return {"twin": twin_id, "offer": offer_id, "spare_offer": spare_offer, "license": license_id}
+        # Consent is back, the old licence stays ended: a new offer, bought, whose uses stay undistributed.
+        live_offer = self.offer(twin_id)
+        live = self.licence(live_offer, 10 * USDC, self.brand2)
+        self.settle((live, 0, 2, root(6)))
+        return {"twin": twin_id, "offer": offer_id, "spare_offer": spare_offer, "license": license_id,
+                "live_offer": live_offer, "live": live, "live_settled": 2}
+
+    def fund(self, who: LocalAccount, amount: int) -> None:
+        self.tx(who, "PaymentToken", "faucet", who.address, amount)
+        self.tx(who, "PaymentToken", "approve", self.chain.deployment.license_token, 2**255)
 
     # ------------------------------------------------------------------ many events, fast
 
@@ -153,8 +196,12 @@ class Scenario:
         ids = [self.licence(offer_id, 10**12 // licenses) for _ in range(licenses)]
         seq = {i: self.settled(i) for i in ids}
         masks = {i: self.categories(i) for i in ids}
+        territory = lowest_bit(self.call("LicenseToken", "licenseTerms", ids[0])[4])
+        used_at = self.chain.w3.eth.get_block("latest")["timestamp"]  # every report signed now: before the end
         w3 = self.chain.w3
         token = self.chain.deployment.license_token
+        chain_id = self.chain.chain_id
+        gas = min(30_000_000, 1_000_000 + 60_000 * per_tx)  # an item's signature check costs an ecrecover
         nonce = w3.eth.get_transaction_count(self.recorder.address, "pending")
         last = None
         sent = 0
@@ -162,10 +209,15 @@ class Scenario:
             items = []
             for n in range(min(per_tx, events - sent)):
                 license_id = ids[n % len(ids)]
-                items.append((license_id, seq[license_id], 1, os.urandom(32), masks[license_id]))
+                ref = os.urandom(32)
+                category = lowest_bit(masks[license_id])
+                r, vs = sign_report(self.brand, chain_id, token, license_id, seq[license_id], ref, category, territory,
+                                    used_at)
+                items.append((license_id, seq[license_id], 1, os.urandom(32), masks[license_id], ref, category,
+                              territory, used_at, r, vs))
                 seq[license_id] += 1
-            data_ = SETTLE_SELECTOR + encode(["(uint256,uint32,uint32,bytes32,uint8)[]"], [items])
-            tx = {"to": token, "data": data_, "gas": 8_000_000, "nonce": nonce, "chainId": self.chain.chain_id,
+            data_ = SETTLE_SELECTOR + encode([f"{SETTLE_ITEM}[]"], [items])
+            tx = {"to": token, "data": data_, "gas": gas, "nonce": nonce, "chainId": chain_id,
                   "maxFeePerGas": 100 * 10**9, "maxPriorityFeePerGas": 1, "value": 0}
             last = w3.eth.send_raw_transaction(self.recorder.sign_transaction(tx).raw_transaction)
             nonce += 1

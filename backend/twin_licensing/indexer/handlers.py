@@ -290,7 +290,8 @@ def _license_handed_over(st: State, ev: DecodedEvent, t: int, rows: Rows | None)
     lic = st.license(a["licenseId"])
     if lic is not None:
         if lic["escrow"] != a["sellerEscrow"]:
-            raise _inconsistent(ev, f"hands over {a['sellerEscrow']} as the seller's escrow, the escrow is {lic['escrow']}")
+            raise _inconsistent(ev, f"hands over {a['sellerEscrow']} as the seller's escrow, "
+                                    f"the escrow is {lic['escrow']}")
         if lic["seller_escrow"]:
             raise _inconsistent(ev, f"the previous seller still has {lic['seller_escrow']} of escrow on the licence")
         lic.update(escrow=0, escrow_handed_over=lic["escrow_handed_over"] + a["sellerEscrow"], seller=a["seller"],
