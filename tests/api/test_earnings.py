@@ -1,18 +1,43 @@
 """Earnings: the index's totals (as the contract computes them), the chain's beside them, the agreement flag,
-history per use and per brand, and refusals."""
+history per use and per brand (upfront fees as they vest), vested vs still-vesting upfront per twin with the
+licences a withdraw passes to withdrawVested, and refusals."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
-from kit.read_api import USDC, app_client, app_settings, market  # noqa: F401
+from kit.read_api import DAY, NOW, USDC, app_client, app_settings, market, tx  # noqa: F401
 from sqlalchemy import update
 from sqlmodel import Session
+
+from twin_licensing.db.chain_log import ChainEvent
+from twin_licensing.db.license_state import License
 
 from twin_licensing.api.read.chain_reader import ChainEarnings
 from twin_licensing.api.read.earnings import share_of
 from twin_licensing.db.registry_state import TwinPayee
 
 MODEL_SPLIT = 1_006 * USDC * 8_000 // 10_000  # split to the model at the payee change
+# UpfrontVested before the payee change (block 50): licence 1 (90-day term, 30 days in) 100 USDC of its 500; licence 2
+# (ended a day ago) all its 500; licence 4 (90-day term, 30 days in) 1 000 of its 5 000.
+VESTED = {1: (46, 100 * USDC), 2: (47, 500 * USDC), 4: (48, 1_000 * USDC)}
+
+
+@pytest.fixture(autouse=True)
+def upfront_vested(market):
+    """The index as it holds vesting since issue 11: UpfrontVested events, and what each licence released."""
+    with Session(market.engine) as session:
+        for license_id, (block, amount) in VESTED.items():
+            session.merge(ChainEvent(
+                chain_id=31337, tx_hash=tx(block), log_index=5, block_number=block, block_hash=tx(200_000 + block),
+                block_time=NOW - (100 - block) * DAY, tx_index=0, contract="LicenseToken", name="UpfrontVested",
+                twin_id=1, license_id=license_id,
+                args=json.dumps({"licenseId": license_id, "twinId": 1, "amount": amount})))
+            lic = session.get(License, (31337, license_id))
+            lic.upfront_released = amount
+            session.add(lic)
+        session.commit()
 
 
 class StubChain:
@@ -88,8 +113,9 @@ def test_earnings_per_brand_and_per_twin(app_client, market):
     body = app_client.get(f"/api/v1/earnings/{market.model_a}").json()
     assert body["label"] == "Model: Ava Lindqvist"
     brands = {b["key"]: b for b in body["by_brand"]}
-    # Upfronts (80 % under the first payees): 500 + 5 000 from brand 1, 500 from brand 2; uses 6+4 and 6 USDC.
-    assert brands[market.brand_1]["amount"] == (400 + 4_000) * USDC + 4_800_000 + 3_200_000
+    # Upfronts as they vested (80 % under the first payees): 100 + 1 000 from brand 1, 500 from brand 2 (not the fees
+    # bought: only vested money is earned); uses 6+4 and 6 USDC.
+    assert brands[market.brand_1]["amount"] == (80 + 800) * USDC + 4_800_000 + 3_200_000
     assert brands[market.brand_1]["uses"] == 5 and brands[market.brand_1]["licenses"] == 2
     assert brands[market.brand_1]["label"] == "Brand: Maison Verre"
     assert brands[market.brand_2]["amount"] == 400 * USDC + 4_800_000
@@ -110,10 +136,26 @@ def test_history_uses_the_shares_in_force_at_each_block(app_client, market):
 
 def test_history_lists_withdrawals_and_filters_by_kind(app_client, market):
     page = app_client.get(f"/api/v1/earnings/{market.model_a}/history", params={"limit": 2}).json()
-    assert page["count"] == 7  # 3 upfronts, 3 settlements, 1 withdrawal
+    assert page["count"] == 7  # 3 upfront vestings, 3 settlements, 1 withdrawal
     assert page["data"][0]["kind"] == "withdrawal" and page["data"][0]["amount"] == MODEL_SPLIT
     uses = app_client.get(f"/api/v1/earnings/{market.model_a}/history", params={"kind": "uses"}).json()
     assert uses["count"] == 3 and all(i["twin_name"] == "Ava Lindqvist" for i in uses["data"])
+
+
+def test_upfront_vested_vs_still_vesting_and_what_withdraw_vests(app_client, market):
+    body = app_client.get(f"/api/v1/earnings/{market.model_a}").json()
+    (twin,) = body["vesting"]
+    # Licences 1 and 4: 30 of 90 days (the API's clock a few minutes past NOW at most); licence 2 ended: all vested.
+    low = 500 * USDC // 3 + 500 * USDC + 5_000 * USDC // 3
+    assert twin["twin"]["twin_id"] == 1 and twin["upfront"] == 6_000 * USDC
+    assert low <= twin["vested"] <= low + 6_000 * USDC * 600 // (90 * DAY)
+    assert twin["released"] == 1_600 * USDC and twin["vestable"] == twin["vested"] - 1_600 * USDC
+    assert twin["still_vesting"] == 6_000 * USDC - twin["vested"] and twin["refunded"] == 0
+    # Licence 2 released all it vested: only 1 and 4 have vested upfront to credit on withdraw.
+    assert body["vestable_license_ids"] == [1, 4]
+    # The crew has not accepted twin 1: it does not count in her withdraw.
+    crew = app_client.get(f"/api/v1/earnings/{market.crew}").json()
+    assert crew["vesting"] == [] and crew["vestable_license_ids"] == []
 
 
 def test_an_account_that_never_earned_has_zeros(app_client):

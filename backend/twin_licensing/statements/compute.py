@@ -11,13 +11,16 @@ a period still running closes at the index's head. At a boundary block B, as `Li
 so closing claimable = opening claimable + earned - withdrawn, with earned = total earned(close) - total earned(open)
 and withdrawn the withdrawals in between.
 
-Lines. Each upfront fee and each settlement of one of her twins in the period, with her part by the payees in force
-at its log, split per usage category by the uses each settlement paid (the `uses` table; uses not recorded there
+Lines. Each part of an upfront fee that vested (`UpfrontVested`: since issue 11 an upfront fee is income only as it
+vests over the licence's term, not at purchase) and each settlement of one of her twins in the period, with her
+part by the payees in force at its log, split per usage category by the uses each settlement paid (the `uses` table; uses not recorded there
 are one line without a category). The contract splits sums, not lines: her part of a sum can differ from the sum
 of her parts by a few micro-units, so each twin whose lines do not add up to its exact earnings gets one "rounding"
 line with the difference. A twin that lists her without her acceptance (issue 10) credits her its lines, but its
 undistributed part counts in her claimable only once she accepts: an "unaccepted" line takes that part out (and puts
-it back in the period she accepts). The lines therefore sum to `earned` exactly.
+it back in the period she accepts). The lines therefore sum to `earned` exactly. An upfront fee's unvested rest
+paid back to the brand after an early end (`UpfrontRefunded`) is shown as a "refund" line of her part 0: the twin
+never earned it.
 """
 
 from __future__ import annotations
@@ -29,15 +32,17 @@ from sqlalchemy import and_, func, select
 from sqlmodel import Session
 
 from ..db.chain_log import ChainEvent, IndexCursor
-from ..db.license_state import Earning, License, Settlement
+from ..db.license_state import Earning, Settlement
 from ..db.registry_state import TwinPayee
 from ..db.uses import Use
 from ..domain.periods import Period, not_in_future
 from ..domain.shares import share_of
 from ..errors import NotFoundError
 from .payees import ShareSchedule, payee_changes
+from .upfront import REFUNDED, VESTED, upfront_events, vested_before
 
 UPFRONT, USES, ROUNDING, UNACCEPTED, WITHDRAWAL = "upfront", "uses", "rounding", "unaccepted", "withdrawal"
+REFUND = "refund"  # an upfront fee's unvested rest paid back to the brand: gross is the refund, her part 0
 _END_OF_BLOCK = 1 << 30  # a log index after every real one
 
 
@@ -145,7 +150,7 @@ class Statement:
             row[1] += line.gross
             row[2] += line.amount
             row[3] += 1
-        order = {UPFRONT: 0, USES: 1, UNACCEPTED: 2, ROUNDING: 3}
+        order = {UPFRONT: 0, REFUND: 0, USES: 1, UNACCEPTED: 2, ROUNDING: 3}
         keys = sorted(sums, key=lambda k: (k[0] or 0, k[1] or "~", order.get(k[3], 3), -1 if k[2] is None else k[2]))
         return [Group(k[0], k[1], k[2], k[3], *sums[k]) for k in keys]
 
@@ -263,11 +268,7 @@ class _Ledger:
             .where(Settlement.chain_id == c, Settlement.twin_id.in_(twins), Settlement.block_number < block)
             .group_by(Settlement.twin_id)
         ) if twins else {}
-        upfront = self._sum_by_twin(
-            select(License.twin_id, func.sum(License.upfront_fee))
-            .where(License.chain_id == c, License.twin_id.in_(twins), License.purchased_block < block)
-            .group_by(License.twin_id)
-        ) if twins else {}
+        upfront = vested_before(self.session, c, twins, block)
         split = self._sum_by_twin(
             select(Earning.twin_id, func.sum(Earning.amount))
             .where(Earning.chain_id == c, Earning.kind == "distributed", Earning.twin_id.in_(twins),
@@ -328,24 +329,18 @@ def _earning_lines(session: Session, ledger: _Ledger, chain_id: int, first: int,
     if not twins:
         return []
     lines: list[Line] = []
-    purchase_log = (
-        select(ChainEvent.log_index)
-        .where(ChainEvent.chain_id == chain_id, ChainEvent.license_id == License.license_id,
-               ChainEvent.name == "LicensePurchased")
-        .limit(1)
-        .scalar_subquery()
-    )
-    for lic in session.execute(
-        select(License.license_id, License.twin_id, License.buyer, License.upfront_fee, License.purchased_block,
-               License.started_at, License.purchased_tx, purchase_log.label("log_index"))
-        .where(License.chain_id == chain_id, License.twin_id.in_(twins), License.upfront_fee > 0,
-               License.purchased_block >= first, License.purchased_block < end)
-    ).all():
-        order = lic.log_index if lic.log_index is not None else _END_OF_BLOCK
-        amount, bps = ledger.part(lic.twin_id, lic.purchased_block, order, lic.upfront_fee)
-        if amount or bps is not None:
-            lines.append(Line(UPFRONT, lic.purchased_block, order, lic.started_at, lic.purchased_tx, lic.twin_id,
-                              lic.license_id, lic.buyer, None, None, 0, lic.upfront_fee, bps, amount, None))
+    for event in upfront_events(session, chain_id, twins, first_block=first, end_block=end):
+        if event.kind == VESTED:
+            amount, bps = ledger.part(event.twin_id, event.block_number, event.log_index, event.amount)
+            if amount or bps is not None:
+                lines.append(Line(UPFRONT, event.block_number, event.log_index, event.block_time, event.tx_hash,
+                                  event.twin_id, event.license_id, event.brand, None, None, 0, event.amount, bps,
+                                  amount, None))
+        elif event.kind == REFUNDED:
+            bps = next((b for a, b in ledger.schedules[event.twin_id].at(event.block_number, event.log_index)
+                        if a == ledger.payee), None)
+            lines.append(Line(REFUND, event.block_number, event.log_index, event.block_time, event.tx_hash,
+                              event.twin_id, event.license_id, event.brand, None, None, 0, event.amount, bps, 0, None))
 
     in_period = and_(Settlement.chain_id == chain_id, Settlement.twin_id.in_(twins),
                      Settlement.block_number >= first, Settlement.block_number < end)

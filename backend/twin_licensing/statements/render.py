@@ -20,7 +20,7 @@ from ..db.registry_state import Twin
 from ..domain.money import DECIMALS, SYMBOL, format_amount, plain_amount
 from ..domain.times import when
 from ..domain.vocabulary import category_name
-from .compute import ROUNDING, UNACCEPTED, UPFRONT, WITHDRAWAL, Line, Statement
+from .compute import REFUND, ROUNDING, UNACCEPTED, UPFRONT, WITHDRAWAL, Line, Statement
 
 CSV_COLUMNS = (
     "kind", "time", "block", "twin_id", "twin", "brand", "brand_name", "category", "licence", "first_seq", "uses",
@@ -64,7 +64,9 @@ def _iso(unix: int) -> str:
 
 def _category(line: Line) -> str:
     if line.kind == UPFRONT:
-        return "upfront fee"
+        return "upfront fee (vested)"
+    if line.kind == REFUND:
+        return "upfront refunded to the brand"
     if line.kind in (ROUNDING, WITHDRAWAL, UNACCEPTED):
         return ""
     return category_name(line.category) if line.category is not None else "not recorded"
@@ -72,7 +74,7 @@ def _category(line: Line) -> str:
 
 def ordered_lines(statement: Statement) -> list[Line]:
     """Earning lines grouped by twin, brand and category (oldest first within a group), then the withdrawals."""
-    order = {UPFRONT: 0, UNACCEPTED: 2, ROUNDING: 3}
+    order = {UPFRONT: 0, REFUND: 0, UNACCEPTED: 2, ROUNDING: 3}
     grouped = sorted(
         statement.lines,
         key=lambda l: (l.twin_id or 0, l.brand or "~", order.get(l.kind, 1),
@@ -253,7 +255,8 @@ def _groups_table(pdf: FPDF, s: Statement, names: Names) -> None:
     pdf.set_font("Helvetica", size=8)
     for g in s.groups():
         brand = names.account(g.brand) or (g.brand[:10] + "..." if g.brand else "")
-        category = ("upfront fee" if g.kind == UPFRONT else "split rounding" if g.kind == ROUNDING
+        category = ("upfront fee (vested)" if g.kind == UPFRONT else "upfront refunded" if g.kind == REFUND
+                    else "split rounding" if g.kind == ROUNDING
                     else "until accepted" if g.kind == UNACCEPTED
                     else category_name(g.category) if g.category is not None else "not recorded")
         for w, text, right in ((widths[0], names.twin(g.twin_id), False), (widths[1], brand, False),

@@ -25,7 +25,10 @@ from ...db.license_state import Earning, License, PayeeBalance, Settlement
 from ...db.registry_state import Twin, TwinPayee
 from ...domain.periods import bucket_starts
 from ...domain.shares import share_of
+from ...domain.vesting import vesting_state
 from ...statements.payees import ShareSchedule, payee_changes
+from ...statements.upfront import VESTED, upfront_events
+from ...usage.licence_clock import chain_clock, licence_times
 from ..context import ApiContext
 from .catalogue import twin_ref
 from .schemas import (
@@ -36,6 +39,7 @@ from .schemas import (
     Overlay,
     Page,
     TwinRefPublic,
+    TwinVestingPublic,
 )
 
 
@@ -146,15 +150,12 @@ def credits(session: Session, chain_id: int, payee: str) -> list[Credit]:
             bps = next((b for a, b in payees if a == payee), None)
             return share_of(payees, amount, payee), bps
 
-        for lic in session.execute(
-            select(License.license_id, License.twin_id, License.buyer, License.upfront_fee, License.purchased_block,
-                   License.started_at, License.purchased_tx)
-            .where(License.chain_id == chain_id, License.twin_id.in_(twin_ids), License.upfront_fee > 0)
-        ).all():
-            amount, bps = part(lic.twin_id, lic.purchased_block, 1 << 30, lic.upfront_fee)
+        # An upfront fee is earned as it vests (UpfrontVested), not at purchase.
+        for event in upfront_events(session, chain_id, twin_ids, kinds=(VESTED,)):
+            amount, bps = part(event.twin_id, event.block_number, event.log_index, event.amount)
             if amount:
-                out.append(Credit("upfront", lic.purchased_block, 0, lic.started_at, lic.purchased_tx, lic.twin_id,
-                                  lic.license_id, lic.buyer, 0, amount, bps))
+                out.append(Credit("upfront", event.block_number, event.log_index, event.block_time, event.tx_hash,
+                                  event.twin_id, event.license_id, event.brand, 0, amount, bps))
         for s in session.execute(
             select(Settlement.twin_id, Settlement.license_id, Settlement.holder, Settlement.amount, Settlement.count,
                    Settlement.block_number, Settlement.log_index, Settlement.block_time, Settlement.tx_hash)
@@ -243,3 +244,49 @@ def history_page(
         view = Overlay(c, twin_name=ref.name if ref else None, brand_label=brand_label)
         data.append(EarningItemPublic.model_validate(view, from_attributes=True))
     return Page[EarningItemPublic](data=data, count=len(rows))
+
+
+# ------------------------------------------------------------------ upfront vesting
+
+
+def vesting_of(ctx: ApiContext, session: Session, payee: str, now: int) -> dict:
+    """Per twin that counts in the payee's withdraw (her own, those she accepted): its upfront fees vested vs still
+    vesting, as of `now`; and the licences whose vested upfront is not credited yet, which the model's withdraw passes
+    to `withdrawVested` so that it is paid at once."""
+    twin_ids = sorted(set(
+        session.execute(
+            select(TwinPayee.twin_id).where(
+                TwinPayee.chain_id == ctx.chain_id, TwinPayee.account == payee, TwinPayee.accepted.is_(True)
+            )
+        ).scalars()
+    ))
+    if not twin_ids:
+        return {"vesting": [], "vestable_license_ids": []}
+    twins = {t.twin_id: t for t in session.execute(
+        select(Twin).where(Twin.chain_id == ctx.chain_id, Twin.twin_id.in_(twin_ids))).scalars()}
+    clock = chain_clock(session, ctx.chain_id)
+    sums: dict[int, list[int]] = {t: [0, 0, 0, 0, 0] for t in twin_ids}  # upfront, vested, released, vesting, refund
+    vestable: list[int] = []
+    for lic in session.execute(
+        select(License).where(License.chain_id == ctx.chain_id, License.twin_id.in_(twin_ids), License.upfront_fee > 0)
+        .order_by(License.license_id)
+    ).scalars():
+        end = licence_times(lic, twins.get(lic.twin_id), clock, now).end
+        state = vesting_state(lic.upfront_fee, lic.started_at, lic.duration or (lic.expiry - lic.started_at), end, now,
+                              released=lic.upfront_released, refunded=lic.upfront_refunded)
+        row = sums[lic.twin_id]
+        row[0] += state.upfront
+        row[1] += state.vested
+        row[2] += state.released
+        row[3] += state.still_vesting
+        row[4] += state.refunded + state.refundable
+        if state.vestable > 0:
+            vestable.append(lic.license_id)
+    return {
+        "vesting": [
+            TwinVestingPublic(twin=twin_ref(ctx, twins.get(t), t), upfront=v[0], vested=v[1], released=v[2],
+                              vestable=v[1] - v[2], still_vesting=v[3], refunded=v[4])
+            for t, v in sums.items() if v[0]
+        ],
+        "vestable_license_ids": vestable,
+    }

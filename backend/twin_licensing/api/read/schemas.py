@@ -392,6 +392,19 @@ class EarningsPointPublic(BaseModel):
     cumulative: int
 
 
+class TwinVestingPublic(BaseModel):
+    """A twin's upfront fees (every licence sold): they vest over each licence's term; only vested money is paid."""
+
+    twin: TwinRefPublic
+    upfront: int = Field(description="upfront fees of the twin's licences")
+    vested: int = Field(description="vested so far: the twin's (credited, or to credit on the next withdraw)")
+    released: int = Field(description="vested and credited to the twin's earnings already")
+    vestable: int = Field(description="vested, not credited yet: the next withdraw (withdrawVested) credits it")
+    still_vesting: int = Field(description="not vested yet: the twin earns it as the licences' terms run on")
+    refunded: int = Field(description="the unvested rest of licences that ended early, the brands' (refunded or "
+                          "refundable)")
+
+
 class EarningsPublic(BaseModel):
     payee: str
     label: str
@@ -402,6 +415,13 @@ class EarningsPublic(BaseModel):
     by_twin: list[EarningsGroupPublic]
     series: list[EarningsPointPublic] = Field(description="earnings over time, at most 200 points, for a chart")
     twins: list[TwinRefPublic]
+    vesting: list[TwinVestingPublic] = Field(
+        description="per twin that counts in her withdraw: upfront fees vested vs still vesting"
+    )
+    vestable_license_ids: list[int] = Field(
+        description="licences whose vested upfront is not credited yet: what the withdraw button passes to "
+        "withdrawVested so that it is paid with the rest"
+    )
 
 
 class EarningItemPublic(BaseModel):

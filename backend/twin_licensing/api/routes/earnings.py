@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from ..deps import ChainReaderDep, ContextDep
-from ..read.earnings import credits, history_page, index_totals, summarise
+from ..read.earnings import credits, history_page, index_totals, summarise, vesting_of
 from ..read.http import respond
 from ..read.schemas import (
     AddressPath,
@@ -49,16 +49,18 @@ async def read_earnings(payee: AddressPath, context: ContextDep, chain: ChainRea
             agree = on_chain.claimable == totals.claimable and on_chain.total_earned == totals.total_earned
         summary = summarise(context, session, credits(session, context.chain_id, payee))
         return EarningsPublic(
-            payee=payee, label=context.label(payee), chain=chain_public, index=totals, agree=agree, **summary
+            payee=payee, label=context.label(payee), chain=chain_public, index=totals, agree=agree, **summary,
+            **vesting_of(context, session, payee, now),
         )
 
-    return await respond(context, ("earnings", payee), build)
+    # Vesting moves with the clock alone: cached only until the next moment an answer may change (a minute at most).
+    return await respond(context, ("earnings", payee), build, clock_dependent=True)
 
 
 @router.get(
     "/{payee}/history",
     response_model=Page[EarningItemPublic],
-    summary="A payee's earnings item by item, newest first: upfront fees, settled uses, withdrawals",
+    summary="A payee's earnings item by item, newest first: upfront fees as they vest, settled uses, withdrawals",
 )
 async def read_earnings_history(
     payee: AddressPath,
