@@ -248,17 +248,3 @@ def test_money_that_does_not_add_up_is_refused_and_nothing_of_the_batch_is_store
     with db.connect() as conn:
         assert read_cursor(conn, CHAIN_ID).block_number == 3
 
-
-def test_rolling_back_a_model_withdrawal_keeps_the_withdrawal_by_revocation_before_it(db, databases):
-    """The offer's own events do not name the revocation that withdrew it (TwinOffersWithdrawn names the twin): a
-    rebuilt offer replays its twin's withdrawals too."""
-    chain = _common()
-    chain.block(reg("ConsentRevoked", twinId=1, effectiveAt=chain.head().timestamp + 3_601),
-                lt("TwinOffersWithdrawn", twinId=1, categories=0xFF))
-    chain.block(lt("OfferWithdrawn", offerId=1, twinId=1))
-    _index(db, chain)
-    _rollback(db, chain, 4)
-    assert {o["offer_id"]: o["active"] for o in _rows(db, Offer)} == {1: False, 2: False, 3: False}
-    fresh = databases.new()
-    _index(fresh, chain.fork(4, "a"))
-    assert_same_index(db, fresh)

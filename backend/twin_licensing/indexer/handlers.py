@@ -182,10 +182,10 @@ def _uses_settled(st: State, ev: DecodedEvent, t: int, rows: Rows | None) -> Non
 
 
 def _paid_by_seller(lic: Row, payer: str) -> bool:
-    """Whether a settlement's payer is the licence's last seller, paid from her escrow rather than the licence's.
-    (A seller who is the holder again, by a transfer back, has paid from her escrow only while it lasted: the
-    contract pays a report signed before the handover from the seller's escrow.)"""
-    return bool(payer) and payer == lic["seller"] and (payer != lic["holder"] or lic["seller_escrow"] > 0)
+    """Whether a settlement was paid from the last seller's escrow rather than the licence's: its payer is that
+    seller (for a report signed before the handover). A seller is never the holder (a transfer to oneself hands
+    nothing over; a transfer back makes the other the seller), so the payer tells the two escrows apart."""
+    return bool(payer) and payer == lic["seller"]
 
 
 def _earnings_distributed(st: State, ev: DecodedEvent, t: int, rows: Rows | None) -> None:

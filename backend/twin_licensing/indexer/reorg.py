@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from ..chain.events import DecodedEvent
 from ..chain.logs import RpcClient
 from .handlers import GLOBAL_EVENTS, add_to_scope, apply
-from .state import Scope, State, delete_entities, offer_ids_of_twins, twins_of_offers
+from .state import Scope, State, delete_entities, offer_ids_of_twins
 from .store import APPEND_ONLY, BLOCKS, EVENTS, Cursor, save_cursor
 
 log = logging.getLogger(__name__)
@@ -61,12 +61,12 @@ def rollback(conn: Connection, cursor: Cursor, ancestor: int, ancestor_hash: str
     for table, column in APPEND_ONLY:
         conn.execute(delete(table).where(table.c.chain_id == chain_id, table.c[column] > ancestor))
     if scope:
-        # A removed TwinOffersWithdrawn may have withdrawn any offer of its twin: rebuild them all. And a rebuilt
-        # offer's history includes the withdrawals by revocation of its twin, which name no offer.
+        # A removed TwinOffersWithdrawn may have withdrawn any offer of its twin: rebuild them all (their history,
+        # by twin, includes the withdrawals that remain). No event can name an offer after a revocation withdrew
+        # it (withdrawing or buying it again reverts), so a rebuilt offer needs no withdrawal older than its events.
         scope.offers |= offer_ids_of_twins(conn, chain_id, scope.withdrawals)
-        offer_twins = twins_of_offers(conn, chain_id, scope.offers)
         delete_entities(conn, chain_id, scope)
-        history = _history(conn, chain_id, scope, offer_twins)
+        history = _history(conn, chain_id, scope)
         state = State.empty(conn, chain_id, scope)
         apply(state, [ev for ev, _ in history], {ev.block_number: t for ev, t in history}, None)
         state.write(conn)
@@ -79,9 +79,8 @@ def rollback(conn: Connection, cursor: Cursor, ancestor: int, ancestor_hash: str
     return new
 
 
-def _history(conn: Connection, chain_id: int, scope: Scope, offer_twins: set[int]) -> list[tuple[DecodedEvent, int]]:
-    """Every remaining event of the in-scope entities, once each, in chain order (`offer_twins`: the twins of the
-    in-scope offers, whose TwinOffersWithdrawn events belong to those offers' history)."""
+def _history(conn: Connection, chain_id: int, scope: Scope) -> list[tuple[DecodedEvent, int]]:
+    """Every remaining event of the in-scope entities, once each, in chain order."""
     found: dict[tuple[str, int], tuple[DecodedEvent, int]] = {}
     base = EVENTS.c.chain_id == chain_id
     for column, keys in ((EVENTS.c.twin_id, scope.twins), (EVENTS.c.license_id, scope.licenses),
@@ -90,11 +89,6 @@ def _history(conn: Connection, chain_id: int, scope: Scope, offer_twins: set[int
         for start in range(0, len(ordered), 500):
             for ev, t in _stored_events(conn, base & column.in_(ordered[start : start + 500])):
                 found[(ev.tx_hash, ev.log_index)] = (ev, t)
-    ordered = sorted(offer_twins)
-    for start in range(0, len(ordered), 500):
-        for ev, t in _stored_events(conn, base & (EVENTS.c.name == "TwinOffersWithdrawn")
-                                    & EVENTS.c.twin_id.in_(ordered[start : start + 500])):
-            found[(ev.tx_hash, ev.log_index)] = (ev, t)
     if scope.floors or scope.params or scope.roles or scope.attestations:
         for ev, t in _stored_events(conn, base & EVENTS.c.name.in_(GLOBAL_EVENTS)):
             found[(ev.tx_hash, ev.log_index)] = (ev, t)

@@ -318,14 +318,6 @@ def offer_ids_of_twins(conn: Connection, chain_id: int, twin_ids: set[int]) -> s
     return found
 
 
-def twins_of_offers(conn: Connection, chain_id: int, offer_ids: set[int]) -> set[int]:
-    found: set[int] = set()
-    for chunk in _chunks(offer_ids):
-        found.update(conn.execute(select(OFFERS.c.twin_id).where(
-            OFFERS.c.chain_id == chain_id, OFFERS.c.offer_id.in_(chunk))).scalars())
-    return found
-
-
 def _rows_in(conn: Connection, table: Table, chain_id: int, column: str, keys: set[Any]) -> list[Row]:
     rows: list[Row] = []
     for chunk in _chunks(keys):
