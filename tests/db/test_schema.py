@@ -54,3 +54,32 @@ def test_sqlite_refuses_an_amount_it_cannot_hold_rather_than_round_it(tmp_path):
             session.commit()
     assert isinstance(caught.value, AmountOverflowError) or isinstance(caught.value.orig, AmountOverflowError)
     engine.dispose()
+
+
+def test_settlement_v2_migration_keeps_old_rows_and_goes_back_down(empty_engine):
+    """0010 adds issue 11's index columns with defaults to rows already there, and its downgrade removes them."""
+    from alembic import command
+    from sqlalchemy import inspect, text
+
+    from twin_licensing.db.migrate import alembic_config
+
+    upgrade_database(empty_engine, "0009_category_consent")
+    with empty_engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO settlements (chain_id, license_id, first_seq, count, twin_id, amount, uses_root, holder, "
+            "tx_hash, log_index, block_number, block_time) VALUES (1, 1, 0, 2, 1, 10, :root, :holder, :tx, 0, 5, 6)"),
+            {"root": "0x" + "11" * 32, "holder": "0x" + "aa" * 20, "tx": "0x" + "22" * 32})
+    upgrade_database(empty_engine)
+    with empty_engine.connect() as conn:
+        assert conn.execute(text("SELECT payer FROM settlements")).scalar_one() == ""
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata)
+    assert diff == []
+    with empty_engine.connect() as conn:
+        command.downgrade(alembic_config(conn), "0009_category_consent")
+        conn.commit()
+    tables = inspect(empty_engine)
+    assert not {"settle_skips", "pause_periods"} & set(tables.get_table_names())
+    assert "payer" not in {c["name"] for c in tables.get_columns("settlements")}
+    assert "seller_escrow" not in {c["name"] for c in tables.get_columns("licenses")}
+    upgrade_database(empty_engine)
+    assert current_revision(empty_engine) == head_revision()
