@@ -13,6 +13,7 @@ from twin_licensing.api.app import create_app
 
 USE = {
     "license_id": 1,
+    "seq": 0,
     "use_ref": "0x" + "01" * 32,
     "category": 0,
     "territory": 0,
@@ -89,7 +90,7 @@ def test_a_surrogate_pair_is_a_character_not_a_broken_one(app_client):
     assert response.status_code == 503 and "node" in sentence(response)  # the relay tried: there is no node
 
 
-@pytest.mark.parametrize("field", ["license_id", "category", "territory", "used_at"])
+@pytest.mark.parametrize("field", ["license_id", "seq", "category", "territory", "used_at"])
 @pytest.mark.parametrize("path, extra", [("/api/v1/uses/typed-data", {}), ("/api/v1/uses", {"signature": SIGNATURE})])
 def test_true_is_not_a_number(app_client, field, path, extra):
     assert app_client.post("/api/v1/uses/typed-data", json=USE).status_code == 200  # the same body with numbers

@@ -1,5 +1,6 @@
 """Sequence numbers stay gapless and unique when many reports of one licence arrive at once, on SQLite and on
-PostgreSQL; copies of one report racing each other make one use."""
+PostgreSQL (the reporters sign again on a sequence mismatch); copies of one report racing each other make one use.
+Two API processes on one PostgreSQL: tests/usage/test_two_api_processes.py."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlmodel import Session
 
 from twin_licensing.db.uses import Use
 from twin_licensing.usage.intake import UseIntake, parse_report
-from kit.uses import USDC, domain_of, signed_report
+from kit.uses import USDC, domain_of, signed_report, submit_report
 
 REPORTS = 60
 THREADS = 12
@@ -25,18 +26,22 @@ def licences(market, model, brand, brand2):
 
 
 def hammer(target_engine, chain, licences, brand, brand2, sync_index) -> None:
+    """Reporters of both licences at once, each signing the number it believes next and signing again with the
+    expected one on a 409 (as the web client does); then copies of one signed report racing each other."""
     sync_index(target_engine)
-    intake = UseIntake(target_engine, domain_of(chain), chain.deployment.genesis_hash)
+    domain = domain_of(chain)
+    intake = UseIntake(target_engine, domain, chain.deployment.genesis_hash)
     now = chain.timestamp()
     a, b = licences
-    reports = [parse_report(signed_report(brand, domain_of(chain), a, f"a{i}", used_at=now)) for i in range(REPORTS)]
-    reports += [parse_report(signed_report(brand2, domain_of(chain), b, f"b{i}", used_at=now)) for i in range(REPORTS)]
-    duplicate = parse_report(signed_report(brand, domain_of(chain), a, "dup", used_at=now))
-    reports += [duplicate] * THREADS
+    jobs = [(brand, a, f"a{i}") for i in range(REPORTS)] + [(brand2, b, f"b{i}") for i in range(REPORTS)]
     with ThreadPoolExecutor(THREADS) as pool:
-        results = list(pool.map(intake.submit, reports))
-    assert sum(r.created for r in results) == 2 * REPORTS + 1
-    assert len({r.use.use_id for r in results[-THREADS:]}) == 1  # the duplicate: one use, whoever came first
+        results = list(pool.map(lambda job: submit_report(intake, job[0], domain, job[1], job[2], used_at=now), jobs))
+    assert all(r.created for r in results)
+    duplicate = parse_report(signed_report(brand, domain, a, "dup", seq=REPORTS, used_at=now))
+    with ThreadPoolExecutor(THREADS) as pool:
+        copies = list(pool.map(intake.submit, [duplicate] * THREADS))
+    assert sum(r.created for r in copies) == 1
+    assert len({r.use.use_id for r in copies}) == 1  # the duplicate: one use, whoever came first
     with Session(target_engine) as session:
         for licence, count in ((a, REPORTS + 1), (b, REPORTS)):
             seqs = session.execute(select(Use.seq).where(Use.license_id == licence).order_by(Use.seq)).scalars().all()

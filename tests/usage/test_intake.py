@@ -70,6 +70,9 @@ def test_same_report_twice_returns_the_same_use(setup, brand, chain, engine):
         (lambda b: {**b, "extra": 1}, errors.MalformedReport, 'does not know, "extra"'),
         (lambda b: {**b, "label": "   "}, errors.MalformedReport, "label must be 1 to 200 characters"),
         (lambda b: {**b, "label": "spring campaign"}, errors.MalformedReport, "not the hash of the label"),
+        # Behind the API's JSON check too: the label is hashed and stored, which a lone surrogate breaks.
+        (lambda b: {**b, "label": "look \ud800"}, errors.MalformedReport, "label contains a broken character"),
+        (lambda b: {**b, "seq": True}, errors.MalformedReport, "number within its licence must be a whole number"),
     ],
 )
 def test_malformed_reports_are_refused(setup, brand, chain, engine, mutate, error, words):
@@ -189,6 +192,23 @@ def test_reports_are_accepted_during_the_notice_period_and_refused_after(setup, 
     with pytest.raises(errors.ConsentRevoked, match="revoked consent"):
         intake.submit(report(brand, chain, licence, "after", used_at=chain.timestamp()))
     assert count_uses(engine) == 1
+
+
+def test_a_revocation_that_took_effect_ends_the_licence_for_good(setup, brand, model, chain, engine, sync_index):
+    """Consent granted again revives no licence alive when the revocation took effect: the contract ended it
+    (licenseEnd), so its reports are refused, saying why, instead of accepted and never paid."""
+    intake, licence, twin = setup
+    chain.transact(model, "TwinRegistry", "revokeConsent", twin)
+    chain.rpc("evm_increaseTime", [3 * DAY + 1])
+    chain.rpc("evm_mine")
+    chain.transact(model, "TwinRegistry", "grantConsent", twin, b"\x07" * 32)
+    sync_index(engine)
+    with pytest.raises(errors.ConsentRevoked) as refused:
+        intake.submit(report(brand, chain, licence, "after the grant", used_at=chain.timestamp()))
+    assert refused.value.status_code == 409
+    assert f"which ended licence {licence} for good" in refused.value.reason
+    assert "consent granted again later does not revive" in refused.value.reason
+    assert count_uses(engine) == 0
 
 
 def test_use_dated_in_the_future_is_refused(setup, brand, chain):
@@ -312,7 +332,7 @@ def transferred(market, model, brand, brand2, chain, engine, sync_index):
     return intake, licence
 
 
-def test_a_former_holders_report_is_refused_saying_so(transferred, brand, brand2, chain, engine):
+def test_a_former_holders_report_is_refused_saying_so(transferred, market, brand, brand2, chain, engine, sync_index):
     intake, licence = transferred
     with pytest.raises(errors.FormerHolder) as refused:
         intake.submit(report(brand, chain, licence, "after the sale", seq=1))
@@ -321,6 +341,13 @@ def test_a_former_holders_report_is_refused_saying_so(transferred, brand, brand2
         f"This report is signed by {brand.address}, who held licence {licence} before it passed to {brand2.address}"
     )
     assert count_uses(engine) == 1
+    # The buyer starts with no escrow (the seller's pays the seller's use #1): her own uses need hers.
+    with pytest.raises(errors.InsufficientEscrow, match=r"\(0.00 USDC\) does not cover this use at 2.00 USDC: top"):
+        intake.submit(report(brand2, chain, licence, "the buyer's", seq=1))
+    market.tx(brand2, "PaymentToken", "faucet", brand2.address, 2 * USDC)
+    market.tx(brand2, "PaymentToken", "approve", chain.deployment.license_token, 2 * USDC)
+    market.tx(brand2, "LicenseToken", "topUpEscrow", licence, 2 * USDC)
+    sync_index(engine)
     assert intake.submit(report(brand2, chain, licence, "the buyer's", seq=1)).created  # the holder's is taken
 
 

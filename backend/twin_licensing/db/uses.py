@@ -97,6 +97,12 @@ class UseCreate(UseUnsigned):
         if value is None:
             return None
         value = value.strip()
+        try:
+            value.encode("utf-8")  # its hash is the use reference's; stored as text
+        except UnicodeEncodeError:
+            raise ValueError(
+                "the label contains a broken character (an unpaired UTF-16 surrogate): retype the label"
+            ) from None
         if not 1 <= len(value) <= LABEL_MAX:
             raise ValueError(f"the label must be 1 to {LABEL_MAX} characters long (spaces around it do not count)")
         return value

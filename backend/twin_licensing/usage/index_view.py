@@ -10,6 +10,7 @@ from sqlmodel import Session
 from ..db.license_state import Settlement
 from ..db.registry_state import TwinPayee
 from ..domain import category_consent
+from ..domain.licence_end import parse_consent_ends
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class LicenseSnapshot:
     escrow: int
     uses_settled: int
     ended_at: int | None = None  # the model ended it as an idle exclusive licence (its expiry became this time)
+    seller: str | None = None  # the last transfer's seller (its escrow pays the uses she signed before it)
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,13 @@ class ConsentSnapshot:
 
     # The twin's revoked usage categories as the index stores them (`domain.category_consent`).
     category_revocations: str = ""
+    # Whole-twin revocations that took effect before consent was granted again (`domain.licence_end`).
+    consent_ends: str = ""
+
+    def ended_by_revocation(self, started_at: int) -> int | None:
+        """The effective time of a past revocation (consent granted again since) that ended a licence bought at
+        `started_at` for good: the first after its purchase; None if none did."""
+        return next((at for at in parse_consent_ends(self.consent_ends) if at > started_at), None)
 
     def category_revocation_at(self, category: int) -> int | None:
         """When the revocation of `category` takes (or took) effect, pending or in effect; None while granted."""

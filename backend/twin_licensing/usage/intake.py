@@ -19,6 +19,7 @@ from sqlalchemy import Engine, insert, select
 from ..chain.hashing import keccak256
 from ..chain.use_reports import InvalidSignatureError, UseReport, UseReportDomain, recover_signer, report_digest
 from ..db.uses import ChainScope, Use, UseCreate
+from ..domain.licence_end import licence_end
 from ..domain.money import format_money
 from ..domain.times import when
 from ..domain.use_record import REPORT_FIELDS, use_label
@@ -28,7 +29,7 @@ from .errors import plural
 from .index_view import ConsentSnapshot, LicenseSnapshot
 from .locking import license_write_transaction
 from .sequence import next_seq_after
-from .snapshot import IntakeSnapshot, former_holder, read_snapshot
+from .snapshot import IntakeSnapshot, former_holder, read_snapshot, unsettled_signed_by
 
 # Built once: composing the statement per request costs more than running it.
 _INSERT_USE = insert(Use).returning(Use.use_id)
@@ -131,7 +132,7 @@ class UseIntake:
             self._check_terms(license_, snap, report, now)
             seq = next_seq_after(snap.max_seq, license_.uses_settled)
             self._check_sequence(license_, report, seq)
-            self._check_allowance(license_, seq)
+            self._check_allowance(conn, license_, seq)
             values = {
                 "chain_id": self.chain_id,
                 "genesis_hash": self.scope.genesis_hash,
@@ -216,7 +217,15 @@ class UseIntake:
         if consent is not None and not consent.effective_at_time(now):
             raise errors.ConsentRevoked(
                 f"the model revoked consent for this twin, effective {when(consent.effective_at or now)}, so no "
-                "further uses can be reported or paid: reclaim the licence's unspent escrow"
+                "further uses can be reported or paid: reclaim the licence's unspent escrow once its grace period "
+                "is over"
+            )
+        ended_by = consent.ended_by_revocation(license_.started_at or 0) if consent is not None else None
+        if ended_by is not None and now >= ended_by:
+            raise errors.ConsentRevoked(
+                f"the model revoked consent for this twin, effective {when(ended_by)}, which ended licence {lid} for "
+                "good (consent granted again later does not revive a licence alive then): buy a new licence to "
+                "report further uses, and reclaim this one's unspent escrow once its grace period is over"
             )
         if not license_.categories >> report.category & 1:
             raise errors.CategoryNotAllowed(
@@ -249,12 +258,16 @@ class UseIntake:
         SignedAfterEnd), even when it is reported a moment before that end (a clock a little ahead, a pending
         revocation): refused here rather than accepted and then never paid."""
         lid = license_.license_id
-        ends = [(license_.expiry, f"licence {lid} ends ({when(license_.expiry)})")]
-        if license_.ended_at is not None:
-            ends.append((license_.ended_at, f"the model ended licence {lid} ({when(license_.ended_at)})"))
-        if consent is not None and consent.effective_at is not None:
-            ends.append((consent.effective_at, "the model's revocation of consent for this twin takes effect "
-                                               f"({when(consent.effective_at)})"))
+        revoked_at = consent.revocation_effective_at if consent is not None else 0
+        end = licence_end(license_.expiry, license_.started_at or 0, revoked_at,
+                          consent.consent_ends if consent is not None else "")
+        if end == license_.ended_at:
+            what = f"the model ended licence {lid} ({when(end)})"
+        elif end == license_.expiry:
+            what = f"licence {lid} ends ({when(end)})"
+        else:
+            what = f"the model's revocation of consent for this twin takes effect ({when(end)})"
+        ends = [(end, what)]
         category_at = consent.category_revocation_at(report.category) if consent is not None else None
         if category_at is not None:
             ends.append((category_at, f"the model's withdrawal of usage category {_category(report.category)} takes "
@@ -266,7 +279,7 @@ class UseIntake:
                 "paid, so it cannot be reported; check the date of the use"
             )
 
-    def _check_allowance(self, license_: LicenseSnapshot, seq: int) -> None:
+    def _check_allowance(self, conn, license_: LicenseSnapshot, seq: int) -> None:
         lid = license_.license_id
         waiting = seq - license_.uses_settled  # reported, not settled yet
         if license_.max_uses and seq >= license_.max_uses:
@@ -276,6 +289,10 @@ class UseIntake:
                 f"({license_.uses_settled} settled, {waiting} waiting to be settled): buy a new licence to "
                 "report more"
             )
+        if license_.seller is not None:
+            # Handed over: a seller's waiting uses are paid from the seller's escrow, so the holder's escrow
+            # answers only for the holder's own.
+            waiting = unsettled_signed_by(conn, self.scope, lid, license_.uses_settled, license_.holder)
         needed = (waiting + 1) * license_.per_use_fee  # this one included
         if needed > license_.escrow:
             fee = format_money(license_.per_use_fee)

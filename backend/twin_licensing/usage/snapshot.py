@@ -42,9 +42,10 @@ def _snapshot_statement():
         select(
             License.holder, License.twin_id, License.started_at, License.expiry, License.categories,
             License.territories, License.max_uses, License.per_use_fee, License.escrow, License.uses_settled,
-            License.ended_at,
+            License.ended_at, License.seller,
             Twin.revocation_effective_at,
             Twin.category_revocations,
+            Twin.consent_ends,
             max_seq.label("max_seq"),
             existing.label("existing"),
             existing_signer.label("existing_signer"),
@@ -93,10 +94,11 @@ def read_snapshot(conn: Connection, chain_id: int, genesis_hash: str, license_id
             escrow=int(row.escrow),
             uses_settled=int(row.uses_settled),
             ended_at=None if row.ended_at is None else int(row.ended_at),
+            seller=row.seller or None,
         )
         if row.revocation_effective_at is not None:
             consent = ConsentSnapshot(licence.twin_id, int(row.revocation_effective_at),
-                                      row.category_revocations or "")
+                                      row.category_revocations or "", row.consent_ends or "")
     return IntakeSnapshot(
         license=licence,
         consent=consent,
@@ -109,16 +111,27 @@ def read_snapshot(conn: Connection, chain_id: int, genesis_hash: str, license_id
 
 
 def former_holder(conn: Connection, scope: ChainScope, license_id: int, signer: str) -> bool:
-    """Whether `signer` held the licence before its current holder: she bought it, signed uses of it the intake
-    accepted, or held it when uses of it were paid. Read only to word a refusal (the licence's uses are scanned)."""
+    """Whether `signer` held the licence before its current holder: she bought it, sold it last (the index's
+    handover), signed uses of it the intake accepted, or held it when uses of it were paid. Read only to word a refusal (the licence's uses are scanned)."""
     signer_lower = signer.lower()
     statement = select(
         or_(
             exists().where(License.chain_id == scope.chain_id, License.license_id == license_id,
-                           func.lower(License.buyer) == signer_lower),
+                           or_(func.lower(License.buyer) == signer_lower, func.lower(License.seller) == signer_lower)),
             exists().where(*scope.uses(), Use.license_id == license_id, func.lower(Use.signer) == signer_lower),
             exists().where(Settlement.chain_id == scope.chain_id, Settlement.license_id == license_id,
                            func.lower(Settlement.holder) == signer_lower),
         )
     )
     return bool(conn.execute(statement).scalar())
+
+
+def unsettled_signed_by(conn: Connection, scope: ChainScope, license_id: int, uses_settled: int, signer: str) -> int:
+    """How many of the licence's uses not settled yet `signer` signed (after a handover: the holder's own, which
+    her escrow pays; the seller's are paid from the seller's)."""
+    return int(conn.execute(
+        select(func.count()).select_from(Use).where(
+            *scope.uses(), Use.license_id == license_id, Use.seq >= uses_settled,
+            func.lower(Use.signer) == signer.lower(),
+        )
+    ).scalar_one())
