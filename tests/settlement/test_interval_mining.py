@@ -1,4 +1,4 @@
-"""Settlement on a node that mines a block every second whatever its pool holds, as a real network does.
+"""Settlement on a node that mines a block every 2 s whatever its pool holds, as a real network does.
 
 Transactions then wait in the pool, where the fee market can leave them behind and the node can drop them. The
 settler keeps several settle transactions in flight (`settlement.inflight`, `chain.tx_pipeline`) and looks at them
@@ -34,7 +34,7 @@ from twin_licensing.settlement.inflight import SETTLED, Finished, Handle, InFlig
 from twin_licensing.settlement.settler import Settler
 from kit.uses import USDC, backend_env, insert_uses, kill, scope_of, spawn
 
-BLOCK_MS = 1_000
+BLOCK_MS = 2_000
 FEE = 2 * USDC
 ESCROW = 1_000 * USDC
 GWEI = 10**9
@@ -67,7 +67,7 @@ def test_replacement_is_due_by_the_fee_market_not_by_time():
     assert bumped((4 * GWEI, GWEI), (21 * GWEI, GWEI)) == (21 * GWEI, GWEI * 125 // 100 + 1)
 
 
-# ------------------------------------------------------------------ on a node mining every second
+# ------------------------------------------------------------------ on a node mining every 2 s
 
 
 @pytest.fixture
