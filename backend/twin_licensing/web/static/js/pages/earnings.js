@@ -36,21 +36,24 @@ export async function render(root, { params, isCurrent }) {
   // Upfront fees vest over each licence's term; withdrawing vests what has (withdrawVested) and pays it with the rest.
   const upfront = upfrontOf(earnings);
   const vestable = (earnings.vestable_license_ids || []).map(Number);
-  const ready = toBig(claimable) + upfront.ready;
-  const canWithdraw = ready > 0n || vestable.length > 0;
+  const canWithdraw = toBig(claimable) > 0n || vestable.length > 0;
+  // Her share of the vested upfront is split on chain as it is collected: said beside the amount, not added to it.
+  const collects = vestable.length && upfront.ready > 0n
+    ? `Withdrawing also collects your share of the ${money(upfront.ready)} of upfront fees vested since they were last collected.`
+    : "";
   const withdraw = async () => {
     mount(slot);
     try {
       await runSteps("Withdrawing your earnings", [
         {
-          label: vestable.length ? `Withdraw ${money(ready)}, vested upfront fees included` : `Withdraw ${money(ready)}`,
+          label: vestable.length ? `Withdraw ${money(claimable)} and your share of the vested upfront fees` : `Withdraw ${money(claimable)}`,
           run: (ctx, note) => (vestable.length
             ? send(licenses(true), "withdrawVested", [vestable], note)
             : send(licenses(true), "withdraw", [], note)),
         },
         { label: "Update your earnings", run: () => poll(async () => toBig((await api(`/earnings/${me}`)).chain.claimable ?? 1) === 0n, { timeoutMs: INDEX_WAIT_MS }) },
       ], explain);
-      toast(`${money(ready)} is in your wallet.`, "ok");
+      toast(vestable.length ? "Your earnings, vested upfront fees included, are in your wallet." : `${money(claimable)} is in your wallet.`, "ok");
       window.dispatchEvent(new HashChangeEvent("hashchange"));
     } catch (error) {
       mount(slot, errorBox(explain(error)));
@@ -74,14 +77,15 @@ export async function render(root, { params, isCurrent }) {
       h("div", { class: "stat" }, h("div", { class: "label" }, "Your share, all time"), h("div", { class: "value", id: "total-earned" }, money(total)),
         h("div", { class: "hint" }, "your part of upfront fees and settled uses, after the other payees'")),
       h("div", { class: "stat" }, h("div", { class: "label" }, "Upfront fees vested"), h("div", { class: "value", id: "upfront-vested" }, money(upfront.vested)),
-        h("div", { class: "hint" }, upfront.ready > 0n ? `${money(upfront.ready)} of it ready to withdraw` : "your share, as each licence's term runs")),
+        h("div", { class: "hint" }, "your twins' upfront fees earned as their licences' terms run, before the payees' split")),
       h("div", { class: "stat" }, h("div", { class: "label" }, "Still vesting"), h("div", { class: "value", id: "upfront-vesting" }, money(upfront.vesting)),
-        h("div", { class: "hint" }, "your share of upfront fees not earned yet: it comes back to the brand if consent is revoked")),
+        h("div", { class: "hint" }, "not earned yet; if consent is revoked, it goes back to the brands")),
       h("div", { class: "stat" }, h("div", { class: "label" }, "Withdrawn"), h("div", { class: "value" }, money(chain.available ? chain.withdrawn : earnings.index.withdrawn))),
       h("div", { class: "stat" }, h("div", { class: "label" }, "Uses paid"), h("div", { class: "value" }, String(earnings.by_brand.reduce((n, b) => n + b.uses, 0))),
         h("div", { class: "hint" }, plural(earnings.by_brand.length, "brand")))),
     h("div", { class: "row", style: "margin:16px 0" },
-      h("button", { class: "btn primary", id: "withdraw", onclick: withdraw, disabled: !canWithdraw }, canWithdraw ? `Withdraw ${money(ready)}` : "Nothing to withdraw"),
+      h("button", { class: "btn primary", id: "withdraw", onclick: withdraw, disabled: !canWithdraw }, !canWithdraw ? "Nothing to withdraw" : toBig(claimable) > 0n ? `Withdraw ${money(claimable)}` : "Withdraw the vested upfront fees"),
+      collects ? h("span", { class: "muted small", id: "withdraw-collects" }, collects) : null,
       slot),
     (earnings.twins || []).length ? upfrontCard((earnings.twins || []).slice(0, 20).map((t) => t.twin_id), { withTwin: true }) : null,
     earnings.series.length
@@ -256,16 +260,11 @@ function bucketLabel(timestamp, unit) {
 }
 
 /**
- * Her share of upfront fees: `vested` (earned by now, as each licence's term runs), `vesting` (not earned yet) and
- * `ready` (vested but not yet moved to her balance: withdrawVested moves and pays it), from the API's earnings.
+ * Her twins' upfront fees (the API's `vesting`, per twin that counts in her withdraw), summed: `vested` so far,
+ * `vesting` still to vest, and `ready`, vested but not credited yet (withdrawVested credits it, then splits it).
  */
 export function upfrontOf(earnings) {
-  const u = earnings.upfront || earnings.vesting || {};
-  const pick = (...values) => toBig(values.find((v) => v !== undefined && v !== null) ?? 0);
-  return {
-    vested: pick(u.vested, earnings.upfront_vested),
-    vesting: pick(u.vesting, u.still_vesting, earnings.upfront_vesting),
-    ready: pick(u.ready, u.vestable, u.vested_unreleased, earnings.upfront_vestable),
-    byTwin: u.by_twin || earnings.upfront_by_twin || [],
-  };
+  const twins = earnings.vesting || [];
+  const sum = (key) => twins.reduce((total, t) => total + toBig(t[key]), 0n);
+  return { vested: sum("vested"), vesting: sum("still_vesting"), ready: sum("vestable") };
 }
