@@ -12,7 +12,7 @@ from twin_licensing.chain.settlement import SettlementClient
 from twin_licensing.settlement.config import SettlerConfig
 from twin_licensing.settlement.settler import Settler
 from kit.signin import sign_in
-from kit.uses import DAY, PRINT, USDC, domain_of, signed_report
+from kit.uses import DAY, PRINT, USDC, domain_of, post_report, signed_report
 
 
 @pytest.fixture
@@ -33,6 +33,11 @@ def api(index_settings, deployment, engine, licence, sync_index, brand):
 def body(brand, chain, licence, tag, **kw):
     kw.setdefault("used_at", chain.timestamp())
     return signed_report(brand, domain_of(chain), licence, tag, **kw)
+
+
+def post(api, signer, chain, report):
+    """POST /uses as the web client does: signed again with the expected number after a 409 for it."""
+    return post_report(api, signer, domain_of(chain), report)
 
 
 def test_report_is_created_then_found_again(api, brand, chain, licence):
@@ -78,9 +83,10 @@ def test_refusals_from_the_terms_say_what_to_do(api, brand, brand2, chain, licen
     assert stranger.status_code == 403 and "holder's wallet" in stranger.json()["detail"]
     unknown = api.post("/api/v1/uses", json=body(brand, chain, licence + 9, "e"))
     assert unknown.status_code == 404
+    # The refused reports took no number: the first accepted one is use #1 (re-signed after one 409).
     for tag in range(10):
-        assert api.post("/api/v1/uses", json=body(brand, chain, licence, tag)).status_code == 201
-    broke = api.post("/api/v1/uses", json=body(brand, chain, licence, "eleventh"))
+        assert post(api, brand, chain, body(brand, chain, licence, tag)).status_code == 201
+    broke = post(api, brand, chain, body(brand, chain, licence, "eleventh"))
     assert broke.status_code == 402 and "top up the escrow" in broke.json()["detail"]
 
 
@@ -190,3 +196,41 @@ def test_a_labelled_use_has_one_shape_in_every_view(api, brand, chain, licence, 
     assert single == listed
     assert single["status"] == "settled" and single["tx_hash"] and single["block_number"]
     assert re.match(ISO_UTC, single["settled_at"]) and single["accepted_at"] == use["accepted_at"]
+
+
+# ------------------------------------------------------------------ issue 11: signed sequence numbers, hostile input
+
+
+def test_a_sequence_mismatch_is_409_with_the_expected_number(api, brand, chain, licence):
+    first = body(brand, chain, licence, "first", seq=0)
+    assert api.post("/api/v1/uses", json=first).status_code == 201
+    raced = api.post("/api/v1/uses", json=body(brand, chain, licence, "second", seq=0))
+    assert raced.status_code == 409, raced.text
+    answer = raced.json()
+    assert answer["code"] == "sequence_mismatch" and answer["expected_seq"] == 1
+    assert answer["detail"] == (
+        f"Use #1 of licence {licence} was reported by someone else a moment ago (or by an earlier report of yours): "
+        "sign the report again as use #2."
+    )
+    ahead = api.post("/api/v1/uses", json=body(brand, chain, licence, "ahead", seq=5)).json()
+    assert ahead["code"] == "sequence_mismatch" and ahead["expected_seq"] == 1
+    assert "numbers cannot be skipped" in ahead["detail"]
+    signed_again = post(api, brand, chain, body(brand, chain, licence, "second", seq=0))
+    assert signed_again.status_code == 201 and signed_again.json()["seq"] == 1 and signed_again.resigned == 1
+    # The original of a report accepted is still answered with its use, and its typed data carries the number.
+    assert api.post("/api/v1/uses", json=first).status_code == 200
+    unsigned = {k: v for k, v in signed_again.report.items() if k != "signature"}
+    typed = api.post("/api/v1/uses/typed-data", json=unsigned).json()
+    assert typed["typed_data"]["message"]["seq"] == 1 and typed["digest"] == signed_again.json()["digest"]
+
+
+def test_a_strangers_signature_on_an_accepted_body_is_403_not_the_use(api, brand, brand2, chain, licence, engine):
+    accepted = api.post("/api/v1/uses", json=body(brand, chain, licence, "mine"))
+    assert accepted.status_code == 201
+    use = accepted.json()
+    stolen = body(brand2, chain, licence, None, seq=use["seq"], ref=use["use_ref"], used_at=use["used_at"])
+    response = api.post("/api/v1/uses", json=stolen)
+    assert response.status_code == 403, response.text
+    assert response.json()["code"] == "not_license_holder" and "digest" not in response.json()
+    assert "holder's wallet" in response.json()["detail"]
+    assert api.get(f"/api/v1/licenses/{licence}/uses").json()["data"][0]["signer"] == brand.address
