@@ -42,7 +42,8 @@ def busy_market(market, model, agency, model2, brand, brand2, chain, engine, rec
     market.tx(agency, "LicenseToken", "withdraw")
     insert_uses(engine, chain, brand, a, 2, start_seq=7, tag="later")
     assert settler.step().uses == 2
-    chain.rpc("evm_increaseTime", [3 * DAY])
+    # The short licence's escrow is reclaimable once the grace after its expiry (7 days by default) is over.
+    chain.rpc("evm_increaseTime", [10 * DAY])
     chain.rpc("evm_mine")
     market.tx(brand2, "LicenseToken", "reclaimEscrow", c)
     return {"a": a, "b": b, "c": c, "settler": settler}
@@ -54,7 +55,8 @@ def test_audit_agrees_with_contract_and_database(busy_market, chain, engine, syn
     assert report.ok, [*report.differences, *report.problems]
     assert report.uses_total == 14 and report.uses_proven == 14 and report.uses_pending == 0
     checks = {row.check for row in report.rows}
-    assert {"total earned", "claimable", "escrow", "uses settled", "token balance = escrow + owed"} <= checks
+    assert {"total earned", "claimable", "escrow", "uses settled", "token balance = escrow + unvested + owed",
+            "upfront vested", "grace ends at", "seller escrow", "total unvested"} <= checks
     escrow_a = next(r for r in report.rows if r.check == "escrow" and r.subject == f"licence {busy_market['a']}")
     assert escrow_a.events == escrow_a.contract == escrow_a.database == 100 * USDC - 9 * (3 * USDC + 7)
 

@@ -66,7 +66,8 @@ def period_market(market, model, agency, brand, brand2, crew, chain, db, recorde
     insert_uses(db, chain, brand, a, 3, start_seq=9, tag="in-social", category=SOCIAL)
     insert_uses(db, chain, brand2, b, 3, tag="in")
     assert settler.step().uses == 10
-    market.tx(model, "LicenseToken", "withdraw")
+    # The model's withdraw credits what vested of both licences' upfront fees (UpfrontVested: income now).
+    market.tx(model, "LicenseToken", "withdrawVested", [a, b])
     payees = [(model.address, BPS - 1_000 - 500, MODEL), (agency.address, 1_000, AGENCY), (crew[0].address, 500, CREW)]
     market.tx(model, "TwinRegistry", "setPayees", twin, payees)
     insert_uses(db, chain, brand2, b, 7, start_seq=3, tag="after-change", category=SOCIAL)
@@ -130,6 +131,9 @@ def test_statement_totals_equal_the_audits_recomputation_and_the_files_add_up(pe
     assert sum(line.uses for line in uses if line.category == SOCIAL) == 10
     groups = model_statement.groups()
     assert {(g.kind, g.category) for g in groups} >= {("uses", 0), ("uses", SOCIAL), ("upfront", None)}
+    # Upfront income is what vested (about 2 of 30 days of two 10 USDC fees), not the fees bought in the period.
+    upfront = [line for line in model_statement.lines if line.kind == "upfront"]
+    assert len(upfront) == 2 and 0 < sum(line.gross for line in upfront) < 2 * USDC
 
     # The agency's CSV adds up to her totals; her PDF parses and prints the check.
     s = agency_statement

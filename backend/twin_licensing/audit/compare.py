@@ -1,5 +1,13 @@
 """Puts the three computations side by side: events (recomputed), contract views, database; and checks every
-settled use against its settlement's Merkle root."""
+settled use against its settlement's Merkle root.
+
+Issue 11: per licence the upfront fee's vesting (vested, released, refundable: `domain.vesting` over the events'
+times), its end and grace (`domain.licence_end`, `domain.grace`), the seller's escrow after a handover and the items
+skipped; the totals' invariant becomes balance == escrow (sellers' included) + unvested + owed. Recorded uses that
+are not settled are pending or rejected by the one rule of a use's status (`usage.status.waiting_count`), with the
+licence's end, grace and final skips taken from the events, so `--expect-settled` fails only for uses that can still
+be paid.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +19,18 @@ from sqlmodel import Session
 from ..chain.client import Chain
 from ..chain.ledger import block_times, category_revocations, contract_views, fetch_events
 from ..chain.merkle import UseTree
-from ..db.license_state import License, PayeeBalance
+from ..db.license_state import License, PayeeBalance, SettleSkip
 from ..db.registry_state import Twin, TwinPayee
 from ..db.uses import ChainScope, Use
 from ..domain import category_consent
+from ..domain.grace import grace_ends_at
 from ..domain.shares import share_of
+from ..domain.vesting import vesting_state
 from ..domain.vocabulary import category_name
 from ..domain.use_record import record_of
+from ..usage.holds import hold_query
+from ..usage.licence_clock import LicenceTimes
+from ..usage.status import Unsettled, final_skips, grace_over_sentence, rejected_count, waiting_count
 from .recompute import Books, recompute
 
 
@@ -42,7 +55,8 @@ class AuditReport:
     problems: list[str] = field(default_factory=list)  # contradictions that are not a number beside another
     uses_total: int = 0
     uses_settled: int = 0
-    uses_pending: int = 0
+    uses_pending: int = 0  # still payable: pending, submitted or held
+    uses_rejected: int = 0  # never payable: grace over unsettled, a final skip, a rejection for good
     uses_proven: int = 0
 
     @property
@@ -57,11 +71,14 @@ class AuditReport:
 def audit(chain: Chain, engine: Engine | None, *, from_block: int, to_block: int | None = None) -> AuditReport:
     block = chain.block_number() if to_block is None else to_block
     books = recompute(fetch_events(chain, from_block, block))
+    books.times_known(block_times(chain, books.blocks_needing_time()))
     payees = sorted(books.payees())
     listed = {payee: books.listed_on(payee) for payee in payees}
     views = contract_views(chain, payees, books.licenses, books.payees_of, block,
                            listed={p: twins for p, twins in listed.items() if twins})
     report = AuditReport(block_number=block, problems=list(books.problems))
+    now = views.block_time
+    times = _licence_times(books, now)
 
     db = _database(engine, chain.chain_id) if engine is not None else None
     for payee in payees:
@@ -88,12 +105,15 @@ def audit(chain: Chain, engine: Engine | None, *, from_block: int, to_block: int
             Row("undistributed", f"twin {twin_id}", books.undistributed.get(twin_id, 0),
                 views.undistributed.get(twin_id), db.undistributed.get(twin_id) if db else None)
         )
-    total_escrow = sum(b.escrow for b in books.licenses.values())
+    _licence_rows(books, views, db, times, now, report)
+    total_escrow = books.escrow_total()
     total_owed = books.total_owed()
     report.rows.append(Row("total escrow", "LicenseToken", total_escrow, views.total_escrow, None))
     report.rows.append(Row("total owed", "LicenseToken", total_owed, views.total_owed, None))
+    report.rows.append(Row("total unvested", "LicenseToken", books.total_unvested, views.total_unvested, None))
     report.rows.append(
-        Row("token balance = escrow + owed", "LicenseToken", total_escrow + total_owed, views.token_balance, None)
+        Row("token balance = escrow + unvested + owed", "LicenseToken", total_escrow + books.total_unvested + total_owed,
+            views.token_balance, None)
     )
     # Consent per usage category: when each revocation takes effect (0 once granted again), three ways.
     ever = sorted(books.categories_ever_revoked)
@@ -107,9 +127,45 @@ def audit(chain: Chain, engine: Engine | None, *, from_block: int, to_block: int
     if engine is not None:
         assert chain.deployment is not None
         scope = ChainScope(chain.chain_id, chain.deployment.genesis_hash)
-        _check_uses(engine, scope, books, report)
+        _check_uses(engine, scope, books, times, report)
         _check_categories(chain, engine, scope, books, report)
     return report
+
+
+def _licence_times(books: Books, now: int) -> dict[int, LicenceTimes]:
+    """Each licence's end and grace end at `now`, from the events alone."""
+    pauses = books.pauses()
+    out = {}
+    for license_id, book in books.licenses.items():
+        end = books.end_of(book)
+        out[license_id] = LicenceTimes(end=end, grace_ends_at=grace_ends_at(end, books.grace_period, pauses, now),
+                                       now=now)
+    return out
+
+
+def _licence_rows(books: Books, views, db: "_DbState | None", times: dict[int, LicenceTimes], now: int,
+                  report: AuditReport) -> None:
+    """Per licence: its end and grace, its upfront's vesting, the seller's escrow and the items skipped."""
+    for license_id, book in sorted(books.licenses.items()):
+        subject = f"licence {license_id}"
+        t = times[license_id]
+        state = vesting_state(book.upfront, books.started_at(book), book.duration, t.end, now,
+                              released=book.released, refunded=book.refunded)
+        chain_vesting = views.vesting.get(license_id)
+        chain_handover = views.handover.get(license_id)
+        db_licence = db.licences.get(license_id) if db else None
+        report.rows += [
+            Row("licence end", subject, t.end, views.license_end.get(license_id), None),
+            Row("grace ends at", subject, t.grace_ends_at, views.grace_ends_at.get(license_id), None),
+            Row("upfront vested", subject, state.vested, chain_vesting[1] if chain_vesting else None, None),
+            Row("upfront released", subject, state.released, chain_vesting[2] if chain_vesting else None,
+                db_licence.upfront_released if db_licence else None),
+            Row("upfront refundable", subject, state.refundable, chain_vesting[3] if chain_vesting else None, None),
+            Row("upfront refunded", subject, book.refunded, None, db_licence.upfront_refunded if db_licence else None),
+            Row("seller escrow", subject, book.seller_escrow, chain_handover[2] if chain_handover else None,
+                db_licence.seller_escrow if db_licence else None),
+            Row("items skipped", subject, len(book.skips), None, db.skips.get(license_id, 0) if db else None),
+        ]
 
 
 @dataclass
@@ -121,6 +177,8 @@ class _DbState:
     payees_of: dict[int, list[tuple[str, int]]]  # the index's payees, in order
     counted: set[tuple[int, str]]  # (twin, account) the index holds as counting for the account
     category_revocations: dict[int, dict[int, int]]  # twin -> {category: effective time}, as the index holds them
+    licences: dict[int, License]
+    skips: dict[int, int]  # licence -> items skipped
 
     def total_earned(self, payee: str, books: Books) -> int | None:
         if payee not in self.distributed and not any(payee == a for ps in self.payees_of.values() for a, _ in ps):
@@ -153,6 +211,10 @@ def _database(engine: Engine, chain_id: int) -> _DbState:
             payees_of=payees_of,
             counted={(r.twin_id, r.account) for r in listings if r.accepted},
             category_revocations={r.twin_id: category_consent.parse(r.category_revocations) for r in twins},
+            licences={r.license_id: r for r in licences},
+            skips={int(k): int(v) for k, v in session.execute(
+                select(SettleSkip.license_id, func.count()).where(SettleSkip.chain_id == chain_id)
+                .group_by(SettleSkip.license_id)).all()},
         )
 
 
@@ -178,7 +240,8 @@ def _check_categories(chain: Chain, engine: Engine, scope: ChainScope, books: Bo
                 )
 
 
-def _check_uses(engine: Engine, scope: ChainScope, books: Books, report: AuditReport) -> None:
+def _check_uses(engine: Engine, scope: ChainScope, books: Books, times: dict[int, LicenceTimes],
+                report: AuditReport) -> None:
     """Every settled use is recorded here, in exactly one settlement, and its settlement's root is the root of the
     recorded uses: so each reported use was paid once, and nothing was paid that was not reported."""
     with Session(engine) as session:
@@ -215,6 +278,21 @@ def _check_uses(engine: Engine, scope: ChainScope, books: Books, report: AuditRe
                     )
                     continue
                 report.uses_proven += count
-        for license_id, recorded in counts.items():
-            settled = books.licenses[license_id].uses_settled if license_id in books.licenses else 0
-            report.uses_pending += max(0, int(recorded) - settled)
+        highs = dict(
+            session.execute(
+                select(Use.license_id, func.max(Use.seq)).where(*scope.uses()).group_by(Use.license_id)
+            ).all()
+        )
+        for license_id, top in highs.items():
+            book = books.licenses.get(license_id)
+            settled = book.uses_settled if book is not None else 0
+            facts = Unsettled()
+            if book is not None:
+                hold = session.execute(hold_query(scope.chain_id, scope.genesis_hash, license_id)).first()
+                facts = Unsettled(
+                    grace_over=grace_over_sentence(times[license_id]),
+                    final_skips=final_skips(book.skips),
+                    hold=(int(hold.from_seq), hold.reason, bool(hold.permanent)) if hold is not None else None,
+                )
+            report.uses_pending += waiting_count(settled, int(top) + 1, facts)
+            report.uses_rejected += rejected_count(settled, int(top) + 1, facts)

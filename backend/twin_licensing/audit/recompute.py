@@ -1,10 +1,20 @@
-"""Earnings and escrow as the events say they must be: a second computation of what the contract keeps."""
+"""Earnings and escrow as the events say they must be: a second computation of what the contract keeps.
+
+Since issue 11 also: the upfront fee held unvested at purchase and credited to the twin as it vests (UpfrontVested)
+or paid back after an early end (UpfrontRefunded); the escrow a transfer leaves to the seller (LicenseHandedOver),
+spent by the uses the seller signed (UsesSettled.payer) or reclaimed; each licence's end (expiry, an idle end, the
+twin's revocations) and the grace after it (GracePeriodSet, Paused/Unpaused); and the items `settle` skipped. The
+times these need are block times, which events do not carry: the audit reads them for the blocks that matter
+(`Books.blocks_needing_time`) and hands them to `Books.times_known`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from ..chain.ledger import LedgerEvent
+from ..domain.grace import DEFAULT_GRACE_PERIOD, pause_intervals
+from ..domain.licence_end import licence_end
 from ..domain.shares import BPS
 
 # `Books.share_of` below deliberately writes the contract's split again instead of calling `domain.shares`: the
@@ -21,6 +31,17 @@ class LicenseBook:
     uses_settled: int = 0
     # (firstSeq, count, amount, usesRoot, tx hash, log index) of each UsesSettled, in chain order
     settlements: list[tuple[int, int, int, str, str, int]] = field(default_factory=list)
+    upfront: int = 0
+    released: int = 0  # UpfrontVested
+    refunded: int = 0  # UpfrontRefunded
+    purchase_block: int = 0  # its time is startedAt
+    duration: int = 0  # expiry at purchase - startedAt (known once block times are)
+    expiry: int = 0  # LicensePurchased, or ExclusiveLicenseEnded's endedAt
+    purchase_expiry: int = 0
+    seller: str | None = None  # the last LicenseHandedOver
+    handover_at: int = 0
+    seller_escrow: int = 0
+    skips: list[tuple[int, int, int]] = field(default_factory=list)  # (firstSeq, count, reason) of SettleItemSkipped
 
 
 @dataclass
@@ -40,6 +61,52 @@ class Books:
     # The settlements made while their twin had a usage category revoked: (licence, firstSeq, count, block, tx hash,
     # {category: effective time}), for the uses' categories to be checked against the settlement's block time.
     category_checks: list[tuple[int, int, int, int, str, dict[int, int]]] = field(default_factory=list)
+    total_unvested: int = 0
+    grace_period: int = DEFAULT_GRACE_PERIOD
+    # (block, paused) of Paused / Unpaused, and (block, twin, effectiveAt or None for a grant) of the whole twin's
+    # consent changes: turned into times once the blocks' times are known.
+    pause_blocks: list[tuple[int, bool]] = field(default_factory=list)
+    consent_blocks: list[tuple[int, int, int | None]] = field(default_factory=list)
+    block_time: dict[int, int] = field(default_factory=dict)
+
+    def blocks_needing_time(self) -> set[int]:
+        """The blocks whose time the events' meaning depends on: purchases (startedAt), pauses, consent changes."""
+        return ({b.purchase_block for b in self.licenses.values()} | {blk for blk, _ in self.pause_blocks}
+                | {blk for blk, _, _ in self.consent_blocks})
+
+    def times_known(self, times: dict[int, int]) -> None:
+        self.block_time.update(times)
+        for book in self.licenses.values():
+            book.duration = book.purchase_expiry - self.started_at(book)
+
+    def started_at(self, book: LicenseBook) -> int:
+        return self.block_time[book.purchase_block]
+
+    def pauses(self) -> list[tuple[int, int | None]]:
+        return pause_intervals((self.block_time[blk], paused) for blk, paused in self.pause_blocks)
+
+    def consent(self, twin_id: int) -> tuple[int, list[int]]:
+        """The twin's current revocation's effective time (0 if none) and the revocations that took effect and were
+        granted again since (`LicenseLedger.consentChanged`: a grant before the effective time cancels it)."""
+        current, ended = 0, []
+        for block, twin, effective_at in self.consent_blocks:
+            if twin != twin_id:
+                continue
+            if effective_at is not None:
+                current = effective_at
+            else:
+                if current and self.block_time[block] >= current:
+                    ended.append(current)
+                current = 0
+        return current, ended
+
+    def end_of(self, book: LicenseBook) -> int:
+        current, ended = self.consent(book.twin_id)
+        return licence_end(book.expiry, self.started_at(book), current, ",".join(str(t) for t in ended))
+
+    def escrow_total(self) -> int:
+        """The contract's totalEscrow: the licences' escrows and the sellers' escrows still held."""
+        return sum(b.escrow + b.seller_escrow for b in self.licenses.values())
 
     def share_of(self, twin_id: int, payee: str) -> int:
         """`LicenseToken._shareOf`: the payee's part of the twin's undistributed earnings, remainder to the model."""
@@ -111,10 +178,56 @@ def recompute(events: list[LedgerEvent]) -> Books:
             fee_of_offer[int(a["offerId"])] = int(terms[1] if isinstance(terms, (tuple, list)) else terms["perUseFee"])
         elif name == "LicensePurchased":
             twin_id, license_id = int(a["twinId"]), int(a["licenseId"])
+            # The upfront fee is held unvested: the twin earns it only as it vests (UpfrontVested).
             books.licenses[license_id] = LicenseBook(
-                license_id, twin_id, fee_of_offer.get(int(a["offerId"]), 0), escrow=int(a["escrow"])
+                license_id, twin_id, fee_of_offer.get(int(a["offerId"]), 0), escrow=int(a["escrow"]),
+                upfront=int(a["upfrontFee"]), purchase_block=event.block_number, expiry=int(a["expiry"]),
+                purchase_expiry=int(a["expiry"]),
             )
-            books.undistributed[twin_id] = books.undistributed.get(twin_id, 0) + int(a["upfrontFee"])
+            books.total_unvested += int(a["upfrontFee"])
+        elif name == "UpfrontVested":
+            book = books.licenses[int(a["licenseId"])]
+            amount = int(a["amount"])
+            book.released += amount
+            books.total_unvested -= amount
+            books.undistributed[book.twin_id] = books.undistributed.get(book.twin_id, 0) + amount
+            if book.released + book.refunded > book.upfront:
+                books.problems.append(f"licence {book.license_id}: {book.released} of its upfront fee vested and "
+                                      f"{book.refunded} refunded, more than its {book.upfront} ({event.tx_hash})")
+        elif name == "UpfrontRefunded":
+            book = books.licenses[int(a["licenseId"])]
+            book.refunded += int(a["amount"])
+            books.total_unvested -= int(a["amount"])
+            if book.released + book.refunded > book.upfront:
+                books.problems.append(f"licence {book.license_id}: {book.released} of its upfront fee vested and "
+                                      f"{book.refunded} refunded, more than its {book.upfront} ({event.tx_hash})")
+        elif name == "ExclusiveLicenseEnded":
+            books.licenses[int(a["licenseId"])].expiry = int(a["endedAt"])
+        elif name == "LicenseHandedOver":
+            book = books.licenses[int(a["licenseId"])]
+            if int(a["sellerEscrow"]) != book.escrow:
+                books.problems.append(f"licence {book.license_id}: handed over with seller escrow {a['sellerEscrow']}, "
+                                      f"events leave {book.escrow} ({event.tx_hash})")
+            if book.seller_escrow:
+                books.problems.append(f"licence {book.license_id}: handed over again while seller {book.seller} "
+                                      f"still held {book.seller_escrow} ({event.tx_hash})")
+            book.seller, book.handover_at = str(a["seller"]), int(a["at"])
+            book.seller_escrow, book.escrow = int(a["sellerEscrow"]), 0
+        elif name == "SellerEscrowReclaimed":
+            book = books.licenses[int(a["licenseId"])]
+            book.seller_escrow -= int(a["amount"])
+        elif name == "SettleItemSkipped":
+            book = books.licenses.get(int(a["licenseId"]))
+            if book is not None:  # UnknownLicense: no licence to note it on
+                book.skips.append((int(a["firstSeq"]), int(a["count"]), int(a["reason"])))
+        elif name == "GracePeriodSet":
+            books.grace_period = int(a["gracePeriod"])
+        elif name in ("Paused", "Unpaused"):
+            books.pause_blocks.append((event.block_number, name == "Paused"))
+        elif name == "ConsentRevoked":
+            books.consent_blocks.append((event.block_number, int(a["twinId"]), int(a["effectiveAt"])))
+        elif name == "ConsentGranted":
+            books.consent_blocks.append((event.block_number, int(a["twinId"]), None))
         elif name == "EscrowToppedUp":
             book = books.licenses[int(a["licenseId"])]
             book.escrow += int(a["amount"])
@@ -136,7 +249,11 @@ def recompute(events: list[LedgerEvent]) -> Books:
                     f"licence {book.license_id}: {count} uses paid {amount}, not {count} x {book.per_use_fee}"
                 )
             book.uses_settled = max(book.uses_settled, first + count)
-            book.escrow -= amount
+            payer = str(a["payer"]) if "payer" in a else None
+            if payer is not None and book.seller is not None and payer == book.seller and book.seller_escrow:
+                book.seller_escrow -= amount  # a use the seller signed before the handover: her escrow pays it
+            else:
+                book.escrow -= amount
             root = a["usesRoot"]
             root = "0x" + bytes(root).hex() if isinstance(root, (bytes, bytearray)) else str(root)
             book.settlements.append((first, count, amount, root, event.tx_hash, event.log_index))

@@ -29,7 +29,8 @@ def render(report: AuditReport, console: Console, *, all_rows: bool = False) -> 
         console.print(f"[bold red]problem:[/bold red] {problem}")
     console.print(
         f"uses: {report.uses_total} recorded, {report.uses_settled} settled on chain, {report.uses_proven} proven "
-        f"against their settlement roots, {report.uses_pending} pending"
+        f"against their settlement roots, {report.uses_pending} pending, {report.uses_rejected} rejected (never "
+        "payable: grace over, a final skip or a rejection for good)"
     )
     verdict = "[green]no difference[/green]" if report.ok else (
         f"[bold red]{len(report.differences)} differences, {len(report.problems)} problems[/bold red]"

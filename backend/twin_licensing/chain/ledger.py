@@ -17,7 +17,9 @@ from .events import event_specs
 
 LEDGER_EVENTS = {
     # Who the payees are and which of them accepted (a payee that leaves is followed by the new PayeesSet).
-    "TwinRegistry": ("PayeesSet", "PayeeAccepted", "CategoryConsentRevoked", "CategoryConsentGranted"),
+    # Consent of the whole twin: a revocation that takes effect ends its licences (their upfront stops vesting).
+    "TwinRegistry": ("PayeesSet", "PayeeAccepted", "CategoryConsentRevoked", "CategoryConsentGranted",
+                     "ConsentRevoked", "ConsentGranted"),
     "LicenseToken": (
         "OfferPublished",
         "LicensePurchased",
@@ -26,6 +28,17 @@ LEDGER_EVENTS = {
         "UsesSettled",
         "EarningsDistributed",
         "Withdrawn",
+        # Issue 11: skipped items, the grace and the pauses it does not count, the upfront's vesting and refunds,
+        # handovers and the sellers' escrows, idle ends (they end a licence early).
+        "SettleItemSkipped",
+        "GracePeriodSet",
+        "Paused",
+        "Unpaused",
+        "UpfrontVested",
+        "UpfrontRefunded",
+        "LicenseHandedOver",
+        "SellerEscrowReclaimed",
+        "ExclusiveLicenseEnded",
     ),
 }
 _RANGE = 10_000  # blocks per eth_getLogs request, shrunk when a provider refuses
@@ -55,6 +68,14 @@ class ContractViews:
     total_escrow: int = 0
     total_owed: int = 0
     token_balance: int = 0
+    # Issue 11: per licence vesting() = (upfront, vested, released, refundable), handover() = (seller, at,
+    # sellerEscrow), licenseEnd() and graceEndsAt(); totalUnvested(); the block's time (the views' "now").
+    vesting: dict[int, tuple[int, int, int, int]] = field(default_factory=dict)
+    handover: dict[int, tuple[str, int, int]] = field(default_factory=dict)
+    license_end: dict[int, int] = field(default_factory=dict)
+    grace_ends_at: dict[int, int] = field(default_factory=dict)
+    total_unvested: int | None = None
+    block_time: int = 0
 
 
 def fetch_events(chain: Chain, from_block: int, to_block: int) -> list[LedgerEvent]:
@@ -138,6 +159,18 @@ def contract_views(
     undistributed = _batch(chain, [fn.undistributed(t) for t in twins], block)
     total_escrow, total_owed = (fn.totalEscrow().call(block_identifier=block), fn.totalOwed().call(block_identifier=block))
     balance = chain.contract("PaymentToken").functions.balanceOf(token.address).call(block_identifier=block)
+    vesting: list[Any] = []
+    handovers: list[Any] = []
+    ends: list[Any] = []
+    graces: list[Any] = []
+    total_unvested = None
+    if hasattr(fn, "totalUnvested"):  # contracts before issue 11 have none of these views
+        vesting = _batch(chain, [fn.vesting(i) for i in licences], block)
+        handovers = _batch(chain, [fn.handover(i) for i in licences], block)
+        ends = _batch(chain, [fn.licenseEnd(i) for i in licences], block)
+        graces = _batch(chain, [fn.graceEndsAt(i) for i in licences], block)
+        total_unvested = int(fn.totalUnvested().call(block_identifier=block))
+    block_time = int(chain.w3.eth.get_block(block)["timestamp"])
     return ContractViews(
         block_number=block,
         claimable={p: int(v) for p, v in zip(payees, claimable)},
@@ -149,6 +182,12 @@ def contract_views(
         total_escrow=int(total_escrow),
         total_owed=int(total_owed),
         token_balance=int(balance),
+        vesting={i: tuple(int(x) for x in v) for i, v in zip(licences, vesting)},
+        handover={i: (str(h[0]), int(h[1]), int(h[2])) for i, h in zip(licences, handovers)},
+        license_end={i: int(v) for i, v in zip(licences, ends)},
+        grace_ends_at={i: int(v) for i, v in zip(licences, graces)},
+        total_unvested=total_unvested,
+        block_time=block_time,
     )
 
 

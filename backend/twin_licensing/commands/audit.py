@@ -21,7 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-database", action="store_true", help="compare events and contract only")
     parser.add_argument("--all", action="store_true", help="show every row, not only differences and a sample")
     parser.add_argument("--expect-settled", action="store_true",
-                        help="also fail if any recorded use is still waiting to be settled")
+                        help="also fail if any recorded use is still waiting to be settled (pending, submitted or "
+                        "held; a rejected use, which can never be paid, does not count)")
 
 
 def run(args: argparse.Namespace) -> int:
