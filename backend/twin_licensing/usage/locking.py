@@ -2,7 +2,9 @@
 
 SQLite has one writer for the whole file anyway: `BEGIN IMMEDIATE` takes the write lock *before* the transaction
 reads the last sequence number (a deferred transaction would read, then fail to upgrade under contention).
-PostgreSQL serialises only reports of the same licence, with a transaction-scoped advisory lock.
+PostgreSQL serialises only reports of the same licence, with a transaction-scoped advisory lock: the server holds
+it, so it serialises the reports of every API process on the database (`twinctl serve` scales out; without it two
+processes would race to the same number: tests/usage/test_two_api_processes.py).
 """
 
 from __future__ import annotations
