@@ -133,7 +133,8 @@ def test_handover_counts_the_uses_the_seller_left_unsettled(app_client, market):
                          "sellerEscrow": 90 * USDC, "at": NOW - DAY // 2})))
     lic = app_client.get("/api/v1/licenses/1").json()
     assert lic["handover"] == {"seller": market.brand_1, "seller_label": "Brand: Maison Verre", "at": NOW - DAY // 2,
-                               "seller_escrow": 90 * USDC, "inherited_uses": 3}
+                               "seller_escrow": 90 * USDC, "inherited_uses": 3,
+                               "reclaimable_from": NOW - DAY // 2 + DEFAULT_GRACE_PERIOD}
     assert lic["escrow"] == 0
 
 

@@ -114,6 +114,7 @@ def license_public(ctx: ApiContext, session: Session, lic: License, twin: Twin |
     if lic.seller:
         handover = HandoverPublic(seller=lic.seller, seller_label=ctx.label(lic.seller), at=lic.handover_at or 0,
                                   seller_escrow=lic.seller_escrow,
+                                  reclaimable_from=clock.grace_ends_at(lic.handover_at or 0, now),
                                   inherited_uses=_inherited_uses(session, ctx.genesis_hash, lic))
     last_skip = None
     if lic.last_skip_reason is not None:

@@ -339,6 +339,8 @@ class HandoverPublic(BaseModel):
     seller_label: str
     at: int
     seller_escrow: int = Field(description="the seller's escrow left (zero once spent or reclaimed)")
+    reclaimable_from: int = Field(description="from when the seller may reclaim it (reclaimSellerEscrow): the end of "
+                                  "the grace after the handover, time paused not counted")
     inherited_uses: int = Field(description="uses the seller signed that were not settled at the handover: paid "
                                 "from the seller's escrow, never from the buyer's")
 
