@@ -94,9 +94,10 @@ def test_a_surrogate_pair_is_a_character_not_a_broken_one(app_client):
 @pytest.mark.parametrize("path, extra", [("/api/v1/uses/typed-data", {}), ("/api/v1/uses", {"signature": SIGNATURE})])
 def test_true_is_not_a_number(app_client, field, path, extra):
     assert app_client.post("/api/v1/uses/typed-data", json=USE).status_code == 200  # the same body with numbers
-    response = app_client.post(path, json={**USE, **extra, field: True})
-    assert response.status_code == 422, response.text
-    assert "signature" not in sentence(response)  # refused for the field, before the signature is looked at
+    for boolean in (True, False):
+        response = app_client.post(path, json={**USE, **extra, field: boolean})
+        assert response.status_code == 422, response.text
+        assert "signature" not in sentence(response)  # refused for the field, before the signature is looked at
 
 
 @pytest.mark.parametrize("path", ["/api/v1/uses/typed-data", "/api/v1/dev/rpc"])

@@ -110,6 +110,34 @@ def test_report_signed_by_someone_else_is_refused(setup, brand2, chain, engine):
     assert count_uses(engine) == 0
 
 
+@pytest.mark.parametrize("other", ["chain", "contract"])
+def test_a_report_signed_for_another_chain_or_contract_is_not_the_holders(setup, brand, chain, engine, other):
+    from twin_licensing.chain.use_reports import UseReportDomain
+
+    intake, licence, _ = setup
+    domain = domain_of(chain)
+    elsewhere = (UseReportDomain(domain.chain_id + 1, domain.verifying_contract) if other == "chain"
+                 else UseReportDomain(domain.chain_id, "0x" + "42" * 20))
+    replayed = signed_report(brand, elsewhere, licence, "replay", seq=0, used_at=chain.timestamp())
+    with pytest.raises(errors.NotLicenseHolder, match="for this network and this licence contract"):
+        intake.submit(parse_report(replayed))
+    assert count_uses(engine) == 0
+
+
+def test_a_high_s_signature_is_refused(setup, brand, chain, engine):
+    """The malleable twin of a valid signature (s -> n - s, v flipped) recovers the same key; wallets never make
+    it and the contract refuses it, so the intake does too."""
+    n = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+    intake, licence, _ = setup
+    body = signed_report(brand, domain_of(chain), licence, "malleable", seq=0, used_at=chain.timestamp())
+    raw = bytes.fromhex(body["signature"][2:])
+    high_s = (n - int.from_bytes(raw[32:64], "big")).to_bytes(32, "big")
+    twin = "0x" + (raw[:32] + high_s + bytes([raw[64] ^ 1])).hex()
+    with pytest.raises(errors.InvalidSignature, match="sign the report again"):
+        intake.submit(parse_report({**body, "signature": twin}))
+    assert intake.submit(parse_report(body)).created
+
+
 def test_unknown_licence_is_refused(setup, brand, chain, engine):
     intake, licence, _ = setup
     with pytest.raises(errors.UnknownLicense, match=f"There is no licence {licence + 100} on record yet"):

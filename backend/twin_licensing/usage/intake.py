@@ -169,7 +169,8 @@ class UseIntake:
             )
         raise errors.NotLicenseHolder(
             f"this report is signed by {signer}, but licence {lid} is held by {license_.holder}: sign it with the "
-            "holder's wallet"
+            "holder's wallet, for this network and this licence contract (a report signed for another one, or "
+            "changed after signing, reads as signed by someone else)"
         )
 
     @staticmethod
