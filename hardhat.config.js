@@ -20,7 +20,7 @@ module.exports = {
   solidity: {
     version: SOLC_VERSION,
     settings: {
-      optimizer: { enabled: true, runs: 10000 },
+      optimizer: { enabled: true, runs: 200 },
       evmVersion: "cancun",
     },
   },

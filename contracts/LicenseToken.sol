@@ -7,57 +7,52 @@ import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 
 import {IERC5192} from "./interfaces/IERC5192.sol";
 import {ILicenseToken} from "./interfaces/ILicenseToken.sol";
 import {ITwinRegistry} from "./interfaces/ITwinRegistry.sol";
 import {ITwinRegistryHooks} from "./interfaces/ITwinRegistryHooks.sol";
+import {LicenseLedger} from "./libraries/LicenseLedger.sol";
 import {OfferBook} from "./libraries/OfferBook.sol";
 import {TwinTypes} from "./libraries/TwinTypes.sol";
 
-/// @title Licence tokens for digital twins: offers, escrow, per-use settlement and the payees' earnings.
-/// @dev Settlement is the hot path. Per item it reads and writes one licence slot and one twin slot, whatever the
-/// number of uses or payees: the twin is credited once and its payees draw their shares when they withdraw
-/// (or when the shares change), so the cost of a use is a few hundred gas. Offers, the guild's rules on them and
-/// exclusivity live in the linked library `OfferBook`, which runs on this contract's storage.
-contract LicenseToken is ERC721, AccessControl, Pausable, IERC5192, ILicenseToken, ITwinRegistryHooks {
+/// @title Licence tokens for digital twins: offers, escrow, per-use settlement bound to the holder's signature, the
+/// upfront fee vesting over the term, and the payees' earnings.
+/// @dev Settlement is the hot path. Per item it reads the licence's slot, its terms' slot, its owner and its twin's
+/// slot, recovers one signature, and writes the licence and twin slots, whatever the number of uses or payees: the
+/// twin is credited once and its payees draw their shares when they withdraw (or when the shares change), so the cost
+/// of a use is a few hundred gas. Offers, the guild's rules on them and exclusivity live in the linked library
+/// `OfferBook`; ends, grace, vesting, refunds, reclaims and handovers in the linked library `LicenseLedger`; both run
+/// on this contract's storage (`LicenseLedger.Ledger`).
+contract LicenseToken is ERC721, AccessControl, Pausable, EIP712, IERC5192, ILicenseToken, ITwinRegistryHooks {
     using SafeERC20 for IERC20;
 
     bytes32 public constant RECORDER_ROLE = keccak256("RECORDER_ROLE");
-
-    /// @dev One slot per twin, read and written once per settled item.
-    struct TwinLedger {
-        uint128 undistributed; // earned, not yet split among the payees
-        uint64 revocationEffectiveAt; // mirror of the registry's consent: 0 while granted
-        uint8 revokedCategories; // mirror: bit i set while consent for category i is revoked (pending or in effect)
-    }
+    /// @dev EIP-712 type of the report a licence holder signs for each use (`domain/use_record.py` declares it).
+    bytes32 private constant USE_REPORT_TYPEHASH = keccak256(
+        "UseReport(uint256 licenseId,uint32 seq,bytes32 useRef,uint8 category,uint8 territory,uint64 usedAt)"
+    );
+    /// @dev What `_vet` returns for an item that settles (any other value is a `TwinTypes.SkipReason`).
+    uint8 private constant SETTLES = type(uint8).max;
 
     IERC20 private immutable _token;
     ITwinRegistry private immutable _registry;
 
-    OfferBook.Book private _book;
-    uint256 private _licenseCount;
-    uint128 private _totalEscrow;
-    uint128 private _totalOwed;
+    LicenseLedger.Ledger private _l;
 
-    mapping(uint256 licenseId => TwinTypes.LicenseState) private _licenses;
-    mapping(uint256 licenseId => TwinTypes.LicenseTerms) private _terms;
-    mapping(uint256 twinId => TwinLedger) private _twins;
-    mapping(address payee => uint256) private _balances; // split, not yet withdrawn
-    mapping(address payee => uint256) private _withdrawn;
-    // Exclusive licences only: when a use of it was last settled (0 before the first), for `endIdleExclusive`.
-    mapping(uint256 licenseId => uint40) private _lastSettledAt;
-    // Per twin, eight uint32 times, one per usage category (bits 32*i..): when the revocation of category i takes
-    // effect, mirrored from the registry; read by settlement only when an item's categories meet `revokedCategories`.
-    mapping(uint256 twinId => uint256) private _categoryRevokedAt;
-
-    constructor(address admin, address registry_, address paymentToken_) ERC721("Twin Licence", "TWINL") {
+    constructor(address admin, address registry_, address paymentToken_)
+        ERC721("Twin Licence", "TWINL")
+        EIP712("Twin Licence", "1")
+    {
         if (admin == address(0) || registry_ == address(0) || paymentToken_ == address(0)) {
             revert LicenseTokenZeroAddress();
         }
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _registry = ITwinRegistry(registry_);
         _token = IERC20(paymentToken_);
+        _l.gracePeriod = LicenseLedger.DEFAULT_GRACE_PERIOD;
     }
 
     modifier onlyRegistry() {
@@ -69,13 +64,13 @@ contract LicenseToken is ERC721, AccessControl, Pausable, IERC5192, ILicenseToke
 
     /// @inheritdoc ILicenseToken
     function publishOffer(uint256 twinId, TwinTypes.OfferTerms calldata terms) external returns (uint256) {
-        TwinLedger memory twin = _twins[twinId];
-        return OfferBook.publish(_book, _registry, twinId, terms, twin.revocationEffectiveAt, twin.revokedCategories);
+        LicenseLedger.TwinLedger memory twin = _l.twins[twinId];
+        return OfferBook.publish(_l.book, _registry, twinId, terms, twin.revocationEffectiveAt, twin.revokedCategories);
     }
 
     /// @inheritdoc ILicenseToken
     function withdrawOffer(uint256 offerId) external {
-        OfferBook.withdraw(_book, _registry, offerId);
+        OfferBook.withdraw(_l.book, _registry, offerId);
     }
 
     // ---------------------------------------------------------------- licences
@@ -91,7 +86,7 @@ contract LicenseToken is ERC721, AccessControl, Pausable, IERC5192, ILicenseToke
         whenNotPaused
         returns (uint256)
     {
-        uint256 total = uint256(_book.offers[offerId].terms.upfrontFee) + escrow;
+        uint256 total = uint256(_l.book.offers[offerId].terms.upfrontFee) + escrow;
         // A permit seen in the mempool can be submitted by anyone first; then the allowance is already there,
         // so a failed permit is not an error by itself. The allowance check in `_buy` says what is missing.
         try IERC20Permit(address(_token)).permit(msg.sender, address(this), total, deadline, v, r, s) {} catch {}
@@ -103,34 +98,35 @@ contract LicenseToken is ERC721, AccessControl, Pausable, IERC5192, ILicenseToke
         TwinTypes.LicenseState storage state = _requireLicense(licenseId);
         if (amount == 0) revert LicenseTokenZeroAmount();
         if (block.timestamp >= state.expiry) revert LicenseTokenExpired(licenseId, state.expiry);
-        uint64 revokedAt = _twins[state.twinId].revocationEffectiveAt;
-        if (revokedAt != 0 && block.timestamp >= revokedAt) revert LicenseTokenConsentRevoked(state.twinId, revokedAt);
+        uint40 end = LicenseLedger.licenseEnd(_l, licenseId);
+        if (block.timestamp >= end) revert LicenseTokenConsentRevoked(state.twinId, end);
         uint256 newEscrow = uint256(state.escrow) + amount;
         if (newEscrow > type(uint64).max) revert LicenseTokenEscrowTooLarge(newEscrow, type(uint64).max);
         _requireFunds(msg.sender, amount);
 
         state.escrow = uint64(newEscrow);
-        _totalEscrow += amount;
+        _l.totalEscrow += amount;
         emit EscrowToppedUp(licenseId, msg.sender, amount, uint64(newEscrow));
         _token.safeTransferFrom(msg.sender, address(this), amount);
     }
 
     /// @inheritdoc ILicenseToken
-    /// @dev Not pausable: a pause must never lock a brand's money in.
-    function reclaimEscrow(uint256 licenseId) external returns (uint64 amount) {
-        TwinTypes.LicenseState storage state = _requireLicense(licenseId);
-        address holder = _ownerOf(licenseId);
-        if (holder != msg.sender) revert LicenseTokenNotHolder(licenseId, msg.sender);
-        uint64 revokedAt = _twins[state.twinId].revocationEffectiveAt;
-        bool revoked = revokedAt != 0 && block.timestamp >= revokedAt;
-        if (block.timestamp < state.expiry && !revoked) revert LicenseTokenStillActive(licenseId, state.expiry);
-        amount = state.escrow;
-        if (amount == 0) revert LicenseTokenNothingToReclaim(licenseId);
+    /// @dev Not pausable: a pause must never lock a brand's money in (it only lengthens the grace period).
+    function reclaimEscrow(uint256 licenseId) external returns (uint64) {
+        return LicenseLedger.reclaimEscrow(_l, _token, licenseId, _requireHolder(licenseId));
+    }
 
-        state.escrow = 0;
-        _totalEscrow -= amount;
-        emit EscrowReclaimed(licenseId, holder, amount);
-        _token.safeTransfer(holder, amount);
+    /// @inheritdoc ILicenseToken
+    /// @dev Not pausable, like `reclaimEscrow`.
+    function reclaimUnvested(uint256 licenseId) external returns (uint64) {
+        return LicenseLedger.reclaimUnvested(_l, _token, licenseId, _requireHolder(licenseId));
+    }
+
+    /// @inheritdoc ILicenseToken
+    /// @dev Not pausable, like `reclaimEscrow`.
+    function reclaimSellerEscrow(uint256 licenseId) external returns (uint64) {
+        _requireLicense(licenseId);
+        return LicenseLedger.reclaimSellerEscrow(_l, _token, licenseId, msg.sender);
     }
 
     /// @inheritdoc ILicenseToken
@@ -138,15 +134,15 @@ contract LicenseToken is ERC721, AccessControl, Pausable, IERC5192, ILicenseToke
         TwinTypes.LicenseState storage state = _requireLicense(licenseId);
         uint256 twinId = state.twinId;
         if (_registry.modelOf(twinId) != msg.sender) revert LicenseTokenNotModel(twinId, msg.sender);
-        TwinTypes.LicenseTerms memory terms = _terms[licenseId];
-        if (!terms.exclusive) revert LicenseTokenNotExclusive(licenseId);
+        LicenseLedger.LicenseHead memory head = _l.heads[licenseId];
+        if (!head.exclusive) revert LicenseTokenNotExclusive(licenseId);
         uint40 expiry = state.expiry;
         if (block.timestamp >= expiry) revert LicenseTokenExpired(licenseId, expiry);
-        uint40 endableAt = _idleEndableAt(licenseId, terms);
+        uint40 endableAt = _idleEndableAt(licenseId, head);
         if (block.timestamp < endableAt) revert LicenseTokenNotIdle(licenseId, endableAt);
 
         state.expiry = uint40(block.timestamp);
-        OfferBook.release(_book, twinId, terms.categories, terms.territories, expiry);
+        OfferBook.release(_l.book, twinId, head.categories, _l.deals[licenseId].territories, expiry);
         emit ExclusiveLicenseEnded(licenseId, twinId, uint40(block.timestamp));
     }
 
@@ -161,122 +157,115 @@ contract LicenseToken is ERC721, AccessControl, Pausable, IERC5192, ILicenseToke
             batchAmount += _settleItem(items[i]);
         }
         // Totals move once per batch: escrow becomes owed earnings, the token balance does not change.
-        _totalEscrow -= uint128(batchAmount);
-        _totalOwed += uint128(batchAmount);
+        _l.totalEscrow -= uint128(batchAmount);
+        _l.totalOwed += uint128(batchAmount);
+    }
+
+    /// @inheritdoc ILicenseToken
+    function useReportDigest(
+        uint256 licenseId,
+        uint32 seq,
+        bytes32 useRef,
+        uint8 category,
+        uint8 territory,
+        uint64 usedAt
+    ) external view returns (bytes32) {
+        return _reportDigest(licenseId, seq, useRef, category, territory, usedAt);
+    }
+
+    // ---------------------------------------------------------------- grace and vesting
+
+    /// @inheritdoc ILicenseToken
+    function setGracePeriod(uint32 seconds_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        LicenseLedger.setGracePeriod(_l, seconds_);
+    }
+
+    /// @inheritdoc ILicenseToken
+    function vest(uint256[] calldata licenseIds) external returns (uint256) {
+        return LicenseLedger.vest(_l, licenseIds);
+    }
+
+    /// @inheritdoc ILicenseToken
+    /// @dev Not pausable, like `withdraw`.
+    function withdrawVested(uint256[] calldata licenseIds) external returns (uint256) {
+        LicenseLedger.vest(_l, licenseIds);
+        return LicenseLedger.withdraw(_l, _registry, _token, _registry.twinsOfPayee(msg.sender));
     }
 
     // ---------------------------------------------------------------- earnings
 
     /// @inheritdoc ILicenseToken
     /// @dev Not pausable: earnings are always the payee's to take.
-    function withdraw() external returns (uint256 amount) {
-        uint256[] memory twinIds = _registry.twinsOfPayee(msg.sender);
-        for (uint256 i = 0; i < twinIds.length; ++i) {
-            _distribute(twinIds[i]);
-        }
-        return _payOut();
+    function withdraw() external returns (uint256) {
+        return LicenseLedger.withdraw(_l, _registry, _token, _registry.twinsOfPayee(msg.sender));
     }
 
     /// @inheritdoc ILicenseToken
     /// @dev Not pausable. Splitting a twin the caller is not a payee of is harmless: it only moves that twin's
     /// earnings into its own payees' balances, exactly as their own withdrawal would.
-    function withdrawFrom(uint256[] calldata twinIds) external returns (uint256 amount) {
-        for (uint256 i = 0; i < twinIds.length; ++i) {
-            _distribute(twinIds[i]);
-        }
-        return _payOut();
-    }
-
-    function _payOut() private returns (uint256 amount) {
-        amount = _balances[msg.sender];
-        // slither-disable-next-line incorrect-equality (an empty balance, not a balance to match exactly)
-        if (amount == 0) revert LicenseTokenNothingToWithdraw(msg.sender);
-
-        _balances[msg.sender] = 0;
-        _withdrawn[msg.sender] += amount;
-        _totalOwed -= uint128(amount);
-        emit Withdrawn(msg.sender, amount);
-        _token.safeTransfer(msg.sender, amount);
+    function withdrawFrom(uint256[] calldata twinIds) external returns (uint256) {
+        return LicenseLedger.withdraw(_l, _registry, _token, twinIds);
     }
 
     /// @inheritdoc ILicenseToken
-    function claimable(address payee) public view returns (uint256 amount) {
-        amount = _balances[payee];
-        uint256[] memory twinIds = _registry.twinsOfPayee(payee);
-        for (uint256 i = 0; i < twinIds.length; ++i) {
-            amount += _pendingShare(twinIds[i], payee);
-        }
+    function claimable(address payee) public view returns (uint256) {
+        return LicenseLedger.claimable(_l, _registry, payee, _registry.twinsOfPayee(payee));
     }
 
     /// @inheritdoc ILicenseToken
-    function claimableFrom(address payee, uint256[] calldata twinIds) external view returns (uint256 amount) {
-        amount = _balances[payee];
-        for (uint256 i = 0; i < twinIds.length; ++i) {
-            bool seen = false;
-            for (uint256 j = 0; j < i && !seen; ++j) {
-                seen = twinIds[j] == twinIds[i];
-            }
-            if (!seen) amount += _pendingShare(twinIds[i], payee);
-        }
-    }
-
-    function _pendingShare(uint256 twinId, address payee) private view returns (uint256) {
-        uint256 pending = _twins[twinId].undistributed;
-        // slither-disable-next-line incorrect-equality (nothing pending, not a balance to match exactly)
-        if (pending == 0) return 0;
-        return _shareOf(_registry.payeesOf(twinId), pending, payee);
+    function claimableFrom(address payee, uint256[] calldata twinIds) external view returns (uint256) {
+        return LicenseLedger.claimable(_l, _registry, payee, twinIds);
     }
 
     /// @inheritdoc ILicenseToken
     function totalEarned(address payee) external view returns (uint256) {
-        return _withdrawn[payee] + claimable(payee);
+        return _l.withdrawn[payee] + claimable(payee);
     }
 
     // ---------------------------------------------------------------- registry hooks
 
     /// @inheritdoc ITwinRegistryHooks
     function onPayeesChanging(uint256 twinId) external onlyRegistry {
-        _distribute(twinId);
+        LicenseLedger.distribute(_l, _registry, twinId);
     }
 
     /// @inheritdoc ITwinRegistryHooks
+    /// @dev A revocation withdraws every offer of the twin; granting consent again publishes none of them.
     function onConsentChanged(uint256 twinId, uint64 revocationEffectiveAt) external onlyRegistry {
-        _twins[twinId].revocationEffectiveAt = revocationEffectiveAt;
+        LicenseLedger.consentChanged(_l, twinId, revocationEffectiveAt);
+        if (revocationEffectiveAt != 0) OfferBook.withdrawTwinOffers(_l.book, twinId, type(uint8).max);
     }
 
     /// @inheritdoc ITwinRegistryHooks
+    /// @dev A revocation withdraws the twin's offers that include the category.
     function onCategoryConsentChanged(uint256 twinId, uint8 category, uint64 revocationEffectiveAt)
         external
         onlyRegistry
     {
-        TwinLedger storage twin = _twins[twinId];
-        uint8 bit = uint8(1) << category;
-        twin.revokedCategories = revocationEffectiveAt == 0 ? twin.revokedCategories & ~bit : twin.revokedCategories | bit;
-        // A uint32 time ends in 2106; a later one is kept as the largest, as exclusivity cells are.
-        uint256 at = revocationEffectiveAt > type(uint32).max ? type(uint32).max : revocationEffectiveAt;
-        uint256 shift = uint256(category) * 32;
-        _categoryRevokedAt[twinId] = (_categoryRevokedAt[twinId] & ~(uint256(type(uint32).max) << shift)) | (at << shift);
+        LicenseLedger.categoryConsentChanged(_l, twinId, category, revocationEffectiveAt);
+        if (revocationEffectiveAt != 0) OfferBook.withdrawTwinOffers(_l.book, twinId, uint8(1) << category);
     }
 
     // ---------------------------------------------------------------- admin
 
-    /// @notice Stops purchases, top-ups and settlements in an emergency. Withdrawals and reclaims go on.
+    /// @notice Stops purchases, top-ups and settlements in an emergency. Withdrawals and reclaims go on; the time
+    /// paused does not count in grace periods.
     function pause() external onlyRole(DEFAULT_ADMIN_ROLE) {
         _pause();
+        LicenseLedger.notePause(_l);
     }
 
     /// @notice Lifts a pause: purchases, top-ups and settlements resume.
     function unpause() external onlyRole(DEFAULT_ADMIN_ROLE) {
         _unpause();
+        LicenseLedger.noteUnpause(_l);
     }
 
     // ---------------------------------------------------------------- views
 
     /// @inheritdoc ILicenseToken
     function offer(uint256 offerId) external view returns (TwinTypes.Offer memory) {
-        TwinTypes.Offer memory stored = _book.offers[offerId];
-        if (stored.twinId == 0) revert LicenseTokenUnknownOffer(offerId);
-        return stored;
+        return OfferBook.offerOf(_l.book, offerId);
     }
 
     /// @inheritdoc ILicenseToken
@@ -287,29 +276,75 @@ contract LicenseToken is ERC721, AccessControl, Pausable, IERC5192, ILicenseToke
     /// @inheritdoc ILicenseToken
     function licenseTerms(uint256 licenseId) external view returns (TwinTypes.LicenseTerms memory) {
         _requireLicense(licenseId);
-        return _terms[licenseId];
+        LicenseLedger.LicenseHead memory head = _l.heads[licenseId];
+        LicenseLedger.LicenseDeal memory deal = _l.deals[licenseId];
+        return TwinTypes.LicenseTerms({
+            offerId: deal.offerId,
+            upfrontFee: deal.upfrontFee,
+            startedAt: head.startedAt,
+            categories: head.categories,
+            territories: deal.territories,
+            exclusive: head.exclusive,
+            transferable: head.transferable,
+            idleEndAfter: head.idleEndAfter
+        });
+    }
+
+    /// @inheritdoc ILicenseToken
+    function licenseEnd(uint256 licenseId) external view returns (uint40) {
+        _requireLicense(licenseId);
+        return LicenseLedger.licenseEnd(_l, licenseId);
+    }
+
+    /// @inheritdoc ILicenseToken
+    function graceEndsAt(uint256 licenseId) external view returns (uint40) {
+        _requireLicense(licenseId);
+        return LicenseLedger.graceEnd(_l, LicenseLedger.licenseEnd(_l, licenseId));
+    }
+
+    /// @inheritdoc ILicenseToken
+    function gracePeriod() external view returns (uint32) {
+        return _l.gracePeriod;
+    }
+
+    /// @inheritdoc ILicenseToken
+    function vesting(uint256 licenseId) external view returns (uint64, uint64, uint64, uint64) {
+        _requireLicense(licenseId);
+        return LicenseLedger.vesting(_l, licenseId);
+    }
+
+    /// @inheritdoc ILicenseToken
+    function handover(uint256 licenseId) external view returns (address, uint40, uint64) {
+        _requireLicense(licenseId);
+        LicenseLedger.Handover memory last = _l.handovers[licenseId];
+        return (last.seller, last.at, _l.funds[licenseId].sellerEscrow);
     }
 
     /// @inheritdoc ILicenseToken
     function idleEndableAt(uint256 licenseId) external view returns (uint40) {
         _requireLicense(licenseId);
-        TwinTypes.LicenseTerms memory terms = _terms[licenseId];
-        return terms.exclusive ? _idleEndableAt(licenseId, terms) : 0;
+        LicenseLedger.LicenseHead memory head = _l.heads[licenseId];
+        return head.exclusive ? _idleEndableAt(licenseId, head) : 0;
     }
 
     /// @inheritdoc ILicenseToken
     function undistributed(uint256 twinId) external view returns (uint256) {
-        return _twins[twinId].undistributed;
+        return _l.twins[twinId].undistributed;
     }
 
     /// @inheritdoc ILicenseToken
     function totalEscrow() external view returns (uint256) {
-        return _totalEscrow;
+        return _l.totalEscrow;
     }
 
     /// @inheritdoc ILicenseToken
     function totalOwed() external view returns (uint256) {
-        return _totalOwed;
+        return _l.totalOwed;
+    }
+
+    /// @inheritdoc ILicenseToken
+    function totalUnvested() external view returns (uint256) {
+        return _l.totalUnvested;
     }
 
     /// @inheritdoc ILicenseToken
@@ -324,25 +359,25 @@ contract LicenseToken is ERC721, AccessControl, Pausable, IERC5192, ILicenseToke
 
     /// @inheritdoc ILicenseToken
     function offerCount() external view returns (uint256) {
-        return _book.offerCount;
+        return _l.book.offerCount;
     }
 
     /// @inheritdoc ILicenseToken
     function licenseCount() external view returns (uint256) {
-        return _licenseCount;
+        return _l.licenseCount;
     }
 
     /// @inheritdoc IERC5192
     /// @dev A licence is locked when its terms do not let it change hands.
     function locked(uint256 licenseId) external view returns (bool) {
         _requireOwned(licenseId);
-        return !_terms[licenseId].transferable;
+        return !_l.heads[licenseId].transferable;
     }
 
     /// @notice Approves `to` to move a transferable licence; refused for a locked one (`LicenseTokenNotTransferable`).
     function approve(address to, uint256 licenseId) public override {
         _requireOwned(licenseId);
-        if (!_terms[licenseId].transferable) revert LicenseTokenNotTransferable(licenseId);
+        if (!_l.heads[licenseId].transferable) revert LicenseTokenNotTransferable(licenseId);
         super.approve(to, licenseId);
     }
 
@@ -352,18 +387,27 @@ contract LicenseToken is ERC721, AccessControl, Pausable, IERC5192, ILicenseToke
 
     // ---------------------------------------------------------------- internals
 
-    /// @dev Every move of a licence passes here: minting always, transfers only when the terms allow them.
-    function _update(address to, uint256 licenseId, address auth) internal override returns (address) {
-        address from = _ownerOf(licenseId);
-        if (from != address(0) && to != address(0) && !_terms[licenseId].transferable) {
+    /// @dev Every move of a licence passes here: minting always, transfers only when the terms allow them, and then
+    /// the escrow held becomes the seller's (`LicenseLedger.handOver`, after ERC-721's authorisation check). The
+    /// holder is kept in the licence's head slot, which settlement reads anyway (`_ownerOf`).
+    function _update(address to, uint256 licenseId, address auth) internal override returns (address from) {
+        LicenseLedger.LicenseHead storage head = _l.heads[licenseId];
+        if (head.holder != address(0) && to != address(0) && !head.transferable) {
             revert LicenseTokenNotTransferable(licenseId);
         }
-        return super._update(to, licenseId, auth);
+        from = super._update(to, licenseId, auth);
+        head.holder = to;
+        if (from != address(0) && to != address(0) && from != to) LicenseLedger.handOver(_l, licenseId, from, to);
+    }
+
+    /// @dev The holder, from the licence's head slot (`_update` keeps it; ERC-721's own copy is written, never read).
+    function _ownerOf(uint256 licenseId) internal view override returns (address) {
+        return _l.heads[licenseId].holder;
     }
 
     function _buy(uint256 offerId, uint64 escrow) private returns (uint256 licenseId) {
-        TwinTypes.Offer memory offered = OfferBook.take(_book, _registry, offerId);
-        TwinLedger storage twin = _twins[offered.twinId];
+        TwinTypes.Offer memory offered = OfferBook.take(_l.book, _registry, offerId);
+        LicenseLedger.TwinLedger storage twin = _l.twins[offered.twinId];
         if (twin.revocationEffectiveAt != 0) revert LicenseTokenConsentNotGranted(offered.twinId);
         TwinTypes.OfferTerms memory terms = offered.terms;
         uint8 refused = terms.categories & twin.revokedCategories;
@@ -372,9 +416,9 @@ contract LicenseToken is ERC721, AccessControl, Pausable, IERC5192, ILicenseToke
         _requireFunds(msg.sender, total);
 
         uint40 expiry = uint40(block.timestamp + terms.duration);
-        OfferBook.claim(_book, offered.twinId, terms, expiry);
-        licenseId = ++_licenseCount;
-        _licenses[licenseId] = TwinTypes.LicenseState({
+        OfferBook.claim(_l.book, offered.twinId, terms, expiry);
+        licenseId = ++_l.licenseCount;
+        _l.licenses[licenseId] = TwinTypes.LicenseState({
             escrow: escrow,
             usesSettled: 0,
             maxUses: terms.maxUses == 0 ? type(uint32).max : terms.maxUses,
@@ -382,140 +426,225 @@ contract LicenseToken is ERC721, AccessControl, Pausable, IERC5192, ILicenseToke
             perUseFee: terms.perUseFee,
             twinId: offered.twinId
         });
-        _terms[licenseId] = TwinTypes.LicenseTerms({
-            offerId: uint64(offerId),
-            upfrontFee: terms.upfrontFee,
+        // The holder is set by `_mint` (`_update`).
+        _l.heads[licenseId] = LicenseLedger.LicenseHead({
+            holder: address(0),
             startedAt: uint40(block.timestamp),
             categories: terms.categories,
-            territories: terms.territories,
             exclusive: terms.exclusive,
             transferable: terms.transferable,
             idleEndAfter: terms.idleEndAfter
         });
-        twin.undistributed += terms.upfrontFee;
-        _totalEscrow += escrow;
-        _totalOwed += terms.upfrontFee;
+        _l.deals[licenseId] = LicenseLedger.LicenseDeal({
+            offerId: uint64(offerId),
+            upfrontFee: terms.upfrontFee,
+            territories: terms.territories
+        });
+        // The upfront fee vests to the twin over the term (`vest`); until then it is nobody's earnings.
+        _l.totalEscrow += escrow;
+        _l.totalUnvested += terms.upfrontFee;
         _mint(msg.sender, licenseId);
         if (!terms.transferable) emit Locked(licenseId);
         emit LicensePurchased(licenseId, offerId, offered.twinId, msg.sender, terms.upfrontFee, escrow, expiry);
         if (total != 0) _token.safeTransferFrom(msg.sender, address(this), total);
     }
 
+    /// @dev Pays one item, or skips it with its reason (`SettleItemSkipped`) changing nothing; returns what it paid.
+    /// The hot path reads the licence's state slot and head slot as whole words (`_words`) and writes the state slot
+    /// with one arithmetic update: Solidity's struct copies would read and write each packed member again.
     function _settleItem(TwinTypes.SettleItem calldata item) private returns (uint256 amount) {
+        (uint256 state, uint256 head) = _words(item.licenseId);
+        (uint8 reason, address payer, bool bySeller) = _vet(item, state, head);
+        if (reason == SETTLES) {
+            amount = uint256(item.count) * uint48(state >> STATE_FEE);
+            uint64 escrow = bySeller ? _l.funds[item.licenseId].sellerEscrow : uint64(state);
+            if (amount > escrow) reason = uint8(TwinTypes.SkipReason.InsufficientEscrow);
+        }
+        if (reason != SETTLES) {
+            emit SettleItemSkipped(item.licenseId, item.firstSeq, item.count, reason);
+            return 0;
+        }
+        _pay(item, state, head, amount, payer, bySeller);
+    }
+
+    /// @dev Pays a vetted item: its escrow (the licence's, or the seller's) to its twin's undistributed earnings.
+    function _pay(
+        TwinTypes.SettleItem calldata item,
+        uint256 state,
+        uint256 head,
+        uint256 amount,
+        address payer,
+        bool bySeller
+    ) private {
         uint256 licenseId = item.licenseId;
-        TwinTypes.LicenseState memory state = _licenses[licenseId];
-        // slither-disable-next-line incorrect-equality (every licence has an expiry: zero means it does not exist)
-        if (state.expiry == 0) revert LicenseTokenUnknownLicense(licenseId);
+        // usesSettled + count <= maxUses and amount <= escrow were checked: neither field overflows into the next.
+        state += uint256(item.count) << STATE_USES;
+        if (bySeller) {
+            _l.funds[licenseId].sellerEscrow -= uint64(amount);
+        } else {
+            state -= amount;
+        }
+        TwinTypes.LicenseState storage stateRef = _l.licenses[licenseId];
+        assembly ("memory-safe") {
+            sstore(stateRef.slot, state)
+        }
+        uint256 twinId = state >> STATE_TWIN;
+        _l.twins[twinId].undistributed += uint96(amount);
+        if ((head >> HEAD_EXCLUSIVE) & 0xff != 0) _l.lastSettledAt[licenseId] = uint40(block.timestamp);
+        emit UsesSettled(licenseId, twinId, item.firstSeq, item.count, uint64(amount), item.usesRoot, payer);
+    }
+
+    /// @dev Bit offsets in the packed words of `TwinTypes.LicenseState` and `LicenseLedger.LicenseHead` (members from
+    /// the lowest bits up, as Solidity packs them).
+    uint256 private constant STATE_USES = 64; // after escrow (uint64)
+    uint256 private constant STATE_MAX_USES = 96;
+    uint256 private constant STATE_EXPIRY = 128;
+    uint256 private constant STATE_FEE = 168;
+    uint256 private constant STATE_TWIN = 216;
+    uint256 private constant HEAD_STARTED = 160; // after holder (address)
+    uint256 private constant HEAD_CATEGORIES = 200;
+    uint256 private constant HEAD_EXCLUSIVE = 208;
+    uint256 private constant HEAD_TRANSFERABLE = 216;
+    uint256 private constant TWIN_REVOCATION = 96; // after undistributed (uint96)
+    uint256 private constant TWIN_REVOKED_CATEGORIES = 160;
+    uint256 private constant TWIN_CONSENT_END = 168;
+    uint256 private constant TWIN_CATEGORY_END = 208;
+
+    /// @dev The licence's state slot and head slot, each read once.
+    function _words(uint256 licenseId) private view returns (uint256 state, uint256 head) {
+        TwinTypes.LicenseState storage stateRef = _l.licenses[licenseId];
+        LicenseLedger.LicenseHead storage headRef = _l.heads[licenseId];
+        assembly ("memory-safe") {
+            state := sload(stateRef.slot)
+            head := sload(headRef.slot)
+        }
+    }
+
+    /// @dev Whether an item can be paid, in the order of `TwinTypes.SkipReason` (escrow, the last, is checked by the
+    /// caller): `SETTLES` with who pays (the holder at the report's time) and whether from the seller's escrow; or the
+    /// reason to skip it.
+    function _vet(TwinTypes.SettleItem calldata item, uint256 state, uint256 head)
+        private
+        view
+        returns (uint8, address payer, bool bySeller)
+    {
+        // Every licence has an expiry: zero means it does not exist.
+        if (uint40(state >> STATE_EXPIRY) == 0) return (uint8(TwinTypes.SkipReason.UnknownLicense), payer, false);
         // The sequence check is what makes a use paid exactly once: a replayed or overlapping item starts below
-        // the settled count, a skipped one above it, and both revert.
-        if (item.firstSeq != state.usesSettled) {
-            revert LicenseTokenSequenceMismatch(licenseId, state.usesSettled, item.firstSeq);
+        // the settled count, a skipped one above it.
+        if (item.firstSeq != uint32(state >> STATE_USES)) {
+            return (uint8(TwinTypes.SkipReason.SequenceMismatch), payer, false);
         }
-        if (item.count == 0) revert LicenseTokenZeroCount(licenseId);
-        bool exclusive = _checkItemCategories(licenseId, item.categories);
-        if (block.timestamp >= state.expiry) revert LicenseTokenExpired(licenseId, state.expiry);
-        uint64 usesAfter = uint64(state.usesSettled) + item.count;
-        if (usesAfter > state.maxUses) revert LicenseTokenMaxUsesExceeded(licenseId, state.maxUses, usesAfter);
-        amount = uint256(item.count) * state.perUseFee;
-        if (amount > state.escrow) revert LicenseTokenInsufficientEscrow(licenseId, amount, state.escrow);
-        TwinLedger storage twin = _twins[state.twinId];
-        TwinLedger memory ledger = twin;
-        if (ledger.revocationEffectiveAt != 0 && block.timestamp >= ledger.revocationEffectiveAt) {
-            revert LicenseTokenConsentRevoked(state.twinId, ledger.revocationEffectiveAt);
+        if (item.count == 0) return (uint8(TwinTypes.SkipReason.ZeroCount), payer, false);
+        uint8 categories = item.categories;
+        if (
+            categories == 0 || categories & ~uint8(head >> HEAD_CATEGORIES) != 0
+                || (categories >> item.category) & 1 == 0
+        ) return (uint8(TwinTypes.SkipReason.CategoriesInvalid), payer, false);
+        if (item.usesRoot == bytes32(0)) return (uint8(TwinTypes.SkipReason.EmptyUsesRoot), payer, false);
+        (address signer, ECDSA.RecoverError error,) = ECDSA.tryRecover(_lastReportDigest(item), item.sigR, item.sigVS);
+        if (error != ECDSA.RecoverError.NoError) return (uint8(TwinTypes.SkipReason.BadSignature), payer, false);
+        // The holder at the report's time: the seller for a report before the licence's last handover.
+        payer = address(uint160(head));
+        uint40 handedOverAt = 0;
+        if ((head >> HEAD_TRANSFERABLE) & 0xff != 0) {
+            LicenseLedger.Handover memory last = _l.handovers[item.licenseId];
+            if (item.usedAt < last.at) (payer, bySeller, handedOverAt) = (last.seller, true, last.at);
         }
-        if (item.categories & ledger.revokedCategories != 0) {
-            _requireCategoriesInForce(state.twinId, item.categories & ledger.revokedCategories);
+        if (signer != payer) return (uint8(TwinTypes.SkipReason.NotHolder), payer, false);
+        uint8 reason = _vetTime(item, state, head, handedOverAt);
+        if (reason != SETTLES) return (reason, payer, false);
+        if (uint256(uint32(state >> STATE_USES)) + item.count > uint32(state >> STATE_MAX_USES)) {
+            return (uint8(TwinTypes.SkipReason.MaxUsesExceeded), payer, false);
         }
-
-        state.escrow -= uint64(amount);
-        state.usesSettled = uint32(usesAfter);
-        _licenses[licenseId] = state;
-        ledger.undistributed += uint128(amount);
-        twin.undistributed = ledger.undistributed;
-        if (exclusive) _lastSettledAt[licenseId] = uint40(block.timestamp);
-        emit UsesSettled(licenseId, state.twinId, item.firstSeq, item.count, uint64(amount), item.usesRoot);
+        return (SETTLES, payer, bySeller);
     }
 
-    /// @dev Refuses an item whose category mask is empty or not within licence `licenseId`'s categories; returns
-    /// whether the licence is exclusive (read from the same slot of its terms).
-    function _checkItemCategories(uint256 licenseId, uint8 categories) private view returns (bool exclusive) {
-        TwinTypes.LicenseTerms storage terms = _terms[licenseId];
-        uint8 licensed = terms.categories;
-        // slither-disable-next-line incorrect-equality (an empty mask, not a value to match exactly)
-        if (categories == 0 || categories & ~licensed != 0) {
-            revert LicenseTokenItemCategoriesInvalid(licenseId, categories, licensed);
+    /// @dev The item's last report predates the end that applies to it (the licence's, or a revocation's of one of
+    /// its categories), and now is within the grace period after that end, and, for a seller-signed item, within the
+    /// grace period after the handover (`handedOverAt`, 0 otherwise), when the seller may take her escrow back.
+    function _vetTime(TwinTypes.SettleItem calldata item, uint256 state, uint256 head, uint40 handedOverAt)
+        private
+        view
+        returns (uint8)
+    {
+        uint256 twinId = state >> STATE_TWIN;
+        LicenseLedger.TwinLedger storage twinRef = _l.twins[twinId];
+        uint256 twin;
+        assembly ("memory-safe") {
+            twin := sload(twinRef.slot)
         }
-        return terms.exclusive;
+        // The usual case in this contract; a licence that may have ended early asks the library (rare).
+        bool mayEndEarly = LicenseLedger.mayEndEarly(
+            uint40(twin >> TWIN_CONSENT_END),
+            uint40(twin >> TWIN_CATEGORY_END),
+            uint8(twin >> TWIN_REVOKED_CATEGORIES),
+            uint40(head >> HEAD_STARTED),
+            uint8(head >> HEAD_CATEGORIES)
+        );
+        uint40 end = mayEndEarly
+            ? LicenseLedger.licenseEnd(_l, item.licenseId)
+            : LicenseLedger.quickEnd(uint40(state >> STATE_EXPIRY), uint64(twin >> TWIN_REVOCATION));
+        uint8 revoked = item.categories & uint8(twin >> TWIN_REVOKED_CATEGORIES);
+        if (revoked != 0) {
+            uint40 categoriesEnd = LicenseLedger.categoriesEnd(_l, twinId, revoked);
+            if (categoriesEnd < end) end = categoriesEnd;
+        }
+        if (item.usedAt >= end) return uint8(TwinTypes.SkipReason.SignedAfterEnd);
+        // Past the end (rare), the grace period after it, pause excluded, is one library call away.
+        if (block.timestamp >= end && block.timestamp >= LicenseLedger.graceEnd(_l, end)) {
+            return uint8(TwinTypes.SkipReason.GraceOver);
+        }
+        if (handedOverAt != 0 && block.timestamp >= LicenseLedger.graceEnd(_l, handedOverAt)) {
+            return uint8(TwinTypes.SkipReason.GraceOver);
+        }
+        return SETTLES;
     }
 
-    /// @dev Reverts when the revocation of one of `categories` (each revoked, pending or in effect) has taken effect.
-    function _requireCategoriesInForce(uint256 twinId, uint8 categories) private view {
-        uint256 times = _categoryRevokedAt[twinId];
-        for (uint8 category = 0; category < TwinTypes.CATEGORY_COUNT; ++category) {
-            if (categories & (uint8(1) << category) == 0) continue;
-            uint64 effectiveAt = uint64((times >> (uint256(category) * 32)) & type(uint32).max);
-            if (block.timestamp >= effectiveAt) revert LicenseTokenCategoryConsentRevoked(twinId, category, effectiveAt);
-        }
+    /// @dev The digest of the item's last report: its licence, seq firstSeq + count - 1 and the report's fields.
+    function _lastReportDigest(TwinTypes.SettleItem calldata item) private view returns (bytes32) {
+        // In 256 bits: a sum beyond uint32 is a seq nobody can have signed, and recovers no holder.
+        uint256 seq = uint256(item.firstSeq) + item.count - 1;
+        return _hashTypedDataV4(
+            keccak256(
+                abi.encode(
+                    USE_REPORT_TYPEHASH, item.licenseId, seq, item.useRef, item.category, item.territory, item.usedAt
+                )
+            )
+        );
     }
 
-    /// @dev Splits a twin's undistributed earnings among its current payees and credits their balances.
-    function _distribute(uint256 twinId) private {
-        uint256 amount = _twins[twinId].undistributed;
-        // slither-disable-next-line incorrect-equality (nothing to split, not a balance to match exactly)
-        if (amount == 0) return;
-        _twins[twinId].undistributed = 0;
-        TwinTypes.Payee[] memory payees = _registry.payeesOf(twinId);
-        uint256[] memory parts = _split(payees, amount);
-        // The model is credited last, as she always was: the order of the `EarningsDistributed` events is unchanged.
-        for (uint256 i = 1; i < payees.length; ++i) {
-            _credit(twinId, payees[i].account, parts[i]);
-        }
-        _credit(twinId, payees[0].account, parts[0]);
-    }
-
-    function _credit(uint256 twinId, address payee, uint256 amount) private {
-        // slither-disable-next-line incorrect-equality (a zero share needs no credit or event)
-        if (amount == 0) return;
-        _balances[payee] += amount;
-        emit EarningsDistributed(twinId, payee, amount);
-    }
-
-    /// @dev What `_distribute` would give `payee` out of `amount`: the same split, read instead of credited.
-    function _shareOf(TwinTypes.Payee[] memory payees, uint256 amount, address payee) private pure returns (uint256) {
-        uint256[] memory parts = _split(payees, amount);
-        for (uint256 i = 0; i < payees.length; ++i) {
-            // A payee is listed once per twin (the registry refuses duplicates), so the first match is the only one.
-            if (payees[i].account == payee) return parts[i];
-        }
-        return 0;
-    }
-
-    /// @dev The one definition of how a twin's earnings are split, used both to credit them (`_distribute`) and to
-    /// report them before they are (`_shareOf`). Every payee after the first gets `amount * shareBps / 10 000`
-    /// rounded down; the model, always first, gets the rest, so the parts add up to `amount` exactly and the rounding
-    /// remainders are hers.
-    function _split(TwinTypes.Payee[] memory payees, uint256 amount) private pure returns (uint256[] memory parts) {
-        parts = new uint256[](payees.length);
-        uint256 rest = amount;
-        for (uint256 i = 1; i < payees.length; ++i) {
-            uint256 part = (amount * payees[i].shareBps) / TwinTypes.TOTAL_SHARES_BPS;
-            parts[i] = part;
-            rest -= part;
-        }
-        parts[0] = rest;
+    function _reportDigest(
+        uint256 licenseId,
+        uint32 seq,
+        bytes32 useRef,
+        uint8 category,
+        uint8 territory,
+        uint64 usedAt
+    ) private view returns (bytes32) {
+        return _hashTypedDataV4(
+            keccak256(abi.encode(USE_REPORT_TYPEHASH, licenseId, seq, useRef, category, territory, usedAt))
+        );
     }
 
     /// @dev When the model may end exclusive licence `licenseId` (bought under `terms`): its idle period after its
     /// purchase or its last settled use.
-    function _idleEndableAt(uint256 licenseId, TwinTypes.LicenseTerms memory terms) private view returns (uint40) {
-        uint40 lastSettled = _lastSettledAt[licenseId];
-        uint40 since = lastSettled > terms.startedAt ? lastSettled : terms.startedAt;
-        return since + terms.idleEndAfter;
+    function _idleEndableAt(uint256 licenseId, LicenseLedger.LicenseHead memory head) private view returns (uint40) {
+        uint40 lastSettled = _l.lastSettledAt[licenseId];
+        uint40 since = lastSettled > head.startedAt ? lastSettled : head.startedAt;
+        return since + head.idleEndAfter;
     }
 
     function _requireLicense(uint256 licenseId) private view returns (TwinTypes.LicenseState storage state) {
-        state = _licenses[licenseId];
+        state = _l.licenses[licenseId];
         if (state.expiry == 0) revert LicenseTokenUnknownLicense(licenseId);
+    }
+
+    /// @dev The holder of licence `licenseId`, who must be the caller.
+    function _requireHolder(uint256 licenseId) private view returns (address holder) {
+        _requireLicense(licenseId);
+        holder = _ownerOf(licenseId);
+        if (holder != msg.sender) revert LicenseTokenNotHolder(licenseId, msg.sender);
     }
 
     function _requireFunds(address payer, uint256 amount) private view {

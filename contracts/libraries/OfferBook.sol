@@ -17,12 +17,16 @@ library OfferBook {
     struct Book {
         uint256 offerCount;
         mapping(uint256 offerId => TwinTypes.Offer) offers;
-        // Per twin and usage category, one slot holds eight uint32 timestamps, one per territory (`_territoryUntil`
-        // reads one, `_withTerritoryUntil` writes one): until when an exclusive licence, respectively any licence, of
+        // Per twin and usage category, one slot holds eight uint32 timestamps, one per territory (`_cellOf`
+        // reads one, `_withCell` writes one): until when an exclusive licence, respectively any licence, of
         // that twin covers that category in that territory. So one slot read per category tells whether a purchase
         // collides with an exclusive licence, or an exclusive one with any licence.
         mapping(uint256 twinId => mapping(uint8 category => uint256)) exclusiveUntil;
         mapping(uint256 twinId => mapping(uint8 category => uint256)) licensedUntil;
+        // Per twin, eight uint32 offer ids, one per usage category (bits 32*i..): a revocation of consent withdraws the
+        // twin's offers published so far that include the category (a whole-twin one: every category) by recording the
+        // offer count in its cell. One slot, whatever the number of offers; granting consent again leaves it.
+        mapping(uint256 twinId => uint256) withdrawnThrough;
     }
 
     /// @notice Publishes `terms` for `twinId` on behalf of the caller, who must be its model with a valid guild
@@ -59,6 +63,8 @@ library OfferBook {
         _requireExclusivityMinimum(registry, terms);
 
         offerId = ++book.offerCount;
+        // Offer ids are compared with the uint32 cells of `withdrawnThrough`.
+        SafeCast.toUint32(offerId);
         book.offers[offerId] = TwinTypes.Offer({twinId: SafeCast.toUint40(twinId), active: true, terms: terms});
         emit ILicenseToken.OfferPublished(offerId, twinId, terms);
     }
@@ -69,7 +75,9 @@ library OfferBook {
         uint256 twinId = stored.twinId;
         if (twinId == 0) revert ILicenseToken.LicenseTokenUnknownOffer(offerId);
         if (registry.modelOf(twinId) != msg.sender) revert ILicenseToken.LicenseTokenNotModel(twinId, msg.sender);
-        if (!stored.active) revert ILicenseToken.LicenseTokenOfferInactive(offerId);
+        if (!_isActive(book, offerId, stored.active, twinId, stored.terms.categories)) {
+            revert ILicenseToken.LicenseTokenOfferInactive(offerId);
+        }
         stored.active = false;
         emit ILicenseToken.OfferWithdrawn(offerId, twinId);
     }
@@ -83,12 +91,48 @@ library OfferBook {
     {
         offered = book.offers[offerId];
         if (offered.twinId == 0) revert ILicenseToken.LicenseTokenUnknownOffer(offerId);
-        if (!offered.active) revert ILicenseToken.LicenseTokenOfferInactive(offerId);
+        if (!_isActive(book, offerId, offered.active, offered.twinId, offered.terms.categories)) {
+            revert ILicenseToken.LicenseTokenOfferInactive(offerId);
+        }
         uint48 floor = registry.floorFor(offered.terms.categories);
         if (offered.terms.perUseFee < floor) {
             revert ILicenseToken.LicenseTokenOfferBelowFloor(offerId, offered.terms.perUseFee, floor);
         }
         _requireExclusivityMinimum(registry, offered.terms);
+    }
+
+    /// @notice The offer `offerId`, `active` false once withdrawn by its model or by a revocation of consent.
+    function offerOf(Book storage book, uint256 offerId) external view returns (TwinTypes.Offer memory offered) {
+        offered = book.offers[offerId];
+        if (offered.twinId == 0) revert ILicenseToken.LicenseTokenUnknownOffer(offerId);
+        offered.active = _isActive(book, offerId, offered.active, offered.twinId, offered.terms.categories);
+    }
+
+    /// @notice Withdraws every offer of `twinId` published so far that includes one of `categories` (0xFF: all), for
+    /// a revocation of consent; later offers are unaffected.
+    function withdrawTwinOffers(Book storage book, uint256 twinId, uint8 categories) external {
+        uint256 cells = book.withdrawnThrough[twinId];
+        uint256 through = book.offerCount;
+        for (uint8 category = 0; category < TwinTypes.CATEGORY_COUNT; ++category) {
+            if (categories & (1 << category) != 0) cells = _withCell(cells, category, through);
+        }
+        book.withdrawnThrough[twinId] = cells;
+        emit ILicenseToken.TwinOffersWithdrawn(twinId, categories);
+    }
+
+    /// @dev Whether offer `offerId` (of `twinId`, with `categories`, its own flag `active`) can still be bought: its
+    /// model did not withdraw it and no revocation since its publication covers one of its categories.
+    function _isActive(Book storage book, uint256 offerId, bool active, uint256 twinId, uint8 categories)
+        private
+        view
+        returns (bool)
+    {
+        if (!active) return false;
+        uint256 cells = book.withdrawnThrough[twinId];
+        for (uint8 category = 0; category < TwinTypes.CATEGORY_COUNT; ++category) {
+            if (categories & (1 << category) != 0 && offerId <= _cellOf(cells, category)) return false;
+        }
+        return true;
     }
 
     /// @notice Rejects a purchase that collides with an exclusive licence (or, when exclusive, with any licence) of
@@ -104,23 +148,23 @@ library OfferBook {
             uint256 licensedSlot = book.licensedUntil[twinId][category];
             for (uint8 territory = 0; territory < TwinTypes.TERRITORY_COUNT; ++territory) {
                 if (terms.territories & (1 << territory) == 0) continue;
-                uint256 exclusiveEnd = _territoryUntil(exclusiveSlot, territory);
+                uint256 exclusiveEnd = _cellOf(exclusiveSlot, territory);
                 if (exclusiveEnd > block.timestamp) {
                     revert ILicenseToken.LicenseTokenExclusivityConflict(
                         twinId, category, territory, uint40(exclusiveEnd)
                     );
                 }
-                uint256 licensedEnd = _territoryUntil(licensedSlot, territory);
+                uint256 licensedEnd = _cellOf(licensedSlot, territory);
                 if (terms.exclusive) {
                     if (licensedEnd > block.timestamp) {
                         revert ILicenseToken.LicenseTokenExclusivityConflict(
                             twinId, category, territory, uint40(licensedEnd)
                         );
                     }
-                    exclusiveSlot = _withTerritoryUntil(exclusiveSlot, territory, until);
+                    exclusiveSlot = _withCell(exclusiveSlot, territory, until);
                 }
                 // Keep the latest end: a shorter licence bought later must not shorten what an exclusive one waits for.
-                if (until > licensedEnd) licensedSlot = _withTerritoryUntil(licensedSlot, territory, until);
+                if (until > licensedEnd) licensedSlot = _withCell(licensedSlot, territory, until);
             }
             if (terms.exclusive) book.exclusiveUntil[twinId][category] = exclusiveSlot;
             book.licensedUntil[twinId][category] = licensedSlot;
@@ -138,11 +182,11 @@ library OfferBook {
             uint256 licensedSlot = book.licensedUntil[twinId][category];
             for (uint8 territory = 0; territory < TwinTypes.TERRITORY_COUNT; ++territory) {
                 if (territories & (1 << territory) == 0) continue;
-                if (_territoryUntil(exclusiveSlot, territory) == until) {
-                    exclusiveSlot = _withTerritoryUntil(exclusiveSlot, territory, 0);
+                if (_cellOf(exclusiveSlot, territory) == until) {
+                    exclusiveSlot = _withCell(exclusiveSlot, territory, 0);
                 }
-                if (_territoryUntil(licensedSlot, territory) == until) {
-                    licensedSlot = _withTerritoryUntil(licensedSlot, territory, 0);
+                if (_cellOf(licensedSlot, territory) == until) {
+                    licensedSlot = _withCell(licensedSlot, territory, 0);
                 }
             }
             book.exclusiveUntil[twinId][category] = exclusiveSlot;
@@ -160,15 +204,16 @@ library OfferBook {
         return expiry > type(uint32).max ? type(uint32).max : expiry;
     }
 
-    /// @dev Until when the packed per-twin, per-category slot `slot` says `territory` is taken: its 32 bits from
-    /// bit `32 * territory`. Zero, or any time not after now, means free.
-    function _territoryUntil(uint256 slot, uint8 territory) private pure returns (uint256) {
-        return (slot >> (uint256(territory) * 32)) & type(uint32).max;
+    /// @dev Cell `index` (0..7) of a slot packing eight uint32 values from bit `32 * index`: a territory's "until when"
+    /// in the exclusivity slots (zero, or any time not after now, means free), a category's offer id in
+    /// `withdrawnThrough`.
+    function _cellOf(uint256 slot, uint8 index) private pure returns (uint256) {
+        return (slot >> (uint256(index) * 32)) & type(uint32).max;
     }
 
-    /// @dev `slot` with the timestamp of `territory` replaced by `until` (at most uint32), the others unchanged.
-    function _withTerritoryUntil(uint256 slot, uint8 territory, uint256 until) private pure returns (uint256) {
-        uint256 shift = uint256(territory) * 32;
-        return (slot & ~(uint256(type(uint32).max) << shift)) | (until << shift);
+    /// @dev `slot` with cell `index` replaced by `value` (at most uint32), the others unchanged.
+    function _withCell(uint256 slot, uint8 index, uint256 value) private pure returns (uint256) {
+        uint256 shift = uint256(index) * 32;
+        return (slot & ~(uint256(type(uint32).max) << shift)) | (value << shift);
     }
 }

@@ -45,13 +45,15 @@ def test_contracts_are_wired_and_roles_granted(chain: Chain, deployment: Deploym
 
 
 def test_license_token_is_linked_to_the_deployed_offer_book(chain: Chain, deployment: Deployment) -> None:
-    """LicenseToken's offers run in the OfferBook library: its address is in the record and in LicenseToken's code."""
-    assert deployment.offer_book and chain.w3.eth.get_code(deployment.offer_book)
+    """LicenseToken's offers run in the OfferBook library, its ledger off the settlement path in LicenseLedger: their
+    addresses are in the record and in LicenseToken's code."""
     code = bytes(chain.w3.eth.get_code(deployment.license_token))
-    assert bytes.fromhex(deployment.offer_book[2:]) in code
+    for library in (deployment.offer_book, deployment.license_ledger):
+        assert library and chain.w3.eth.get_code(library)
+        assert bytes.fromhex(library[2:]) in code
     artifact = chain.artifacts.load("LicenseToken")
-    assert artifact.libraries == ["OfferBook"]
-    with pytest.raises(ConfigurationError, match="library OfferBook"):
+    assert sorted(artifact.libraries) == ["LicenseLedger", "OfferBook"]
+    with pytest.raises(ConfigurationError, match="library (OfferBook|LicenseLedger)"):
         artifact.linked({})
 
 
@@ -81,6 +83,7 @@ def test_deployment_file_round_trips(tmp_path: Path, deployment: Deployment) -> 
         "TwinRegistry": deployment.twin_registry,
         "LicenseToken": deployment.license_token,
         "OfferBook": deployment.offer_book,
+        "LicenseLedger": deployment.license_ledger,
     }.items()
     assert data["chainId"] == 31337 and data["genesisHash"] == deployment.genesis_hash
     assert not list(tmp_path.glob(".*.tmp")), "the atomic write left a temporary file"

@@ -326,7 +326,7 @@ def test_constructors_refuse_zero_addresses(env, a):
         (a.admin.address, env.address("TwinRegistry"), ZERO_ADDRESS),
     ):
         with env.reverts("LicenseTokenZeroAddress"):
-            env.chain.deploy(a.admin, "LicenseToken", *args, libraries={"OfferBook": env.chain.deployment.offer_book})
+            env.chain.deploy(a.admin, "LicenseToken", *args, libraries=env.chain.deployment.libraries)
 
 
 def test_registry_hooks_answer_only_the_registry(env, a, twin):

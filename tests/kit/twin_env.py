@@ -249,6 +249,8 @@ class Env:
         totals = [
             lic.functions.totalEscrow(),
             lic.functions.totalOwed(),
+            lic.functions.totalUnvested(),
+            lic.functions.gracePeriod(),
             lic.functions.paused(),
             tok.functions.totalSupply(),
             reg.functions.agencyCap(),
@@ -276,7 +278,13 @@ class Env:
             [
                 f
                 for i in range(1, licenses + 1)
-                for f in (lic.functions.licenseState(i), lic.functions.licenseTerms(i), lic.functions.ownerOf(i))
+                for f in (
+                    lic.functions.licenseState(i),
+                    lic.functions.licenseTerms(i),
+                    lic.functions.ownerOf(i),
+                    lic.functions.handover(i),
+                    lic.functions.licenseEnd(i),
+                )
             ]
             + [
                 f
@@ -300,7 +308,12 @@ class Env:
                 self.w3, [reg.functions.categoryConsentOf(i, c) for i in range(1, twins + 1) for c in range(8)]
             )
         ]
-        return {"head": head, "objects": objects, "categories": categories}
+        # What vested moves with the clock; what was released (credited) and the upfront itself do not.
+        released = [
+            (upfront, released)
+            for upfront, _, released, _ in read_many(self.w3, [lic.functions.vesting(i) for i in range(1, licenses + 1)])
+        ]
+        return {"head": head, "objects": objects, "categories": categories, "released": released}
 
     # -------------------------------------------------------------- clock
 
@@ -530,9 +543,11 @@ class Env:
         )
 
     def conserved(self) -> None:
-        """The contract's token balance equals all escrow plus all owed earnings."""
+        """The contract's token balance equals all escrow (sellers' included) plus unvested upfront fees plus all owed
+        earnings."""
         held = self.balance(self.address("LicenseToken"))
-        assert held == self.call("LicenseToken", "totalEscrow") + self.call("LicenseToken", "totalOwed")
+        parts = [self.call("LicenseToken", name) for name in ("totalEscrow", "totalUnvested", "totalOwed")]
+        assert held == sum(parts), f"balance {held} != escrow + unvested + owed {parts}"
 
 
 def encode_call(w3: Web3, call: Any) -> str:

@@ -1,5 +1,5 @@
-"""Deploys the payment token (or takes an existing one), the twin registry, the OfferBook library and the licence
-contract linked to it, wires them together, grants the recorder its role and writes `deployments/<chainId>.json`."""
+"""Deploys the payment token (or takes an existing one), the twin registry, the OfferBook and LicenseLedger libraries
+and the licence contract linked to them, wires them together, grants the recorder its role and writes `deployments/<chainId>.json`."""
 
 from __future__ import annotations
 
@@ -75,14 +75,15 @@ def deploy(
     registry = registry_tx.contract_address
     first_block = registry_tx.block_number if first_block is None else first_block
 
-    # Offers and exclusivity run in a linked library (LicenseToken would not fit the contract size limit otherwise).
-    offer_book_tx = chain.deploy(deployer, "OfferBook")
-    results.append(offer_book_tx)
-    offer_book = offer_book_tx.contract_address
-    assert offer_book
-    license_tx = chain.deploy(
-        deployer, "LicenseToken", deployer.address, registry, payment_token, libraries={"OfferBook": offer_book}
-    )
+    # Offers and exclusivity, and the licences' money off the settlement path, run in linked libraries (LicenseToken
+    # would not fit the contract size limit otherwise).
+    libraries = {}
+    for name in ("OfferBook", "LicenseLedger"):
+        library_tx = chain.deploy(deployer, name)
+        results.append(library_tx)
+        assert library_tx.contract_address
+        libraries[name] = library_tx.contract_address
+    license_tx = chain.deploy(deployer, "LicenseToken", deployer.address, registry, payment_token, libraries=libraries)
     results.append(license_tx)
     license_token = license_tx.contract_address
     assert registry and license_token and payment_token
@@ -103,7 +104,8 @@ def deploy(
         deployer=deployer.address,
         test_token=test_token,
         use_proof_verifier=verifier_tx.contract_address,
-        offer_book=offer_book,
+        offer_book=libraries["OfferBook"],
+        license_ledger=libraries["LicenseLedger"],
     )
     bound = chain.bind(deployment)
     admin_role = bound.call("TwinRegistry", "DEFAULT_ADMIN_ROLE")

@@ -29,6 +29,13 @@ class Deployment:
     test_token: bool = False  # whether payment_token is the faucet-equipped TestStablecoin deployed here
     use_proof_verifier: str = ""  # stateless UseProofVerifier: anyone proves a settled use with it
     offer_book: str = ""  # the OfferBook library linked into LicenseToken (runs on its storage; emits nothing itself)
+    license_ledger: str = ""  # the LicenseLedger library linked into LicenseToken (likewise)
+
+    @property
+    def libraries(self) -> dict[str, str]:
+        """The linked libraries of LicenseToken, name -> address: what deploying another LicenseToken needs."""
+        found = {"OfferBook": self.offer_book, "LicenseLedger": self.license_ledger}
+        return {name: address for name, address in found.items() if address}
 
     @property
     def addresses(self) -> dict[str, str]:
@@ -48,7 +55,7 @@ class Deployment:
             "contracts": {
                 **self.addresses,
                 **({"UseProofVerifier": self.use_proof_verifier} if self.use_proof_verifier else {}),
-                **({"OfferBook": self.offer_book} if self.offer_book else {}),
+                **self.libraries,
             },
             "roles": {"admin": self.admin, "guild": self.guild, "recorder": self.recorder, "deployer": self.deployer},
             "testToken": self.test_token,
@@ -72,6 +79,7 @@ class Deployment:
                 test_token=bool(data.get("testToken", False)),
                 use_proof_verifier=contracts.get("UseProofVerifier", ""),
                 offer_book=contracts.get("OfferBook", ""),
+                license_ledger=contracts.get("LicenseLedger", ""),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigurationError(f"malformed deployment data: {exc!r}") from None
