@@ -322,19 +322,20 @@ def test_a_nonce_used_by_a_transaction_none_of_ours_ends_as_lost(bare_chain, rec
 def test_a_transaction_tipping_less_than_the_last_blocks_paid_is_replaced(bare_chain, recorder, brand, brand2,
                                                                           interval_node):
     chain = bare_chain
-    # Someone pays block builders 7 gwei a gas; the block with it is among the last few.
+    pause_mining(chain)
+    # The last two blocks: an empty one, and one where someone paid block builders 7 gwei a gas.
+    chain.rpc("evm_mine")
     rich = transfer_signer(brand, brand2.address, 1, chain.chain_id)
     theirs = rich(chain.w3.eth.get_transaction_count(brand.address), 100 * GWEI, 7 * GWEI)
     chain.rpc("eth_sendRawTransaction", ["0x" + theirs.raw.hex()])
-    wait_for(lambda: chain.w3.eth.get_transaction(theirs.tx_hash)["blockNumber"] is not None, 10, "their transfer")
-    pause_mining(chain)
-    pipeline = TxPipeline(chain, recorder)
-    assert pipeline.market().paid_tip == 7 * GWEI
+    chain.rpc("evm_mine")
+    pipeline = TxPipeline(chain, recorder, fee_blocks=2)
+    assert pipeline.market().paid_tip == 7 * GWEI  # what the non-empty blocks among them paid
     assert pipeline.market().caps()[1] >= 7 * GWEI  # what a new transaction offers
     cheap = pipeline.sign_new(transfer_signer(recorder, brand.address, 1, chain.chain_id), fees=(100 * GWEI, GWEI))
     pipeline.launch("cheap", cheap)
     # Restarted, the pipeline does not know since when it waits: a block at least, first in line, tip too low.
-    successor = TxPipeline(chain, recorder)
+    successor = TxPipeline(chain, recorder, fee_blocks=2)
     successor.restore("cheap", [cheap])
     assert successor.check() == []
     (flight,) = successor.flights
