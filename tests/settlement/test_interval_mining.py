@@ -190,6 +190,32 @@ def test_several_settlements_in_flight_are_mined_in_one_block(engine, chain, mar
     assert_paid_once(market, {a: 3, b: 3, c: 3})
 
 
+def test_an_error_while_recording_ends_loses_none_of_them(engine, chain, market, licences, brand, brand2,
+                                                         settlement_client, interval_node, inflight):
+    a, b, _ = licences
+    insert_uses(engine, chain, brand, a, 1)
+    insert_uses(engine, chain, brand2, b, 1)
+    pause_mining(chain)
+    handles = [submit(inflight, settlement_client, engine, chain, [lid]) for lid in (a, b)]
+    chain.rpc("evm_mine")  # both mined in one block
+    record = inflight._finish
+    calls = []
+
+    def busy_database_once(landed):
+        calls.append(landed.key)
+        if len(calls) == 2:
+            raise OSError("database is locked")
+        return record(landed)
+
+    inflight._finish = busy_database_once
+    with pytest.raises(OSError):
+        inflight.poll(force=True)  # the first was recorded, the second failed
+    assert inflight.busy() == {b}
+    finished = inflight.poll(force=True) + inflight.poll(force=True)
+    assert sorted(f.handle.submission_id for f in finished) == sorted(h.submission_id for h in handles)
+    assert all(status(engine, h.submission_id) == MINED for h in handles) and inflight.busy() == set()
+
+
 def test_a_base_fee_spike_gets_transactions_in_flight_replaced_by_the_market(engine, chain, market, licences, brand,
                                                                             brand2, settlement_client,
                                                                             interval_node, inflight):

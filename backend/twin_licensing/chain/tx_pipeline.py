@@ -174,6 +174,7 @@ class TxPipeline:
         self._flights: dict[int, Flight] = {}
         self._fee_history = True  # until the node says it has no eth_feeHistory
         self._head = -1  # the latest block number seen (by `market` or `check`)
+        self._landed: list[Landed] = []  # ends found and not yet returned by `check`
 
     def __repr__(self) -> str:  # the account object holds the key: show the address only
         return f"TxPipeline({self.address}, {len(self._flights)} in flight)"
@@ -247,22 +248,22 @@ class TxPipeline:
     def check(self) -> list[Landed]:
         """Resolves what was mined, resends what was dropped, replaces what the market will not mine, fills
         nonce holes; returns the caller's flights that ended (lowest nonce first)."""
-        if not self._flights:
-            return []
-        view = self._read()
-        landed: list[Landed] = []
-        top = max(self._flights)
-        for nonce in range(min(min(self._flights), view.mined_nonce), top + 1):
-            flight = self._flights.get(nonce)
-            if flight is None:
-                if nonce >= view.mined_nonce and nonce >= view.pending_nonce:
-                    self._fill(nonce, view)  # a hole nobody holds: the later ones cannot be mined before it
-                continue
-            end = self._check_one(flight, view)
-            if end is not None:
-                del self._flights[nonce]
-                if flight.key is not None:
-                    landed.append(end)
+        if self._flights:
+            view = self._read()
+            top = max(self._flights)
+            for nonce in range(min(min(self._flights), view.mined_nonce), top + 1):
+                flight = self._flights.get(nonce)
+                if flight is None:
+                    if nonce >= view.mined_nonce and nonce >= view.pending_nonce:
+                        self._fill(nonce, view)  # a hole nobody holds: the later ones cannot be mined before it
+                    continue
+                end = self._check_one(flight, view)
+                if end is not None:
+                    del self._flights[nonce]
+                    if flight.key is not None:
+                        self._landed.append(end)
+        # Kept until returned: an error later in the loop (a record that failed) must not lose an end found before.
+        landed, self._landed = self._landed, []
         return landed
 
     def _check_one(self, flight: Flight, view: _View) -> Landed | None:

@@ -123,6 +123,8 @@ class InFlight:
         self._handles: dict[int, Handle] = {}
         self._seen_head = -1
         self._checked_at = float("-inf")
+        self._landed: list[Landed] = []  # ends the pipeline reported, not yet recorded
+        self._ready: list[Finished] = []  # recorded, not yet returned by `poll`
 
     def __len__(self) -> int:
         return len(self._handles)
@@ -189,15 +191,26 @@ class InFlight:
     def poll(self, *, force: bool = False) -> list[Finished]:
         """Checks the transactions in flight if a head came since the last check (always without a head feed, or
         with `force`); returns the submissions that finished, their rows updated."""
-        if not self._handles:
+        if not self._handles and not self._ready:
             return []
-        if not force and self.heads is not None:
-            sequence = self.heads.sequence
-            if sequence == self._seen_head and time.monotonic() - self._checked_at < _CHECK_AT_LEAST_EVERY_S:
-                return []
-            self._seen_head = sequence
-        self._checked_at = time.monotonic()
-        return [self._finish(landed) for landed in self.pipeline.check()]
+        if self._handles and (force or self.heads is None or self._head_came()):
+            self._checked_at = time.monotonic()
+            self._landed.extend(self.pipeline.check())
+        # One at a time, each kept until handed over: an error on the way (the database busy) loses none of them.
+        while self._landed:
+            self._ready.append(self._finish(self._landed[0]))
+            self._landed.pop(0)
+        ready, self._ready = self._ready, []
+        return ready
+
+    def _head_came(self) -> bool:
+        """Whether a new head was announced since the last check (or the last check is too long ago)."""
+        assert self.heads is not None
+        sequence = self.heads.sequence
+        if sequence == self._seen_head and time.monotonic() - self._checked_at < _CHECK_AT_LEAST_EVERY_S:
+            return False
+        self._seen_head = sequence
+        return True
 
     def wait(self, handle: Handle, timeout: float = 60.0) -> list[Finished]:
         """Polls until `handle` finished (or `timeout`); every submission that finished meanwhile, `handle`'s
@@ -217,7 +230,7 @@ class InFlight:
                 delay = min(delay * 2, 0.25)
 
     def _finish(self, landed: Landed) -> Finished:
-        handle = self._handles.pop(int(landed.key))  # type: ignore[arg-type]
+        handle = self._handles[int(landed.key)]  # type: ignore[arg-type]
         if landed.outcome == LOST:
             outcome, status, error = RETRY, DROPPED, landed.detail
         elif landed.outcome == LANDED_MINED:
@@ -239,6 +252,7 @@ class InFlight:
                 row.updated_at = _now()
                 session.add(row)
                 session.commit()
+        del self._handles[handle.submission_id]  # busy until its row says how it ended
         return Finished(handle=handle, outcome=outcome, tx_hash=landed.tx_hash, block_number=landed.block_number,
                         block_hash=landed.block_hash, gas_used=landed.gas_used, error=error, logs=landed.logs)
 
