@@ -337,6 +337,52 @@ def test_a_use_of_a_category_signed_after_its_revocation_does_not_take_earlier_u
     assert market.settled(a) == 3 and holds(engine) == []
 
 
+def test_an_item_skipped_as_signed_too_late_is_cut_again_with_the_chains_ends_before_anything_is_rejected(
+        engine, settlement_client, market, licences, brand, model, chain):
+    """The same uses, but the index has not seen the revocation yet (the settler cuts no item there): the chain
+    skips the item as signed after the end; the settler reads the ends from the chain and cuts again instead of
+    rejecting uses that were signed in time."""
+    a, _ = licences
+    twin_id = chain.call("LicenseToken", "licenseState", a)[5]
+    signed_uses(engine, chain, brand, a, range(2), used_at=chain.timestamp(), category=SOCIAL)
+    chain.transact(model, "TwinRegistry", "revokeCategoryConsent", twin_id, SOCIAL)
+    chain.rpc("evm_increaseTime", [4 * DAY])
+    chain.rpc("evm_mine")
+    signed_uses(engine, chain, brand, a, [2], used_at=chain.timestamp(), category=ECOMMERCE)
+    settler = Settler(engine, settlement_client, NOW)
+    settler.reconcile()
+    first = settler.step()
+    skipped = market.chain.events(market.chain.wait(first.tx_hash), "LicenseToken", "SettleItemSkipped")
+    assert first.uses == 0 and [(e["firstSeq"], e["count"], e["reason"]) for e in skipped] == [(0, 3, 7)]
+    assert holds(engine) == []  # not rejected: cut again
+    second = settler.step()
+    assert second.succeeded and second.uses == 3
+    paid = market.chain.events(market.chain.wait(second.tx_hash), "LicenseToken", "UsesSettled")
+    assert [(e["firstSeq"], e["count"]) for e in paid] == [(0, 2), (2, 1)]
+    assert market.settled(a) == 3 and holds(engine) == []
+
+
+def test_a_use_signed_after_the_end_is_rejected_once_cut_with_the_chains_ends(engine, settlement_client, market,
+                                                                              licences, brand, model, chain):
+    """What the chain still refuses after the cut with its own ends is final: the uses signed in time before it
+    are paid, the late one and those after it are rejected with the reason."""
+    a, _ = licences
+    twin_id = chain.call("LicenseToken", "licenseState", a)[5]
+    signed_uses(engine, chain, brand, a, range(2), used_at=chain.timestamp(), category=SOCIAL)
+    chain.transact(model, "TwinRegistry", "revokeCategoryConsent", twin_id, SOCIAL)
+    chain.rpc("evm_increaseTime", [4 * DAY])
+    chain.rpc("evm_mine")
+    signed_uses(engine, chain, brand, a, [2, 3], used_at=chain.timestamp(), category=SOCIAL)  # after it took effect
+    settler = Settler(engine, settlement_client, NOW)
+    settler.reconcile()
+    assert settler.step().uses == 0  # the whole run, skipped: cut again
+    assert settler.step().uses == 2  # the two signed in time; the late ones skipped again, for good
+    (hold,) = holds(engine)
+    assert (hold.license_id, hold.from_seq, hold.code, hold.permanent) == (a, 2, "SignedAfterEnd", True)
+    assert "use #3 was signed at or after that end" in hold.reason and "withdrawal of consent" in hold.reason
+    assert settler.step().uses == 0 and market.settled(a) == 2
+
+
 def test_uses_the_escrow_cannot_pay_are_held_until_a_top_up(engine, settlement_client, market, model, agency,
                                                             brand, chain):
     twin = market.twin(model, agency)

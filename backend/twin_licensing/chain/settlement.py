@@ -237,6 +237,23 @@ class SettlementClient:
             if values[2 * k] is not None and values[2 * k + 1] is not None
         }
 
+    def cutoffs(self, license_id: int, twin_id: int, categories: int = 8) -> dict[int, int]:
+        """Per usage category, the end the contract applies to a use of it in licence `license_id`, as the chain
+        says now: the licence's end (`licenseEnd`), or the twin's revocation of that category if it takes effect
+        earlier (`TwinRegistry.categoryConsentOf`). For re-cutting items the chain skipped as signed too late."""
+        registry = self.chain.contract("TwinRegistry")
+        calls = [self._contract.functions.licenseEnd(license_id)] + [
+            registry.functions.categoryConsentOf(twin_id, c) for c in range(categories)]
+        values = self._read_many(calls)
+        end = int(values[0]) if values[0] is not None else None
+        found = {}
+        for category, value in enumerate(values[1:]):
+            effective = int(value[1]) if value is not None and int(value[1]) else None
+            times = [t for t in (end, effective) if t]
+            if times:
+                found[category] = min(times)
+        return found
+
     def has_recorder_role(self) -> bool:
         role = self._contract.functions.RECORDER_ROLE().call()
         return bool(self._contract.functions.hasRole(role, self.address).call())

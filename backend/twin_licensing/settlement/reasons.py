@@ -50,12 +50,17 @@ class LicenceFacts:
     seller_escrow: bool = False  # ... which is the seller's (uses signed before a handover)
     per_use_fee: int = 0
     signer: str | None = None  # who signed the item's last use
+    used_at: int | None = None  # ... and when
 
 
 def _details(code: int, skip: ItemSkip, facts: LicenceFacts) -> str:
     if code == skip_reasons.SIGNED_AFTER_END:
         ended = f"the licence ended on {when(facts.end)}" if facts.end else ""
-        if ended and facts.ended_idle:
+        if facts.end and facts.used_at is not None and facts.used_at < facts.end:
+            # Before the licence's own end: the end that applied was a category's revocation.
+            ended = ("the model's withdrawal of consent to a usage category of these uses had taken effect when it "
+                     "was signed")
+        elif ended and facts.ended_idle:
             ended = (f"the model ended this exclusive licence on {when(facts.end)}, after it had settled no use for "
                      "the idle period its offer stated")
         return f"{use_label(skip.first_seq + skip.count - 1)} was signed at or after that end" + (

@@ -81,6 +81,10 @@ class Settler:
         # Escrow, fee and limit per licence (and the seller's escrow after a handover), as last read, minus what
         # our own settlements spent since: what a batch may ask of each licence without being skipped.
         self.states: dict[int, LicenseChainState] = {}
+        # Item cuts read from the chain for licences whose item was skipped as signed after the end: the index's
+        # revocations may lag behind the chain, and an item cut wrongly must not lose its payable uses for good.
+        # licence -> (first_seq of the skipped item, {category: end}).
+        self._chain_cutoffs: dict[int, tuple[int, dict[int, int]]] = {}
         self._last_full_refresh = float("-inf")
         self._last_recheck = float("-inf")
         self._recent: deque[tuple[str, str]] = deque(maxlen=4)  # (tx hash, block hash) of recent mined batches
@@ -206,15 +210,21 @@ class Settler:
         """Per licence, when each revoked usage category of its twin stops (index): items are cut before a use
         signed at or after it, so that a later use of another category does not take payable uses down with it."""
         twins = {self.twin_of[lid] for lid in license_ids if lid in self.twin_of}
-        if not twins:
-            return {}
-        rows = session.execute(
-            select(Twin.twin_id, Twin.category_revocations).where(
-                Twin.chain_id == self.chain_id, Twin.twin_id.in_(sorted(twins)), Twin.category_revocations != ""
-            )
-        ).all()
-        by_twin = {twin_id: category_consent.parse(text) for twin_id, text in rows}
-        return {lid: by_twin[self.twin_of[lid]] for lid in license_ids if self.twin_of.get(lid) in by_twin}
+        by_twin = {}
+        if twins:
+            rows = session.execute(
+                select(Twin.twin_id, Twin.category_revocations).where(
+                    Twin.chain_id == self.chain_id, Twin.twin_id.in_(sorted(twins)), Twin.category_revocations != ""
+                )
+            ).all()
+            by_twin = {twin_id: category_consent.parse(text) for twin_id, text in rows}
+        cutoffs = {lid: dict(by_twin[self.twin_of[lid]]) for lid in license_ids if self.twin_of.get(lid) in by_twin}
+        for lid in license_ids:
+            if lid in self._chain_cutoffs:
+                merged = cutoffs.setdefault(lid, {})
+                for category, end in self._chain_cutoffs[lid][1].items():
+                    merged[category] = min(end, merged.get(category, end))
+        return cutoffs
 
     def _affordable(self, floors: dict[int, int], starved: list) -> Callable[[int, Sequence[Use]], int]:
         """How many uses of an item (one signer's consecutive uses) the escrow that pays it, and the licence's
@@ -301,7 +311,7 @@ class Settler:
         or rejects the uses of every skip that is not a stale count."""
         license_ids = sorted({s.license_id for s in skips})
         self._refresh(license_ids)
-        holding = [s for s in skips if s.reason not in skip_reasons.RESYNC]
+        holding = [s for s in skips if s.reason not in skip_reasons.RESYNC and not self._recut(s)]
         if not holding:
             return
         ends = self.client.license_ends({s.license_id for s in holding})
@@ -321,8 +331,26 @@ class Settler:
                 seller_escrow=bool(sellers),
                 per_use_fee=state.per_use_fee if state else 0,
                 signer=last[0] if last is not None else None,
+                used_at=last[1] if last is not None else None,
             )))
         self._hold_all(found)
+
+    def _recut(self, skip: ItemSkip) -> bool:
+        """Whether an item skipped as signed after the end is worth cutting again, with the ends read from the chain:
+        once per item start, when it has several uses (some may precede the end that applies to the others)."""
+        if skip.reason != skip_reasons.SIGNED_AFTER_END or skip.count < 2:
+            return False
+        seen = self._chain_cutoffs.get(skip.license_id)
+        if seen is not None and seen[0] == skip.first_seq:
+            return False  # cut with the chain's ends already, and still too late: final
+        twin_id = self.twin_of.get(skip.license_id)
+        if twin_id is None:
+            return False
+        cutoffs = self.client.cutoffs(skip.license_id, twin_id)
+        log.info("licence %d: item from seq %d signed after an end the index did not know yet; cut again with the "
+                 "chain's ends %s", skip.license_id, skip.first_seq, cutoffs)
+        self._chain_cutoffs[skip.license_id] = (skip.first_seq, cutoffs)
+        return True
 
     def _hold_all(self, found: Sequence[tuple[ItemSkip, LicenceFacts]]) -> None:
         """Records a hold (or a rejection for good) per licence, from the first use that cannot settle."""
