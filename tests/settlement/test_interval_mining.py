@@ -19,6 +19,7 @@ from sqlmodel import Session
 from twin_licensing.chain.fees import bumped, next_base_fee, replacement_reason
 from twin_licensing.chain.heads import HeadFeed
 from twin_licensing.chain.node import drop_transaction, set_interval_mining, set_next_base_fee
+from twin_licensing.chain.logs import RpcError
 from twin_licensing.chain.tx_pipeline import LOST, MINED as MINED_TX, SignedTx, TxPipeline
 from twin_licensing.audit.compare import audit
 from twin_licensing.db.submissions import (
@@ -369,6 +370,22 @@ def test_a_transaction_tipping_less_than_the_last_blocks_paid_is_replaced(bare_c
     started = resume_mining(chain)
     landed = check_until(successor, {"cheap"})
     assert landed["cheap"].tx_hash == flight.live.tx_hash and landed["cheap"].block_number == started + 1
+
+
+def test_without_fee_history_the_next_base_fee_comes_from_the_header(bare_chain, recorder, monkeypatch):
+    pipeline = TxPipeline(bare_chain, recorder)
+    batch = pipeline.rpc.batch
+
+    def no_fee_history(calls):
+        if any(method == "eth_feeHistory" for method, _ in calls):
+            raise RpcError("eth_feeHistory", -32601, "the method eth_feeHistory does not exist")
+        return batch(calls)
+
+    monkeypatch.setattr(pipeline.rpc, "batch", no_fee_history)
+    latest = bare_chain.w3.eth.get_block("latest")
+    market = pipeline.market()
+    assert market.next_base_fee == next_base_fee(latest["baseFeePerGas"], latest["gasUsed"], latest["gasLimit"])
+    assert market.paid_tip == 0 and market.block_number == latest["number"]
 
 
 # ------------------------------------------------------------------ a settler killed with a transaction in the pool
