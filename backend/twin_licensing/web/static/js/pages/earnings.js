@@ -35,6 +35,8 @@ export async function render(root, { params, isCurrent }) {
 
   // Upfront fees vest over each licence's term; withdrawing vests what has (withdrawVested) and pays it with the rest.
   const upfront = upfrontOf(earnings);
+  // The twins whose licences paid (or pay) her an upfront fee: those the API's vesting lists, then any other of hers.
+  const upfrontTwins = [...new Set([...(earnings.vesting || []).map((v) => v.twin.twin_id), ...(earnings.twins || []).map((t) => t.twin_id)])].slice(0, 20);
   const vestable = (earnings.vestable_license_ids || []).map(Number);
   const canWithdraw = toBig(claimable) > 0n || vestable.length > 0;
   // Her share of the vested upfront is split on chain as it is collected: said beside the amount, not added to it.
@@ -77,9 +79,9 @@ export async function render(root, { params, isCurrent }) {
       h("div", { class: "stat" }, h("div", { class: "label" }, "Your share, all time"), h("div", { class: "value", id: "total-earned" }, money(total)),
         h("div", { class: "hint" }, "your part of upfront fees and settled uses, after the other payees'")),
       h("div", { class: "stat" }, h("div", { class: "label" }, "Upfront fees vested"), h("div", { class: "value", id: "upfront-vested" }, money(upfront.vested)),
-        h("div", { class: "hint" }, "your twins' upfront fees earned as their licences' terms run, before the payees' split")),
+        h("div", { class: "hint" }, "your twins' fees, before the split")),
       h("div", { class: "stat" }, h("div", { class: "label" }, "Still vesting"), h("div", { class: "value", id: "upfront-vesting" }, money(upfront.vesting)),
-        h("div", { class: "hint" }, "not earned yet; if consent is revoked, it goes back to the brands")),
+        h("div", { class: "hint" }, "back to brands if consent is revoked")),
       h("div", { class: "stat" }, h("div", { class: "label" }, "Withdrawn"), h("div", { class: "value" }, money(chain.available ? chain.withdrawn : earnings.index.withdrawn))),
       h("div", { class: "stat" }, h("div", { class: "label" }, "Uses paid"), h("div", { class: "value" }, String(earnings.by_brand.reduce((n, b) => n + b.uses, 0))),
         h("div", { class: "hint" }, plural(earnings.by_brand.length, "brand")))),
@@ -87,7 +89,7 @@ export async function render(root, { params, isCurrent }) {
       h("button", { class: "btn primary", id: "withdraw", onclick: withdraw, disabled: !canWithdraw }, !canWithdraw ? "Nothing to withdraw" : toBig(claimable) > 0n ? `Withdraw ${money(claimable)}` : "Withdraw the vested upfront fees"),
       collects ? h("span", { class: "muted small", id: "withdraw-collects" }, collects) : null,
       slot),
-    (earnings.twins || []).length ? upfrontCard((earnings.twins || []).slice(0, 20).map((t) => t.twin_id), { withTwin: true }) : null,
+    upfrontTwins.length ? upfrontCard(upfrontTwins, { withTwin: true }) : null,
     earnings.series.length
       ? h("div", { class: "grid-2" },
         h("section", { class: "card" }, h("h3", {}, "Over time"), h("p", { class: "muted small" }, `Each bar is what you earned in a ${bucketOf(earnings.series)}, on one scale from zero.`),

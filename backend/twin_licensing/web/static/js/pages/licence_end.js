@@ -190,7 +190,7 @@ function handoverPart(l, isSeller, holder, button) {
   const at = toSeconds(ho.at);
   const sellerName = ho.seller_label || shortAddress(ho.seller);
   if (isSeller) {
-    const from = toSeconds(ho.grace_ends_at) ?? at + gracePeriod();
+    const from = toSeconds(ho.reclaimable_from) ?? at + gracePeriod();
     const ready = now() >= from;
     button.disabled = !(ready && sellerEscrow > 0n);
     button.className = ready && sellerEscrow > 0n ? "btn primary" : "btn";

@@ -58,7 +58,10 @@ export async function render(root, { args, params, isCurrent }) {
   const usesBox = h("section", { class: "card", id: "uses" });
   const report = reportCard(view, isHolder, () => refresh());
   const escrow = escrowCard(view, isHolder, (until) => refresh(until));
-  const end = endCard(view, state.wallet?.address, (until) => refresh(until));
+  const end = endCard(view, state.wallet?.address, (until) => {
+    escrow.updateBalance(); // a refund lands in the wallet the escrow card shows
+    refresh(until);
+  });
   const isSeller = Boolean(state.wallet && license.handover?.seller &&
     state.wallet.address.toLowerCase() === license.handover.seller.toLowerCase());
 
@@ -79,8 +82,10 @@ export async function render(root, { args, params, isCurrent }) {
         ? "You sold this licence: its new holder reports its uses. Your seller escrow, below, pays the uses you reported before the sale."
         : "You are not the holder of this licence: only its holder can report uses, top up or reclaim."),
     h("div", { class: "grid-2", style: "margin-top:20px" },
-      h("div", { class: "stack" }, report.el, escrow.el),
-      h("div", { class: "stack" }, end.el, termsCard(license))),
+      // Once the licence has ended, what comes back and when comes first (on a phone, above the report form).
+      endOf(license).ended
+        ? [h("div", { class: "stack" }, end.el, escrow.el, report.el), h("div", { class: "stack" }, termsCard(license))]
+        : [h("div", { class: "stack" }, report.el, escrow.el), h("div", { class: "stack" }, end.el, termsCard(license))]),
     h("div", { style: "margin-top:20px" }, usesBox),
   );
 
@@ -184,15 +189,18 @@ function settledWhen(u) {
   return u.block_number ? `Settled in block ${u.block_number}` : "Settled";
 }
 
-/** Under revocation: until when uses can be reported, and from when the escrow comes back. */
+/** Under revocation: until when uses can be reported, until when those are paid, and what comes back. */
 function consentNotice(l) {
   const consent = l.consent;
   if (!consent || consent.state === "granted") return null;
   const at = dateTime(consent.effective_at);
+  const graceEnd = dateTime(endOf(l).graceEndsAt);
   const text = consent.state === "revocation_pending"
-    ? `The model revoked her consent: uses can be reported and settled until ${at}. From then on, no use is paid ` +
-      "and you can reclaim the escrow left."
-    : `The model revoked her consent on ${at}: no use can be paid any more; reclaim the escrow left.`;
+    ? `The model revoked her consent: uses can be reported until ${at}, and those are paid until ${graceEnd}. ` +
+      "The licence then ends: the part of the upfront fee not vested by then comes back to you, and the escrow left " +
+      "after the grace period."
+    : `The model revoked her consent on ${at}: no new use can be reported. Uses reported before then are still paid ` +
+      `until ${graceEnd}; the escrow left comes back to you after that.`;
   return h("div", { class: "banner", role: "status", "data-consent-deadline": "", style: "margin:12px 0;border-radius:8px" }, text);
 }
 
@@ -541,5 +549,5 @@ function escrowCard(view, isHolder, onChanged) {
     reclaimNote,
     reclaimButton,
     slot);
-  return { el, paint };
+  return { el, paint, updateBalance };
 }
