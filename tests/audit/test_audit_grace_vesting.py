@@ -110,3 +110,32 @@ def test_vesting_refund_and_seller_escrow_agree_with_the_contract(market, model,
     assert rows[("seller escrow", f"licence {moved}")].events == 0
     end = rows[("licence end", f"licence {kept}")]
     assert end.events == end.contract < chain.call("LicenseToken", "licenseState", kept)[3]  # before expiry
+
+
+def test_a_licence_whose_categories_are_all_revoked_ends_alike_everywhere(market, model, brand, chain, engine,
+                                                                         sync_index, index_settings, deployment):
+    """The contract ends a licence once every category it covers is revoked: the audit's events, the index (the
+    read API's ends_at) and licenseEnd agree, and the unvested upfront becomes refundable."""
+    twin = market.twin(model)
+    offer = market.offer(model, twin, upfront_fee=300 * USDC, categories=mask(0, 1), duration=30 * DAY)
+    lic = market.licence(brand, offer, 10 * USDC)
+    _advance(chain, DAY)
+    market.tx(model, "TwinRegistry", "revokeCategoryConsent", twin, 0)
+    _advance(chain, DAY)
+    market.tx(model, "TwinRegistry", "revokeCategoryConsent", twin, 1)
+    sync_index(engine)
+    end = chain.call("LicenseToken", "licenseEnd", lic)
+    assert end < chain.call("LicenseToken", "licenseState", lic)[3]  # before its expiry
+    report = audit(chain, engine, from_block=chain.deployment.block_number)
+    assert report.ok, [*report.differences, *report.problems]
+    assert _rows(report)[("licence end", f"licence {lic}")].events == end
+    with TestClient(create_app(index_settings, deployment=deployment, engine=engine)) as api:
+        sign_in(api, brand.key)
+        assert api.get(f"/api/v1/licenses/{lic}").json()["ends_at"] == end
+    _advance(chain, 10 * DAY)  # past both effective times
+    market.tx(brand, "LicenseToken", "reclaimUnvested", lic)
+    sync_index(engine)
+    report = audit(chain, engine, from_block=chain.deployment.block_number)
+    assert report.ok, [*report.differences, *report.problems]
+    refunded = _rows(report)[("upfront refunded", f"licence {lic}")]
+    assert refunded.events == refunded.database > 0

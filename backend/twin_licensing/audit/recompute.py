@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from ..chain.ledger import LedgerEvent
 from ..domain.grace import DEFAULT_GRACE_PERIOD, pause_intervals
-from ..domain.licence_end import licence_end
+from ..domain.licence_end import category_ends_from, licence_end
 from ..domain.shares import BPS
 
 # `Books.share_of` below deliberately writes the contract's split again instead of calling `domain.shares`: the
@@ -36,6 +36,7 @@ class LicenseBook:
     refunded: int = 0  # UpfrontRefunded
     purchase_block: int = 0  # its time is startedAt
     duration: int = 0  # expiry at purchase - startedAt (known once block times are)
+    categories: int = 0  # the offer's (OfferPublished)
     expiry: int = 0  # LicensePurchased, or ExclusiveLicenseEnded's endedAt
     purchase_expiry: int = 0
     seller: str | None = None  # the last LicenseHandedOver
@@ -67,12 +68,14 @@ class Books:
     # consent changes: turned into times once the blocks' times are known.
     pause_blocks: list[tuple[int, bool]] = field(default_factory=list)
     consent_blocks: list[tuple[int, int, int | None]] = field(default_factory=list)
+    # (block, twin, category, effectiveAt or None for a grant) of CategoryConsentRevoked / CategoryConsentGranted
+    category_blocks: list[tuple[int, int, int, int | None]] = field(default_factory=list)
     block_time: dict[int, int] = field(default_factory=dict)
 
     def blocks_needing_time(self) -> set[int]:
         """The blocks whose time the events' meaning depends on: purchases (startedAt), pauses, consent changes."""
         return ({b.purchase_block for b in self.licenses.values()} | {blk for blk, _ in self.pause_blocks}
-                | {blk for blk, _, _ in self.consent_blocks})
+                | {blk for blk, _, _ in self.consent_blocks} | {blk for blk, _, _, _ in self.category_blocks})
 
     def times_known(self, times: dict[int, int]) -> None:
         self.block_time.update(times)
@@ -102,7 +105,14 @@ class Books:
 
     def end_of(self, book: LicenseBook) -> int:
         current, ended = self.consent(book.twin_id)
-        return licence_end(book.expiry, self.started_at(book), current, ",".join(str(t) for t in ended))
+        category_ends = category_ends_from(
+            (category, effective_at, self.block_time[block])
+            for block, twin, category, effective_at in self.category_blocks if twin == book.twin_id
+        )
+        return licence_end(book.expiry, self.started_at(book), current, ",".join(str(t) for t in ended),
+                           categories=book.categories,
+                           category_revocations=self.category_revocations.get(book.twin_id, {}),
+                           category_ends=category_ends)
 
     def escrow_total(self) -> int:
         """The contract's totalEscrow: the licences' escrows and the sellers' escrows still held."""
@@ -157,6 +167,7 @@ class Books:
 def recompute(events: list[LedgerEvent]) -> Books:
     books = Books()
     fee_of_offer: dict[int, int] = {}
+    categories_of_offer: dict[int, int] = {}
     for event in events:
         a = event.args
         name = event.name
@@ -171,17 +182,22 @@ def recompute(events: list[LedgerEvent]) -> Books:
             twin_id, category = int(a["twinId"]), int(a["category"])
             books.category_revocations.setdefault(twin_id, {})[category] = int(a["effectiveAt"])
             books.categories_ever_revoked.add((twin_id, category))
+            books.category_blocks.append((event.block_number, twin_id, category, int(a["effectiveAt"])))
         elif name == "CategoryConsentGranted":
             books.category_revocations.get(int(a["twinId"]), {}).pop(int(a["category"]), None)
+            books.category_blocks.append((event.block_number, int(a["twinId"]), int(a["category"]), None))
         elif name == "OfferPublished":
             terms = a["terms"]
             fee_of_offer[int(a["offerId"])] = int(terms[1] if isinstance(terms, (tuple, list)) else terms["perUseFee"])
+            categories_of_offer[int(a["offerId"])] = int(
+                terms[4] if isinstance(terms, (tuple, list)) else terms["categories"])
         elif name == "LicensePurchased":
             twin_id, license_id = int(a["twinId"]), int(a["licenseId"])
             # The upfront fee is held unvested: the twin earns it only as it vests (UpfrontVested).
             books.licenses[license_id] = LicenseBook(
                 license_id, twin_id, fee_of_offer.get(int(a["offerId"]), 0), escrow=int(a["escrow"]),
                 upfront=int(a["upfrontFee"]), purchase_block=event.block_number, expiry=int(a["expiry"]),
+                categories=categories_of_offer.get(int(a["offerId"]), 0),
                 purchase_expiry=int(a["expiry"]),
             )
             books.total_unvested += int(a["upfrontFee"])
