@@ -219,25 +219,30 @@ def _database(engine: Engine, chain_id: int) -> _DbState:
 
 
 def _check_categories(chain: Chain, engine: Engine, scope: ChainScope, books: Books, report: AuditReport) -> None:
-    """No settled use is in a usage category whose revocation had taken effect at its settlement's block: the
-    contract checks only the mask the recorder gives each item, the uses' categories are in their Merkle leaves."""
+    """No settled use was payable no more in its usage category: signed at or after the effective time of the
+    category's revocation, or settled once the grace after that time was over (pauses not counted). The contract
+    checks only the item's mask and its last report; the uses' categories and times are in their Merkle leaves."""
     times = block_times(chain, [check[3] for check in books.category_checks])
+    pauses = books.pauses()
     with Session(engine) as session:
         for license_id, first, count, block, tx_hash, revocations in books.category_checks:
-            in_effect = {c: at for c, at in revocations.items() if times[block] >= at}
+            settled_at = times[block]
+            in_effect = {c: at for c, at in revocations.items() if settled_at >= at}
             if not in_effect:
                 continue
-            paid = session.execute(
-                select(Use.category, func.count())
-                .where(*scope.uses(), Use.license_id == license_id, Use.seq >= first, Use.seq < first + count,
-                       Use.category.in_(sorted(in_effect)))
-                .group_by(Use.category)
-            ).all()
-            for category, uses in paid:
-                report.problems.append(
-                    f"licence {license_id}: settlement {tx_hash} paid {uses} use(s) in usage category "
-                    f"{category_name(int(category))}, whose revocation had taken effect at {in_effect[int(category)]}"
-                )
+            for category, effective_at in sorted(in_effect.items()):
+                grace_over = settled_at >= grace_ends_at(effective_at, books.grace_period, pauses, settled_at)
+                unpayable = session.execute(
+                    select(func.count())
+                    .where(*scope.uses(), Use.license_id == license_id, Use.seq >= first, Use.seq < first + count,
+                           Use.category == category, *(() if grace_over else (Use.used_at >= effective_at,)))
+                ).scalar_one()
+                if unpayable:
+                    why = ("after the grace following" if grace_over else "signed at or after")
+                    report.problems.append(
+                        f"licence {license_id}: settlement {tx_hash} paid {unpayable} use(s) in usage category "
+                        f"{category_name(int(category))} {why} its revocation's effect at {effective_at}"
+                    )
 
 
 def _check_uses(engine: Engine, scope: ChainScope, books: Books, times: dict[int, LicenceTimes],
