@@ -361,8 +361,9 @@ class Settler:
                     continue
                 key = (self.chain_id, self.scope.genesis_hash, skip.license_id)
                 existing = session.get(UseRejection, key)
-                if existing is not None and existing.from_seq <= skip.first_seq:
-                    continue  # an earlier use of the licence is held already: that is the one to tell
+                if existing is not None and (existing.from_seq < skip.first_seq or (
+                        existing.from_seq == skip.first_seq and (existing.permanent or not hold.permanent))):
+                    continue  # an earlier use of the licence is held already (or as firmly): that is the one to tell
                 log.warning("%s uses of licence %d from seq %d: %s", "rejecting" if hold.permanent else "holding",
                             skip.license_id, skip.first_seq, hold.reason)
                 if existing is not None:
