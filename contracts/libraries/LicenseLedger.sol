@@ -69,6 +69,13 @@ library LicenseLedger {
         uint64 sellerEscrow; // escrow held at the last handover: pays the seller's uses signed before it
     }
 
+    /// @dev One pause of the contract: when it started, when it ended (0 while it lasts), and the seconds paused before.
+    struct PausePeriod {
+        uint48 start;
+        uint48 end;
+        uint64 pausedBefore;
+    }
+
     /// @dev Everything the licence contract keeps, in one struct so that this library runs on it.
     struct Ledger {
         OfferBook.Book book;
@@ -94,10 +101,9 @@ library LicenseLedger {
         mapping(uint256 twinId => Checkpoints.Trace208) consentEnds;
         // Likewise per twin and category.
         mapping(uint256 twinId => mapping(uint256 category => Checkpoints.Trace208)) categoryEnds;
-        // The pause clock: at each pause (key = its start, value = 2 * (start - seconds paused before) + 1) and each
-        // unpause (key = its time, value = 2 * seconds paused so far), so that the seconds paused up to any time are
-        // one lookup (`pausedUntil`).
-        Checkpoints.Trace208 pauseClock;
+        // Every pause, in order, so that the seconds paused up to any time are one binary search (`pausedUntil`).
+        // (A pause and its end each write one fixed slot, whatever the time: gas estimates hold.)
+        PausePeriod[] pauses;
     }
 
     // ---------------------------------------------------------------- end and grace
@@ -173,19 +179,29 @@ library LicenseLedger {
 
     /// @notice Seconds the contract was paused from its deployment up to time `at` (not after now).
     function pausedUntil(Ledger storage l, uint256 at) internal view returns (uint256) {
-        uint256 mark = l.pauseClock.upperLookupRecent(uint48(at));
-        return mark & 1 == 1 ? at - (mark >> 1) : mark >> 1;
+        // The first pause that started after `at`; the one before it is the last that may count.
+        uint256 low = 0;
+        uint256 high = l.pauses.length;
+        while (low < high) {
+            uint256 mid = (low + high) / 2;
+            if (l.pauses[mid].start > at) high = mid;
+            else low = mid + 1;
+        }
+        if (high == 0) return 0;
+        PausePeriod memory last = l.pauses[high - 1];
+        uint256 until = last.end == 0 || at < last.end ? at : last.end;
+        return last.pausedBefore + (until - last.start);
     }
 
-    /// @notice Records a pause starting now on the pause clock.
+    /// @notice Records a pause starting now.
     function notePause(Ledger storage l) external {
-        uint256 before = pausedUntil(l, block.timestamp);
-        l.pauseClock.push(uint48(block.timestamp), uint208(((block.timestamp - before) << 1) | 1));
+        uint64 before = uint64(pausedUntil(l, block.timestamp));
+        l.pauses.push(PausePeriod({start: uint48(block.timestamp), end: 0, pausedBefore: before}));
     }
 
-    /// @notice Records the end of the pause now on the pause clock.
+    /// @notice Records the end of the pause now.
     function noteUnpause(Ledger storage l) external {
-        l.pauseClock.push(uint48(block.timestamp), uint208(pausedUntil(l, block.timestamp) << 1));
+        l.pauses[l.pauses.length - 1].end = uint48(block.timestamp);
     }
 
     /// @notice Sets the grace period, at most `MAX_GRACE_PERIOD`.
