@@ -14,7 +14,7 @@ printed. Signing is part of the measured run (a number is only known when the re
 `--interval-mining 2` starts the node mining a block every 2 s instead of one per transaction (as an OP-stack L2
 does): the latency a brand sees there. There is no bar for that run.
 
-    .venv/bin/python scripts/bench_settlement.py [--uses 5000] [--window 0.5] [--concurrency 16] [--interval-mining S]
+    .venv/bin/python scripts/bench_settlement.py [--uses 5000] [--window S] [--concurrency 16] [--interval-mining S]
 
 Prints a few lines of detail and the bar (>= 300 uses/s, p95 <= 2 s, <= 2 000 gas per use), then, as its last
 line, one JSON object:
