@@ -222,6 +222,10 @@ def test_a_sequence_mismatch_is_409_with_the_expected_number(api, brand, chain, 
     unsigned = {k: v for k, v in signed_again.report.items() if k != "signature"}
     typed = api.post("/api/v1/uses/typed-data", json=unsigned).json()
     assert typed["typed_data"]["message"]["seq"] == 1 and typed["digest"] == signed_again.json()["digest"]
+    spec = api.get("/api/v1/openapi.json").json()  # documented for client authors
+    conflict = spec["paths"]["/api/v1/uses"]["post"]["responses"]["409"]
+    assert conflict["content"]["application/json"]["schema"]["$ref"].endswith("/SequenceMismatchOut")
+    assert "expected_seq" in spec["components"]["schemas"]["SequenceMismatchOut"]["required"]
 
 
 def test_a_strangers_signature_on_an_accepted_body_is_403_not_the_use(api, brand, brand2, chain, licence, engine):

@@ -1,7 +1,8 @@
 """Every refusal as `{"detail": "<one sentence>", "code": ...}`: the web client shows `detail` as it is, so it is
 written for the brand or the model reading it, not for a developer; the other fields are for programs.
 
-- domain errors (`TwinLicensingError`) carry their `status_code`, `code` and `reason`;
+- domain errors (`TwinLicensingError`) carry their `status_code`, `code` and `reason`, and may carry `fields` for
+  programs, added beside the sentence (a use report's 409 sequence_mismatch: `expected_seq`);
 - a request that fails validation (422) names the field in words and says what to do; the input is never echoed
   back (a NaN or an unpaired surrogate in it made the answer itself fail);
 - unknown addresses (404) and wrong methods (405) get sentences too; anything unexpected is a 500 with a sentence

@@ -78,6 +78,12 @@ class UseProofPublic(BaseModel):
     license_token: str
 
 
+class SequenceMismatchOut(BaseModel):
+    detail: str = Field(description="one sentence: which number was signed and which to sign instead")
+    code: str = Field(description='"sequence_mismatch"')
+    expected_seq: int = Field(description="the licence's next sequence number: sign the report again with it")
+
+
 class TypedDataOut(BaseModel):
     digest: str
     typed_data: dict
@@ -87,7 +93,13 @@ class TypedDataOut(BaseModel):
     "",
     response_model=UsePublic,
     status_code=status.HTTP_201_CREATED,
-    responses={200: {"model": UsePublic, "description": "the same report was accepted before: the existing use"}},
+    responses={
+        200: {"model": UsePublic, "description": "the same report, signed by the same key, was accepted before: the "
+              "existing use"},
+        409: {"model": SequenceMismatchOut, "description": "the signed seq is not the licence's next number (another "
+              "report took it, or it skips ahead): sign the report again with expected_seq. Other 409s (the "
+              "licence ended, max uses reached) carry detail and code only"},
+    },
     summary="Report a use of a twin, signed by the licence holder",
 )
 async def report_use(body: UseCreate, response: Response, context: ContextDep) -> UsePublic:
