@@ -1,9 +1,12 @@
 """Use intake: checks a signed use report against the index and numbers it within its licence.
 
 Order of work: parse and recover the signer (no database); then, holding the licence's intake lock, read in one
-statement the report's digest (the same report again is answered with the stored use), the licence, its twin's
-consent and the licence's last sequence number, check, and insert with the next number. A refusal raises a
-`UseReportRefused` and stores nothing.
+statement the report's digest and who signed the stored copy, the licence, its twin's consent and the licence's last
+sequence number. The same report again, signed by the same key, is answered with the stored use; anything else is
+checked in full, the signer first (a stranger's signature on an accepted body is refused, never answered with the
+use), then the licence's end and terms, then the signed `seq`, which must be the licence's next number
+(`usage.sequence`; 409 with `expected_seq` otherwise, and the client signs again), then escrow and max uses; and
+inserted. A refusal raises a `UseReportRefused` and stores nothing.
 """
 
 from __future__ import annotations
