@@ -139,19 +139,29 @@ def test_handover_counts_the_uses_the_seller_left_unsettled(app_client, market):
 
 
 def test_final_skip_rejects_the_uses_it_covered_everywhere(app_client, market):
-    """SettleItemSkipped(MaxUsesExceeded) over seq 6..7: rejected in the list, in /uses/{id}, not in uses_pending."""
+    """SettleItemSkipped(GraceOver) over seq 6..7: rejected in the list, in /uses/{id}, not in uses_pending."""
     _add(market.engine, SettleSkip(chain_id=CHAIN_ID, tx_hash=tx(98), log_index=0, license_id=1, first_seq=6, count=2,
-                                   reason=skip_reasons.MAX_USES_EXCEEDED, block_number=98, block_time=NOW - 60))
-    _edit_licence(market.engine, 1, last_skip_reason=skip_reasons.MAX_USES_EXCEEDED, last_skip_first_seq=6,
+                                   reason=skip_reasons.GRACE_OVER, block_number=98, block_time=NOW - 60))
+    _edit_licence(market.engine, 1, last_skip_reason=skip_reasons.GRACE_OVER, last_skip_first_seq=6,
                   last_skip_count=2, last_skip_block=98)
     lic = app_client.get("/api/v1/licenses/1").json()
     assert lic["uses_pending"] == 1  # seq 5, submitted
-    assert lic["last_skip"] == {"reason": 9, "name": "MaxUsesExceeded", "final": True, "first_seq": 6, "count": 2,
-                                "block_number": 98, "sentence": skip_reasons.sentence(9)}
+    assert lic["last_skip"] == {"reason": 8, "name": "GraceOver", "final": True, "first_seq": 6, "count": 2,
+                                "block_number": 98, "sentence": skip_reasons.sentence(8)}
     status = {u["seq"]: (u["status"], u["reason"]) for u in app_client.get("/api/v1/licenses/1/uses").json()["data"]}
-    assert status[7] == status[6] == ("rejected", skip_reasons.sentence(9)) and status[5] == ("submitted", None)
+    assert status[7] == status[6] == ("rejected", skip_reasons.sentence(8)) and status[5] == ("submitted", None)
     one = app_client.get(f"/api/v1/uses/{_use_id(market.engine, 1, 6)}").json()
-    assert one["status"] == "rejected" and one["reason"] == skip_reasons.sentence(9)
+    assert one["status"] == "rejected" and one["reason"] == skip_reasons.sentence(8)
+
+
+def test_uses_past_the_licence_limit_are_rejected(app_client, market):
+    """MaxUsesExceeded names the uses past the limit: with 7 uses allowed, seq 7 is rejected, 5 and 6 still wait."""
+    _add(market.engine, SettleSkip(chain_id=CHAIN_ID, tx_hash=tx(98), log_index=0, license_id=1, first_seq=5, count=3,
+                                   reason=skip_reasons.MAX_USES_EXCEEDED, block_number=98, block_time=NOW - 60))
+    _edit_licence(market.engine, 1, max_uses=7)
+    assert app_client.get("/api/v1/licenses/1").json()["uses_pending"] == 2
+    status = {u["seq"]: u["status"] for u in app_client.get("/api/v1/licenses/1/uses").json()["data"]}
+    assert (status[5], status[6], status[7]) == ("submitted", "pending", "rejected")
 
 
 def test_a_non_final_skip_leaves_the_uses_waiting(app_client, market):
@@ -212,7 +222,15 @@ def test_licence_uses_filtered_and_paginated(app_client):
 
 
 def test_held_use_carries_its_reason_and_still_waits(app_client, market):
-    # The settler's hold that a later event can cure: held, with its reason, and counted as waiting.
+    # The settler's hold that a later event can cure: held, with its reason, and counted as waiting. (The use was
+    # signed before the revocation took effect: signed at or after it, it could never be paid, and is rejected.)
+    (use,) = app_client.get("/api/v1/licenses/3/uses").json()["data"]
+    assert use["status"] == "rejected" and use["reason"] == skip_reasons.sentence(skip_reasons.SIGNED_AFTER_END)
+    with Session(market.engine) as session:
+        row = session.get(Use, use["id"])
+        row.used_at = NOW - 2 * DAY
+        session.add(row)
+        session.commit()
     (use,) = app_client.get("/api/v1/licenses/3/uses").json()["data"]
     assert use["status"] == "held" and "revocation" in use["reason"]
     assert app_client.get("/api/v1/licenses/3").json()["uses_pending"] == 1
@@ -222,6 +240,9 @@ def test_permanent_hold_rejects_the_use(app_client, market):
     from twin_licensing.db.submissions import UseRejection
 
     with Session(market.engine) as session:
+        row = session.get(Use, _use_id(market.engine, 3, 0))
+        row.used_at = NOW - 2 * DAY  # signed in time: only the hold decides
+        session.add(row)
         hold = session.get(UseRejection, (CHAIN_ID, GENESIS, 3))
         hold.permanent = True
         session.add(hold)

@@ -139,3 +139,19 @@ def test_a_licence_whose_categories_are_all_revoked_ends_alike_everywhere(market
     assert report.ok, [*report.differences, *report.problems]
     refunded = _rows(report)[("upfront refunded", f"licence {lic}")]
     assert refunded.events == refunded.database > 0
+
+
+def test_uses_of_a_withdrawn_category_left_unsettled_past_its_grace_are_rejected(market, model, brand, chain, engine,
+                                                                                sync_index, index_settings):
+    """One of two categories withdrawn: the licence goes on, but its unsettled uses in that category cannot be paid
+    once the grace after the withdrawal's effect is over; the other category's wait."""
+    twin = market.twin(model)
+    lic = market.licence(brand, market.offer(model, twin, categories=mask(0, 1), duration=60 * DAY), 20 * USDC)
+    insert_uses(engine, chain, brand, lic, 2, category=1)
+    insert_uses(engine, chain, brand, lic, 1, start_seq=2, tag="other", category=0)
+    market.tx(model, "TwinRegistry", "revokeCategoryConsent", twin, 1)
+    _advance(chain, 3 * DAY + DEFAULT_GRACE_PERIOD + HOUR)  # the notice, then the grace
+    sync_index(engine)
+    report = audit(chain, engine, from_block=chain.deployment.block_number)
+    assert report.ok, [*report.differences, *report.problems]
+    assert report.uses_rejected == 2 and report.uses_pending == 1

@@ -30,7 +30,7 @@ from ..domain.vocabulary import category_name
 from ..domain.use_record import record_of
 from ..usage.holds import hold_query
 from ..usage.licence_clock import LicenceTimes
-from ..usage.status import Unsettled, final_skips, grace_over_sentence, rejected_count, waiting_count
+from ..usage.status import Unsettled, final_skips, grace_over_sentence, waiting_count
 from .recompute import Books, recompute
 
 
@@ -249,6 +249,7 @@ def _check_uses(engine: Engine, scope: ChainScope, books: Books, times: dict[int
                 report: AuditReport) -> None:
     """Every settled use is recorded here, in exactly one settlement, and its settlement's root is the root of the
     recorded uses: so each reported use was paid once, and nothing was paid that was not reported."""
+    pauses = books.pauses()
     with Session(engine) as session:
         counts = dict(
             session.execute(
@@ -294,10 +295,19 @@ def _check_uses(engine: Engine, scope: ChainScope, books: Books, times: dict[int
             facts = Unsettled()
             if book is not None:
                 hold = session.execute(hold_query(scope.chain_id, scope.genesis_hash, license_id)).first()
+                t = times[license_id]
+                categories = tuple(
+                    (c, at, t.now >= grace_ends_at(at, books.grace_period, pauses, t.now))
+                    for c, at in sorted(books.category_revocations.get(book.twin_id, {}).items()) if t.now >= at
+                )
                 facts = Unsettled(
-                    grace_over=grace_over_sentence(times[license_id]),
+                    grace_over=grace_over_sentence(t),
+                    end=t.end,
+                    max_uses=book.max_uses,
+                    category_ends=categories,
                     final_skips=final_skips(book.skips),
                     hold=(int(hold.from_seq), hold.reason, bool(hold.permanent)) if hold is not None else None,
                 )
-            report.uses_pending += waiting_count(settled, int(top) + 1, facts)
-            report.uses_rejected += rejected_count(settled, int(top) + 1, facts)
+            waiting = waiting_count(session, scope.uses(), license_id, settled, int(top) + 1, facts)
+            report.uses_pending += waiting
+            report.uses_rejected += max(0, int(top) + 1 - settled) - waiting

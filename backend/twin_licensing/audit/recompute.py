@@ -37,6 +37,7 @@ class LicenseBook:
     purchase_block: int = 0  # its time is startedAt
     duration: int = 0  # expiry at purchase - startedAt (known once block times are)
     categories: int = 0  # the offer's (OfferPublished)
+    max_uses: int = 0  # the offer's, 0 = unlimited
     expiry: int = 0  # LicensePurchased, or ExclusiveLicenseEnded's endedAt
     purchase_expiry: int = 0
     seller: str | None = None  # the last LicenseHandedOver
@@ -168,6 +169,7 @@ def recompute(events: list[LedgerEvent]) -> Books:
     books = Books()
     fee_of_offer: dict[int, int] = {}
     categories_of_offer: dict[int, int] = {}
+    max_uses_of_offer: dict[int, int] = {}
     for event in events:
         a = event.args
         name = event.name
@@ -191,6 +193,8 @@ def recompute(events: list[LedgerEvent]) -> Books:
             fee_of_offer[int(a["offerId"])] = int(terms[1] if isinstance(terms, (tuple, list)) else terms["perUseFee"])
             categories_of_offer[int(a["offerId"])] = int(
                 terms[4] if isinstance(terms, (tuple, list)) else terms["categories"])
+            max_uses_of_offer[int(a["offerId"])] = int(
+                terms[3] if isinstance(terms, (tuple, list)) else terms["maxUses"])
         elif name == "LicensePurchased":
             twin_id, license_id = int(a["twinId"]), int(a["licenseId"])
             # The upfront fee is held unvested: the twin earns it only as it vests (UpfrontVested).
@@ -198,6 +202,7 @@ def recompute(events: list[LedgerEvent]) -> Books:
                 license_id, twin_id, fee_of_offer.get(int(a["offerId"]), 0), escrow=int(a["escrow"]),
                 upfront=int(a["upfrontFee"]), purchase_block=event.block_number, expiry=int(a["expiry"]),
                 categories=categories_of_offer.get(int(a["offerId"]), 0),
+                max_uses=max_uses_of_offer.get(int(a["offerId"]), 0),
                 purchase_expiry=int(a["expiry"]),
             )
             books.total_unvested += int(a["upfrontFee"])

@@ -5,11 +5,13 @@ submitted - in a settle transaction that is not (yet) indexed as settled;
 settled   - covered by an indexed `UsesSettled` event: transaction, block, time, payees;
 held      - the settler holds it with a reason a later event can cure (escrow short, a bad item on file): still
             waiting to be paid, like pending and submitted;
-rejected  - it can never be paid: its licence's grace is over and it is unsettled, or `settle` skipped an item
-            covering it for a final reason (SignedAfterEnd, GraceOver, MaxUsesExceeded), or the settler rejected it
-            for good.
+rejected  - it can never be paid: its licence's grace is over and it is unsettled; or it is what a final skip
+            reason names (GraceOver over its item; signed at or after the end, or of its category's revocation;
+            past the licence's max uses; in a withdrawn category whose grace is over); or the settler rejected it for
+            good.
 
-The rule is `verdict` below, and its count `waiting_count`: every answer about a use - the report's own answer,
+The rule is `verdict` below, and its count `waiting_count` (the same rule as a condition on the uses table):
+every answer about a use - the report's own answer,
 `GET /uses/{id}`, a licence's list of uses and its `uses_pending`, and `twinctl audit` - goes through them, so they
 cannot disagree. Each answer is built by `use_views` here.
 """
@@ -19,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select, true
 from sqlmodel import Session
 
 from ..chain.merkle import MerkleProof, UseTree
@@ -28,7 +30,7 @@ from ..db.license_state import License, SettleSkip, Settlement
 from ..db.registry_state import Twin
 from ..db.submissions import MINED, SENDING, SettleSubmission, SettleSubmissionItem
 from ..db.uses import ChainScope, PayeeSharePublic, Use, UsePublic
-from ..domain import skip_reasons
+from ..domain import category_consent, skip_reasons
 from ..domain.shares import split
 from ..domain.times import from_unix, when
 from ..domain.use_record import HELD, PENDING, RECORD_FIELDS, REJECTED, SETTLED, SUBMITTED, record_of
@@ -53,8 +55,16 @@ class Unsettled:
     """What decides the fate of a licence's unsettled uses, from the index (the API) or the events (the audit)."""
 
     grace_over: str | None = None  # the sentence once the licence's grace is over (every unsettled use rejected)
+    end: int | None = None  # the licence's end: a use signed at or after it is never paid (SignedAfterEnd)
+    max_uses: int = 0  # 0 = unlimited; a use numbered at or past it is never paid (MaxUsesExceeded)
+    # (category, effective time of its revocation, whether the grace after it is over): a use in the category signed
+    # at or after that time, or still unsettled once that grace is over, is never paid
+    category_ends: tuple[tuple[int, int, bool], ...] = ()
     final_skips: tuple[tuple[int, int, int], ...] = ()  # (first_seq, count, reason) of skips with a final reason
     hold: tuple[int, str, bool] | None = None  # the settler's (from_seq, reason, permanent)
+
+    def skipped_as_grace_over(self) -> list[tuple[int, int]]:
+        return [(f, c) for f, c, r in self.final_skips if r == skip_reasons.GRACE_OVER]
 
 
 def final_skips(skips: Iterable[tuple[int, int, int]]) -> tuple[tuple[int, int, int], ...]:
@@ -69,41 +79,78 @@ def grace_over_sentence(times: LicenceTimes) -> str | None:
             f"ran out on {when(times.grace_ends_at)} before this use was settled")
 
 
-def verdict(seq: int, facts: Unsettled) -> tuple[str, str] | None:
-    """(REJECTED or HELD, reason) of an unsettled use, or None while it simply waits (pending or submitted)."""
-    for first, count, reason in facts.final_skips:
-        if first <= seq < first + count:
-            return REJECTED, skip_reasons.sentence(reason)
+def verdict(seq: int, facts: Unsettled, used_at: int = 0, category: int = -1) -> tuple[str, str] | None:
+    """(REJECTED or HELD, reason) of an unsettled use, or None while it simply waits (pending or submitted).
+
+    A final skip says why an item could not be paid; which of its uses can never be paid follows from each use's own
+    number and time (the settler cuts the item again for the others): a skip for GraceOver covers its whole item,
+    SignedAfterEnd the uses signed at or after the end that applies, MaxUsesExceeded those past the licence's limit.
+    """
+    if any(first <= seq < first + count for first, count in facts.skipped_as_grace_over()):
+        return REJECTED, skip_reasons.sentence(skip_reasons.GRACE_OVER)
     if facts.grace_over is not None:
         return REJECTED, facts.grace_over
+    if facts.max_uses and seq >= facts.max_uses:
+        return REJECTED, skip_reasons.sentence(skip_reasons.MAX_USES_EXCEEDED)
+    if facts.end is not None and used_at >= facts.end:
+        return REJECTED, skip_reasons.sentence(skip_reasons.SIGNED_AFTER_END)
+    for cat, effective_at, over in facts.category_ends:
+        if cat == category and (over or used_at >= effective_at):
+            return REJECTED, (f"the model's withdrawal of consent to usage category {category_name(cat)} took effect "
+                              f"on {when(effective_at)}, and this use " + (
+                                  "was signed after it" if used_at >= effective_at
+                                  else "was not settled within the grace period after it"))
     if facts.hold is not None and seq >= facts.hold[0]:
         from_seq, reason, permanent = facts.hold
         return (REJECTED if permanent else HELD), reason
     return None
 
 
-def rejected_count(low: int, high: int, facts: Unsettled) -> int:
-    """How many of the unsettled uses numbered low .. high - 1 are rejected (`verdict` counted, not walked)."""
-    if high <= low:
-        return 0
+def rejected_clause(facts: Unsettled):
+    """`verdict`'s REJECTED as a condition on the `uses` table (None: no use is rejected)."""
     if facts.grace_over is not None:
-        return high - low
-    ranges = [(max(low, f), min(high, f + c)) for f, c, _ in facts.final_skips]
+        return true()
+    terms = [and_(Use.seq >= f, Use.seq < f + c) for f, c in facts.skipped_as_grace_over()]
+    if facts.max_uses:
+        terms.append(Use.seq >= facts.max_uses)
+    if facts.end is not None:
+        terms.append(Use.used_at >= facts.end)
+    for cat, effective_at, over in facts.category_ends:
+        terms.append(Use.category == cat if over else and_(Use.category == cat, Use.used_at >= effective_at))
     if facts.hold is not None and facts.hold[2]:
-        ranges.append((max(low, facts.hold[0]), high))
-    covered, reach = 0, low
-    for start, stop in sorted(r for r in ranges if r[0] < r[1]):
-        start = max(start, reach)
-        if stop > start:
-            covered += stop - start
-            reach = stop
-    return covered
+        terms.append(Use.seq >= facts.hold[0])
+    return or_(*terms) if terms else None
 
 
-def waiting_count(settled: int, recorded_high: int, facts: Unsettled) -> int:
-    """Uses still waiting to be paid (pending, submitted or held) among those numbered settled .. recorded_high - 1:
-    a licence's `uses_pending` and the audit's pending uses."""
-    return max(0, recorded_high - settled) - rejected_count(settled, recorded_high, facts)
+def rejected_count(session: Session, scope_conditions: Sequence[Any], license_id: int, settled: int,
+                   facts: Unsettled) -> int:
+    """How many of the licence's unsettled uses (numbered from `settled` on) `verdict` rejects: one count query."""
+    clause = rejected_clause(facts)
+    if clause is None:
+        return 0
+    return int(session.execute(
+        select(func.count()).select_from(Use)
+        .where(*scope_conditions, Use.license_id == license_id, Use.seq >= settled, clause)
+    ).scalar_one())
+
+
+def waiting_count(session: Session, scope_conditions: Sequence[Any], license_id: int, settled: int,
+                  recorded_high: int, facts: Unsettled) -> int:
+    """Uses still waiting to be paid (pending, submitted or held) among those numbered settled .. recorded_high - 1
+    (numbers are gapless): a licence's `uses_pending` and the audit's pending uses."""
+    unsettled = max(0, recorded_high - settled)
+    return unsettled - (rejected_count(session, scope_conditions, license_id, settled, facts) if unsettled else 0)
+
+
+def category_ends_of(twin: Twin | None, clock, now: int) -> tuple[tuple[int, int, bool], ...]:
+    """(category, effective time, grace over) of the twin's category revocations in effect at `now`."""
+    if twin is None:
+        return ()
+    out = []
+    for cat, effective_at in sorted(category_consent.parse(twin.category_revocations).items()):
+        if now >= effective_at:
+            out.append((cat, effective_at, now >= clock.grace_ends_at(effective_at, now)))
+    return tuple(out)
 
 
 def unsettled_facts(session: Session, genesis_hash: str, lic: License, now: int, *, twin: Twin | None = None,
@@ -121,6 +168,9 @@ def unsettled_facts(session: Session, genesis_hash: str, lic: License, now: int,
     hold = session.execute(hold_query(lic.chain_id, genesis_hash, lic.license_id)).first() if with_hold else None
     return Unsettled(
         grace_over=grace_over_sentence(times),
+        end=times.end,
+        max_uses=lic.max_uses or 0,
+        category_ends=category_ends_of(twin, clock, now),
         final_skips=final_skips(skips),
         hold=(int(hold.from_seq), hold.reason, bool(hold.permanent)) if hold is not None else None,
     )
@@ -234,7 +284,7 @@ def _licence_views(session: Session, index: IndexView, uses: list[Any], lic: Lic
                     for p, amount in zip(shares, split(per_use, [p.share_bps for p in shares]))
                 ],
             ))
-        elif (outcome := verdict(use.seq, facts)) is not None:
+        elif (outcome := verdict(use.seq, facts, use.used_at, use.category)) is not None:
             views.append(_public(use, fee, outcome[0], reason=outcome[1]))
         else:
             item = next((s for s in submitted if s.first_seq <= use.seq < s.first_seq + s.count), None)

@@ -74,7 +74,8 @@ def license_public(ctx: ApiContext, session: Session, lic: License, twin: Twin |
     times = licence_times(lic, twin, clock, now)
     facts = unsettled_facts(session, ctx.genesis_hash, lic, now, twin=twin, clock=clock)
     recorded_high = lic.uses_settled if top_seq is None else max(top_seq + 1, lic.uses_settled)
-    pending = waiting_count(lic.uses_settled, recorded_high, facts)
+    pending = waiting_count(session, (Use.chain_id == lic.chain_id, Use.genesis_hash == ctx.genesis_hash),
+                            lic.license_id, lic.uses_settled, recorded_high, facts)
     revoked = consent.state == "revoked"
     expired = now >= lic.expiry
     exhausted = bool(lic.max_uses) and lic.uses_settled >= lic.max_uses
