@@ -211,7 +211,16 @@ class Model:
         return min(ends)
 
     def grace_ends(self, end: int, now: int) -> int:
-        return grace_ends_at(end, self.grace, self.pauses, now)
+        """`graceEndsAt` as the contract computes it (SPEC: end + grace + the seconds paused since the end, so far).
+
+        It agrees with `domain.grace.grace_ends_at` on whether the grace is over, but not on the date once the grace
+        ran out before a later pause: the contract adds that pause too (a date still in the past)."""
+        paused = sum(
+            max(0, min(now if stop is None else stop, now) - max(start, end)) for start, stop in self.pauses
+        ) if end < now else 0
+        ends = end + self.grace + paused
+        assert (now >= ends) == (now >= grace_ends_at(end, self.grace, self.pauses, now))  # the same verdict
+        return ends
 
     def vesting(self, lic: Licence, now: int) -> tuple[int, int, int, int]:
         """`vesting(licenseId)` at `now`: (upfront, vested, released, refundable)."""
@@ -587,6 +596,9 @@ class Run:
 
     def op_publish(self) -> None:
         twin_id = self.pick(self.m.twins) or 1
+        revoked = [i for i, t in self.m.twins.items() if t.revoked_at]
+        if revoked and self.chance(0.2):
+            twin_id = self.pick(revoked)  # a model trying to publish again before granting consent again
         twin = self.m.twins.get(twin_id)
         caller = twin.model if twin and self.chance(0.93) else self.pick(self.a.models + self.a.agencies)
         terms = self.random_terms()
@@ -997,11 +1009,12 @@ class Run:
 
     def op_revoke_category(self) -> None:
         twin_id = self.pick(self.m.twins) or 1
+        category = self.rng.randrange(8) if self.chance(0.97) else 8
+        withdrawn = [(i, c) for i, t in self.m.twins.items() for c in t.categories_revoked]
+        if withdrawn and self.chance(0.2):
+            twin_id, category = self.pick(withdrawn)  # withdrawn already
         twin = self.m.twins.get(twin_id)
         caller = twin.model if twin and self.chance(0.95) else self.pick(self.a.models)
-        category = self.rng.randrange(8) if self.chance(0.97) else 8
-        if twin and twin.categories_revoked and self.chance(0.1):
-            category = self.pick(twin.categories_revoked)  # withdrawn already
 
         def predict(now):
             t = self.m.model_of(twin_id, caller)
@@ -1662,16 +1675,16 @@ class Run:
         ("op_approve", 2),
         ("op_register", 2),
         ("op_set_payees", 2),
-        ("op_publish", 6),
+        ("op_publish", 12),  # revocations withdraw offers (issue 11): models publish again
         ("op_withdraw_offer", 1.5),
         ("op_buy", 12),
         ("op_buy_with_permit", 6),
         ("op_top_up", 6),
         ("op_settle", 26),
         ("op_advance", 7),
-        ("op_revoke", 1.5),
+        ("op_revoke", 1),
         ("op_grant", 1.5),
-        ("op_revoke_category", 1),
+        ("op_revoke_category", 0.7),
         ("op_grant_category", 1.5),  # mostly a revoked one: withdrawn categories do not pile up and stop business
         ("op_withdraw", 6),
         ("op_reclaim", 5),
@@ -1687,7 +1700,7 @@ class Run:
         ("op_accept", 3),
         ("op_leave", 1),
         ("op_withdraw_from", 2),
-        ("op_end_idle", 1.5),
+        ("op_end_idle", 3),
     )
 
     def run(self, transactions: int) -> None:
