@@ -81,6 +81,8 @@ contract LicenseToken is ERC721, AccessControl, Pausable, EIP712, IERC5192, ILic
     }
 
     /// @inheritdoc ILicenseToken
+    /// @dev The permit call goes to the payment token fixed at deployment, and `_buy` checks all it relies on after it.
+    // slither-disable-next-line reentrancy-no-eth
     function buyLicenseWithPermit(uint256 offerId, uint64 escrow, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
         external
         whenNotPaused
@@ -188,6 +190,7 @@ contract LicenseToken is ERC721, AccessControl, Pausable, EIP712, IERC5192, ILic
     /// @inheritdoc ILicenseToken
     /// @dev Not pausable, like `withdraw`.
     function withdrawVested(uint256[] calldata licenseIds) external returns (uint256) {
+        // slither-disable-next-line unused-return (what vested is in the UpfrontVested events; this returns what is paid)
         LicenseLedger.vest(_l, licenseIds);
         return LicenseLedger.withdraw(_l, _registry, _token, _registry.twinsOfPayee(msg.sender));
     }
@@ -542,6 +545,7 @@ contract LicenseToken is ERC721, AccessControl, Pausable, EIP712, IERC5192, ILic
                 || (categories >> item.category) & 1 == 0
         ) return (uint8(TwinTypes.SkipReason.CategoriesInvalid), payer, false);
         if (item.usesRoot == bytes32(0)) return (uint8(TwinTypes.SkipReason.EmptyUsesRoot), payer, false);
+        // slither-disable-next-line unused-return (the third value only details a malformed signature, skipped anyway)
         (address signer, ECDSA.RecoverError error,) = ECDSA.tryRecover(_lastReportDigest(item), item.sigR, item.sigVS);
         if (error != ECDSA.RecoverError.NoError) return (uint8(TwinTypes.SkipReason.BadSignature), payer, false);
         // The holder at the report's time: the seller for a report before the licence's last handover.

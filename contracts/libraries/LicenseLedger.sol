@@ -219,6 +219,7 @@ library LicenseLedger {
         TwinLedger storage twin = l.twins[twinId];
         uint64 previous = twin.revocationEffectiveAt;
         if (revocationEffectiveAt == 0 && previous != 0 && block.timestamp >= previous) {
+            // slither-disable-next-line unused-return (push returns the previous and new values, known here)
             l.consentEnds[twinId].push(uint48(previous), previous);
             twin.lastConsentEnd = uint40(previous);
         }
@@ -234,6 +235,7 @@ library LicenseLedger {
         uint256 shift = uint256(category) * 32;
         uint256 previous = (l.categoryRevokedAt[twinId] >> shift) & type(uint32).max;
         if (revocationEffectiveAt == 0 && twin.revokedCategories & bit != 0 && block.timestamp >= previous) {
+            // slither-disable-next-line unused-return (push returns the previous and new values, known here)
             l.categoryEnds[twinId][category].push(uint48(previous), uint208(previous));
             twin.lastCategoryEnd = uint40(previous);
         }

@@ -63,9 +63,8 @@ library OfferBook {
         _requireExclusivityMinimum(registry, terms);
 
         offerId = ++book.offerCount;
-        // Offer ids are compared with the uint32 cells of `withdrawnThrough`.
-        SafeCast.toUint32(offerId);
-        book.offers[offerId] = TwinTypes.Offer({twinId: SafeCast.toUint40(twinId), active: true, terms: terms});
+        // Offer ids are compared with the uint32 cells of `withdrawnThrough`: SafeCast refuses one beyond them.
+        book.offers[SafeCast.toUint32(offerId)] = TwinTypes.Offer({twinId: SafeCast.toUint40(twinId), active: true, terms: terms});
         emit ILicenseToken.OfferPublished(offerId, twinId, terms);
     }
 
