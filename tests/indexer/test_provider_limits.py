@@ -11,7 +11,7 @@ from kit.scenario import Scenario
 
 def test_a_provider_refusing_more_than_10000_results_is_handled(chain, db, databases, make_indexer, local_node):
     s = Scenario(chain)
-    s.bulk_settlements(10_400, per_tx=400)  # blocks of 400 events: no one request may span all of them
+    s.bulk_settlements(10_400, per_tx=200)  # blocks of 200 signed items: no one request may span all of them
     with RpcProxy(local_node.url, max_results=10_000) as proxy:
         make_indexer(db, rpc_url=proxy.url, initial_span=10**6, target_logs=10**6).sync()
     assert proxy.refused, "the provider never refused a range: the test proves nothing"

@@ -80,7 +80,7 @@ def test_a_pause_is_a_period_the_grace_does_not_count(chain, db, make_indexer):
     indexer = make_indexer(db)
     s.chain.rpc("evm_increaseTime", [HOUR + 1])
     s.mine()  # the licence has ended; its grace runs
-    s.tx(s.admin, "LicenseToken", "pause")
+    s.tx(s.admin, "LicenseToken", "pause", gas=200_000)
     s.chain.rpc("evm_increaseTime", [HOUR])
     s.mine()
     indexer.sync()
@@ -88,7 +88,7 @@ def test_a_pause_is_a_period_the_grace_does_not_count(chain, db, make_indexer):
     assert open_pause["unpaused_at"] is None
     now = chain.w3.eth.get_block("latest")["timestamp"]
     assert _grace_from_index(db, licence, now) == s.call("LicenseToken", "graceEndsAt", licence)
-    s.tx(s.admin, "LicenseToken", "unpause")
+    s.tx(s.admin, "LicenseToken", "unpause", gas=200_000)
     indexer.sync()
     (closed,) = _rows(db, PausePeriod)
     assert closed["paused_at"] == open_pause["paused_at"] and closed["unpaused_at"] > closed["paused_at"]
@@ -102,7 +102,8 @@ def test_a_pause_is_a_period_the_grace_does_not_count(chain, db, make_indexer):
 def test_a_reorganisation_across_issue_11_events_equals_a_fresh_index(chain, db, databases, make_indexer):
     s = Scenario(chain)
     twin_id = s.twin()
-    sold, social = _offer(s, twin_id, ECOMMERCE), _offer(s, twin_id, SOCIAL | ECOMMERCE)
+    # A month's term, so that the revocation (after the twin's notice period) ends it early.
+    sold, social = _offer(s, twin_id, ECOMMERCE, duration=30 * 86_400), _offer(s, twin_id, SOCIAL | ECOMMERCE)
     kept = _offer(s, twin_id, ECOMMERCE)
     licence = s.licence(sold, 30 * USDC)
     s.settle((licence, 0, 2, root("common")))
@@ -118,8 +119,8 @@ def test_a_reorganisation_across_issue_11_events_equals_a_fresh_index(chain, db,
     s.fund(s.brand2, 4 * USDC)
     s.tx(s.brand2, "LicenseToken", "topUpEscrow", licence, 4 * USDC)
     s.settle((licence, 5, 1, root("buyer")), (licence, 6, 5, root("too many")))  # the second: escrow short
-    s.tx(s.admin, "LicenseToken", "pause")
-    s.tx(s.admin, "LicenseToken", "unpause")
+    s.tx(s.admin, "LicenseToken", "pause", gas=200_000)
+    s.tx(s.admin, "LicenseToken", "unpause", gas=200_000)
     s.tx(s.admin, "LicenseToken", "setGracePeriod", HOUR)
     s.tx(s.model, "TwinRegistry", "revokeConsent", twin_id, gas=400_000)
     s.chain.rpc("evm_increaseTime", [s.call("TwinRegistry", "noticePeriodOf", twin_id) + 1])
@@ -142,7 +143,7 @@ def test_a_reorganisation_across_issue_11_events_equals_a_fresh_index(chain, db,
     s.mine(2)
     s.tx(s.model, "TwinRegistry", "revokeCategoryConsent", twin_id, 1, gas=400_000)
     s.settle((licence, 9, 1, root("gap")), (licence, 2, 1, root("b")))
-    s.tx(s.admin, "LicenseToken", "pause")
+    s.tx(s.admin, "LicenseToken", "pause", gas=200_000)
     indexer.sync()
     fresh = databases.new()
     make_indexer(fresh).sync()
