@@ -69,11 +69,10 @@ library LicenseLedger {
         uint64 sellerEscrow; // escrow held at the last handover: pays the seller's uses signed before it
     }
 
-    /// @dev One pause of the contract: when it started, when it ended (0 while it lasts), and the seconds paused before.
+    /// @dev One pause of the contract: when it started and when it ended (0 while it lasts).
     struct PausePeriod {
         uint48 start;
         uint48 end;
-        uint64 pausedBefore;
     }
 
     /// @dev Everything the licence contract keeps, in one struct so that this library runs on it.
@@ -101,8 +100,8 @@ library LicenseLedger {
         mapping(uint256 twinId => Checkpoints.Trace208) consentEnds;
         // Likewise per twin and category.
         mapping(uint256 twinId => mapping(uint256 category => Checkpoints.Trace208)) categoryEnds;
-        // Every pause, in order, so that the seconds paused up to any time are one binary search (`pausedUntil`).
-        // (A pause and its end each write one fixed slot, whatever the time: gas estimates hold.)
+        // Every pause, in order (`graceEnd` finds the first that matters by binary search). A pause and its end each
+        // write one fixed slot, whatever the time, so gas estimates hold.
         PausePeriod[] pauses;
     }
 
@@ -158,11 +157,32 @@ library LicenseLedger {
         if (lastCategory < end) end = uint40(lastCategory);
     }
 
-    /// @notice The end of the grace period after `from`: `from` + the grace period + the seconds paused between
-    /// `from` and now (none when `from` is still to come).
+    /// @notice The end of the grace period after `from`: `from` + the grace period, with the clock stopped while the
+    /// contract is paused. A pause that starts once the grace is over changes nothing; one that lasts moves the end
+    /// with the clock (the grace left when it began resumes at the unpause).
     function graceEnd(Ledger storage l, uint40 from) public view returns (uint40) {
-        uint256 paused = from < block.timestamp ? pausedUntil(l, block.timestamp) - pausedUntil(l, from) : 0;
-        return uint40(uint256(from) + l.gracePeriod + paused);
+        uint256 end = uint256(from) + l.gracePeriod;
+        uint256 count = l.pauses.length;
+        // The first pause that started after `from`, or the one before it if it was still on at `from`.
+        uint256 low = 0;
+        uint256 high = count;
+        while (low < high) {
+            uint256 mid = (low + high) / 2;
+            if (l.pauses[mid].start > from) high = mid;
+            else low = mid + 1;
+        }
+        if (high != 0 && (l.pauses[high - 1].end == 0 || l.pauses[high - 1].end > from)) --high;
+        for (uint256 i = high; i < count; ++i) {
+            PausePeriod memory pause = l.pauses[i];
+            uint256 start = pause.start > from ? pause.start : from;
+            if (start >= end) break; // the grace was over before this pause
+            if (pause.end == 0) {
+                // Still paused: the grace left at its start resumes at the unpause, so far not before now.
+                return uint40(block.timestamp > start ? end + (block.timestamp - start) : end);
+            }
+            end += pause.end - start;
+        }
+        return uint40(end);
     }
 
     /// @notice The earliest effective time of the revocations of the categories in `categories` (each revoked,
@@ -177,26 +197,9 @@ library LicenseLedger {
         }
     }
 
-    /// @notice Seconds the contract was paused from its deployment up to time `at` (not after now).
-    function pausedUntil(Ledger storage l, uint256 at) internal view returns (uint256) {
-        // The first pause that started after `at`; the one before it is the last that may count.
-        uint256 low = 0;
-        uint256 high = l.pauses.length;
-        while (low < high) {
-            uint256 mid = (low + high) / 2;
-            if (l.pauses[mid].start > at) high = mid;
-            else low = mid + 1;
-        }
-        if (high == 0) return 0;
-        PausePeriod memory last = l.pauses[high - 1];
-        uint256 until = last.end == 0 || at < last.end ? at : last.end;
-        return last.pausedBefore + (until - last.start);
-    }
-
     /// @notice Records a pause starting now.
     function notePause(Ledger storage l) external {
-        uint64 before = uint64(pausedUntil(l, block.timestamp));
-        l.pauses.push(PausePeriod({start: uint48(block.timestamp), end: 0, pausedBefore: before}));
+        l.pauses.push(PausePeriod({start: uint48(block.timestamp), end: 0}));
     }
 
     /// @notice Records the end of the pause now.

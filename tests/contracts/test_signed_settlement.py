@@ -311,3 +311,31 @@ def test_insufficient_seller_escrow(env, a, transferable):
     env.tx(a.brand2, "LicenseToken", "topUpEscrow", transferable, 5 * USDC)
     # The buyer's escrow would cover it, but the seller's uses are paid by the seller's escrow only.
     skipped_alone(env, env.signed_item(transferable, 0, 21, as_seller=True), INSUFFICIENT_ESCROW)
+
+
+def test_a_pause_after_the_grace_ran_out_does_not_reopen_it(env, a, license):
+    expiry = env.state(license).expiry
+    signed_in_time = env.signed_item(license, 0, 2, used_at=expiry - 1)
+    grace_ends = env.call("LicenseToken", "graceEndsAt", license)
+    assert grace_ends == expiry + 7 * DAY
+    env.advance(grace_ends - env.now() + DAY)
+    env.tx(a.admin, "LicenseToken", "pause")
+    env.advance(3 * DAY)
+    assert env.call("LicenseToken", "graceEndsAt", license) == grace_ends
+    env.tx(a.admin, "LicenseToken", "unpause")
+    assert env.call("LicenseToken", "graceEndsAt", license) == grace_ends
+    skipped_alone(env, signed_in_time, GRACE_OVER)
+    env.tx(a.brand, "LicenseToken", "reclaimEscrow", license)
+
+
+def test_a_pause_inside_the_grace_lengthens_it_by_its_length(env, a, license):
+    expiry = env.state(license).expiry
+    signed_in_time = env.signed_item(license, 0, 2, used_at=expiry - 1)
+    env.next_block_at(expiry + DAY)
+    env.tx(a.admin, "LicenseToken", "pause", gas=GAS)
+    env.next_block_at(expiry + 4 * DAY)
+    env.tx(a.admin, "LicenseToken", "unpause", gas=GAS)
+    assert env.call("LicenseToken", "graceEndsAt", license) == expiry + 10 * DAY
+    env.next_block_at(expiry + 9 * DAY)  # past expiry + 7 days, inside the lengthened grace
+    result = env.settle(signed_in_time, gas=GAS)
+    assert env.event(result, "LicenseToken", "UsesSettled")["count"] == 2
