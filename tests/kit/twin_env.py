@@ -20,6 +20,7 @@ from web3 import Web3
 from kit.guild import accept as accept_listing
 from kit.guild import ensure_attested
 from twin_licensing.chain.keys import DEV_ACCOUNT_COUNT, dev_account
+from twin_licensing.chain.settlement import compact_signature
 from twin_licensing.chain.use_reports import UseReportDomain, report_digest
 from twin_licensing.chain.use_reports import sign_report as sign_typed_report
 from twin_licensing.domain.use_record import UseReport
@@ -125,9 +126,8 @@ def sign_report(
     domain of `chain_id` and `contract` (the LicenseToken address): the EIP-2098 compact (r, vs) `settle` takes."""
     private_key = key.key if isinstance(key, LocalAccount) else key
     report = UseReport(license_id, seq, hx(use_ref), category, territory, used_at)
-    raw = bytes.fromhex(sign_typed_report(private_key, UseReportDomain(chain_id, contract), report)[2:])
-    s, parity = int.from_bytes(raw[32:64], "big"), raw[64] - 27  # a wallet's s is low: its top bit is free
-    return raw[:32], (s | (parity << 255)).to_bytes(32, "big")
+    r, vs = compact_signature(sign_typed_report(private_key, UseReportDomain(chain_id, contract), report))
+    return bytes.fromhex(r[2:]), bytes.fromhex(vs[2:])
 
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
