@@ -108,6 +108,25 @@ def test_licence_of_a_revoked_twin(app_client):
                               "refundable": 1_000 * USDC - vested, "refunded": 0, "still_vesting": 0}
 
 
+def test_a_revocation_that_took_effect_ends_the_licence_for_good(app_client, market):
+    """Twin 1's consent was revoked (in effect ten days ago) and granted again since: licence 1, alive then, ended for
+    good (before, it read as active)."""
+    from twin_licensing.db.registry_state import Twin
+
+    with Session(market.engine) as session:
+        twin = session.get(Twin, (CHAIN_ID, 1))
+        twin.consent_ends = str(NOW - 10 * DAY)
+        session.add(twin)
+        session.commit()
+    lic = app_client.get("/api/v1/licenses/1").json()
+    assert lic["status"] == "revoked" and lic["consent"]["state"] == "granted"
+    assert lic["ends_at"] == NOW - 10 * DAY and lic["can_report"] is False and "for good" in lic["report_blocked_reason"]
+    vested = 500 * USDC * 20 // 90  # 20 of its 90 days
+    assert lic["upfront"]["vested"] == vested and lic["upfront"]["refundable"] == 500 * USDC - vested
+    # Licence 4 was alive then too.
+    assert app_client.get("/api/v1/licenses/4").json()["ends_at"] == NOW - 10 * DAY
+
+
 def test_upfront_vests_over_the_term_and_next_seq_follows_the_uses(app_client, market):
     lic = app_client.get("/api/v1/licenses/1").json()
     upfront = lic["upfront"]

@@ -77,9 +77,12 @@ def license_public(ctx: ApiContext, session: Session, lic: License, twin: Twin |
     pending = waiting_count(session, (Use.chain_id == lic.chain_id, Use.genesis_hash == ctx.genesis_hash),
                             lic.license_id, lic.uses_settled, recorded_high, facts)
     revoked = consent.state == "revoked"
+    # A withdrawal of consent ended it before its expiry: the twin's (maybe granted again since: it ended the licence
+    # for good), or of every category it covers.
+    ended_by_consent = now >= times.end and times.end < lic.expiry
     expired = now >= lic.expiry
     exhausted = bool(lic.max_uses) and lic.uses_settled >= lic.max_uses
-    if revoked:
+    if revoked or ended_by_consent:
         status = "revoked"
     elif lic.ended_at is not None:
         status = "ended"
@@ -101,8 +104,9 @@ def license_public(ctx: ApiContext, session: Session, lic: License, twin: Twin |
                    "the idle period of its offer: no more uses can be reported.")
     elif expired:
         blocked = f"This licence expired on {when(lic.expiry)}: no more uses can be reported."
-    elif times.ended:
-        blocked = f"This licence ended on {when(times.end)}: no more uses can be reported."
+    elif ended_by_consent:
+        blocked = (f"A withdrawal of the model's consent ended this licence on {when(times.end)}, for good: no more "
+                   "uses can be reported.")
     elif uses_left == 0:
         blocked = f"All {lic.max_uses} uses this licence allows are used or pending."
     elif escrow_uses_left == 0:

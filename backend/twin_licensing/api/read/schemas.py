@@ -286,7 +286,9 @@ class LicensePublic(RowModel):
                               "submitted or held; rejected ones are not counted)")
     uses_left: int | None = Field(description="uses the licence still allows, pending ones counted; null if unlimited")
     escrow_uses_left: int | None = Field(description="uses the escrow still pays for, pending ones counted")
-    status: LicenseStatus = Field(description="ended: the model ended this idle exclusive licence (ended_at)")
+    status: LicenseStatus = Field(description="ended: the model ended this idle exclusive licence (ended_at); "
+                                  "revoked: a withdrawal of consent ended it (the twin's, even if granted again since, "
+                                  "or of every category it covers)")
     consent: ConsentPublic
     reclaimable: bool = Field(description="whether the holder may take back the unspent escrow now (the grace "
                               "after the licence's end is over)")
