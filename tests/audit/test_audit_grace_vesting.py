@@ -57,6 +57,14 @@ def test_uses_left_unsettled_past_the_grace_are_rejected_everywhere(market, mode
     assert done.returncode == 0, done.stdout + done.stderr
     assert "0 pending, 3 rejected" in " ".join(done.stdout.split())  # rich wraps long lines
 
+    # A pause once the grace is over does not reopen it, for the contract as for the events' computation.
+    market.tx(admin, "LicenseToken", "pause")
+    _advance(chain, HOUR)
+    market.tx(admin, "LicenseToken", "unpause")
+    sync_index(engine)
+    report = audit(chain, engine, from_block=chain.deployment.block_number)
+    assert report.ok, [*report.differences, *report.problems]
+    assert _rows(report)[("grace ends at", f"licence {lic}")].events == grace.contract and report.uses_rejected == 3
     with TestClient(create_app(index_settings, deployment=deployment, engine=engine)) as api:
         sign_in(api, brand.key)
         licence = api.get(f"/api/v1/licenses/{lic}").json()
