@@ -405,6 +405,23 @@ def test_uses_the_escrow_cannot_pay_are_held_until_a_top_up(engine, settlement_c
     assert market.settled(lic) == 5 and holds(engine) == []
 
 
+def test_uses_beyond_the_licences_maximum_are_rejected_and_those_within_it_paid(engine, settlement_client, market,
+                                                                              model, agency, brand):
+    """An item the maximum would cut is cut to it (the contract would skip it whole, and that for good); the uses
+    beyond are rejected without a transaction."""
+    twin = market.twin(model, agency)
+    lic = market.licence(brand, market.offer(model, twin, per_use_fee=2 * USDC, max_uses=3), 100 * USDC)
+    insert_uses(engine, market.chain, brand, lic, 5)  # as if the intake had let two too many through
+    settler = Settler(engine, settlement_client, NOW)
+    settler.reconcile()
+    assert settler.step().uses == 3
+    assert settler.step().uses == 0
+    (hold,) = holds(engine)
+    assert (hold.license_id, hold.from_seq, hold.code, hold.permanent) == (lic, 3, "MaxUsesExceeded", True)
+    assert "allows 3 uses in all and these would make 5" in hold.reason
+    assert len(submissions(engine)) == 1 and market.settled(lic) == 3
+
+
 def test_a_handed_over_licence_pays_the_sellers_uses_from_the_sellers_escrow(engine, settlement_client, market,
                                                                              model, agency, brand, brand2, chain):
     twin = market.twin(model, agency)
