@@ -3,7 +3,7 @@ ends settle until the grace after it is over; brands then reclaim."""
 
 from web3 import Web3
 
-from kit.signed_items import GRACE, SIGNED_AFTER_END, ledger, mine_at, paid, unchanged
+from kit.signed_items import GRACE, SIGNED_AFTER_END, mine_at, paid
 from kit.twin_env import DAY, GAS, GRANTED, NOTICE, PENDING, REVOKED, USDC, Terms, item
 
 FEE = Terms().per_use_fee
@@ -75,13 +75,13 @@ def test_uses_signed_after_the_revocation_took_effect_are_skipped(env, a, twin, 
     paid(env, item(license, 0, 4))
     _, effective_at = revoke(env, a, twin)
     mine_at(env, effective_at)
-    before = ledger(env)
+    before = env.digest()
     result = env.settle(item(license, 4, 1))  # signed now: at the effective time
     assert env.skips(result) == [(license, 4, 1, SIGNED_AFTER_END)]
     env.advance(DAY)
     result = env.settle(item(license, 4, 1))
     assert env.skips(result) == [(license, 4, 1, SIGNED_AFTER_END)]
-    unchanged(env, before)
+    assert env.digest() == before, "a skipped item changed the state"
     env.fund(a.brand, USDC)
     env.refused(a.brand, "LicenseToken", "topUpEscrow", license, USDC,
                 error="LicenseTokenConsentRevoked", error_args=(twin, effective_at))

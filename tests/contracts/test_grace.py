@@ -2,17 +2,7 @@
 revocation's effective time, a category's) stay payable for the grace period after it, time spent paused not
 counting; the escrow comes back only once the grace is over; the admin sets the grace, at most 90 days."""
 
-from kit.signed_items import (
-    GRACE,
-    GRACE_OVER,
-    SIGNED_AFTER_END,
-    conserved,
-    ledger,
-    mine_at,
-    paid,
-    settled,
-    unchanged,
-)
+from kit.signed_items import GRACE, GRACE_OVER, SIGNED_AFTER_END, mine_at, paid, settled
 from kit.twin_env import ADMIN_ROLE, DAY, ECOMMERCE, GAS, NOTICE, SOCIAL, USDC, Terms
 
 HOUR = 3600
@@ -43,7 +33,7 @@ def test_a_report_signed_a_second_before_expiry_settles_an_hour_after(env, a, tw
     state = env.state(license)
     assert (state.escrow, state.uses_settled) == (USDC - 3 * FEE, 3)
     assert env.call("LicenseToken", "undistributed", twin) == 3 * FEE
-    conserved(env)
+    env.conserved()
 
 
 def test_the_last_second_of_grace_settles_and_the_next_is_grace_over(env, a, license):
@@ -53,12 +43,12 @@ def test_the_last_second_of_grace_settles_and_the_next_is_grace_over(env, a, lic
     paid(env, late, gas=GAS)
     assert env.state(license).uses_settled == 1
     after = env.signed_item(license, 1, 1, used_at=expiry - 30)
-    before = ledger(env)
+    before = env.digest()
     env.next_block_at(expiry + GRACE + 1)
     result = env.settle(after, gas=GAS)
     assert env.skips(result) == [(license, 1, 1, GRACE_OVER)]
     assert settled(env, result) == []
-    unchanged(env, before)
+    assert env.digest() == before, "a skipped item changed the state"
 
 
 def test_settling_after_the_grace_is_skipped_and_the_rest_of_the_batch_settles(env, a, offer, license):
@@ -77,13 +67,13 @@ def test_settling_after_the_grace_is_skipped_and_the_rest_of_the_batch_settles(e
 
 def test_a_report_signed_at_or_after_the_end_is_skipped(env, a, license):
     expiry = expiry_of(env, license)
-    before = ledger(env)
+    before = env.digest()
     for used_at in (expiry, expiry + 5):
         item = env.signed_item(license, 0, 1, used_at=used_at)
         env.next_block_at(max(env.now() + 1, used_at + 1))
         result = env.settle(item, gas=GAS)
         assert env.skips(result) == [(license, 0, 1, SIGNED_AFTER_END)]
-    unchanged(env, before)
+    assert env.digest() == before, "a skipped item changed the state"
 
 
 # ---------------------------------------------------------------------------------------------- pause
@@ -158,7 +148,7 @@ def test_reclaim_waits_for_the_end_of_grace(env, a, license):
     result = env.tx(a.brand, "LicenseToken", "reclaimEscrow", license)
     assert env.event(result, "LicenseToken", "EscrowReclaimed") == {
         "licenseId": license, "to": a.brand.address, "amount": USDC}
-    conserved(env)
+    env.conserved()
 
 
 def test_settle_and_reclaim_never_both_possible_at_the_end_of_grace(env, a, license):
@@ -203,7 +193,7 @@ def test_a_revocation_ends_the_licence_at_its_effective_time_with_the_same_grace
     assert env.skips(result) == [(license, 2, 1, GRACE_OVER)]
     env.tx(a.brand, "LicenseToken", "reclaimEscrow", license)
     assert env.balance(a.brand) == USDC - 2 * FEE
-    conserved(env)
+    env.conserved()
 
 
 def test_a_category_revocation_gives_its_uses_the_same_grace(env, a, twin, license):

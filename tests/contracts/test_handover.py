@@ -4,17 +4,7 @@ pays what she signs; the seller takes back the rest after the grace; no second s
 
 import pytest
 
-from kit.signed_items import (
-    GRACE,
-    INSUFFICIENT_ESCROW,
-    NOT_HOLDER,
-    conserved,
-    ledger,
-    mine_at,
-    paid,
-    settled,
-    unchanged,
-)
+from kit.signed_items import GRACE, INSUFFICIENT_ESCROW, NOT_HOLDER, mine_at, paid, settled
 from kit.twin_env import GAS, NOTICE, USDC, Terms
 
 FEE = Terms().per_use_fee
@@ -42,7 +32,7 @@ def test_the_buyer_starts_with_no_escrow_and_the_seller_keeps_hers(env, a, sold)
     assert env.call("LicenseToken", "handover", license_id) == (a.brand.address, at, ESCROW)
     assert env.state(license_id).escrow == 0
     assert env.call("LicenseToken", "totalEscrow") == ESCROW  # the seller's escrow is part of it
-    conserved(env)
+    env.conserved()
 
 
 def test_uses_the_seller_signed_are_paid_from_her_escrow(env, a, twin, sold):
@@ -57,7 +47,7 @@ def test_uses_the_seller_signed_are_paid_from_her_escrow(env, a, twin, sold):
     assert env.state(license_id).escrow == USDC  # the buyer's escrow is untouched
     assert env.state(license_id).uses_settled == 5
     assert env.call("LicenseToken", "undistributed", twin) == 5 * FEE
-    conserved(env)
+    env.conserved()
 
 
 def test_uses_the_buyer_signs_are_paid_from_the_buyers_escrow(env, a, sold):
@@ -70,16 +60,16 @@ def test_uses_the_buyer_signs_are_paid_from_the_buyers_escrow(env, a, sold):
     assert (event["firstSeq"], event["count"], event["payer"]) == (5, 2, a.brand2.address)
     assert env.state(license_id).escrow == USDC - 2 * FEE
     assert env.call("LicenseToken", "handover", license_id) == (a.brand.address, at, ESCROW - 5 * FEE)
-    conserved(env)
+    env.conserved()
 
 
 def test_a_buyer_without_escrow_is_not_paid_for_by_the_seller(env, a, sold):
     license_id, at, seller_item = sold
     paid(env, seller_item)
-    before = ledger(env)
+    before = env.digest()
     result = env.settle(env.signed_item(license_id, 5, 1, signer=a.brand2))
     assert env.skips(result) == [(license_id, 5, 1, INSUFFICIENT_ESCROW)]
-    unchanged(env, before)
+    assert env.digest() == before, "a skipped item changed the state"
 
 
 def test_a_seller_short_of_escrow_is_not_paid_for_by_the_buyer(env, a, twin):
@@ -89,22 +79,22 @@ def test_a_seller_short_of_escrow_is_not_paid_for_by_the_buyer(env, a, twin):
     env.tx(a.brand, "LicenseToken", "transferFrom", a.brand.address, a.brand2.address, license_id)
     env.fund(a.brand2, 5 * USDC)
     env.tx(a.brand2, "LicenseToken", "topUpEscrow", license_id, 5 * USDC)
-    before = ledger(env)
+    before = env.digest()
     result = env.settle(seller_item)
     assert env.skips(result) == [(license_id, 0, 3, INSUFFICIENT_ESCROW)]
-    unchanged(env, before)
+    assert env.digest() == before, "a skipped item changed the state"
     assert env.state(license_id).escrow == 5 * USDC
 
 
 def test_signatures_on_the_wrong_side_of_the_handover_are_not_the_holders(env, a, sold):
     license_id, at, seller_item = sold
-    before = ledger(env)
+    before = env.digest()
     late_seller = env.signed_item(license_id, 0, 5, signer=a.brand, used_at=at + 10)  # she sold it at `at`
     early_buyer = env.signed_item(license_id, 0, 5, signer=a.brand2, used_at=at - 10)  # he did not hold it yet
     stranger = env.signed_item(license_id, 0, 5, signer=a.stranger, used_at=at - 10)
     result = env.settle(late_seller, early_buyer, stranger)
     assert env.skips(result) == [(license_id, 0, 5, NOT_HOLDER)] * 3
-    unchanged(env, before)
+    assert env.digest() == before, "a skipped item changed the state"
 
 
 def test_the_seller_reclaims_what_is_left_after_the_grace(env, a, sold):
@@ -123,7 +113,7 @@ def test_the_seller_reclaims_what_is_left_after_the_grace(env, a, sold):
     assert env.balance(a.brand) == left
     assert env.call("LicenseToken", "handover", license_id) == (a.brand.address, at, 0)
     assert env.call("LicenseToken", "totalEscrow") == 0
-    conserved(env)
+    env.conserved()
 
 
 def test_a_licence_never_handed_over_has_no_seller(env, a, license):
@@ -144,7 +134,7 @@ def test_no_second_sale_while_the_sellers_escrow_is_open(env, a, sold):
     second = env.block_time(result)
     assert env.call("LicenseToken", "handover", license_id) == (a.brand2.address, second, USDC)
     assert env.state(license_id).escrow == 0
-    conserved(env)
+    env.conserved()
 
 
 def test_a_seller_escrow_spent_to_zero_lets_the_licence_move_on(env, a, twin):
@@ -156,7 +146,7 @@ def test_a_seller_escrow_spent_to_zero_lets_the_licence_move_on(env, a, twin):
     assert env.call("LicenseToken", "handover", license_id)[2] == 0
     env.tx(a.brand2, "LicenseToken", "transferFrom", a.brand2.address, a.stranger.address, license_id)
     assert env.call("LicenseToken", "ownerOf", license_id) == a.stranger.address
-    conserved(env)
+    env.conserved()
 
 
 def test_a_licence_sold_without_escrow_moves_on_at_once(env, a, twin):
@@ -181,4 +171,4 @@ def test_the_unvested_upfront_stays_with_the_licence(env, a, twin, sold):
     refund = upfront - upfront * (effective - started) // duration
     assert env.event(result, "LicenseToken", "UpfrontRefunded") == {
         "licenseId": license_id, "to": a.brand2.address, "amount": refund}
-    conserved(env)
+    env.conserved()

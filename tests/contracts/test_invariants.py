@@ -106,6 +106,8 @@ class Licence:
     released: int = 0  # vested and credited to the twin
     refunded: int = 0  # paid back to the holder by reclaimUnvested
     revoked_end: int = 0  # a revocation of its twin's consent that took effect ended it for good (0: none)
+    # Per category: a revocation of it that took effect after the purchase and was granted again since (the first).
+    category_ended: dict[int, int] = field(default_factory=dict)
     seller: str | None = None  # the last handover: who sold it, when, and her escrow left
     handed_at: int = 0
     seller_escrow: int = 0
@@ -201,26 +203,25 @@ class Model:
         return sum(lic.upfront - lic.released - lic.refunded for lic in self.licences.values())
 
     def licence_end(self, lic: Licence) -> int:
-        """`licenseEnd`: the earliest of its expiry, a revocation that took effect while it lived (for good), and its
-        twin's current revocation (pending included): every licence of the twin was bought before that one."""
+        """`licenseEnd`: the earliest of its expiry, a revocation that took effect while it lived (for good), its
+        twin's current revocation (pending included: every licence of the twin was bought before that one), and,
+        once every one of its categories is revoked (now, or by a past revocation that took effect while it lived),
+        the last of those categories' ends."""
+        twin = self.twins[lic.twin]
         ends = [lic.expiry]
         if lic.revoked_end:
             ends.append(lic.revoked_end)
-        if self.twins[lic.twin].revoked_at:
-            ends.append(self.twins[lic.twin].revoked_at)
+        if twin.revoked_at:
+            ends.append(twin.revoked_at)
+        categories = [lic.category_ended.get(c) or twin.categories_revoked.get(c)
+                      for c in range(8) if lic.categories >> c & 1]
+        if categories and all(categories):
+            ends.append(max(categories))
         return min(ends)
 
     def grace_ends(self, end: int, now: int) -> int:
-        """`graceEndsAt` as the contract computes it (SPEC: end + grace + the seconds paused since the end, so far).
-
-        It agrees with `domain.grace.grace_ends_at` on whether the grace is over, but not on the date once the grace
-        ran out before a later pause: the contract adds that pause too (a date still in the past)."""
-        paused = sum(
-            max(0, min(now if stop is None else stop, now) - max(start, end)) for start, stop in self.pauses
-        ) if end < now else 0
-        ends = end + self.grace + paused
-        assert (now >= ends) == (now >= grace_ends_at(end, self.grace, self.pauses, now))  # the same verdict
-        return ends
+        """`graceEndsAt` after `end`: the backend's rule (`domain.grace`), which the contract must match."""
+        return grace_ends_at(end, self.grace, self.pauses, now)
 
     def vesting(self, lic: Licence, now: int) -> tuple[int, int, int, int]:
         """`vesting(licenseId)` at `now`: (upfront, vested, released, refundable)."""
@@ -599,9 +600,16 @@ class Run:
         revoked = [i for i, t in self.m.twins.items() if t.revoked_at]
         if revoked and self.chance(0.2):
             twin_id = self.pick(revoked)  # a model trying to publish again before granting consent again
+        withdrawn = [i for i, t in self.m.twins.items() if t.categories_revoked and not t.revoked_at]
+        include = None
+        if withdrawn and self.chance(0.15):
+            twin_id = self.pick(withdrawn)  # an offer including a category she withdrew
+            include = self.pick(self.m.twins[twin_id].categories_revoked)
         twin = self.m.twins.get(twin_id)
         caller = twin.model if twin and self.chance(0.93) else self.pick(self.a.models + self.a.agencies)
         terms = self.random_terms()
+        if include is not None:
+            terms = (*terms[:4], terms[4] | 1 << include, *terms[5:])
 
         def predict(now):
             if twin is None:
@@ -1046,7 +1054,11 @@ class Run:
                 raise Refused("TwinRegistryCategoryConsentNotRevoked", twin_id, category)
 
             def effects():
-                del t.categories_revoked[category]
+                effective = t.categories_revoked.pop(category)
+                if now >= effective:  # it took effect: the licences with that category lost it for good
+                    for lic in self.m.licences.values():
+                        if lic.twin == twin_id and lic.categories >> category & 1:
+                            lic.category_ended.setdefault(category, effective)
 
             return effects
 
@@ -1326,8 +1338,8 @@ class Run:
         label = f"{ROLE_NAMES[role]} {subject[:8]}"
         if days is None and self.chance(0.4):  # by signature, submitted by a brand
             expected = m.attestation_nonces.get(subject, 0)
-            nonce = expected if self.chance(0.9) else expected + self.rng.choice((-1, 1))
-            nonce = max(nonce, 0)
+            nonce = expected if self.chance(0.7) else expected + self.rng.choice((-1, 1, 1))
+            nonce = expected + 1 if nonce < 0 else nonce  # a replayed or a future nonce: refused
             signer = self.a.guild if self.chance(0.92) else self.pick(self.a.brands)
             signature = sign_attestation(self.domain, self.keys[signer], subject, role, expires_at, label, nonce)
             caller, call, name = self.pick(self.a.brands), self.reg.attestWithSig(
@@ -1471,6 +1483,13 @@ class Run:
         exclusive = [i for i, lic in m.licences.items() if lic.exclusive and lic.expiry > self.now]
         idle = [i for i in exclusive if max(m.licences[i].last_settled, m.licences[i].started) + m.licences[i].idle
                 <= self.now]
+        endable = {i: max(m.licences[i].last_settled, m.licences[i].started) + m.licences[i].idle for i in exclusive}
+        waiting = [i for i in exclusive if endable[i] + 60 < m.licences[i].expiry]
+        if not idle and waiting and self.chance(0.5):
+            # The model waits out the idle period of one (time passes, no transaction), then ends it.
+            chosen = self.pick(waiting)
+            self.now = max(self.now, endable[chosen] - self.rng.choice((0, 0, 60)))  # or not quite: NotIdle
+            idle = [chosen]
         if idle and self.chance(0.5):
             exclusive = idle  # one its model may end: ending is what a model does with an idle exclusive licence
         licence_id = self.pick(exclusive) if exclusive and self.chance(0.85) else (self.pick(m.licences) or 1)

@@ -4,7 +4,6 @@ offers published after the grant sell as usual."""
 
 import pytest
 
-from kit.signed_items import conserved
 from kit.twin_env import ECOMMERCE, MODEL, PRINT, SOCIAL, USDC, Terms, payee
 
 SOCIAL_BIT = 1
@@ -59,7 +58,7 @@ def test_granting_consent_again_revives_no_offer(env, a, twin, offers):
     assert active(env, fresh) is True
     license_id = env.buy(a.brand2, fresh, USDC)
     assert env.terms(license_id).offer_id == fresh
-    conserved(env)
+    env.conserved()
 
 
 def test_a_revocation_cancelled_before_it_takes_effect_still_withdrew_the_offers(env, a, twin, offers):
@@ -88,7 +87,7 @@ def test_a_category_revocation_withdraws_only_the_offers_including_it(env, a, tw
     again = env.publish(a.model, twin, Terms(categories=SOCIAL))
     env.buy(a.brand, again, USDC)
     env.buy(a.brand, print_only, USDC)
-    conserved(env)
+    env.conserved()
 
 
 def test_a_second_category_revocation_leaves_earlier_survivors_alone_until_it_meets_them(env, a, twin, offers):

@@ -5,7 +5,7 @@ exactly the rest."""
 
 import pytest
 
-from kit.signed_items import GRACE, SIGNED_AFTER_END, conserved, ledger, mine_at, unchanged
+from kit.signed_items import GRACE, SIGNED_AFTER_END, mine_at
 from kit.twin_env import DAY, EXCLUSIVITY_MINIMUM, GAS, IDLE, NOTICE, SOCIAL, EU, USDC, Terms
 
 UPFRONT = 1_000_003  # not a multiple of 4: the quarters round down
@@ -40,7 +40,7 @@ def test_the_upfront_fee_is_unvested_at_purchase(env, a, twin, bought):
     assert env.call("LicenseToken", "undistributed", twin) == 0
     assert env.claimable(a.model) == env.claimable(a.agency) == 0
     assert env.call("LicenseToken", "vesting", license_id)[:3] == (UPFRONT, 0, 0)
-    conserved(env)
+    env.conserved()
     # Payees cannot take unvested money, by either way of withdrawing.
     env.refused(a.model, "LicenseToken", "withdraw", error="LicenseTokenNothingToWithdraw", error_args=(a.model.address,))
     env.refused(a.model, "LicenseToken", "withdrawFrom", [twin],
@@ -68,14 +68,14 @@ def test_vesting_is_linear_with_exact_amounts_at_a_quarter_a_half_and_the_end(en
         assert env.call("LicenseToken", "totalUnvested") == UPFRONT - expected
         assert env.call("LicenseToken", "totalOwed") == expected
         assert env.call("LicenseToken", "undistributed", twin) == expected
-        conserved(env)
+        env.conserved()
     # Vesting stops at the end: nothing more, however late.
     env.advance(10 * DAY)
     assert env.call("LicenseToken", "vesting", license_id)[:3] == (UPFRONT, UPFRONT, UPFRONT)
-    before = ledger(env)
+    before = env.digest()
     result = env.tx(a.stranger, "LicenseToken", "vest", [license_id])
     assert env.events(result, "LicenseToken", "UpfrontVested") == []
-    unchanged(env, before)
+    assert env.digest() == before, "a skipped item changed the state"
     assert env.claimable(a.model) + env.claimable(a.agency) == UPFRONT
 
 
@@ -91,7 +91,7 @@ def test_payees_withdraw_only_the_vested_part(env, a, twin, bought):
     assert env.balance(a.model) == model_part
     assert env.claimable(a.agency) == agency_part
     assert env.call("LicenseToken", "totalUnvested") == UPFRONT - vested
-    conserved(env)
+    env.conserved()
     # The model's part is paid; `withdraw` alone vests nothing more.
     env.refused(a.model, "LicenseToken", "withdraw", error="LicenseTokenNothingToWithdraw", error_args=(a.model.address,))
     env.tx(a.agency, "LicenseToken", "withdraw")
@@ -109,15 +109,15 @@ def test_vest_refuses_an_unknown_licence_and_does_nothing_when_nothing_is_new(en
     # Named twice: the second finds nothing new to vest in the same block.
     assert [e["amount"] for e in env.events(result, "LicenseToken", "UpfrontVested")] == [UPFRONT // 30]
     env.next_block_at(started + DAY + 1)  # one more second vests floor(86 401 * 1 000 003 / 2 592 000) - 33 333 = 0
-    before = ledger(env)
+    before = env.digest()
     result = env.tx(a.stranger, "LicenseToken", "vest", [license_id], gas=GAS)
     assert env.events(result, "LicenseToken", "UpfrontVested") == []
-    unchanged(env, before)
+    assert env.digest() == before, "a skipped item changed the state"
     env.next_block_at(started + 2 * DAY)
     result = env.tx(a.stranger, "LicenseToken", "vest", [license_id], gas=GAS)
     assert [e["amount"] for e in env.events(result, "LicenseToken", "UpfrontVested")] == [
         vested_at(UPFRONT, started, TERM, started + 2 * DAY) - UPFRONT // 30]
-    conserved(env)
+    env.conserved()
 
 
 # ---------------------------------------------------------------------------------------------- refunds
@@ -160,7 +160,7 @@ def test_revocation_refunds_exactly_the_unvested_part_and_the_payees_keep_the_ve
     env.tx(a.agency, "LicenseToken", "withdraw")
     assert (env.balance(a.model), env.balance(a.agency)) == split(vested)
     assert env.balance(a.model) + env.balance(a.agency) + env.balance(a.brand) == UPFRONT
-    conserved(env)
+    env.conserved()
 
 
 def test_payees_who_vested_before_the_revocation_keep_it_and_the_refund_is_the_rest(env, a, twin, revoked):
@@ -179,7 +179,7 @@ def test_payees_who_vested_before_the_revocation_keep_it_and_the_refund_is_the_r
     env.tx(a.agency, "LicenseToken", "withdraw")
     assert env.balance(a.model) + env.balance(a.agency) == vested
     assert env.balance(a.model) + env.balance(a.agency) + env.balance(a.brand) == UPFRONT
-    conserved(env)
+    env.conserved()
 
 
 def test_granting_consent_again_does_not_revive_an_ended_licence(env, a, twin, revoked):
@@ -236,7 +236,7 @@ def test_an_idle_exclusive_licence_ended_by_the_model_refunds_the_rest_of_its_te
     env.tx(a.agency, "LicenseToken", "withdraw")
     assert env.balance(a.model) + env.balance(a.agency) == vested
     assert env.balance(a.brand) == EXCLUSIVITY_MINIMUM - vested
-    conserved(env)
+    env.conserved()
 
 
 def test_revoking_every_category_of_a_licence_refunds_it_like_a_whole_revocation(env, a, twin):
@@ -260,4 +260,4 @@ def test_revoking_every_category_of_a_licence_refunds_it_like_a_whole_revocation
     mine_at(env, effective + GRACE)
     env.tx(a.brand, "LicenseToken", "reclaimEscrow", license_id)
     assert env.balance(a.brand) == UPFRONT - vested + USDC
-    conserved(env)
+    env.conserved()
