@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from client_support import RpcRecorder, buy, chain_of, open_as, token_amount, wait_for
+from client_support import RpcRecorder, buy, chain_of, open_as, report_use, token_amount, wait_for
 from test_accessibility import axe_violations, readable
 from twin_licensing.chain.hashing import keccak256
 from twin_licensing.chain.keys import dev_account
@@ -79,10 +79,11 @@ def own_twin(system, chain, name: str, notice: int | None = None) -> int:
     return twin_id
 
 
-def publish(system, chain, twin_id: int) -> dict:
+def publish(system, chain, twin_id: int, transferable: bool = False) -> dict:
     """Publishes a 30-day e-commerce offer in Europe with a 900 tUSDC upfront fee; returns it as the API shows it."""
     model = dev_account(system.account(*MODEL)["index"])
-    chain.transact(model, "LicenseToken", "publishOffer", twin_id, (UPFRONT, FEE, TERM, 0, 1, 1, False, False, 0))
+    chain.transact(model, "LicenseToken", "publishOffer", twin_id,
+                   (UPFRONT, FEE, TERM, 0, 1, 1, False, transferable, 0))
     offer_id = chain.call("LicenseToken", "offerCount")
     return wait_for(lambda: next((o for o in system.get(f"/api/v1/twins/{twin_id}")["offers"]
                                   if o["offer_id"] == offer_id), None), what="the offer in the index")
@@ -281,3 +282,41 @@ def test_a_brand_whose_licence_lost_consent_sees_the_grace_and_reclaims_the_unve
     expect(page.locator("#reclaim-unvested")).to_have_count(0, timeout=30_000)
     expect(page.locator("#reclaim")).to_be_disabled()  # the escrow still waits for the grace
     shoot(page, "licence-refunded-1400")
+
+
+def test_a_licence_sold_second_hand_shows_the_buyer_the_seller_and_the_seller_its_escrow(open_page, system):
+    chain = chain_of(system)
+    seller, buyer = system.account(*BRAND), system.account("brand", 2)
+    twin_id = own_twin(system, chain, "Second-hand twin")
+    offer = publish(system, chain, twin_id, transferable=True)
+    license_id = buy(system, chain, seller, offer, escrow=FEE * 3)
+    report_use(system, chain, seller, license_id, "0x" + "e4" * 32, offer)
+    wait_for(lambda: system.get(f"/api/v1/licenses/{license_id}")["uses_settled"] == 1, what="the seller's use settled")
+    chain.transact(dev_account(seller["index"]), "LicenseToken", "transferFrom", seller["address"], buyer["address"],
+                   license_id)
+    lic = wait_for(lambda: (fresh := system.get(f"/api/v1/licenses/{license_id}"))["handover"] and fresh,
+                   what="the handover in the index")
+    handover = lic["handover"]
+    assert handover["seller_escrow"] == FEE * 2 and lic["escrow"] == 0, lic
+    assert handover["reclaimable_from"] > chain.timestamp() + 6 * 86400, handover
+
+    # The buyer: bought second-hand, from whom and when; its escrow pays only the uses it reports.
+    page = open_page(*WIDE)
+    open_as(page, system, buyer, f"/licenses/{license_id}")
+    part = page.locator("#handover [data-inherited-uses]")
+    expect(part).to_contain_text(f"bought this licence second-hand from {handover['seller_label']}", timeout=30_000)
+    expect(part).to_contain_text("your escrow pays only the uses you report")
+    shoot(page, "licence-bought-second-hand-1400")
+
+    # The seller: the API no longer shows her the licence, the chain shows her escrow, reclaimable after the grace.
+    page = open_page(*WIDE)
+    open_as(page, system, seller, f"/licenses/{license_id}")
+    card = page.locator("#licence-end [data-seller-escrow]")
+    expect(card).to_contain_text(f"Your seller escrow of {token_amount(FEE * 2)}", timeout=30_000)
+    expect(card).to_contain_text(f"reclaim from {day(handover['reclaimable_from'])}")
+    expect(page.locator("#reclaim-seller-escrow")).to_be_disabled()
+    shoot(page, "licence-sold-1400")
+    phone = open_page(*PHONE)
+    open_as(phone, system, seller, f"/licenses/{license_id}")
+    expect(phone.locator("#reclaim-seller-escrow")).to_be_disabled(timeout=30_000)
+    shoot(phone, "licence-sold-390")

@@ -3,7 +3,7 @@
 // One loader (load) reads the licence and its uses; every card paints from what it returned, so "escrow left" is
 // the same number everywhere and follows each settlement. It polls while a use is pending and stops when none is.
 
-import { api, poll, INDEX_WAIT_MS } from "../api.js";
+import { api, ApiError, poll, INDEX_WAIT_MS } from "../api.js";
 import { state, walletChanged } from "../state.js";
 import { privateNotFound } from "../session.js";
 import { money, date, dateTime, plural, toSeconds, symbol, useLabel } from "../format.js";
@@ -15,7 +15,7 @@ import { licenseBadge, useBadge, tracker, confirmDialog, faucetButton, amountFie
 import { attachField, credentialLink, useThumb, useCredentialLink } from "./use_asset.js";
 import { uploadAsset } from "../assets.js";
 import { categoryStates, chainCategoryStates, reportRefusal, reportNotice } from "./category_consent.js";
-import { endCard, endOf, escrowReclaim, syncChain } from "./licence_end.js";
+import { endCard, endOf, escrowReclaim, sellerPage, syncChain } from "./licence_end.js";
 
 let timer = null;
 const USES_LIMIT = 10;
@@ -44,9 +44,19 @@ export async function render(root, { args, params, isCurrent }) {
   try {
     await load();
   } catch (error) {
+    const crumbs = h("div", { class: "crumbs" }, h("a", { href: "#/licenses" }, "My licences"), " / ", `Licence #${licenseId}`);
+    // A licence it sold is no longer the viewer's to see, but the escrow it left on it still is (read on chain).
+    const sold = error instanceof ApiError && error.status === 404
+      ? await sellerPage(licenseId, state.wallet?.address).catch(() => null) : null;
+    if (sold) {
+      mount(root, crumbs, h("div", { class: "page-head" }, h("h1", {}, `Licence #${licenseId}`)),
+        h("div", { class: "banner", style: "border-radius:8px" },
+          "You sold this licence: its new holder reports its uses, and only it sees them. Your seller escrow pays the uses you reported before the sale."),
+        sold);
+      return;
+    }
     // A licence is private (its holder, the twin's model, payees and guild): a 404 asks to sign in, or says so.
-    mount(root, h("div", { class: "crumbs" }, h("a", { href: "#/licenses" }, "My licences"), " / ", `Licence #${licenseId}`),
-      privateNotFound(error, "this licence, its uses and their labels", walletChanged));
+    mount(root, crumbs, privateNotFound(error, "this licence, its uses and their labels", walletChanged));
     return;
   }
   const license = view.license;
