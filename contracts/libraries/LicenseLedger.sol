@@ -157,10 +157,11 @@ library LicenseLedger {
         if (lastCategory < end) end = uint40(lastCategory);
     }
 
-    /// @notice The end of the grace period after `from`: `from` + the grace period + every second the contract was
-    /// paused between `from` and now (a lasting pause moves it with the clock).
+    /// @notice The end of the grace period after `from`: `from` + the grace period, with the clock stopped while the
+    /// contract is paused. A pause that starts once the grace is over changes nothing; one that lasts moves the end
+    /// with the clock (the grace left when it began resumes at the unpause).
     function graceEnd(Ledger storage l, uint40 from) public view returns (uint40) {
-        uint256 paused = 0;
+        uint256 end = uint256(from) + l.gracePeriod;
         uint256 count = l.pauses.length;
         // The first pause that started after `from`, or the one before it if it was still on at `from`.
         uint256 low = 0;
@@ -174,10 +175,14 @@ library LicenseLedger {
         for (uint256 i = high; i < count; ++i) {
             PausePeriod memory pause = l.pauses[i];
             uint256 start = pause.start > from ? pause.start : from;
-            uint256 end = pause.end == 0 ? block.timestamp : pause.end;
-            if (end > start) paused += end - start;
+            if (start >= end) break; // the grace was over before this pause
+            if (pause.end == 0) {
+                // Still paused: the grace left at its start resumes at the unpause, so far not before now.
+                return uint40(block.timestamp > start ? end + (block.timestamp - start) : end);
+            }
+            end += pause.end - start;
         }
-        return uint40(uint256(from) + l.gracePeriod + paused);
+        return uint40(end);
     }
 
     /// @notice The earliest effective time of the revocations of the categories in `categories` (each revoked,
