@@ -43,7 +43,7 @@ from twin_licensing.domain import skip_reasons as skip
 from twin_licensing.domain.grace import DEFAULT_GRACE_PERIOD, MAX_GRACE_PERIOD, grace_ends_at
 from twin_licensing.domain.vesting import refundable, vested
 
-SEED = 41  # a seed whose run covers every success and refusal asserted below (issue 12 added operations)
+SEED = 42  # a seed whose run covers every success, refusal and skip reason asserted below (issue 11 added operations)
 TRANSACTIONS = 2_000
 SWEEP = 100  # steps between full reads of every licence and payee
 GAS_LIMIT = 2_000_000
@@ -401,6 +401,7 @@ class Run:
         self.touched_licences: set[int] = set()
         self.touched_accounts: set[str] = set()
         self.skipped: dict[str, int] = {}  # SettleItemSkipped reasons seen, by name
+        self.signed_attestations = 0
         self.items_paid = 0
         self.chain_id = env.w3.eth.chain_id
         self.keys = {acct.address: acct for acct in accounts.everyone}
@@ -571,7 +572,7 @@ class Run:
 
     def random_terms(self) -> tuple:
         bits = lambda: sum(1 << b for b in self.rng.sample(range(8), self.rng.choice((1, 1, 1, 2, 3))))  # noqa: E731
-        exclusive = self.chance(0.15)
+        exclusive = self.chance(0.2)
         if exclusive:  # mostly at or above the minimums the guild sets (0, 1 or 1 000 tUSDC), now and then below
             upfront = self.rng.choice((0, 10**6, 10**6, 2 * 10**6, 1_000 * 10**6))
             if self.m.exclusivity_minimum and self.chance(0.1):
@@ -848,6 +849,8 @@ class Run:
                 licence_id, lic = len(m.licences) + 5, None  # unknown
             elif fault < 0.09:
                 count += 1_000  # more than the escrow (or the max uses) allows
+            elif fault < 0.14 and lic and lic.max_uses < UINT32_MAX:
+                count = lic.max_uses - lic.used - already + 1  # one use past the licence's maximum
             item, signer = self.signed_item(licence_id, lic, seq, count)
             items.append(item)
             signers.append(signer)
@@ -1338,8 +1341,10 @@ class Run:
         label = f"{ROLE_NAMES[role]} {subject[:8]}"
         if days is None and self.chance(0.4):  # by signature, submitted by a brand
             expected = m.attestation_nonces.get(subject, 0)
-            nonce = expected if self.chance(0.7) else expected + self.rng.choice((-1, 1, 1))
-            nonce = expected + 1 if nonce < 0 else nonce  # a replayed or a future nonce: refused
+            self.signed_attestations += 1
+            bad = self.signed_attestations % 4 == 0  # every fourth: a replayed or a future nonce, refused
+            nonce = expected + self.rng.choice((-1, 1)) if bad else expected
+            nonce = expected + 1 if nonce < 0 else nonce
             signer = self.a.guild if self.chance(0.92) else self.pick(self.a.brands)
             signature = sign_attestation(self.domain, self.keys[signer], subject, role, expires_at, label, nonce)
             caller, call, name = self.pick(self.a.brands), self.reg.attestWithSig(
@@ -1485,10 +1490,10 @@ class Run:
                 <= self.now]
         endable = {i: max(m.licences[i].last_settled, m.licences[i].started) + m.licences[i].idle for i in exclusive}
         waiting = [i for i in exclusive if endable[i] + 60 < m.licences[i].expiry]
-        if not idle and waiting and self.chance(0.5):
+        if not idle and waiting and self.chance(0.8):
             # The model waits out the idle period of one (time passes, no transaction), then ends it.
             chosen = self.pick(waiting)
-            self.now = max(self.now, endable[chosen] - self.rng.choice((0, 0, 60)))  # or not quite: NotIdle
+            self.now = max(self.now, endable[chosen] - self.rng.choice((0, 120, 120)))  # or not quite: NotIdle
             idle = [chosen]
         if idle and self.chance(0.5):
             exclusive = idle  # one its model may end: ending is what a model does with an idle exclusive licence
@@ -1729,6 +1734,9 @@ class Run:
         for model in self.a.models:
             self.op_attest(model, MODEL, 30)
             self.rng_register(model)
+        # Exclusive licences within a brand's means from the start (the guild changes it again during the run).
+        self.send(self.a.guild, self.reg.setExclusivityMinimum(10**6),
+                  lambda now: lambda: setattr(self.m, "exclusivity_minimum", 10**6), "setExclusivityMinimum")
         while self.transactions < transactions:
             self.steps += 1
             if self.m.paused and self.chance(0.2):
