@@ -224,11 +224,21 @@ def test_a_model_sees_upfront_vested_and_vesting_and_withdraws_the_vested_part(o
     expect(phone.locator(f"[data-vesting='{license_id}']")).to_be_visible(timeout=30_000)
     shoot(phone, "earnings-390")
 
+    # Her twin's page lists its licences' upfront fees the same way.
+    twin_page = open_page(*WIDE)
+    open_as(twin_page, system, model, f"/model/twins/{twin_id}")
+    expect(twin_page.locator(f"#upfront-licences [data-vesting='{license_id}']")).to_contain_text("899.", timeout=30_000)
+    shoot(twin_page, "model-twin-1400")
+    open_as(phone, system, model, f"/model/twins/{twin_id}")
+    expect(phone.locator(f"#upfront-licences [data-vesting='{license_id}']")).to_be_visible(timeout=30_000)
+    shoot(phone, "model-twin-390")
+
     # Withdraw vests what vested of each licence (withdrawVested with the API's list) and pays it.
     rpc = RpcRecorder(page)
     balance = chain.call("PaymentToken", "balanceOf", model["address"])
     page.locator("#withdraw").click()
-    expect(page.locator("#claimable")).to_have_text("0.00 tUSDC", timeout=60_000)
+    expect(page.locator("#toasts")).to_contain_text("are in your wallet", timeout=60_000)
+    expect(page.locator("#claimable")).to_have_text("0.00 tUSDC", timeout=30_000)
     sent = [c for c in rpc.signed() if c["method"] == "eth_sendTransaction"]
     assert len(sent) == 1, sent
     withdraw_vested = "0x" + keccak256(b"withdrawVested(uint256[])")[:4].hex()

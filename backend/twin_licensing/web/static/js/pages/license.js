@@ -41,6 +41,8 @@ export async function render(root, { args, params, isCurrent }) {
     view.uses = uses;
     return view;
   };
+  // "Now" is the chain's clock (it decides whether the licence ended and its grace is over), read beside the licence.
+  const synced = syncChain().catch(() => {});
   try {
     await load();
   } catch (error) {
@@ -59,6 +61,7 @@ export async function render(root, { args, params, isCurrent }) {
     mount(root, crumbs, privateNotFound(error, "this licence, its uses and their labels", walletChanged));
     return;
   }
+  await synced;
   const license = view.license;
   const isHolder = Boolean(state.wallet && state.wallet.address.toLowerCase() === license.holder.toLowerCase());
 
@@ -155,8 +158,6 @@ export async function render(root, { args, params, isCurrent }) {
     if (unsettled() || awaited) timer = setTimeout(refresh, POLL_MS);
   };
   paint();
-  // "Now" is the chain's clock (it decides whether the grace is over): paint again once it has been read.
-  syncChain().then(() => isCurrent() && paint()).catch(() => {});
   if (unsettled()) timer = setTimeout(refresh, POLL_MS);
 }
 
