@@ -73,8 +73,7 @@ def _exists(system, path: str) -> bool:
 
 def next_seq(system, license_id: int) -> int:
     """The licence's next use number, as the API says (`next_seq`)."""
-    lic = system.get(f"/api/v1/licenses/{license_id}")
-    return lic["next_seq"] if lic.get("next_seq") is not None else lic["uses_settled"] + lic["uses_pending"]
+    return system.get(f"/api/v1/licenses/{license_id}")["next_seq"]
 
 
 def report_use(system, chain: Chain, brand: dict, license_id: int, use_ref: str, offer: dict) -> dict:

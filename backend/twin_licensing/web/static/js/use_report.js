@@ -20,11 +20,9 @@ export function expectedSeqOf(error) {
   return Number.isInteger(value) && value >= 0 ? value : null;
 }
 
-/** The licence's next use number, as the API says now (`next_seq`; older APIs: every use reported so far). */
+/** The licence's next use number, as the API says now (`next_seq`: usage/sequence.py is the rule). */
 export async function nextSeq(licenseId) {
-  const license = await api(`/licenses/${licenseId}`);
-  if (Number.isInteger(license.next_seq)) return license.next_seq;
-  return Number(license.uses_settled) + Number(license.uses_pending);
+  return (await api(`/licenses/${licenseId}`)).next_seq;
 }
 
 /** The holder's signature over `report` as use `seq`. */
