@@ -51,10 +51,11 @@ class License(SQLModel, table=True):
       escrow_handed_over = seller_escrow + seller_escrow_spent + seller_escrow_reclaimed
       upfront_released + upfront_refunded <= upfront_fee (the rest is still held unvested by the contract)
 
-    The licence's end is the earliest of `expiry` (which an idle-exclusive end moves to `ended_at`) and the first
-    whole-twin revocation of its twin that takes effect after `started_at` (`Twin.revocation_effective_at`, or one
-    of `Twin.consent_ends` once consent was granted again); uses signed before it settle until the end plus the
-    grace period (`ProtocolParam` 'grace_period'), not counting the time the contract spent paused (`PausePeriod`).
+    The licence's end (domain.licence_end, the one home of the rule) follows from `expiry` (which an idle-exclusive
+    end moves to `ended_at`), `started_at`, `categories` and its twin's revocations (`Twin.revocation_effective_at`,
+    `Twin.consent_ends`, `Twin.category_revocations` and the per-category history in `consent_changes`); uses
+    signed before it settle until the grace after it is over (domain.grace, from `ProtocolParam` 'grace_period' and
+    the contract's `PausePeriod`s).
     """
 
     __tablename__ = "licenses"
