@@ -28,6 +28,7 @@ from client_support import RpcRecorder, buy, chain_of, open_as, report_use, toke
 from test_accessibility import axe_violations, readable
 from twin_licensing.chain.hashing import keccak256
 from twin_licensing.chain.keys import dev_account
+from twin_licensing.domain import skip_reasons
 from twin_licensing.seed.data import ADMIN
 
 pytestmark = pytest.mark.timeout(300)
@@ -330,3 +331,35 @@ def test_a_licence_sold_second_hand_shows_the_buyer_the_seller_and_the_seller_it
     open_as(phone, system, seller, f"/licenses/{license_id}")
     expect(phone.locator("#reclaim-seller-escrow")).to_be_disabled(timeout=30_000)
     shoot(phone, "licence-sold-390")
+
+
+def test_a_skipped_settlement_is_said_in_words_on_the_licence(open_page, system):
+    """The licence's last skipped settle item (the API's `last_skip`, its sentence from domain/skip_reasons.py) is
+    said above its uses while they are unsettled, with whether they will ever be charged. The settler rarely lets
+    the contract skip (it caps items by escrow and max uses), so the page is given the API's answer with one."""
+    chain = chain_of(system)
+    brand = system.account(*BRAND)
+    twin_id = own_twin(system, chain, "Skipped twin")
+    license_id = buy(system, chain, brand, publish(system, chain, twin_id), escrow=FEE * 2)
+    page = open_page(*WIDE)
+
+    def with_skip(code: int):
+        def answer(route):
+            body = route.fetch().json()
+            body["last_skip"] = {"reason": code, "name": skip_reasons.name(code),
+                                 "sentence": skip_reasons.sentence(code), "final": skip_reasons.is_final(code),
+                                 "first_seq": 0, "count": 2, "block_number": 1}
+            route.fulfill(json=body)
+        return answer
+
+    page.route(f"**/api/v1/licenses/{license_id}", with_skip(skip_reasons.INSUFFICIENT_ESCROW))
+    open_as(page, system, brand, f"/licenses/{license_id}")
+    notice = page.locator("#uses [data-last-skip]")
+    escrow_short = skip_reasons.sentence(skip_reasons.INSUFFICIENT_ESCROW)
+    expect(notice).to_have_text(f"Use #1 to use #2 were not settled: {escrow_short}.", timeout=30_000)
+    page.unroute(f"**/api/v1/licenses/{license_id}")
+    page.route(f"**/api/v1/licenses/{license_id}", with_skip(skip_reasons.GRACE_OVER))
+    page.reload()
+    expect(notice).to_contain_text(f"{skip_reasons.sentence(skip_reasons.GRACE_OVER)}. They will not be charged.",
+                                   timeout=30_000)
+    shoot(page, "licence-skipped-1400")
