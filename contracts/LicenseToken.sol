@@ -464,10 +464,45 @@ contract LicenseToken is ERC721, AccessControl, Pausable, EIP712, IERC5192, ILic
             if (amount > escrow) reason = uint8(TwinTypes.SkipReason.InsufficientEscrow);
         }
         if (reason != SETTLES) {
-            emit SettleItemSkipped(item.licenseId, item.firstSeq, item.count, reason);
+            if (!_voidSellers(item, state, head, reason)) {
+                emit SettleItemSkipped(item.licenseId, item.firstSeq, item.count, reason);
+            }
             return 0;
         }
         _pay(item, state, head, amount, payer, bySeller);
+    }
+
+    /// @dev Off the paying path: voids an item of a handed-over licence that only its seller could have paid and her
+    /// escrow never will, so that it does not block the buyer's uses after it (settlement is sequential). Its last
+    /// report must be validly signed by the seller, and either dated at or after the handover (`NotHolder`: the
+    /// handover's second is the buyer's, as a licence's end is past it) or dated before it and unpayable from her
+    /// escrow (`InsufficientEscrow`, `GraceOver`). The settled count moves past it, no money moves (`UsesVoided`).
+    /// A recorder can thus void only what the seller signed for, and nothing her escrow could pay as that item.
+    function _voidSellers(TwinTypes.SettleItem calldata item, uint256 state, uint256 head, uint8 reason)
+        private
+        returns (bool)
+    {
+        if (
+            (head >> HEAD_TRANSFERABLE) & 0xff == 0
+                || (reason != uint8(TwinTypes.SkipReason.NotHolder) && reason != uint8(TwinTypes.SkipReason.GraceOver)
+                    && reason != uint8(TwinTypes.SkipReason.InsufficientEscrow))
+        ) return false;
+        LicenseLedger.Handover memory last = _l.handovers[item.licenseId];
+        // NotHolder with the seller's signature means a report dated at or after the handover; the other two reasons
+        // void only her own reports from before it (a buyer short of escrow tops up).
+        if (last.at == 0 || (reason != uint8(TwinTypes.SkipReason.NotHolder) && item.usedAt >= last.at)) return false;
+        // slither-disable-next-line unused-return (a malformed signature recovers no seller: the item stays skipped)
+        (address signer,,) = ECDSA.tryRecover(_lastReportDigest(item), item.sigR, item.sigVS);
+        if (signer != last.seller) return false;
+        // Within maxUses, so the settled count never passes it (nor overflows into the next field).
+        if (uint256(uint32(state >> STATE_USES)) + item.count > uint32(state >> STATE_MAX_USES)) return false;
+        TwinTypes.LicenseState storage stateRef = _l.licenses[item.licenseId];
+        state += uint256(item.count) << STATE_USES;
+        assembly ("memory-safe") {
+            sstore(stateRef.slot, state)
+        }
+        emit UsesVoided(item.licenseId, item.firstSeq, item.count, reason);
+        return true;
     }
 
     /// @dev Pays a vetted item: its escrow (the licence's, or the seller's) to its twin's undistributed earnings.

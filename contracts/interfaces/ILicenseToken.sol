@@ -51,6 +51,12 @@ interface ILicenseToken {
     /// it changed, and the rest of the batch settled. `reason` is a `TwinTypes.SkipReason`.
     event SettleItemSkipped(uint256 indexed licenseId, uint32 firstSeq, uint32 count, uint8 reason);
 
+    /// @notice `settle` voided an item of handed-over licence `licenseId` (uses `firstSeq` .. `firstSeq + count - 1`):
+    /// its last report is the seller's, and her escrow can never pay it (`reason`, a `TwinTypes.SkipReason`: signed at
+    /// or after the handover `NotHolder`, her escrow short `InsufficientEscrow`, her grace over `GraceOver`). The
+    /// settled count moves past it and no money moves, so the buyer's later uses settle.
+    event UsesVoided(uint256 indexed licenseId, uint32 firstSeq, uint32 count, uint8 reason);
+
     /// @notice The admin set the grace period: uses signed before a licence's end settle until that end plus
     /// `gracePeriod` seconds (time paused not counted).
     event GracePeriodSet(uint32 gracePeriod);
