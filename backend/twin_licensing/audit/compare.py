@@ -165,6 +165,7 @@ def _licence_rows(books: Books, views, db: "_DbState | None", times: dict[int, L
             Row("seller escrow", subject, book.seller_escrow, chain_handover[2] if chain_handover else None,
                 db_licence.seller_escrow if db_licence else None),
             Row("items skipped", subject, len(book.skips), None, db.skips.get(license_id, 0) if db else None),
+            Row("uses voided", subject, book.uses_voided, None, db.voided.get(license_id, 0) if db else None),
         ]
 
 
@@ -179,6 +180,7 @@ class _DbState:
     category_revocations: dict[int, dict[int, int]]  # twin -> {category: effective time}, as the index holds them
     licences: dict[int, License]
     skips: dict[int, int]  # licence -> items skipped
+    voided: dict[int, int]  # licence -> uses voided (UsesVoided)
 
     def total_earned(self, payee: str, books: Books) -> int | None:
         if payee not in self.distributed and not any(payee == a for ps in self.payees_of.values() for a, _ in ps):
@@ -213,7 +215,12 @@ def _database(engine: Engine, chain_id: int) -> _DbState:
             category_revocations={r.twin_id: category_consent.parse(r.category_revocations) for r in twins},
             licences={r.license_id: r for r in licences},
             skips={int(k): int(v) for k, v in session.execute(
-                select(SettleSkip.license_id, func.count()).where(SettleSkip.chain_id == chain_id)
+                select(SettleSkip.license_id, func.count())
+                .where(SettleSkip.chain_id == chain_id, SettleSkip.voided.is_(False))
+                .group_by(SettleSkip.license_id)).all()},
+            voided={int(k): int(v) for k, v in session.execute(
+                select(SettleSkip.license_id, func.sum(SettleSkip.count))
+                .where(SettleSkip.chain_id == chain_id, SettleSkip.voided.is_(True))
                 .group_by(SettleSkip.license_id)).all()},
         )
 
@@ -263,7 +270,11 @@ def _check_uses(engine: Engine, scope: ChainScope, books: Books, times: dict[int
                 report.problems.append(
                     f"licence {license_id}: {book.uses_settled} uses settled on chain, only {recorded} recorded here"
                 )
-            report.uses_settled += min(book.uses_settled, recorded)
+            # Voided uses are below the chain's settled count but were never paid: rejected, neither paid nor pending.
+            below = min(book.uses_settled, recorded)
+            voided = min(book.uses_voided, below)
+            report.uses_settled += below - voided
+            report.uses_rejected += voided
             for first, count, _amount, root, tx_hash, _log in book.settlements:
                 uses = session.execute(
                     select(Use)

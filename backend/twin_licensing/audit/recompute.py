@@ -44,6 +44,13 @@ class LicenseBook:
     handover_at: int = 0
     seller_escrow: int = 0
     skips: list[tuple[int, int, int]] = field(default_factory=list)  # (firstSeq, count, reason) of SettleItemSkipped
+    # (firstSeq, count, reason) of UsesVoided: a seller's uses the settled count moved past unpaid (neither paid nor
+    # pending)
+    voids: list[tuple[int, int, int]] = field(default_factory=list)
+
+    @property
+    def uses_voided(self) -> int:
+        return sum(count for _first, count, _reason in self.voids)
 
 
 @dataclass
@@ -241,6 +248,14 @@ def recompute(events: list[LedgerEvent]) -> Books:
             book = books.licenses.get(int(a["licenseId"]))
             if book is not None:  # UnknownLicense: no licence to note it on
                 book.skips.append((int(a["firstSeq"]), int(a["count"]), int(a["reason"])))
+        elif name == "UsesVoided":
+            book = books.licenses[int(a["licenseId"])]
+            first, count = int(a["firstSeq"]), int(a["count"])
+            if first != book.uses_settled:
+                books.problems.append(f"licence {book.license_id}: UsesVoided from seq {first}, but "
+                                      f"{book.uses_settled} were settled before ({event.tx_hash})")
+            book.uses_settled = max(book.uses_settled, first + count)
+            book.voids.append((first, count, int(a["reason"])))
         elif name == "GracePeriodSet":
             books.grace_period = int(a["gracePeriod"])
         elif name in ("Paused", "Unpaused"):

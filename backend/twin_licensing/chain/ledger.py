@@ -31,6 +31,7 @@ LEDGER_EVENTS = {
         # Issue 11: skipped items, the grace and the pauses it does not count, the upfront's vesting and refunds,
         # handovers and the sellers' escrows, idle ends (they end a licence early).
         "SettleItemSkipped",
+        "UsesVoided",
         "GracePeriodSet",
         "Paused",
         "Unpaused",

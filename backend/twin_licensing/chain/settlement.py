@@ -26,6 +26,9 @@ from .logs import RpcError
 # `SettleItemSkipped`: `settle` skipped an item (reason: `domain.skip_reasons`) and paid the rest of the batch.
 SKIP_EVENT = "SettleItemSkipped(uint256,uint32,uint32,uint8)"
 _SKIP_TOPIC = "0x" + Web3.keccak(text=SKIP_EVENT).hex().removeprefix("0x")
+# `UsesVoided`: a handed-over licence's seller-signed item her escrow never will pay; the settled count moved past it.
+VOID_EVENT = "UsesVoided(uint256,uint32,uint32,uint8)"
+_VOID_TOPIC = "0x" + Web3.keccak(text=VOID_EVENT).hex().removeprefix("0x")
 _SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 
@@ -87,11 +90,21 @@ def skips_of(logs: Iterable[Any], contract: str) -> tuple[ItemSkip, ...]:
     """The `SettleItemSkipped` events among a receipt's logs (JSON-RPC dicts or web3 AttributeDicts) that
     `contract` emitted, in log order. Decoded from the event's fixed layout: the licence id is the indexed topic,
     firstSeq, count and reason one data word each."""
+    return _items_of(logs, contract, _SKIP_TOPIC)
+
+
+def voids_of(logs: Iterable[Any], contract: str) -> tuple[ItemSkip, ...]:
+    """The `UsesVoided` events among a receipt's logs, in log order (same layout as `SettleItemSkipped`; `reason` is
+    the skip reason the seller's item would have had)."""
+    return _items_of(logs, contract, _VOID_TOPIC)
+
+
+def _items_of(logs: Iterable[Any], contract: str, topic: str) -> tuple[ItemSkip, ...]:
     found = []
     for entry in logs:
         address = entry["address"]
         topics = [t if isinstance(t, str) else "0x" + bytes(t).hex() for t in entry["topics"]]
-        if not topics or topics[0].lower() != _SKIP_TOPIC or str(address).lower() != contract.lower():
+        if not topics or topics[0].lower() != topic or str(address).lower() != contract.lower():
             continue
         data = entry["data"]
         data = data.removeprefix("0x") if isinstance(data, str) else bytes(data).hex()

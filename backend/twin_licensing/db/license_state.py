@@ -147,7 +147,10 @@ class Settlement(SQLModel, table=True):
 
 
 class SettleSkip(SQLModel, table=True):
-    """One `SettleItemSkipped`: an item of a `settle` batch that changed nothing (the rest of the batch settled).
+    """One `SettleItemSkipped`: an item of a `settle` batch that changed nothing (the rest of the batch settled);
+    or, with `voided`, one `UsesVoided`: a handed-over licence's seller-signed item her escrow never will pay, which
+    moved the licence's settled count past it without paying (its uses are rejected for good, neither paid nor
+    pending).
 
     `reason` is TwinTypes.SkipReason (0 UnknownLicense .. 10 InsufficientEscrow); the licence may not exist (0).
     Append-only, like `settlements`; read by the settler (hold, retry or reject the item's uses) and the API.
@@ -168,6 +171,7 @@ class SettleSkip(SQLModel, table=True):
     reason: int
     block_number: int = Field(sa_type=BigInteger)
     block_time: int = Field(sa_type=BigInteger)
+    voided: bool = False  # UsesVoided (the settled count moved past the item), not SettleItemSkipped
 
 
 class Earning(SQLModel, table=True):

@@ -44,6 +44,23 @@ _SENTENCES = {
 }
 
 
+# A handed-over licence's item whose last report its seller signed, that her escrow never will pay, is voided
+# (`UsesVoided`, with the reason it would have been skipped for): the licence's settled count moves past it, nothing
+# is paid, and its uses are rejected for good, while the buyer's uses after it go on.
+VOIDABLE = frozenset({NOT_HOLDER, GRACE_OVER, INSUFFICIENT_ESCROW})
+_VOID_SENTENCES = {
+    NOT_HOLDER: "the previous holder signed it after selling the licence, so nobody's escrow pays it",
+    INSUFFICIENT_ESCROW: "the previous holder signed it before selling the licence, and her escrow could not pay it",
+    GRACE_OVER: "the previous holder signed it before selling the licence, and her grace ran out before it was "
+                "settled",
+}
+
+
+def void_sentence(code: int) -> str:
+    """Why a voided use is never paid (lower case, no final stop, like `sentence`)."""
+    return _VOID_SENTENCES.get(code, "the previous holder signed it, and it can never be paid")
+
+
 def name(code: int) -> str:
     return NAMES[code] if 0 <= code < len(NAMES) else f"reason {code}"
 

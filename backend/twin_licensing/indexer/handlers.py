@@ -102,6 +102,8 @@ def add_to_scope(scope: Scope, ev: DecodedEvent) -> None:
     elif name == "SettleItemSkipped":
         if a["reason"] != skip_reasons.UNKNOWN_LICENSE:  # no licence row to note it on (nor to create)
             scope.licenses.add(a["licenseId"])
+    elif name == "UsesVoided":
+        scope.licenses.add(a["licenseId"])
     elif name == "TwinOffersWithdrawn":
         scope.twins.add(a["twinId"])
         scope.withdrawals.add(a["twinId"])
@@ -322,7 +324,27 @@ def _settle_item_skipped(st: State, ev: DecodedEvent, t: int, rows: Rows | None)
         rows.skips.append({
             "chain_id": st.chain_id, "tx_hash": ev.tx_hash, "log_index": ev.log_index, "license_id": a["licenseId"],
             "first_seq": a["firstSeq"], "count": a["count"], "reason": a["reason"], "block_number": ev.block_number,
-            "block_time": t,
+            "block_time": t, "voided": False,
+        })
+
+
+def _uses_voided(st: State, ev: DecodedEvent, t: int, rows: Rows | None) -> None:
+    """A handed-over licence's seller-signed item her escrow never will pay: the settled count moves past it like a
+    settlement, and no money moves (neither escrow, nor the twin's earnings or settled uses). Kept with the skips,
+    flagged, so that its uses read as rejected for good."""
+    a = ev.args
+    first, count = a["firstSeq"], a["count"]
+    lic = st.license(a["licenseId"])
+    if lic is not None:
+        if lic["uses_settled"] != first:
+            raise _inconsistent(ev, f"licence has {lic['uses_settled']} uses settled, the void starts at {first}")
+        lic["uses_settled"] = first + count
+        lic["updated_block"] = ev.block_number
+    if rows is not None:
+        rows.skips.append({
+            "chain_id": st.chain_id, "tx_hash": ev.tx_hash, "log_index": ev.log_index, "license_id": a["licenseId"],
+            "first_seq": first, "count": count, "reason": a["reason"], "block_number": ev.block_number,
+            "block_time": t, "voided": True,
         })
 
 
@@ -584,6 +606,7 @@ HANDLERS: dict[str, Handler] = {
     "UpfrontVested": _upfront_vested, "UpfrontRefunded": _upfront_refunded,
     "LicenseHandedOver": _license_handed_over, "SellerEscrowReclaimed": _seller_escrow_reclaimed,
     "SettleItemSkipped": _settle_item_skipped, "TwinOffersWithdrawn": _twin_offers_withdrawn,
+    "UsesVoided": _uses_voided,
 }
 
 

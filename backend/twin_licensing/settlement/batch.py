@@ -84,7 +84,8 @@ def pending_uses(session: Session, scope: ChainScope, floors: Mapping[int, int])
     return by_license
 
 
-def split_run(run: Sequence[Use], cutoffs: Mapping[int, int] | None = None) -> list[list[Use]]:
+def split_run(run: Sequence[Use], cutoffs: Mapping[int, int] | None = None,
+              handover_at: int | None = None) -> list[list[Use]]:
     """A licence's contiguous pending uses cut into items the contract can pay, in order.
 
     The contract checks one signature per item, over its last use, against the holder at that use's time, and
@@ -95,6 +96,10 @@ def split_run(run: Sequence[Use], cutoffs: Mapping[int, int] | None = None) -> l
     mask. `cutoffs` gives, per usage category, when the twin's revocation of it takes (or took) effect: an item
     whose uses include such a category ends before a use signed at or after that time, so a use of another
     category signed later does not take earlier, payable uses down with it.
+
+    `handover_at` (the licence's last handover) cuts an item where its uses cross that time: the contract judges an
+    item by its last report, and voids a seller's report dated at or after the handover (`UsesVoided`), so a seller's
+    use reported late (clock skew, or before the index saw the sale) must not take her payable uses down with it.
     """
     cutoffs = cutoffs or {}
     items: list[list[Use]] = []
@@ -107,6 +112,7 @@ def split_run(run: Sequence[Use], cutoffs: Mapping[int, int] | None = None) -> l
             current
             and use.signer.lower() == current[-1].signer.lower()
             and (joined_end is None or use.used_at < joined_end)
+            and (handover_at is None or (use.used_at < handover_at) == (current[-1].used_at < handover_at))
         )
         if fits:
             current.append(use)
@@ -147,9 +153,11 @@ def plan_items(
     max_items: int,
     cutoffs: Mapping[int, Mapping[int, int]] | None = None,
     afford: Callable[[int, Sequence[Use]], int] | None = None,
+    handovers: Mapping[int, int] | None = None,
 ) -> list[PlannedItem]:
     """The items of the next batch: per licence, its contiguous run of uses from the chain's settled count, cut
-    at signer changes and category cutoffs (`split_run`, `cutoffs` per licence), oldest licences first.
+    at signer changes, category cutoffs and the handover's time (`split_run`, `cutoffs` and `handovers` per
+    licence), oldest licences first.
 
     A run stops at the first gap (there should be none: the intake numbers gaplessly) because the contract pays
     `count` uses from `firstSeq` on, and a use missing from the tree would be paid without being provable.
@@ -175,7 +183,7 @@ def plan_items(
         if budget <= 0 or len(planned) >= max_items:
             break
         run = run[:budget]
-        for part in split_run(run, (cutoffs or {}).get(license_id)):
+        for part in split_run(run, (cutoffs or {}).get(license_id), (handovers or {}).get(license_id)):
             if len(planned) >= max_items:
                 break  # the rest of the licence's run waits for the next batch (items stay in seq order)
             payable = len(part) if afford is None else afford(license_id, part)

@@ -12,6 +12,12 @@ the intake with the use), and the contract pays an item only to that signature's
 held the licence when the use was signed (`batch.split_run` cuts items at signer changes for that). An item the
 contract cannot pay is skipped with a reason (`SettleItemSkipped`) while the rest of the batch settles; the settler
 reads those events from the receipt and retries, holds or rejects the item's uses (`reasons`).
+
+Why a handed-over licence's seller cannot block its buyer: settlement is sequential and the seller's uses come
+first, so an item of hers that can never be paid (signed at or after the handover, her escrow short, her grace
+over) would hold every later use. The settler sends such an item anyway, cut at the handover's time, and the
+contract voids it (`UsesVoided`): its uses are rejected for good (the index records the void; `usage.status` says
+why) and the buyer's go on in the next step.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from sqlalchemy import Engine, delete, func, select
 from sqlmodel import Session
 
 from ..chain.heads import HeadFeed
-from ..chain.settlement import ItemSkip, LicenseChainState, SettlementClient, skips_of
+from ..chain.settlement import ItemSkip, LicenseChainState, SettlementClient, skips_of, voids_of
 from ..db.submissions import UseRejection
 from ..errors import ContractRevert, TransactionError
 from ..db.license_state import License
@@ -166,6 +172,8 @@ class Settler:
         planned = plan_items(
             pending, floors, max_uses=self.config.max_batch_uses, max_items=self.config.max_items,
             cutoffs=cutoffs, afford=self._affordable(floors, starved),
+            handovers={lid: state.handover.at for lid, state in self.states.items()
+                       if lid in pending and state.handover is not None},
         )
         if starved:
             self._hold_all(starved)
@@ -180,7 +188,7 @@ class Settler:
         for done in self.inflight.poll(force=True):
             self._on_finished(done)
             if done.handle.submission_id == handle.submission_id:
-                skipped = self._skipped(done)
+                skipped = self._skipped(done) | self._voided(done)
                 result = StepResult(
                     uses=sum(s.count for s in done.handle.spans if (s.license_id, s.first_seq) not in skipped),
                     tx_hash=done.tx_hash, gas_used=done.gas_used, succeeded=done.outcome == SETTLED)
@@ -244,7 +252,20 @@ class Settler:
                 left = remaining.setdefault(license_id, max(0, state.max_uses - floors[license_id]))
                 n = min(n, left)
                 code = skip_reasons.MAX_USES_EXCEEDED
-            sellers = state.handover is not None and state.handover.pays(first.signer, first.used_at)
+            handover = state.handover
+            sellers = handover is not None and handover.pays(first.signer, first.used_at)
+            by_seller = handover is not None and first.signer.lower() == handover.seller.lower()
+            if by_seller and not sellers:
+                # Her report dated at or after the handover: nobody's escrow pays it, the contract voids it.
+                if state.max_uses:
+                    remaining[license_id] -= n
+                return n
+            if sellers and n and state.per_use_fee and escrows.get(
+                    (license_id, True), handover.seller_escrow) < state.per_use_fee:
+                # Her escrow cannot pay even one more of her uses: sent whole, the contract voids it.
+                if state.max_uses:
+                    remaining[license_id] -= n
+                return n
             if state.per_use_fee and n:
                 key = (license_id, sellers)
                 escrow = escrows.setdefault(key, state.handover.seller_escrow if sellers else state.escrow)
@@ -423,7 +444,8 @@ class Settler:
                 sellers = use is not None and state.handover is not None and state.handover.pays(use.signer,
                                                                                                   use.used_at)
                 escrow = state.handover.seller_escrow if sellers else state.escrow
-                if use is None or escrow >= state.per_use_fee:
+                # A seller's use her escrow cannot pay is sent to be voided (`_affordable`), so it holds nothing.
+                if use is None or escrow >= state.per_use_fee or sellers:
                     log.info("lifting the hold on licence %d (%s): its uses can settle now", hold.license_id, hold.code)
                     session.delete(hold)
                 else:
@@ -436,6 +458,9 @@ class Settler:
     def _skipped(self, done: Finished) -> set[tuple[int, int]]:
         return {(k.license_id, k.first_seq) for k in skips_of(done.logs, self._license_token)}
 
+    def _voided(self, done: Finished) -> set[tuple[int, int]]:
+        return {(k.license_id, k.first_seq) for k in voids_of(done.logs, self._license_token)}
+
     def _on_finished(self, done: Finished) -> None:
         """Everything a finished settle means (its row's status is `inflight`'s): settled counts and escrows of the
         paid items, the answer to each skipped one, or the counts to read again."""
@@ -443,8 +468,13 @@ class Settler:
         if done.outcome == SETTLED:
             skips = skips_of(done.logs, self._license_token)
             skipped = {(k.license_id, k.first_seq) for k in skips}
+            voids = {(k.license_id, k.first_seq): k for k in voids_of(done.logs, self._license_token)}
             for span in spans:
                 if (span.license_id, span.first_seq) in skipped:
+                    continue
+                void = voids.get((span.license_id, span.first_seq))
+                if void is not None:
+                    self._void(void)
                     continue
                 self.floors[span.license_id] = max(self.floors.get(span.license_id, 0), span.first_seq + span.count)
                 self._spent(span)
@@ -457,6 +487,16 @@ class Settler:
         elif done.outcome == RETRY:
             # Its nonce went to a transaction that is none of ours: what it carried is pending by the chain's counts.
             self._refresh(sorted(done.handle.license_ids))
+
+    def _void(self, void: ItemSkip) -> None:
+        """A voided item: the chain's settled count moved past it and no escrow paid it. Its uses are rejected for
+        good by the index's record of the void (`usage.status`), so nothing is held here: the buyer's uses go on."""
+        log.warning("licence %d: uses %d to %d voided, never paid: %s", void.license_id, void.first_seq,
+                    void.first_seq + void.count - 1, skip_reasons.void_sentence(void.reason))
+        self.floors[void.license_id] = max(self.floors.get(void.license_id, 0), void.first_seq + void.count)
+        state = self.states.get(void.license_id)
+        if state is not None:
+            self.states[void.license_id] = replace(state, uses_settled=void.first_seq + void.count)
 
     def _spent(self, span: Span) -> None:
         """Takes a paid item's cost off the escrow that paid it, as the contract did (until the next read)."""

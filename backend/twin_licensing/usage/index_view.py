@@ -28,6 +28,7 @@ class LicenseSnapshot:
     uses_settled: int
     ended_at: int | None = None  # the model ended it as an idle exclusive licence (its expiry became this time)
     seller: str | None = None  # the last transfer's seller (its escrow pays the uses she signed before it)
+    handover_at: int | None = None  # ... and its time: the holder's uses start there
 
 
 @dataclass(frozen=True)

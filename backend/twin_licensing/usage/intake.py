@@ -217,6 +217,14 @@ class UseIntake:
                 f"the use is dated {when(report.used_at)}, before licence {lid} began on "
                 f"{when(license_.started_at)}: check the date of the use"
             )
+        if license_.handover_at is not None and report.used_at < license_.handover_at:
+            # The contract pays a report dated before the handover only from the seller's escrow, signed by her: the
+            # holder's would be skipped for good, and block every later use of the licence with it.
+            raise errors.MalformedReport(
+                f"the use is dated {when(report.used_at)}, before licence {lid} passed to {license_.holder} on "
+                f"{when(license_.handover_at)}: uses before that were its previous holder's to report; check the "
+                "date of the use"
+            )
         consent = snap.consent
         if consent is not None and not consent.effective_at_time(now):
             raise errors.ConsentRevoked(

@@ -42,7 +42,7 @@ def _snapshot_statement():
         select(
             License.holder, License.twin_id, License.started_at, License.expiry, License.categories,
             License.territories, License.max_uses, License.per_use_fee, License.escrow, License.uses_settled,
-            License.ended_at, License.seller,
+            License.ended_at, License.seller, License.handover_at,
             Twin.revocation_effective_at,
             Twin.category_revocations,
             Twin.consent_ends,
@@ -95,6 +95,7 @@ def read_snapshot(conn: Connection, chain_id: int, genesis_hash: str, license_id
             uses_settled=int(row.uses_settled),
             ended_at=None if row.ended_at is None else int(row.ended_at),
             seller=row.seller or None,
+            handover_at=None if row.handover_at is None else int(row.handover_at),
         )
         if row.revocation_effective_at is not None:
             consent = ConsentSnapshot(licence.twin_id, int(row.revocation_effective_at),

@@ -8,7 +8,8 @@ held      - the settler holds it with a reason a later event can cure (escrow sh
 rejected  - it can never be paid: its licence's grace is over and it is unsettled; or it is what a final skip
             reason names (GraceOver over its item; signed at or after the end, or of its category's revocation;
             past the licence's max uses; in a withdrawn category whose grace is over); or the settler rejected it for
-            good.
+            good; or it was voided (`UsesVoided`: a handed-over licence's seller signed it and her escrow never will
+            pay it - it lies below the licence's settled count, yet was never paid).
 
 The rule is `verdict` below, and its count `waiting_count` (the same rule as a condition on the uses table):
 every answer about a use - the report's own answer,
@@ -62,6 +63,8 @@ class Unsettled:
     category_ends: tuple[tuple[int, int, bool], ...] = ()
     final_skips: tuple[tuple[int, int, int], ...] = ()  # (first_seq, count, reason) of skips with a final reason
     hold: tuple[int, str, bool] | None = None  # the settler's (from_seq, reason, permanent)
+    # (first_seq, count, reason) of the licence's voided items: below its settled count, never paid
+    voided: tuple[tuple[int, int, int], ...] = ()
 
     def skipped_as_grace_over(self) -> list[tuple[int, int]]:
         return [(f, c) for f, c, r in self.final_skips if r == skip_reasons.GRACE_OVER]
@@ -86,6 +89,9 @@ def verdict(seq: int, facts: Unsettled, used_at: int = 0, category: int = -1) ->
     number and time (the settler cuts the item again for the others): a skip for GraceOver covers its whole item,
     SignedAfterEnd the uses signed at or after the end that applies, MaxUsesExceeded those past the licence's limit.
     """
+    for first, count, reason in facts.voided:
+        if first <= seq < first + count:
+            return REJECTED, skip_reasons.void_sentence(reason)
     if any(first <= seq < first + count for first, count in facts.skipped_as_grace_over()):
         return REJECTED, skip_reasons.sentence(skip_reasons.GRACE_OVER)
     if facts.grace_over is not None:
@@ -160,11 +166,13 @@ def unsettled_facts(session: Session, genesis_hash: str, lic: License, now: int,
         twin = session.get(Twin, (lic.chain_id, lic.twin_id))
     clock = clock if clock is not None else chain_clock(session, lic.chain_id)
     times = licence_times(lic, twin, clock, now)
-    skips = session.execute(
-        select(SettleSkip.first_seq, SettleSkip.count, SettleSkip.reason)
+    rows = session.execute(
+        select(SettleSkip.first_seq, SettleSkip.count, SettleSkip.reason, SettleSkip.voided)
         .where(SettleSkip.chain_id == lic.chain_id, SettleSkip.license_id == lic.license_id,
-               SettleSkip.reason.in_(sorted(skip_reasons.FINAL)))
+               or_(SettleSkip.reason.in_(sorted(skip_reasons.FINAL)), SettleSkip.voided.is_(True)))
     ).all()
+    skips = [(r.first_seq, r.count, r.reason) for r in rows if not r.voided]
+    voided = tuple((int(r.first_seq), int(r.count), int(r.reason)) for r in rows if r.voided)
     hold = session.execute(hold_query(lic.chain_id, genesis_hash, lic.license_id)).first() if with_hold else None
     return Unsettled(
         grace_over=grace_over_sentence(times),
@@ -173,6 +181,7 @@ def unsettled_facts(session: Session, genesis_hash: str, lic: License, now: int,
         category_ends=category_ends_of(twin, clock, now),
         final_skips=final_skips(skips),
         hold=(int(hold.from_seq), hold.reason, bool(hold.permanent)) if hold is not None else None,
+        voided=voided,
     )
 
 
