@@ -1,5 +1,6 @@
-"""Who sees what, on every route of the application, as six viewers: anonymous, the licence's holder, another brand,
-the twin's model, a payee of the twin, and the guild.
+"""Who sees what, on every route of the application, as seven viewers: anonymous, the licence's holder, its former
+holder (who handed it over to the holder: issue 11), another brand, the twin's model, a payee of the twin, and the
+guild.
 
 `RULES` names the rule of each route (`app.routes` enumerated, so a route added without a rule here fails
 `test_every_route_has_a_rule`), with a request to try it. A private object is a 404 with a sentence to those who
@@ -8,6 +9,7 @@ may not see it, the same answer as for one that does not exist; lists show each 
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -15,28 +17,49 @@ from sqlalchemy import select
 from sqlmodel import Session
 from starlette.routing import Mount
 
-from kit.read_api import addr, app_client, app_settings, market  # noqa: F401
+from kit.read_api import DAY, NOW, addr, app_client, app_settings, market, tx  # noqa: F401
 from kit.signin import open_session
 from twin_licensing.api.consent_documents import store
 from twin_licensing.settings import find_project_root
+from twin_licensing.db.chain_log import ChainEvent
+from twin_licensing.db.license_state import License
 from twin_licensing.db.uses import Use
 
 PROJECT_ROOT = find_project_root()
-VIEWERS = ("anonymous", "holder", "other_brand", "model", "payee", "guild")
+VIEWERS = ("anonymous", "holder", "former_holder", "other_brand", "model", "payee", "guild")
 GUILD = addr("0x" + "06" * 20)  # the read-API fixtures' deployment guild
+FORMER_HOLDER = addr("0x" + "f0" * 20)  # bought licence 1 and handed it to brand 1 before any use was reported
 
 
 def _who(market) -> dict[str, str | None]:
-    return {"anonymous": None, "holder": market.brand_1, "other_brand": market.brand_2, "model": market.model_a,
-            "payee": market.agency, "guild": GUILD}
+    return {"anonymous": None, "holder": market.brand_1, "former_holder": FORMER_HOLDER, "other_brand": market.brand_2,
+            "model": market.model_a, "payee": market.agency, "guild": GUILD}
+
+
+def _hand_licence_1_over(engine) -> None:
+    """Licence 1 was bought by FORMER_HOLDER, who handed it to brand 1 (and its escrow with it: none) 25 days ago;
+    every use of it is brand 1's."""
+    at = NOW - 25 * DAY
+    with Session(engine) as session:
+        lic = session.get(License, (31337, 1))
+        lic.buyer, lic.seller, lic.handover_at = FORMER_HOLDER, FORMER_HOLDER, at
+        session.add(lic)
+        session.merge(ChainEvent(
+            chain_id=31337, tx_hash=tx(44), log_index=0, block_number=44, block_hash=tx(2044), block_time=at,
+            tx_index=0, contract="LicenseToken", name="LicenseHandedOver", license_id=1, account=lic.holder,
+            args=json.dumps({"licenseId": 1, "seller": FORMER_HOLDER, "buyer": lic.holder, "sellerEscrow": 0,
+                             "at": at})))
+        session.commit()
 
 
 # Rules. PUBLIC: every viewer gets the same answer. PRIVATE: the viewers in the set get the object, the others a
-# 404 (licence 1 and its uses: held by brand 1, of twin 1, whose model is A and payees A, the agency, the crew).
+# 404 (licence 1 and its uses: held by brand 1, of twin 1, whose model is A and payees A, the agency, the crew;
+# its former holder sees the licence and the uses she signed: none, so a list without a line).
 # LIST: each viewer sees its own count. SAME: writes open to anyone, whose answer does not depend on the viewer.
 # ELSEWHERE: routes whose bodies are images, whose rule the named test module checks (tests/provenance/test_api.py).
 PUBLIC, PRIVATE, LIST, SAME, ELSEWHERE = "public", "private", "list", "same", "elsewhere"
-LICENCE_1_AUDIENCE = {"holder", "model", "payee", "guild"}
+LICENCE_1_AUDIENCE = {"holder", "model", "payee", "guild"}  # and its uses, each signed by its holder
+LICENCE_1_VIEWERS = LICENCE_1_AUDIENCE | {"former_holder"}  # the licence and its list of uses
 USE = {"license_id": 1, "use_ref": "0x" + "ab" * 32, "category": 0, "territory": 0, "used_at": 1_700_000_000}
 
 RULES: dict[tuple[str, str], tuple] = {
@@ -86,14 +109,17 @@ RULES: dict[tuple[str, str], tuple] = {
     ("GET", "/api/v1/usage-log/summary"): ("self", "/api/v1/usage-log/summary"),
     ("POST", "/api/v1/usage-log/visit"): ("self", "/api/v1/usage-log/visit", {}),
     ("GET", "/api/v1/usage-log/stream"): (ELSEWHERE, "tests/api/test_usage_log.py"),
-    # Licences, their uses and labels: the holder, and the twin's model, payees and guild.
-    ("GET", "/api/v1/licenses/{license_id}"): (PRIVATE, "/api/v1/licenses/1", LICENCE_1_AUDIENCE),
-    ("GET", "/api/v1/licenses/{license_id}/uses"): (PRIVATE, "/api/v1/licenses/1/uses", LICENCE_1_AUDIENCE),
+    # Licences: the holder, its former holders, and the twin's model, payees and guild; a use and its label: the
+    # account that signed it and the twin's audience (tests/api/test_handover_visibility.py: who sees which line).
+    ("GET", "/api/v1/licenses/{license_id}"): (PRIVATE, "/api/v1/licenses/1", LICENCE_1_VIEWERS),
+    ("GET", "/api/v1/licenses/{license_id}/uses"): (PRIVATE, "/api/v1/licenses/1/uses", LICENCE_1_VIEWERS),
     ("GET", "/api/v1/uses/{use_id}"): (PRIVATE, "/api/v1/uses/{use}", LICENCE_1_AUDIENCE),
     ("GET", "/api/v1/uses/{use_id}/proof"): (PRIVATE, "/api/v1/uses/{use}/proof", LICENCE_1_AUDIENCE),
-    # Brand 1 holds licences 1, 3 (twin 2, model B) and 4; brand 2 licence 2; twin 1's audience sees 1, 2 and 4.
+    # Brand 1 holds licences 1, 3 (twin 2, model B) and 4; brand 2 licence 2; twin 1's audience sees 1, 2 and 4;
+    # the former holder of licence 1 sees it.
     ("GET", "/api/v1/licenses"): (LIST, "/api/v1/licenses?holder={holder}",
-                                  {"anonymous": 0, "holder": 3, "other_brand": 0, "model": 2, "payee": 2, "guild": 3}),
+                                  {"anonymous": 0, "holder": 3, "former_holder": 1, "other_brand": 0, "model": 2,
+                                   "payee": 2, "guild": 3}),
     # Writes anyone may send: a report is authorised by its signature, sign-in by its message.
     ("POST", "/api/v1/uses"): (SAME, "/api/v1/uses", {**USE, "signature": "0x" + "00" * 65}),
     ("POST", "/api/v1/uses/typed-data"): (SAME, "/api/v1/uses/typed-data", USE),
@@ -138,6 +164,7 @@ def test_every_route_has_a_rule(app_client):
 
 @pytest.fixture
 def viewers(app_client, market) -> dict[str, dict[str, str]]:
+    _hand_licence_1_over(market.engine)
     return {name: (open_session(market.engine, address) if address else {}) for name, address in _who(market).items()}
 
 
@@ -197,6 +224,18 @@ def test_a_hidden_object_is_answered_like_a_missing_one(app_client, market, view
     assert hidden == missing.replace("999", "1")
     hidden_use = app_client.get(_url("/api/v1/uses/{use}", market))
     assert hidden_use.status_code == 404 and app_client.get("/api/v1/uses/99999").status_code == 404
+
+
+def test_a_former_holder_sees_the_licence_and_only_the_uses_she_signed(app_client, market, viewers):
+    """Licence 1's former holder: the licence (its handover), a list of its uses without a line (she signed none), and
+    the same 404 as a stranger for each use; the holder still sees every use of the licence in full."""
+    app_client.cookies.update(viewers["former_holder"])
+    assert app_client.get("/api/v1/licenses/1").json()["handover"]["seller"] == FORMER_HOLDER
+    assert app_client.get("/api/v1/licenses/1/uses").json() == {"data": [], "count": 0}
+    app_client.cookies.clear()
+    app_client.cookies.update(viewers["holder"])
+    page = app_client.get("/api/v1/licenses/1/uses").json()
+    assert page["count"] == 8 and all("label" in line and line["signer"] == market.brand_1 for line in page["data"])
 
 
 def test_anyone_sees_the_licences_in_force_a_purchase_is_checked_against(app_client):

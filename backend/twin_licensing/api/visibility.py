@@ -2,8 +2,13 @@
 
 - Public: the catalogue, twin pages, chain facts (deployment, health, a payee's earnings: every number in them is
   read from public chain events), consent documents.
-- A licence, its uses and their labels: the licence's holder; and the model, the payees and the guild of its twin,
-  who see every use of the twin with its label, category, territory, time and brand.
+- A use, in full (its label, use_ref - the asset's hash -, image, category, territory, time): the account that signed
+  it, and the model, the payees and the guild of its twin, who see every use of the twin with its brand.
+- A licence: its holder; every former holder (who bought it, or got it at a handover, and handed it over since: her
+  seller escrow is on it, and her uses); and its twin's audience above.
+- A licence's uses, listed: the twin's audience sees each in full; the holder sees hers in full and, of the uses its
+  former holders signed, only the number and status the licence needs (`LicenceSight`: no label, use_ref, asset,
+  category, territory or time); a former holder sees her own uses only.
 - Anyone else: 404, with the same sentence as for an object that does not exist (a 403 would confirm that it does).
 
 The viewer is the account signed in with Sign-In with Ethereum (`api/sessions.py`), or anonymous; `guild` says
@@ -19,6 +24,7 @@ from typing import Iterable
 from sqlalchemy import false, or_, select, true
 from sqlmodel import Session
 
+from ..db.chain_log import ChainEvent
 from ..db.license_state import License
 from ..db.registry_state import RoleMember, Twin, TwinPayee
 from ..errors import NotFoundError
@@ -47,9 +53,9 @@ ANONYMOUS = Viewer()
 # ------------------------------------------------------------------ the rules
 
 
-def can_see_license(viewer: Viewer, holder: str) -> bool:
-    """The holder sees its licences (and their uses and labels)."""
-    return viewer.is_account(holder)
+def can_see_license(viewer: Viewer, holder: str, former_holders: Iterable[str] = ()) -> bool:
+    """The holder sees its licences; a former holder too (her seller escrow and her own uses are on it)."""
+    return viewer.is_account(holder) or any(viewer.is_account(a) for a in former_holders)
 
 
 def can_see_twin_uses(viewer: Viewer, model: str, payees: Iterable[str]) -> bool:
@@ -57,9 +63,21 @@ def can_see_twin_uses(viewer: Viewer, model: str, payees: Iterable[str]) -> bool
     return viewer.guild or viewer.is_account(model) or any(viewer.is_account(p) for p in payees)
 
 
-def can_see_use(viewer: Viewer, holder: str, model: str, payees: Iterable[str]) -> bool:
-    """A licence and each of its uses: its holder, or the audience of its twin."""
-    return can_see_license(viewer, holder) or can_see_twin_uses(viewer, model, payees)
+@dataclass(frozen=True)
+class LicenceSight:
+    """How a viewer who may see a licence sees its uses."""
+
+    viewer: Viewer
+    every_use: bool  # the twin's model, a payee or the guild: every use in full
+    holder: bool  # the current holder: her uses in full, her predecessors' as number and status
+
+    def in_full(self, signer: str) -> bool:
+        return self.every_use or self.viewer.is_account(signer)
+
+    @property
+    def only_signer(self) -> str | None:
+        """The signer the licence's list is narrowed to (a former holder's: her own uses), or None for every use."""
+        return None if self.every_use or self.holder else self.viewer.address
 
 
 def not_found(what: str, who: str) -> NotFoundError:
@@ -70,7 +88,7 @@ def not_found(what: str, who: str) -> NotFoundError:
     )
 
 
-LICENCE_AUDIENCE = "its holder, or the model, a payee or the guild of its twin"
+LICENCE_AUDIENCE = "its holder (or one who held it before), or the model, a payee or the guild of its twin"
 
 
 # ------------------------------------------------------------------ the rules applied to the index
@@ -111,24 +129,42 @@ def can_see_twin_uses_of(session: Session, chain_id: int, viewer: Viewer, twin_i
     return can_see_twin_uses(viewer, model, payees)
 
 
-def visible_license(session: Session, chain_id: int, viewer: Viewer, license_id: int) -> License:
-    """The licence, if it exists and the viewer may see it; else the 404 of `not_found`."""
+def former_holders(session: Session, lic: License) -> set[str]:
+    """Who held the licence before its holder: its buyer, and whoever got it at a handover (LicenseHandedOver's
+    `account` is its buyer), except the holder. A few rows of the licence's events."""
+    handed_to = session.execute(
+        select(ChainEvent.account).where(ChainEvent.chain_id == lic.chain_id, ChainEvent.license_id == lic.license_id,
+                                         ChainEvent.name == "LicenseHandedOver")
+    ).scalars()
+    held = {a.lower() for a in (lic.buyer, lic.seller, *handed_to) if a}
+    return held - {lic.holder.lower()}
+
+
+def licence_sight(session: Session, chain_id: int, viewer: Viewer, license_id: int) -> tuple[License, LicenceSight]:
+    """The licence and how the viewer sees its uses, if it exists and the viewer may see it; else the 404 of
+    `not_found`."""
     lic = session.get(License, (chain_id, license_id)) if viewer.signed_in else None
     if lic is not None:
-        if can_see_license(viewer, lic.holder) or can_see_twin_uses_of(session, chain_id, viewer, lic.twin_id):
-            return lic
+        every_use = can_see_twin_uses_of(session, chain_id, viewer, lic.twin_id)
+        holder = viewer.is_account(lic.holder)
+        if every_use or holder or can_see_license(viewer, lic.holder, former_holders(session, lic)):
+            return lic, LicenceSight(viewer, every_use=every_use, holder=holder)
     raise not_found(f"licence {license_id}", LICENCE_AUDIENCE)
 
 
-def can_see_use_of(session: Session, chain_id: int, viewer: Viewer, license_id: int, signer: str) -> bool:
-    """A reported use: whoever may see its licence (its signer, the holder, while the index lacks the licence)."""
-    lic = session.get(License, (chain_id, license_id))
-    if lic is None:
-        return viewer.is_account(signer)
-    return can_see_license(viewer, lic.holder) or can_see_twin_uses_of(session, chain_id, viewer, lic.twin_id)
+def visible_license(session: Session, chain_id: int, viewer: Viewer, license_id: int) -> License:
+    """The licence, if it exists and the viewer may see it; else the 404 of `not_found`."""
+    return licence_sight(session, chain_id, viewer, license_id)[0]
 
 
-USE_AUDIENCE = "the holder of its licence, or the model, a payee or the guild of its twin"
+def can_see_use_of(session: Session, chain_id: int, viewer: Viewer, *, signer: str, twin_id: int) -> bool:
+    """A reported use in full (label, use_ref, image...): the account that signed it, or the audience of its twin (the
+    use's own, so the rule holds while the index lacks the licence). Not the holder of its licence as such: a licence
+    bought second-hand does not bring its seller's labels with it (`LicenceSight` says what its holder sees)."""
+    return viewer.is_account(signer) or can_see_twin_uses_of(session, chain_id, viewer, twin_id)
+
+
+USE_AUDIENCE = "the account that reported it, or the model, a payee or the guild of its twin"
 
 
 def _twins_of(session: Session, chain_id: int, address: str) -> list[int]:
@@ -145,8 +181,12 @@ def visible_licences(session: Session, chain_id: int, viewer: Viewer):
     if not viewer.signed_in:
         return false()
     twins = _twins_of(session, chain_id, viewer.address)
-    holder = License.holder == viewer.address
-    return or_(holder, License.twin_id.in_(twins)) if twins else holder
+    handed_to = select(ChainEvent.license_id).where(
+        ChainEvent.chain_id == chain_id, ChainEvent.account == viewer.address, ChainEvent.name == "LicenseHandedOver",
+        ChainEvent.license_id.is_not(None))
+    held = or_(License.holder == viewer.address, License.buyer == viewer.address, License.seller == viewer.address,
+               License.license_id.in_(handed_to))
+    return or_(held, License.twin_id.in_(twins)) if twins else held
 
 
 def visible_twins(session: Session, chain_id: int, viewer: Viewer) -> list[int] | None:

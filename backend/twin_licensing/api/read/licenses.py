@@ -9,15 +9,16 @@ from sqlmodel import Session
 from ...db.chain_log import ChainEvent
 from ...db.license_state import License, Settlement
 from ...db.registry_state import Twin
-from ...db.uses import Use
+from ...db.uses import Use, UsePublic
 from ...domain import skip_reasons
 from ...domain.guild import idle_endable_at, idle_since
 from ...domain.times import when
 from ...domain.vesting import vesting_state
 from ...usage.licence_clock import ChainClock, chain_clock, licence_times
 from ...usage.sequence import next_seq_after
-from ...usage.status import licence_uses, unsettled_facts, waiting_count
+from ...usage.status import unsettled_facts, use_views, waiting_count
 from ..context import ApiContext
+from ..visibility import LicenceSight
 from .catalogue import consent_of, twin_ref
 from .schemas import (
     HandoverPublic,
@@ -25,6 +26,7 @@ from .schemas import (
     LicenseUsePublic,
     Overlay,
     Page,
+    PreviousHolderUsePublic,
     RefundableEscrowPublic,
     SkipPublic,
     UpfrontPublic,
@@ -209,13 +211,35 @@ def get_license(session: Session, ctx: ApiContext, license_id: int, now: int) ->
 
 
 def license_uses(
-    session: Session, ctx: ApiContext, lic: License, *, status: str | None, offset: int, limit: int,
-    now: int | None = None,
+    session: Session, ctx: ApiContext, lic: License, sight: LicenceSight, *, status: str | None, offset: int,
+    limit: int, now: int | None = None,
 ) -> Page[LicenseUsePublic]:
-    """A licence's uses, newest first, each in the one shape of a use (built by `usage.status.licence_uses`).
+    """A licence's uses as `sight` sees them, newest first: each in the one shape of a use (`usage.status.use_views`)
+    when the viewer may see it in full, by number and status only (`PreviousHolderUsePublic`) when its holder sees
+    a former holder's; a former holder's list holds her own uses only.
 
-    `status` is "settled" or "unsettled" (pending, submitted, held or rejected), or None for all.
+    `status` is "settled" (below the licence's indexed settled count) or "unsettled" (pending, submitted, held or
+    rejected), or None for all.
     """
-    data, count = licence_uses(session, ctx.index, lic, ctx.genesis_hash, status=status, offset=offset, limit=limit,
-                               now=now)
-    return Page[LicenseUsePublic](data=data, count=count)
+    conditions = [Use.chain_id == lic.chain_id, Use.genesis_hash == ctx.genesis_hash, Use.license_id == lic.license_id]
+    if status == "settled":
+        conditions.append(Use.seq < lic.uses_settled)
+    elif status == "unsettled":
+        conditions.append(Use.seq >= lic.uses_settled)
+    if sight.only_signer is not None:
+        conditions.append(func.lower(Use.signer) == sight.only_signer.lower())
+    count = session.execute(select(func.count()).select_from(Use).where(*conditions)).scalar_one()
+    rows = list(
+        session.execute(select(Use).where(*conditions).order_by(Use.seq.desc()).offset(offset).limit(limit)).scalars()
+    )
+    views = use_views(session, ctx.index, rows, lic, now=now) if rows else []
+    return Page[LicenseUsePublic](
+        data=[view if sight.in_full(view.signer) else _by_number(view) for view in views], count=count
+    )
+
+
+def _by_number(view: UsePublic) -> PreviousHolderUsePublic:
+    """A former holder's use as the holder sees it: number and status, nothing its signer wrote or made."""
+    return PreviousHolderUsePublic.model_validate(
+        view.model_dump(include=set(PreviousHolderUsePublic.model_fields) - {"previous_holder"})
+    )

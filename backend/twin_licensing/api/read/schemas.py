@@ -13,7 +13,7 @@ from fastapi import Path, Query
 from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, computed_field
 
 from ...chain.hashing import checksum_address as checksummed
-from ...db.uses import UsePublic
+from ...db.uses import UsePublic, UtcDateTime
 from ...domain.vocabulary import CATEGORIES, TERRITORIES
 
 T = TypeVar("T")
@@ -357,8 +357,25 @@ class SkipPublic(BaseModel):
     block_number: int
 
 
-# A licence's uses have the one shape of a use (the use-record family in `db.uses`).
-LicenseUsePublic = UsePublic
+class PreviousHolderUsePublic(BaseModel):
+    """A use one of the licence's former holders signed, as its holder sees it (`api.visibility.LicenceSight`): the
+    number and status the licence needs; its label, use_ref (the asset's hash), image, category, territory and times
+    stay its signer's."""
+
+    previous_holder: Literal[True] = Field(default=True, description="always true: tells this shape from a use's")
+    license_id: int
+    seq: int
+    signer: str = Field(description="the former holder who signed it (a licence's handovers are chain facts)")
+    status: str = Field(description="as a use's status")
+    reason: str | None
+    settled_at: UtcDateTime | None
+    tx_hash: str | None
+    block_number: int | None
+
+
+# A licence's uses have the one shape of a use (the use-record family in `db.uses`), but those of its former holders,
+# which its holder sees by number and status only.
+LicenseUsePublic = UsePublic | PreviousHolderUsePublic
 
 
 # ------------------------------------------------------------------ earnings

@@ -1,7 +1,9 @@
 """Licences: by holder (or twin), one licence with its status, escrow and uses, and a licence's uses.
 
-Private (`api.visibility`): a licence, its uses and their labels are seen by its holder and by the model, the
-payees and the guild of its twin; lists show only those, and one licence is a 404 to anyone else."""
+Private (`api.visibility`): a licence is seen by its holder, its former holders and the model, the payees and the
+guild of its twin; its uses and their labels by the account that signed each and the twin's audience (the holder
+sees its former holders' uses by number and status only); lists show only those, and one licence is a 404 to anyone
+else."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from ...errors import InvalidRequestError
 from ..deps import ContextDep, ViewerDep
 from ..read.http import respond
 from ..read.licenses import get_license, license_uses, list_licenses
-from ..visibility import LICENCE_AUDIENCE, not_found, visible_licences, visible_license
+from ..visibility import LICENCE_AUDIENCE, licence_sight, not_found, visible_licences, visible_license
 from ..read.schemas import (
     ID_MAX,
     LicenseIdPath,
@@ -71,7 +73,8 @@ async def read_license(license_id: LicenseIdPath, context: ContextDep, viewer: V
 @router.get(
     "/{license_id}/uses",
     response_model=Page[LicenseUsePublic],
-    summary="A licence's reported uses, newest first, each with its settlement status",
+    summary="A licence's reported uses, newest first, each with its settlement status (its former holders' by number "
+            "and status only, to its holder; a former holder's own only, to her)",
     responses={404: {"description": "no licence with this id"}},
 )
 async def read_license_uses(
@@ -86,7 +89,7 @@ async def read_license_uses(
     limit: Limit = 20,
 ) -> Response:
     def build(session, now, _):
-        lic = visible_license(session, context.chain_id, viewer, license_id)
-        return license_uses(session, context, lic, status=status, offset=offset, limit=limit, now=now)
+        lic, sight = licence_sight(session, context.chain_id, viewer, license_id)
+        return license_uses(session, context, lic, sight, status=status, offset=offset, limit=limit, now=now)
 
     return await respond(context, None, build)

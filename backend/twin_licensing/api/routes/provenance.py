@@ -22,7 +22,6 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from ...db.assets import Asset
-from ...db.license_state import License
 from ...db.uses import UtcDateTime
 from ...domain.use_record import use_number
 from ...provenance import assets as asset_rules
@@ -35,7 +34,7 @@ from ...usage.status import get_use
 from ..context import ApiContext
 from ..deps import ContextDep, SessionDep, ViewerDep
 from ..limits import RateLimit
-from ..visibility import LICENCE_AUDIENCE, Viewer, can_see_use, not_found, twin_audience
+from ..visibility import LICENCE_AUDIENCE, Viewer, can_see_use_of, not_found
 from .uses import UseId
 
 router = APIRouter(tags=["provenance"])
@@ -122,11 +121,7 @@ def _public(asset: Asset, use_ids: list[int], use_id: int) -> AssetPublic:
 
 
 def _may_see(session: Session, context: ApiContext, viewer: Viewer, use) -> bool:
-    lic = session.get(License, (context.chain_id, use.license_id))
-    if lic is None:
-        return viewer.guild
-    model, payees = twin_audience(session, context.chain_id, lic.twin_id)
-    return can_see_use(viewer, lic.holder, model, payees)
+    return can_see_use_of(session, context.chain_id, viewer, signer=use.signer, twin_id=use.twin_id)
 
 
 def _visible_asset(session: Session, context: ApiContext, viewer: Viewer, use_id: int):

@@ -4,8 +4,9 @@ The bodies and answers are the use model family of `db.uses` (`UseCreate`, `UseU
 `UseRecordPublic`); a request that does not fit them is answered 422 with one sentence naming the field and its
 rule (`usage.errors.malformed`), like every other refusal of the intake.
 
-Reporting needs no session (the report's signature is the holder's); reading a use or its proof does: its licence's
-holder, or the model, a payee or the guild of its twin (`api.visibility`); anyone else gets a 404.
+Reporting needs no session (the report's signature is the holder's); reading a use or its proof does: the account
+that signed it (not a later holder of its licence), or the model, a payee or the guild of its twin
+(`api.visibility`); anyone else gets a 404.
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ def _visible_use(session: Session, context, viewer: Viewer, use_id: int):
         use = get_use(session, context.scope, use_id)
     except UseNotFound:
         use = None
-    if use is None or not can_see_use_of(session, context.chain_id, viewer, use.license_id, use.signer):
+    if use is None or not can_see_use_of(session, context.chain_id, viewer, signer=use.signer, twin_id=use.twin_id):
         raise not_found(f"use {use_id}", USE_AUDIENCE)
     return use
 
