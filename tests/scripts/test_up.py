@@ -229,13 +229,21 @@ def buy_licence(up: Up, url: str) -> tuple[int, object, int, int]:
 
 
 def report_use(up: Up, url: str, licence: int, brand, category: int, territory: int) -> int:
-    """A use reported as the web client does: the API's EIP-712 typed data, signed by the holder, posted."""
-    fields = {"license_id": licence, "use_ref": "0x" + os.urandom(32).hex(), "category": category,
-              "territory": territory, "used_at": up.chain().timestamp()}
-    status, typed = post(url + "api/v1/uses/typed-data", fields)
-    assert status == 200, typed
-    signed = Account.sign_typed_data(brand.key, full_message=typed["typed_data"])
-    status, use = post(url + "api/v1/uses", {**fields, "signature": "0x" + bytes(signed.signature).hex()})
+    """A use reported as the web client does: as the licence's next use (the API's `next_seq`), the API's EIP-712
+    typed data signed by the holder, posted; signed again with the number the API expects if another report took
+    it first (409)."""
+    status, body = get_private(f"{url}api/v1/licenses/{licence}")
+    assert status == 200, body
+    fields = {"license_id": licence, "seq": json.loads(body)["next_seq"], "use_ref": "0x" + os.urandom(32).hex(),
+              "category": category, "territory": territory, "used_at": up.chain().timestamp()}
+    for _ in range(3):
+        status, typed = post(url + "api/v1/uses/typed-data", fields)
+        assert status == 200, typed
+        signed = Account.sign_typed_data(brand.key, full_message=typed["typed_data"])
+        status, use = post(url + "api/v1/uses", {**fields, "signature": "0x" + bytes(signed.signature).hex()})
+        if status != 409 or "expected_seq" not in use:
+            break
+        fields["seq"] = use["expected_seq"]
     assert status == 201, use
     return use["id"]
 
