@@ -8,6 +8,7 @@ import json
 from kit.read_api import app_client, app_settings, fake_deployment, market  # noqa: F401
 
 from twin_licensing.api.app import create_app
+from twin_licensing.domain.use_record import REPORT_FIELDS, REPORT_TYPE_NAME, eip712_members
 
 
 def test_accounts_are_labelled_from_the_seed(app_client, market):
@@ -41,9 +42,9 @@ def test_deployment_tells_the_client_everything_it_needs(app_client):
     domain = body["use_report"]["domain"]
     assert domain["name"] == "Twin Licence" and domain["version"] == "1"
     assert domain["verifyingContract"] == body["contracts"]["LicenseToken"] and domain["chainId"] == 31337
-    assert [f["name"] for f in body["use_report"]["types"]["UseReport"]] == [
-        "licenseId", "useRef", "category", "territory", "usedAt"
-    ]
+    # The members the holder signs, in order with their types, are the use record's (one home: domain.use_record).
+    assert body["use_report"]["primary_type"] == REPORT_TYPE_NAME
+    assert body["use_report"]["types"][REPORT_TYPE_NAME] == eip712_members(REPORT_FIELDS)
     assert body["index"] == {"block_number": 100, "events": 42, "ready": True}
 
 
