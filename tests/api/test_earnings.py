@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from kit.read_api import DAY, NOW, USDC, app_client, app_settings, market, tx  # noqa: F401
+from kit.read_api import DAY, NOW, USDC, app_client, app_settings, market, read_with_clock, tx  # noqa: F401
 from sqlalchemy import update
 from sqlmodel import Session
 
@@ -143,12 +143,14 @@ def test_history_lists_withdrawals_and_filters_by_kind(app_client, market):
 
 
 def test_upfront_vested_vs_still_vesting_and_what_withdraw_vests(app_client, market):
-    body = app_client.get(f"/api/v1/earnings/{market.model_a}").json()
+    body, clock = read_with_clock(lambda: app_client.get(f"/api/v1/earnings/{market.model_a}").json())
     (twin,) = body["vesting"]
-    # Licences 1 and 4: 30 of 90 days (the API's clock a few minutes past NOW at most); licence 2 ended: all vested.
-    low = 500 * USDC // 3 + 500 * USDC + 5_000 * USDC // 3
+    # Licences 1 and 4 (500 and 5 000 USDC) vest over 90 days from NOW - 30 days, each rounded down, up to the second
+    # the API read its clock; licence 2 ended: its 500 all vested.
+    start, term = NOW - 30 * DAY, 90 * DAY
+    vested_at = lambda t: 500 * USDC * (t - start) // term + 500 * USDC + 5_000 * USDC * (t - start) // term  # noqa: E731
     assert twin["twin"]["twin_id"] == 1 and twin["upfront"] == 6_000 * USDC
-    assert low <= twin["vested"] <= low + 6_000 * USDC * 600 // (90 * DAY)
+    assert any(twin["vested"] == vested_at(t) for t in clock), (twin["vested"], [vested_at(t) for t in clock])
     assert twin["released"] == 1_600 * USDC and twin["vestable"] == twin["vested"] - 1_600 * USDC
     assert twin["still_vesting"] == 6_000 * USDC - twin["vested"] and twin["refunded"] == 0
     # Licence 2 released all it vested: only 1 and 4 have vested upfront to credit on withdraw.

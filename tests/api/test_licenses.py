@@ -10,7 +10,7 @@ import json
 import pytest
 from sqlmodel import Session
 
-from kit.read_api import DAY, GENESIS, NOW, USDC, addr, app_client, app_settings, market, tx  # noqa: F401
+from kit.read_api import DAY, GENESIS, NOW, USDC, addr, app_client, app_settings, market, read_with_clock, tx  # noqa: F401
 from kit.signin import open_session
 from twin_licensing.db.chain_log import ChainEvent
 from twin_licensing.db.license_state import License, SettleSkip
@@ -128,10 +128,12 @@ def test_a_revocation_that_took_effect_ends_the_licence_for_good(app_client, mar
 
 
 def test_upfront_vests_over_the_term_and_next_seq_follows_the_uses(app_client, market):
-    lic = app_client.get("/api/v1/licenses/1").json()
+    lic, clock = read_with_clock(lambda: app_client.get("/api/v1/licenses/1").json())
     upfront = lic["upfront"]
-    # Bought 30 of 90 days ago (the API's clock is at most a few minutes past the fixture's NOW).
-    assert 500 * USDC * 30 // 90 <= upfront["vested"] <= 500 * USDC * (30 * DAY + 600) // (90 * DAY)
+    # Bought at NOW - 30 days for a 90-day term: 500 USDC vest linearly, rounded down, up to the second the API read
+    # its clock.
+    vested_at = lambda t: 500 * USDC * (t - (NOW - 30 * DAY)) // (90 * DAY)  # noqa: E731
+    assert any(upfront["vested"] == vested_at(t) for t in clock), (upfront["vested"], [vested_at(t) for t in clock])
     assert upfront["refundable"] == upfront["released"] == upfront["refunded"] == 0
     assert upfront["still_vesting"] == 500 * USDC - upfront["vested"]
     assert lic["next_seq"] == 8 and lic["handover"] is None and lic["last_skip"] is None

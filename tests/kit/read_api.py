@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable, TypeVar
 
 import pytest
 from fastapi.testclient import TestClient
@@ -27,6 +28,8 @@ from twin_licensing.db.uses import Use
 from twin_licensing.domain import category_consent
 from twin_licensing.settings import get_settings
 from kit.uses import sqlite_engine
+
+T = TypeVar("T")
 
 CHAIN_ID = 31337
 GENESIS = "0x" + "ab" * 32
@@ -269,3 +272,15 @@ def app_client(market: Market, app_settings) -> TestClient:
     app = create_app(app_settings, deployment=fake_deployment(), engine=market.engine)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
+
+
+def read_with_clock(call: Callable[[], T]) -> tuple[T, range]:
+    """`call()`'s answer and the whole seconds the API's clock may have read while it answered, as a range.
+
+    The API's now is the newest indexed block's time or the wall clock's second, the later (`ApiContext.now`); the
+    newest block here (NOW) is never ahead of the wall clock, so now lies between the readings before and after. A
+    time-dependent amount must equal its formula at one of these seconds: exact however loaded the machine is (the
+    request must be the first to build that answer, or it may come from the API's cache, computed earlier)."""
+    before = int(time.time())
+    answer = call()
+    return answer, range(before, int(time.time()) + 1)
