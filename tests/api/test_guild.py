@@ -9,6 +9,7 @@ from kit.signin import open_session
 from sqlmodel import Session
 
 from twin_licensing.db.license_state import License, Offer
+from twin_licensing.domain.grace import DEFAULT_GRACE_PERIOD
 
 
 def test_attestations_list_newest_first_with_label_and_state(app_client, market):
@@ -100,7 +101,8 @@ def test_bad_listing_requests_are_422(app_client, path):
 @pytest.fixture
 def exclusive_licences(market):
     """Licence 5: exclusive, locked, idle for 35 days under a 30-day idle period (endable); licence 6: ended by the
-    model; licence 7: exclusive, used 5 days ago (not endable before 25 days from now)."""
+    model 5 days ago (inside its grace); licence 7: exclusive, used 5 days ago (not endable before 25 days from now);
+    licence 8: ended by the model 8 days ago (its grace over)."""
     common = dict(chain_id=CHAIN_ID, twin_id=1, offer_id=6, buyer=market.brand_2, holder=market.brand_2,
                   upfront_fee=3_000 * USDC, per_use_fee=2 * USDC, categories=0b100, territories=0b1, exclusive=True,
                   transferable=False, idle_end_after=30 * DAY, locked=True, started_at=NOW - 40 * DAY,
@@ -115,6 +117,8 @@ def exclusive_licences(market):
                               **{**common, "expiry": NOW - 5 * DAY}, ended_at=NOW - 5 * DAY))
         session.merge(License(license_id=7, last_settled_at=NOW - 5 * DAY, purchased_block=83, purchased_tx=tx(83),
                               **common))
+        session.merge(License(license_id=8, last_settled_at=0, purchased_block=84, purchased_tx=tx(84),
+                              **{**common, "expiry": NOW - 8 * DAY}, ended_at=NOW - 8 * DAY))
         session.commit()
 
 
@@ -129,7 +133,13 @@ def test_licences_show_their_lock_and_whether_the_model_can_end_them(exclusive_l
     ended = app_client.get("/api/v1/licenses/6").json()
     assert (ended["status"], ended["ended_at"], ended["endable_now"], ended["can_report"]) == (
         "ended", NOW - 5 * DAY, False, False)
-    assert "ended this exclusive licence" in ended["report_blocked_reason"] and ended["reclaimable"] is True
+    assert "ended this exclusive licence" in ended["report_blocked_reason"]
+    # Uses signed before the end still settle for the grace after it: the escrow comes back only once it is over.
+    assert ended["grace_ends_at"] == NOW - 5 * DAY + DEFAULT_GRACE_PERIOD and ended["reclaimable"] is False
+    assert ended["refundable_escrow"] == {"amount": 20 * USDC, "from": ended["grace_ends_at"]}
+    over = app_client.get("/api/v1/licenses/8").json()
+    assert (over["status"], over["grace_ends_at"]) == ("ended", NOW - 8 * DAY + DEFAULT_GRACE_PERIOD)
+    assert over["reclaimable"] is True and over["refundable_escrow"] == {"amount": 20 * USDC, "from": over["grace_ends_at"]}
     plain = app_client.get("/api/v1/licenses/1").json()
     assert (plain["locked"], plain["idle_since"], plain["endable_at"], plain["endable_now"]) == (False, None, None, False)
     offer = next(o for o in app_client.get("/api/v1/twins/1").json()["all_offers"] if o["offer_id"] == 6)
