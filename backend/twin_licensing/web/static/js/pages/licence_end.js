@@ -194,7 +194,7 @@ function handoverPart(l, isSeller, holder, button) {
     const ready = now() >= from;
     button.disabled = !(ready && sellerEscrow > 0n);
     button.className = ready && sellerEscrow > 0n ? "btn primary" : "btn";
-    // The API counts the uses the seller left to pay; the chain alone (sellerPage) does not say.
+    // The API counts the uses the seller left to pay.
     const uses = ho.inherited_uses === null || ho.inherited_uses === undefined ? "uses" : plural(inherited, "use");
     const text = sellerEscrow === 0n
       ? `You sold this licence on ${dateTime(at)}: no seller escrow is left on it.`
@@ -208,37 +208,4 @@ function handoverPart(l, isSeller, holder, button) {
     : "No use reported by the previous holder is left to pay: your escrow pays only the uses you report.";
   return h("div", { "data-inherited-uses": String(inherited) }, h("hr", { class: "rule" }),
     h("p", {}, `${holder ? "You" : "The holder"} bought this licence second-hand from ${sellerName} on ${dateTime(at)}. `, text));
-}
-
-/**
- * The page of a licence its viewer sold: the API shows a licence to its holder only, so its seller's escrow is read
- * from the chain (`handover`) and reclaimed there. Null when the viewer is not the licence's last seller.
- */
-export async function sellerPage(licenseId, viewer) {
-  if (!viewer) return null;
-  const [seller, at, sellerEscrow] = await licenses().handover(licenseId);
-  if (seller.toLowerCase() !== viewer.toLowerCase()) return null;
-  await syncChain();
-  const view = { license: { license_id: Number(licenseId), handover: { seller, at: Number(at), seller_escrow: sellerEscrow } } };
-  const slot = h("div");
-  const button = h("button", { type: "button", class: "btn", id: "reclaim-seller-escrow" }, "Reclaim seller escrow");
-  const card = h("section", { class: "card", id: "licence-end", style: "margin-top:20px" });
-  const paint = () => mount(card, h("h3", {}, "Your seller escrow"),
-    handoverPart(view.license, true, false, button), slot);
-  button.addEventListener("click", async () => {
-    mount(slot);
-    const amount = toBig(view.license.handover.seller_escrow);
-    try {
-      await runSteps("Reclaim your seller escrow", [
-        { label: "Reclaim your seller escrow", run: (ctx, note) => send(licenses(true), "reclaimSellerEscrow", [licenseId], note) },
-      ], explain);
-      toast(`${money(amount)} of seller escrow is back in your wallet.`, "ok");
-      view.license.handover.seller_escrow = (await licenses().handover(licenseId))[2];
-      paint();
-    } catch (error) {
-      mount(slot, errorBox(explain(error)));
-    }
-  });
-  paint();
-  return card;
 }

@@ -3,10 +3,10 @@
 // One loader (load) reads the licence and its uses; every card paints from what it returned, so "escrow left" is
 // the same number everywhere and follows each settlement. It polls while a use is pending and stops when none is.
 
-import { api, ApiError, poll, INDEX_WAIT_MS } from "../api.js";
+import { api, poll, INDEX_WAIT_MS } from "../api.js";
 import { state, walletChanged } from "../state.js";
 import { privateNotFound } from "../session.js";
-import { money, date, dateTime, plural, toSeconds, symbol, useLabel } from "../format.js";
+import { money, date, dateTime, plural, toSeconds, symbol, useLabel, shortAddress } from "../format.js";
 import { h, mount, errorBox, okBox, runSteps, toast, table, pager, field } from "../ui.js";
 import { explain } from "../errors.js";
 import { licenses, token, send, useRefOf, chainTime, balanceOf } from "../chain.js";
@@ -15,7 +15,7 @@ import { licenseBadge, useBadge, tracker, confirmDialog, faucetButton, amountFie
 import { attachField, credentialLink, useThumb, useCredentialLink } from "./use_asset.js";
 import { uploadAsset } from "../assets.js";
 import { categoryStates, chainCategoryStates, reportRefusal, reportNotice } from "./category_consent.js";
-import { endCard, endOf, escrowReclaim, sellerPage, syncChain } from "./licence_end.js";
+import { endCard, endOf, escrowReclaim, syncChain } from "./licence_end.js";
 
 let timer = null;
 const USES_LIMIT = 10;
@@ -47,17 +47,8 @@ export async function render(root, { args, params, isCurrent }) {
     await load();
   } catch (error) {
     const crumbs = h("div", { class: "crumbs" }, h("a", { href: "#/licenses" }, "My licences"), " / ", `Licence #${licenseId}`);
-    // A licence it sold is no longer the viewer's to see, but the escrow it left on it still is (read on chain).
-    const sold = error instanceof ApiError && error.status === 404
-      ? await sellerPage(licenseId, state.wallet?.address).catch(() => null) : null;
-    if (sold) {
-      mount(root, crumbs, h("div", { class: "page-head" }, h("h1", {}, `Licence #${licenseId}`)),
-        h("div", { class: "banner", style: "border-radius:8px" },
-          "You sold this licence: its new holder reports its uses, and only it sees them. Your seller escrow pays the uses you reported before the sale."),
-        sold);
-      return;
-    }
-    // A licence is private (its holder, the twin's model, payees and guild): a 404 asks to sign in, or says so.
+    // A licence is private (its holder and former holders, the twin's model, payees and guild): a 404 asks to sign
+    // in, or says so.
     mount(root, crumbs, privateNotFound(error, "this licence, its uses and their labels", walletChanged));
     return;
   }
@@ -92,7 +83,7 @@ export async function render(root, { args, params, isCurrent }) {
     statsBox,
     isHolder ? null : h("div", { class: "banner", style: "margin-top:16px;border-radius:8px" },
       isSeller
-        ? "You sold this licence: its new holder reports its uses. Your seller escrow, below, pays the uses you reported before the sale."
+        ? "You sold this licence: its new holder reports its uses, and only it sees them; below are yours. Your seller escrow pays the uses you reported before the sale."
         : "You are not the holder of this licence: only its holder can report uses, top up or reclaim."),
     h("div", { class: "grid-2", style: "margin-top:20px" },
       // Once the licence has ended, what comes back and when comes first (on a phone, above the report form).
@@ -125,8 +116,9 @@ export async function render(root, { args, params, isCurrent }) {
       table(
         [
           { label: "#", render: (u) => String(u.seq + 1) },
-          { label: "Use", render: (u) => h("div", { class: "row use-cell" }, useThumb(u), h("div", {}, h("div", {}, useName(u)), h("div", { class: "muted small" }, `${u.category_name} · ${u.territory_name}`), useCredentialLink(u))) },
-          { label: "When", render: (u) => h("div", { class: "small" }, h("div", {}, `Reported ${dateTime(toSeconds(u.accepted_at))}`),
+          { label: "Use", render: (u) => (u.previous_holder ? previousHolderUse(u)
+            : h("div", { class: "row use-cell" }, useThumb(u), h("div", {}, h("div", {}, useName(u)), h("div", { class: "muted small" }, `${u.category_name} · ${u.territory_name}`), useCredentialLink(u)))) },
+          { label: "When", render: (u) => h("div", { class: "small" }, u.previous_holder ? null : h("div", {}, `Reported ${dateTime(toSeconds(u.accepted_at))}`),
             u.status === "settled" ? h("div", { class: "muted" }, settledWhen(u)) : null) },
           { label: "Progress", render: (u) => (u.status === "held" || u.status === "rejected" ? h("div", {}, useBadge(u.status), h("div", { class: "small", style: "color:var(--bad)" }, u.reason || "")) : tracker(u.status)) },
           { label: "Fee", num: true, render: (u) => (u.fee === null || u.fee === undefined ? "—" : money(u.fee)) },
@@ -188,6 +180,11 @@ function endStat(l) {
 const AWAIT_MS = 120_000;
 
 const isHash = (text) => /^0x[0-9a-fA-F]{64}$/.test(text);
+
+/** A use a former holder reported: the API gives the holder its number and status only (its label is theirs). */
+function previousHolderUse(u) {
+  return h("div", { class: "muted small", "data-previous-holder-use": "" }, `Reported by a previous holder (${shortAddress(u.signer)})`);
+}
 
 /** The brand's own name for a use (its label), else the start of its 32-byte reference. */
 function useName(u) {
@@ -312,7 +309,7 @@ function reportCard(view, isHolder, onReported) {
     const useRef = image ? image.sha256 : useRefOf(label);
     let accepted = null; // the use, once the intake took it (an image that fails to upload does not undo it)
     try {
-      const earlier = (await allUses(license.license_id)).find((u) => u.use_ref.toLowerCase() === useRef);
+      const earlier = (await allUses(license.license_id)).find((u) => u.use_ref?.toLowerCase() === useRef);
       if (earlier && !(await confirmDialog({
         title: "Report this use again?",
         intro: `“${label}” was already reported on this licence as ${useLabel(earlier.seq)} ` +
