@@ -306,18 +306,20 @@ def _licence_views(session: Session, index: IndexView, uses: list[Any], lic: Lic
 
 def licence_uses(
     session: Session, index: IndexView, lic: License, genesis_hash: str, *, status: str | None, offset: int,
-    limit: int, now: int | None = None,
+    limit: int, now: int | None = None, signer: str | None = None,
 ) -> tuple[list[UsePublic], int]:
     """A licence's uses, newest first, each in the shape `GET /uses/{id}` gives it, and how many there are.
 
     `status` is "settled" or "unsettled" (pending, submitted, held or rejected), or None for all; settled means below
-    the licence's indexed settled count.
+    the licence's indexed settled count. `signer` keeps only the uses that address signed (a former holder's own).
     """
     conditions = [Use.chain_id == lic.chain_id, Use.genesis_hash == genesis_hash, Use.license_id == lic.license_id]
     if status == "settled":
         conditions.append(Use.seq < lic.uses_settled)
     elif status == "unsettled":
         conditions.append(Use.seq >= lic.uses_settled)
+    if signer is not None:
+        conditions.append(func.lower(Use.signer) == signer.lower())
     count = session.execute(select(func.count()).select_from(Use).where(*conditions)).scalar_one()
     rows = list(
         session.execute(select(Use).where(*conditions).order_by(Use.seq.desc()).offset(offset).limit(limit)).scalars()

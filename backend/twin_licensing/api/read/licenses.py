@@ -16,7 +16,7 @@ from ...domain.times import when
 from ...domain.vesting import vesting_state
 from ...usage.licence_clock import ChainClock, chain_clock, licence_times
 from ...usage.sequence import next_seq_after
-from ...usage.status import unsettled_facts, use_views, waiting_count
+from ...usage.status import licence_uses, unsettled_facts, waiting_count
 from ..context import ApiContext
 from ..visibility import LicenceSight
 from .catalogue import consent_of, twin_ref
@@ -221,18 +221,8 @@ def license_uses(
     `status` is "settled" (below the licence's indexed settled count) or "unsettled" (pending, submitted, held or
     rejected), or None for all.
     """
-    conditions = [Use.chain_id == lic.chain_id, Use.genesis_hash == ctx.genesis_hash, Use.license_id == lic.license_id]
-    if status == "settled":
-        conditions.append(Use.seq < lic.uses_settled)
-    elif status == "unsettled":
-        conditions.append(Use.seq >= lic.uses_settled)
-    if sight.only_signer is not None:
-        conditions.append(func.lower(Use.signer) == sight.only_signer.lower())
-    count = session.execute(select(func.count()).select_from(Use).where(*conditions)).scalar_one()
-    rows = list(
-        session.execute(select(Use).where(*conditions).order_by(Use.seq.desc()).offset(offset).limit(limit)).scalars()
-    )
-    views = use_views(session, ctx.index, rows, lic, now=now) if rows else []
+    views, count = licence_uses(session, ctx.index, lic, ctx.genesis_hash, status=status, offset=offset, limit=limit,
+                                now=now, signer=sight.only_signer)
     return Page[LicenseUsePublic](
         data=[view if sight.in_full(view.signer) else _by_number(view) for view in views], count=count
     )
