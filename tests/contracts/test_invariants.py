@@ -2,8 +2,8 @@
 
 Issue 11: every settle item carries the holder's EIP-712 signature over its last use; the run settles items signed
 in time, late, after the end, by a former holder or the seller of a handed-over licence, by strangers, with broken
-signatures or empty roots: each is predicted paid or skipped with its exact reason, and a skipped item changes
-nothing. Upfront fees vest (vest, withdrawVested) and are refunded after early ends (reclaimUnvested); transfers
+signatures or empty roots: each is predicted paid, skipped with its exact reason (a skipped item changes nothing),
+or voided (UsesVoided: a handed-over licence's seller-signed uses her escrow never will pay; the count moves on). Upfront fees vest (vest, withdrawVested) and are refunded after early ends (reclaimUnvested); transfers
 hand over escrow to the seller (reclaimSellerEscrow); pauses run across expiries and graces; reclaims wait for the
 grace. After EVERY step: token balance == totalEscrow + totalUnvested + totalOwed, and every licence touched has
 vested (released) + refunded <= upfront, its vesting view equal to the model's.
@@ -23,7 +23,8 @@ outcome: success, or the exact custom error and its arguments. After each step i
   SWEEP steps); claimable() counts only the twins a payee accepted (or owns);
 - withdrawn + claimableFrom over all payees == upfront fees vested + settled amounts.
 
-The seed is fixed, and the model sets every block's timestamp, so the run is the same on every machine.
+The seed is fixed, and the run sets every block's timestamp from a fixed start (START), so it is the same on every
+machine: the wall clock never enters it.
 """
 
 from __future__ import annotations
@@ -47,6 +48,9 @@ SEED = 42  # a seed whose run covers every success, refusal and skip reason asse
 TRANSACTIONS = 2_000
 SWEEP = 100  # steps between full reads of every licence and payee
 GAS_LIMIT = 2_000_000
+# The run's first block time, whatever the wall clock: with every later block at a time the run chooses, two runs
+# build the same chain on any machine, however loaded (2033-05-18, ahead of the session's clock, far from 2106).
+START = 2_000_000_000
 
 UINT32_MAX = 2**32 - 1
 UINT64_MAX = 2**64 - 1
@@ -393,7 +397,8 @@ class Run:
         self.rng = random.Random(SEED)
         self.m = Model()
         self.a = accounts
-        self.now = env.now()
+        assert env.now() < START, f"the session's clock ({env.now()}) is past the run's start {START}"
+        self.now = START
         self.transactions = 0
         self.refusals: dict[str, int] = {}
         self.successes: dict[str, int] = {}
@@ -402,6 +407,9 @@ class Run:
         self.touched_accounts: set[str] = set()
         self.skipped: dict[str, int] = {}  # SettleItemSkipped reasons seen, by name
         self.signed_attestations = 0
+        self.withdrawn_seen = 0  # category revocations tried while some category was withdrawn
+        self.grace_changes = 0
+        self.revoked_seen = 0  # publications tried while some twin's consent was revoked
         self.items_paid = 0
         self.chain_id = env.w3.eth.chain_id
         self.keys = {acct.address: acct for acct in accounts.everyone}
@@ -599,8 +607,10 @@ class Run:
     def op_publish(self) -> None:
         twin_id = self.pick(self.m.twins) or 1
         revoked = [i for i, t in self.m.twins.items() if t.revoked_at]
-        if revoked and self.chance(0.2):
-            twin_id = self.pick(revoked)  # a model trying to publish again before granting consent again
+        if revoked:
+            self.revoked_seen += 1
+            if self.revoked_seen % 3 == 1 or self.chance(0.2):  # the first and every third at least:
+                twin_id = self.pick(revoked)  # a model trying to publish again before granting consent again
         withdrawn = [i for i, t in self.m.twins.items() if t.categories_revoked and not t.revoked_at]
         include = None
         if withdrawn and self.chance(0.15):
@@ -850,7 +860,8 @@ class Run:
             elif fault < 0.09:
                 count += 1_000  # more than the escrow (or the max uses) allows
             elif fault < 0.14 and lic and lic.max_uses < UINT32_MAX:
-                count = lic.max_uses - lic.used - already + 1  # one use past the licence's maximum
+                # One use past the licence's maximum (at least one use: earlier items may have planned past it).
+                count = max(lic.max_uses - lic.used - already + 1, 1)
             item, signer = self.signed_item(licence_id, lic, seq, count)
             items.append(item)
             signers.append(signer)
@@ -871,6 +882,8 @@ class Run:
             pools: dict[int, int] = {}
             for item, signer in zip(items, signers):
                 reason, paid = self.predict_item(work, item, signer, now)
+                if reason is not None and self.voids(work, item, signer, reason):
+                    paid = "voided"  # UsesVoided instead of SettleItemSkipped: the count moves on, no money
                 outcome.append((item[0], item[1], item[2], reason, paid))
                 if reason is None:
                     pools[work[item[0]].twin] = pools.get(work[item[0]].twin, 0) + paid[0]
@@ -895,12 +908,15 @@ class Run:
         skipped = self.logs(tx_hash, "SettleItemSkipped(uint256,uint32,uint32,uint8)", ["uint32", "uint32", "uint8"])
         paid = self.logs(tx_hash, "UsesSettled(uint256,uint256,uint32,uint32,uint64,bytes32,address)",
                          ["uint32", "uint32", "uint64", "bytes32", "address"])
+        voided = self.logs(tx_hash, "UsesVoided(uint256,uint32,uint32,uint8)", ["uint32", "uint32", "uint8"])
         where = f"step {self.steps} settle"
-        assert skipped == [(i, q, c, r) for i, q, c, r, _ in outcome if r is not None], (where, skipped, outcome)
+        assert skipped == [(i, q, c, r) for i, q, c, r, p in outcome if r is not None and p != "voided"], (
+            where, skipped, outcome)
+        assert voided == [(i, q, c, r) for i, q, c, r, p in outcome if p == "voided"], (where, voided, outcome)
         assert [(i, q, c, amount, Web3.to_checksum_address(payer)) for i, q, c, amount, _, payer in paid] == [
             (i, q, c, *p) for i, q, c, r, p in outcome if r is None], (where, paid, outcome)
-        for _, _, _, reason, _ in outcome:
-            name = "paid" if reason is None else skip.NAMES[reason]
+        for _, _, _, reason, p in outcome:
+            name = "paid" if reason is None else ("voided " if p == "voided" else "") + skip.NAMES[reason]
             self.skipped[name] = self.skipped.get(name, 0) + 1
 
     def holder_at(self, lic: Licence, used_at: int) -> tuple[str, bool]:
@@ -1001,6 +1017,22 @@ class Run:
             lic.last_settled = now  # restarts its idle clock
         return None, (amount, holder)
 
+    @staticmethod
+    def voids(work: dict[int, Licence], item: tuple, signer: str | None, reason: int) -> bool:
+        """`_voidSellers`: whether a skipped item of a handed-over licence is voided instead (and then voids it in
+        `work`): its last report validly signed by the seller, dated at or after the handover (NotHolder) or before
+        it and unpayable from her escrow (InsufficientEscrow, GraceOver), within maxUses."""
+        licence_id, _, count, _, _, _, _, _, used_at, _, _ = item
+        lic = work.get(licence_id)
+        if lic is None or not lic.transferable or reason not in skip.VOIDABLE or lic.seller is None:
+            return False
+        if reason != skip.NOT_HOLDER and used_at >= lic.handed_at:
+            return False
+        if signer != lic.seller or lic.used + count > lic.max_uses:
+            return False
+        lic.used += count
+        return True
+
     def item_mask(self, lic: Licence | None) -> int:
         """An item's category mask: mostly a non-empty subset of the licence's categories whose revocation (if any)
         has not taken effect, as the settler sends; sometimes empty, outside the licence, or any subset."""
@@ -1022,8 +1054,10 @@ class Run:
         twin_id = self.pick(self.m.twins) or 1
         category = self.rng.randrange(8) if self.chance(0.97) else 8
         withdrawn = [(i, c) for i, t in self.m.twins.items() for c in t.categories_revoked]
-        if withdrawn and self.chance(0.2):
-            twin_id, category = self.pick(withdrawn)  # withdrawn already
+        if withdrawn:
+            self.withdrawn_seen += 1
+            if self.withdrawn_seen % 3 == 1 or self.chance(0.2):  # the first and every third: withdrawn already
+                twin_id, category = self.pick(withdrawn)
         twin = self.m.twins.get(twin_id)
         caller = twin.model if twin and self.chance(0.95) else self.pick(self.a.models)
 
@@ -1598,6 +1632,9 @@ class Run:
     def op_set_grace(self) -> None:
         grace = self.rng.choice((HOUR, DAY, DEFAULT_GRACE_PERIOD, DEFAULT_GRACE_PERIOD, MAX_GRACE_PERIOD + 1))
         caller = self.a.admin if self.chance(0.9) else self.a.recorder
+        self.grace_changes += 1
+        if self.grace_changes % 3 == 1:  # the first and every third: the admin asks longer than allowed, refused
+            grace, caller = MAX_GRACE_PERIOD + 1, self.a.admin
 
         def predict(now):
             if caller != self.a.admin:
@@ -1803,6 +1840,7 @@ def test_random_operations_keep_the_books_balanced(env, chain, cast, local_node)
     for name in ("paid", *skip.NAMES):
         assert run.skipped.get(name, 0) > 0, (name, run.skipped)
     assert any(lic.seller is not None for lic in run.m.licences.values()), "handovers"
+    assert any(name.startswith("voided ") for name in run.skipped), ("a seller's unpayable uses voided", run.skipped)
     assert any(lic.refunded for lic in run.m.licences.values()), "refunds"
     for error in (
         "LicenseTokenExclusivityConflict",
