@@ -6,9 +6,9 @@ through the API from this process. Latency is measured per use from its acceptan
 wrote) to the moment its settlement row is seen in the index. Gas per use is the settle transactions' gas over N.
 
 The reports follow the signed-sequence flow of issue 11: 16 concurrent reporters (`--concurrency`) share the 20
-licences; a reporter takes the licence's next number as the client knows it (the numbers the API confirmed, plus
-the ones it handed out since), signs the report with it, and posts it; on a 409 it signs again with the API's
-`expected_seq` and posts again. Two reporters on one licence race, so some reports need that; their count is
+licences, each an independent client that knows only what the API told it: it signs a report with the number that
+follows its own last accepted report on that licence (0 at first), posts it, and on a 409 signs again with the
+API's `expected_seq` and posts again. Reporters on one licence race, so many reports need that; their count is
 printed. Signing is part of the measured run (a number is only known when the report is sent).
 
 `--interval-mining 2` starts the node mining a block every 2 s instead of one per transaction (as an OP-stack L2
@@ -124,18 +124,12 @@ def http_request(port: int, path: str, body: dict) -> bytes:
 
 
 class Reporters:
-    """The brands' clients: which number each licence's next report gets, signed as the holder signs it."""
+    """The brands' keys, and how the holder signs a report; each reporter keeps its own idea of the next numbers."""
 
     def __init__(self, domain: UseReportDomain, licences: list[tuple[int, object]]) -> None:
         self.domain = domain
         self.holder = dict(licences)
-        self.next_seq = {lid: 0 for lid, _ in licences}
         self.resigned = 0  # reports signed again after a 409
-
-    def take(self, license_id: int) -> int:
-        seq = self.next_seq[license_id]
-        self.next_seq[license_id] = seq + 1
-        return seq
 
     def body(self, license_id: int, seq: int, use_ref: str, k: int, used_at: int) -> dict:
         report = UseReport(license_id, seq, use_ref, k % 2, k % 2, used_at)
@@ -146,7 +140,7 @@ class Reporters:
 
 async def drive(port: int, count: int, reporters: Reporters, concurrency: int, used_at: int) -> int:
     """POSTs `count` reports over `concurrency` keep-alive connections, report k on licence k % 20, each signed with
-    the next number when it is sent and signed again on a 409; returns how many were accepted.
+    the number its reporter expects next and signed again on a 409; returns how many were accepted.
 
     A bare HTTP/1.1 client on asyncio streams: a general-purpose client costs more CPU per request than the API
     itself, and on a 2-core machine the load generator's CPU is taken from the system under test.
@@ -158,11 +152,13 @@ async def drive(port: int, count: int, reporters: Reporters, concurrency: int, u
     async def worker() -> None:
         nonlocal accepted
         reader = writer = None
+        known: dict[int, int] = {}  # this reporter's next number per licence: after its own last accepted report
         while todo:
             k = todo.pop()
             license_id = licence_ids[k % len(licence_ids)]
             use_ref = "0x" + os.urandom(32).hex()
-            body = reporters.body(license_id, reporters.take(license_id), use_ref, k, used_at)
+            seq = known.get(license_id, 0)
+            body = reporters.body(license_id, seq, use_ref, k, used_at)
             while True:
                 try:
                     if writer is None:
@@ -179,12 +175,12 @@ async def drive(port: int, count: int, reporters: Reporters, concurrency: int, u
                     continue
                 if status in (200, 201):
                     accepted += 1
+                    known[license_id] = seq + 1
                     break
                 if status == 409 and b"expected_seq" in answer:
                     # Another reporter took the number: sign again with the one the API expects.
-                    expected = int(json.loads(answer)["expected_seq"])
-                    reporters.next_seq[license_id] = max(reporters.next_seq[license_id], expected + 1)
-                    body = reporters.body(license_id, expected, use_ref, k, used_at)
+                    seq = int(json.loads(answer)["expected_seq"])
+                    body = reporters.body(license_id, seq, use_ref, k, used_at)
                     reporters.resigned += 1
                     continue
                 if status == 503:
