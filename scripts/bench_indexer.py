@@ -39,14 +39,20 @@ from twin_licensing.chain.deploy import deploy  # noqa: E402
 from twin_licensing.chain.keys import dev_account  # noqa: E402
 from twin_licensing.chain.logs import RpcClient, parse_logs  # noqa: E402
 from twin_licensing.chain.node import LocalNode  # noqa: E402
+from twin_licensing.chain.settlement import SettleItem, compact_signature, skips_of  # noqa: E402
+from twin_licensing.chain.use_reports import UseReport, UseReportDomain, sign_report  # noqa: E402
 from twin_licensing.indexer.service import build_indexer  # noqa: E402
 from twin_licensing.domain.vocabulary import AGENCY, MODEL  # noqa: E402
 from twin_licensing.seed import data  # noqa: E402
 from twin_licensing.seed.seeder import attest_as_guild  # noqa: E402
 from twin_licensing.settings import get_settings  # noqa: E402
 
-SETTLE = keccak(text="settle((uint256,uint32,uint32,bytes32,uint8)[])")[:4]
+# TwinTypes.SettleItem: licenseId, firstSeq, count, usesRoot, categories, then the holder-signed last report
+# (useRef, category, territory, usedAt) and its EIP-2098 compact signature (r, vs).
+ITEM_TYPE = "(uint256,uint32,uint32,bytes32,uint8,bytes32,uint8,uint8,uint64,bytes32,bytes32)[]"
+SETTLE = keccak(text=f"settle({ITEM_TYPE})")[:4]
 ITEMS_PER_TX = 200  # Hardhat executes a settle of <= ~300 items fast; larger ones slow it down sharply
+GAS_PER_ITEM = 60_000  # an item checks its signature on chain (~30k gas measured); this leaves headroom
 LICENSES = 8
 
 
@@ -67,6 +73,8 @@ class Emitter:
         self.token = chain.deployment.license_token
         self.seq: dict[int, int] = {}
         self.nonce = 0
+        self.domain = UseReportDomain(chain.chain_id, self.token)
+        self.used_at = 0
 
     def setup(self) -> None:
         c = self.chain
@@ -80,19 +88,29 @@ class Emitter:
         for license_id in range(1, LICENSES + 1):
             c.transact(self.brand, "LicenseToken", "buyLicense", 1, 10**12 // LICENSES, gas=700_000)
             self.seq[license_id] = 0
+        # Every report is dated at the last purchase: inside each licence's term, so every item pays.
+        self.used_at = self.w3.eth.get_block("latest")["timestamp"]
         self.nonce = self.w3.eth.get_transaction_count(self.recorder.address, "pending")
 
     def settle_raw(self, count: int) -> bytes:
         items = []
         for n in range(count):
             license_id = 1 + n % LICENSES
-            items.append((license_id, self.seq[license_id], 1, os.urandom(32), 0b1))  # the offer's category
+            items.append(self.item(license_id, self.seq[license_id]))
             self.seq[license_id] += 1
-        tx = {"to": self.token, "data": SETTLE + encode(["(uint256,uint32,uint32,bytes32,uint8)[]"], [items]),
-              "gas": 8_000_000, "nonce": self.nonce, "chainId": self.chain.chain_id, "maxFeePerGas": 100 * 10**9,
+        tx = {"to": self.token, "data": SETTLE + encode([ITEM_TYPE], [items]),
+              "gas": 1_000_000 + GAS_PER_ITEM * count, "nonce": self.nonce, "chainId": self.chain.chain_id, "maxFeePerGas": 100 * 10**9,
               "maxPriorityFeePerGas": 1, "value": 0}
         self.nonce += 1
         return self.recorder.sign_transaction(tx).raw_transaction
+
+    def item(self, license_id: int, seq: int) -> tuple:
+        """A one-use item whose report the brand (the holder) signed, as the settler builds it."""
+        use_ref = "0x" + os.urandom(32).hex()
+        report = UseReport(license_id, seq, use_ref, 0, 0, self.used_at)  # the offer's category and territory
+        sig_r, sig_vs = compact_signature(sign_report(self.brand.key, self.domain, report))
+        return SettleItem(license_id, seq, 1, "0x" + os.urandom(32).hex(), 0b1, use_ref, 0, 0, self.used_at,
+                          sig_r, sig_vs).as_tuple()
 
     def emit(self, events: int) -> None:
         sent, last = 0, None
@@ -102,6 +120,8 @@ class Emitter:
             sent += count
         receipt = self.w3.eth.wait_for_transaction_receipt(last, timeout=600, poll_latency=0.05)
         assert receipt["status"] == 1, "a settle transaction failed"
+        skipped = skips_of(receipt["logs"], self.token)
+        assert not skipped, f"settle skipped items (a report the contract refuses): {skipped[:3]}"
         # A few events of other kinds: the agency withdraws (earnings split to both payees, then paid).
         self.chain.resync_nonces()
         self.chain.transact(self.agency, "LicenseToken", "withdraw", gas=500_000)
