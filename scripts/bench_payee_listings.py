@@ -2,7 +2,8 @@
 an address listed on none (issue 10: no one can make an address unable to read or withdraw its earnings).
 
 Starts a local node, deploys, and sets up two twins alike: one pays `victim` 10 %, the other `control` 10 %; both
-accepted their listing and each twin sold one licence. Then an attested model registers 2 000 twins naming the
+accepted their listing and each twin sold one licence, whose upfront fee has fully vested (the term has run and
+`vest` moved it to the twin's earnings: since issue 11 nothing is claimable at purchase). Then an attested model registers 2 000 twins naming the
 victim as a 0.01 % crew payee, which it never accepts. `claimable` and `withdraw` are measured with
 `eth_estimateGas` for both addresses (and for the victim before the junk twins).
 
@@ -30,6 +31,7 @@ from twin_licensing.domain.vocabulary import CREW, MODEL  # noqa: E402
 from twin_licensing.seed.seeder import attest_as_guild  # noqa: E402
 
 UPFRONT_FEE = 1_000_000
+TERM = 30 * 24 * 3600
 
 
 def gas(chain: Chain, who: str) -> dict[str, int]:
@@ -61,8 +63,12 @@ def main() -> None:
             twin_id = chain.call("TwinRegistry", "twinCount")
             chain.transact(payee, "TwinRegistry", "acceptPayee", twin_id)
             chain.transact(owner, "LicenseToken", "publishOffer", twin_id,
-                           (UPFRONT_FEE, 1, 30 * 24 * 3600, 0, 1, 1, False, False, 0))
+                           (UPFRONT_FEE, 1, TERM, 0, 1, 1, False, False, 0))
             chain.transact(brand, "LicenseToken", "buyLicense", chain.call("LicenseToken", "offerCount"), 0)
+        # The upfront fee vests over the term: let it run out, then vest both licences so each payee has earnings.
+        chain.rpc("evm_increaseTime", [TERM + 1])
+        chain.rpc("evm_mine", [])
+        chain.transact(brand, "LicenseToken", "vest", [1, 2])
         before = gas(chain, victim.address)
 
         junk = [(attacker.address, 9_999, MODEL), (victim.address, 1, CREW)]
