@@ -64,12 +64,16 @@ def settle_uses(rpc_url: str, deployments: Path, uses: int, per_item: int = 10) 
     from twin_licensing.chain.client import Chain
     from twin_licensing.chain.deployment import read_deployment
     from twin_licensing.chain.keys import dev_account
+    from eth_utils import keccak
+
+    from twin_licensing.chain.settlement import SKIP_EVENT, SettleItem, compact_signature
+    from twin_licensing.chain.use_reports import UseReport, UseReportDomain, sign_report
     from twin_licensing.seed import data
 
     deployment = read_deployment(deployments, 31337)
     chain = Chain.connect(rpc_url, ROOT / "artifacts", deployment)
     brands = [dev_account(b.index) for b in data.BRANDS]
-    licences: list[tuple[int, int]] = []  # (licence id, its categories: each item's mask)
+    licences: list[tuple[int, int, int]] = []  # (licence id, its categories: each item's mask, its territories)
     n_licences = len(brands) * 10
     per_licence = -(-uses // n_licences)
     first_offer: dict[int, tuple[int, int]] = {}  # twin -> (offer id, per-use fee) of its first offer
@@ -85,25 +89,45 @@ def settle_uses(rpc_url: str, deployments: Path, uses: int, per_item: int = 10) 
                                           wait=False))
     for tx in pending:
         chain.wait(tx)
-    for license_id in range(1, chain.call("LicenseToken", "licenseCount") + 1):
-        licences.append((license_id, chain.call("LicenseToken", "licenseTerms", license_id)[3]))  # (id, categories)
+    first_new = chain.call("LicenseToken", "licenseCount") - len(pending) + 1  # the seed may have sold some before
+    for license_id in range(first_new, first_new + len(pending)):
+        terms = chain.call("LicenseToken", "licenseTerms", license_id)
+        licences.append((license_id, terms[3], terms[4]))
+    # Each item carries its holder's signature over its last use (the contract pays only what the holder signed).
+    domain = UseReportDomain(chain.chain_id, deployment.license_token)
+    key_of = {brand.address: brand.key for brand in brands}
+    holder_key = {lid: key_of[chain.call("LicenseToken", "ownerOf", lid)] for lid, _, _ in licences}
+    used_at = chain.w3.eth.get_block("latest")["timestamp"]  # inside every licence's term: each item pays
+
+    def lowest(mask: int) -> int:
+        return (mask & -mask).bit_length() - 1
+
     recorder = dev_account(data.RECORDER)
     items = []
-    settled = {license_id: 0 for license_id, _ in licences}
+    settled = {license_id: 0 for license_id, _, _ in licences}
     left = uses
     rng = random.Random(7)
     while left > 0:
-        for license_id, categories in licences:
+        for license_id, categories, territories in licences:
             if left <= 0:
                 break
             count = min(per_item, left)
-            items.append((license_id, settled[license_id], count, rng.randbytes(32), categories))
+            first = settled[license_id]
+            use_ref = "0x" + rng.randbytes(32).hex()
+            category, territory = lowest(categories), lowest(territories)
+            last = UseReport(license_id, first + count - 1, use_ref, category, territory, used_at)
+            sig_r, sig_vs = compact_signature(sign_report(holder_key[license_id], domain, last))
+            items.append(SettleItem(license_id, first, count, "0x" + rng.randbytes(32).hex(), categories, use_ref,
+                                    category, territory, used_at, sig_r, sig_vs).as_tuple())
             settled[license_id] += count
             left -= count
     txs = [chain.transact(recorder, "LicenseToken", "settle", items[i : i + 100], wait=False)
            for i in range(0, len(items), 100)]
+    skip_topic = "0x" + keccak(text=SKIP_EVENT).hex()
     for tx in txs:
-        chain.wait(tx)
+        skipped = [log for log in chain.wait(tx).logs if log.topics and log.topics[0].lower() == skip_topic]
+        if skipped:
+            raise RuntimeError(f"settle skipped {len(skipped)} items: the data would not hold {uses} settled uses")
     return len(items)
 
 
