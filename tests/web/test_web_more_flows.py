@@ -88,6 +88,9 @@ def test_model_registers_a_twin_with_payees_publishes_an_offer_and_withdraws_it(
 
     page.on("dialog", lambda dialog: dialog.accept())
     offer.get_by_role("button", name="Withdraw").click()
+    # The client waits for the index (up to a minute) before it lays the page out again: on two busy cores (the
+    # whole suite, CI) that took just over 30 s, so wait for its word first, as long as it may wait.
+    expect(page.locator("#toasts")).to_contain_text("Offer withdrawn", timeout=90_000)
     expect(page.locator("#offers article.offer")).to_have_count(0, timeout=30_000)
     expect(page.locator("#offers")).to_contain_text("No active offer")
     expect(page.locator("#offers")).to_contain_text("1 withdrawn offer")
@@ -218,7 +221,9 @@ def test_brand_tops_up_escrow_and_reclaims_it_after_expiry(page, system):
         page.reload()
         expect(page.locator("#reclaim-note")).to_contain_text(f"you can take back the {usdc(escrow + 12_500_000)} left")
         page.locator("#reclaim").click()
-        expect(stats.locator(".stat.accent .value")).to_have_text("0.00 tUSDC", timeout=30_000)
+        # Confirmed on chain and seen by the index (the client waits up to a minute) before the stats follow.
+        expect(page.locator("#toasts")).to_contain_text("of unspent escrow is back in your wallet", timeout=90_000)
+        expect(stats.locator(".stat.accent .value")).to_have_text("0.00 tUSDC", timeout=60_000)
     finally:
         chain.transact(admin, "LicenseToken", "setGracePeriod", grace)
     expect(page.locator("#reclaim")).to_have_text("Nothing to reclaim")
