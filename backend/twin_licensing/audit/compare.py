@@ -25,6 +25,7 @@ from ..db.uses import ChainScope, Use
 from ..domain import category_consent
 from ..domain.grace import grace_ends_at
 from ..domain.shares import share_of
+from ..domain.skip_reasons import NOT_HOLDER
 from ..domain.vesting import vesting_state
 from ..domain.vocabulary import category_name
 from ..domain.use_record import record_of
@@ -32,6 +33,7 @@ from ..usage.holds import hold_query
 from ..usage.licence_clock import LicenceTimes
 from ..usage.status import Unsettled, final_skips, grace_over_sentence, waiting_count
 from .recompute import Books, recompute
+from .voids import StoredUse, payable_uses_voided
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,7 @@ def audit(chain: Chain, engine: Engine | None, *, from_block: int, to_block: int
         assert chain.deployment is not None
         scope = ChainScope(chain.chain_id, chain.deployment.genesis_hash)
         _check_uses(engine, scope, books, times, report)
+        _check_voids(engine, scope, books, report)
         _check_categories(chain, engine, scope, books, report)
     return report
 
@@ -250,6 +253,23 @@ def _check_categories(chain: Chain, engine: Engine, scope: ChainScope, books: Bo
                         f"licence {license_id}: settlement {tx_hash} paid {unpayable} use(s) in usage category "
                         f"{category_name(int(category))} {why} its revocation's effect at {effective_at}"
                     )
+
+
+def _check_voids(engine: Engine, scope: ChainScope, books: Books, report: AuditReport) -> None:
+    """No `NotHolder` void swallowed a use the seller signed before the handover (`voids.payable_uses_voided`)."""
+    with Session(engine) as session:
+        for license_id, book in sorted(books.licenses.items()):
+            for void in book.seller_voids:
+                if void.reason != NOT_HOLDER:
+                    continue
+                rows = session.execute(
+                    select(Use.seq, Use.signer, Use.used_at)
+                    .where(*scope.uses(), Use.license_id == license_id, Use.seq >= void.first_seq,
+                           Use.seq < void.first_seq + void.count)
+                ).all()
+                sentence = payable_uses_voided(void, (StoredUse(int(s), str(a), int(t)) for s, a, t in rows))
+                if sentence is not None:
+                    report.problems.append(sentence)
 
 
 def _check_uses(engine: Engine, scope: ChainScope, books: Books, times: dict[int, LicenceTimes],

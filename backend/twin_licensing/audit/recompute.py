@@ -16,6 +16,7 @@ from ..chain.ledger import LedgerEvent
 from ..domain.grace import DEFAULT_GRACE_PERIOD, pause_intervals
 from ..domain.licence_end import category_ends_from, licence_end
 from ..domain.shares import BPS
+from .voids import SellerVoid
 
 # `Books.share_of` below deliberately writes the contract's split again instead of calling `domain.shares`: the
 # audit is a second, independent computation of what the contract keeps, so that a mistake in the shared rule
@@ -47,6 +48,9 @@ class LicenseBook:
     # (firstSeq, count, reason) of UsesVoided: a seller's uses the settled count moved past unpaid (neither paid nor
     # pending)
     voids: list[tuple[int, int, int]] = field(default_factory=list)
+    # Each UsesVoided with the seller and handover time the licence had then (a second sale forgets the first
+    # seller), for `voids.payable_uses_voided` to judge against the stored uses.
+    seller_voids: list[SellerVoid] = field(default_factory=list)
 
     @property
     def uses_voided(self) -> int:
@@ -256,6 +260,8 @@ def recompute(events: list[LedgerEvent]) -> Books:
                                       f"{book.uses_settled} were settled before ({event.tx_hash})")
             book.uses_settled = max(book.uses_settled, first + count)
             book.voids.append((first, count, int(a["reason"])))
+            book.seller_voids.append(SellerVoid(book.license_id, first, count, int(a["reason"]), book.seller,
+                                                book.handover_at, event.tx_hash))
         elif name == "GracePeriodSet":
             books.grace_period = int(a["gracePeriod"])
         elif name in ("Paused", "Unpaused"):
