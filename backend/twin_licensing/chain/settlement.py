@@ -20,6 +20,7 @@ from ..domain import skip_reasons
 from ..errors import ContractRevert, TransactionError
 from .client import Chain, transport_of
 from .logs import RpcError
+from .tx_pipeline import SignedTx
 
 
 
@@ -140,14 +141,8 @@ class Handover:
         return signer.lower() == self.seller.lower() and used_at < self.at
 
 
-@dataclass(frozen=True)
-class SignedSettle:
-    tx_hash: str
-    nonce: int
-    gas: int
-    max_fee_per_gas: int
-    max_priority_fee_per_gas: int
-    raw: bytes
+# A signed settle transaction is a signed transaction like any other the pipeline keeps in flight: one class.
+SignedSettle = SignedTx
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,7 @@ _TRANSFER_GAS = 21_000
 
 @dataclass(frozen=True)
 class SignedTx:
-    """One signed version of a transaction (the fields of `settlement.SignedSettle`, which any signer may return)."""
+    """One signed version of a transaction (`settlement.SignedSettle` is this class; `of` also takes a stored row)."""
 
     tx_hash: str
     nonce: int
